@@ -1,0 +1,167 @@
+/// The merged state of one record: for every register, the writes nobody has knowingly
+/// superseded (its heads), newest first.
+///
+/// `apply(_:)` is the one merge function every replica runs — laptop and server alike. The state
+/// it produces depends only on the set of changes applied, never on their order or on how often
+/// each arrived (Docs/data-model.md explains why), so replicas that have seen the same changes
+/// hold identical states.
+public struct RecordState: Sendable, Hashable {
+    public let entity: Entity
+    public let id: String
+    /// Heads per register, sorted by HLC descending; the first is the last-writer-wins value.
+    public private(set) var heads: [RegisterKey: [Write]] = [:]
+    /// Every timestamp some applied change listed in `prev`, per register: writes with these
+    /// timestamps were seen and replaced by their successors, so they never become heads, even
+    /// when they arrive after the write that replaced them.
+    public private(set) var superseded: [RegisterKey: Set<HLC>] = [:]
+
+    public init(entity: Entity, id: String) {
+        self.entity = entity
+        self.id = id
+    }
+
+    /// Restores a state from its parts (the client store keeps heads and superseded rows).
+    public init(entity: Entity, id: String, heads: [RegisterKey: [Write]], superseded: [RegisterKey: Set<HLC>]) {
+        self.entity = entity
+        self.id = id
+        self.heads = heads.mapValues { $0.sorted { $0.hlc > $1.hlc } }
+        self.superseded = superseded
+    }
+
+    /// Merges one change into the record.
+    ///
+    /// Commutative, associative and idempotent: re-applying a change, or applying changes in
+    /// any order, yields the same state.
+    /// - Returns: whether the state changed (false for a change already applied).
+    @discardableResult
+    public mutating func apply(_ change: Change) -> Bool {
+        precondition(change.entity == entity && change.record == id, "change applied to the wrong record")
+        let key = change.register
+        var current = heads[key, default: []]
+        if current.contains(where: { $0.hlc == change.hlc }) { return false }
+
+        var seen = superseded[key, default: []]
+        let before = seen.count
+        seen.formUnion(change.prev)
+        let isSuperseded = seen.contains(change.hlc)
+        // A late-arriving write can still supersede heads through its own `prev`, even when it
+        // was itself superseded before it got here.
+        current.removeAll { seen.contains($0.hlc) }
+        if !isSuperseded {
+            let write = Write(change)
+            let index = current.firstIndex { $0.hlc < write.hlc } ?? current.endIndex
+            current.insert(write, at: index)
+        }
+        heads[key] = current.isEmpty ? nil : current
+        superseded[key] = seen
+        return !isSuperseded || seen.count != before
+    }
+
+    /// The winning write of a register, if it was ever written.
+    public func winner(_ key: RegisterKey) -> Write? { heads[key]?.first }
+
+    /// The current value of a scalar field (`null` when never set).
+    public func value(_ field: String) -> FieldValue {
+        winner(RegisterKey(field: field, element: nil))?.value ?? .null
+    }
+
+    /// The elements currently in a set field, sorted.
+    public func elements(_ field: String) -> [String] {
+        heads.compactMap { key, writes in
+            key.field == field && writes.first?.value == .bool(true) ? key.element : nil
+        }
+        .sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// The newest write to any field or set element (not the tombstone).
+    public var lastEdit: Write? {
+        heads.lazy.filter { !$0.key.isTombstone }.compactMap(\.value.first).max { $0.hlc < $1.hlc }
+    }
+
+    /// Deleted when the tombstone says so and no edit is newer than it: a later edit revives
+    /// the record, a later restore (`delete` with `false`) undoes the deletion.
+    public var isDeleted: Bool {
+        guard let tombstone = winner(.tombstone), tombstone.value == .bool(true) else { return false }
+        guard let edit = lastEdit else { return true }
+        return tombstone.hlc > edit.hlc
+    }
+
+    /// The conflicts this record holds now: concurrent writes of different values to the same
+    /// register, and edits that the author of a still-standing delete never saw.
+    ///
+    /// Derived from the heads, so it is as order-independent as they are.
+    public var conflicts: [Conflict] {
+        var found: [Conflict] = []
+        for key in heads.keys.sorted() {
+            guard let writes = heads[key], let winner = writes.first else { continue }
+            for loser in writes.dropFirst() where loser.value != winner.value {
+                found.append(
+                    Conflict(entity: entity, record: id, register: key, kind: .value, winner: winner, loser: loser))
+            }
+        }
+        if let tombstone = heads[.tombstone]?.first(where: { $0.value == .bool(true) }) {
+            let deleted = isDeleted
+            let versionDeleted = Set(tombstone.prev)
+            for key in heads.keys.sorted() where !key.isTombstone {
+                guard let edit = heads[key]?.first, !versionDeleted.contains(edit.hlc) else { continue }
+                found.append(
+                    Conflict(
+                        entity: entity, record: id, register: key, kind: .deleteVersusEdit,
+                        winner: deleted ? tombstone : edit, loser: deleted ? edit : tombstone))
+            }
+        }
+        return found
+    }
+
+    /// What a new local write to `key` lists as `prev`: every head the author can see there.
+    public func prev(for key: RegisterKey) -> [HLC] {
+        key.isTombstone ? headTimestamps : (heads[key] ?? []).map(\.hlc)
+    }
+
+    /// Every head timestamp, which is what a `delete` lists as the version it deletes.
+    public var headTimestamps: [HLC] {
+        heads.values.flatMap { $0.map(\.hlc) }.sorted()
+    }
+}
+
+extension RecordState: Codable {
+    private struct RegisterHeads: Codable {
+        let register: RegisterKey
+        let heads: [Write]
+    }
+
+    private struct RegisterSuperseded: Codable {
+        let register: RegisterKey
+        let hlcs: [HLC]
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case entity, id, registers, superseded
+    }
+
+    /// Registers and timestamps are written in sorted order, so equal states encode to equal
+    /// bytes (the convergence tests compare replicas byte for byte).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(entity, forKey: .entity)
+        try container.encode(id, forKey: .id)
+        try container.encode(
+            heads.keys.sorted().map { RegisterHeads(register: $0, heads: heads[$0] ?? []) }, forKey: .registers)
+        try container.encode(
+            superseded.keys.sorted().map {
+                RegisterSuperseded(register: $0, hlcs: superseded[$0, default: []].sorted())
+            },
+            forKey: .superseded)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let registers = try container.decode([RegisterHeads].self, forKey: .registers)
+        let superseded = try container.decode([RegisterSuperseded].self, forKey: .superseded)
+        self.init(
+            entity: try container.decode(Entity.self, forKey: .entity),
+            id: try container.decode(String.self, forKey: .id),
+            heads: Dictionary(registers.map { ($0.register, $0.heads) }, uniquingKeysWith: { first, _ in first }),
+            superseded: Dictionary(superseded.map { ($0.register, Set($0.hlcs)) }, uniquingKeysWith: { $0.union($1) }))
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// A whole replica held in memory: every record's merged state plus the ids of the changes
+/// applied. The reference implementation of a replica — the convergence tests run many of them,
+/// and the client and server stores must behave exactly like it.
+public struct Replica: Sendable {
+    public struct RecordRef: Sendable, Hashable, Comparable, Codable {
+        public let entity: Entity
+        public let id: String
+
+        public init(entity: Entity, id: String) {
+            self.entity = entity
+            self.id = id
+        }
+
+        public static func < (lhs: RecordRef, rhs: RecordRef) -> Bool {
+            lhs.entity != rhs.entity
+                ? lhs.entity < rhs.entity : Array(lhs.id.utf8).lexicographicallyPrecedes(rhs.id.utf8)
+        }
+    }
+
+    public private(set) var records: [RecordRef: RecordState] = [:]
+    public private(set) var applied: Set<ChangeID> = []
+
+    public init() {}
+
+    /// Merges one change; a change id seen before is acknowledged and ignored.
+    /// - Returns: whether the change was new to this replica.
+    @discardableResult
+    public mutating func apply(_ change: Change) -> Bool {
+        guard applied.insert(change.id).inserted else { return false }
+        let ref = RecordRef(entity: change.entity, id: change.record)
+        records[ref, default: RecordState(entity: change.entity, id: change.record)].apply(change)
+        return true
+    }
+
+    public func record(_ entity: Entity, _ id: String) -> RecordState? {
+        records[RecordRef(entity: entity, id: id)]
+    }
+
+    /// Every conflict in the replica, in a stable order.
+    public var conflicts: [Conflict] {
+        records.keys.sorted().flatMap { records[$0]?.conflicts ?? [] }
+    }
+
+    /// The replica's whole merged state as canonical JSON bytes: two replicas hold the same
+    /// state exactly when these bytes are equal.
+    public func canonicalEncoding() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(records.keys.sorted().compactMap { records[$0] })
+    }
+}

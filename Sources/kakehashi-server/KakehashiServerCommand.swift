@@ -1,0 +1,17 @@
+import ArgumentParser
+import KakehashiServer
+import KakehashiShared
+
+@main
+struct KakehashiServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kakehashi-server",
+        abstract: "架け橋 Kakehashi sync server — the Cabinet Office's shared change log and access rules.",
+        discussion: """
+            Store: --db sqlite:PATH (embedded, the default) or --db postgres://USER@HOST/DB,
+            else $KAKEHASHI_SERVER_DB.
+            Exit codes: 0 success, 64 usage, 65 invalid data, 69 unavailable, 77 not authorized.
+            """,
+        version: KakehashiVersion.current
+    )
+}

@@ -1,0 +1,34 @@
+import KakehashiServer
+import KakehashiShared
+import Testing
+
+@Suite struct StoreLocationTests {
+    @Test func readsSQLiteAndPostgresURLs() throws {
+        #expect(
+            try StoreLocation.parse("sqlite:/var/lib/kakehashi/log.sqlite")
+                == .sqlite(path: "/var/lib/kakehashi/log.sqlite"))
+        #expect(
+            try StoreLocation.parse("postgres://kakehashi@db/kakehashi")
+                == .postgres(url: "postgres://kakehashi@db/kakehashi"))
+    }
+
+    @Test func optionBeatsEnvironmentAndDefaultIsEmbedded() throws {
+        let environment = ["KAKEHASHI_SERVER_DB": "sqlite:/env.sqlite"]
+        #expect(
+            try StoreLocation.resolve(option: "sqlite:/opt.sqlite", environment: environment)
+                == .sqlite(path: "/opt.sqlite"))
+        #expect(try StoreLocation.resolve(option: nil, environment: environment) == .sqlite(path: "/env.sqlite"))
+        #expect(try StoreLocation.resolve(option: nil, environment: [:]) == StoreLocation.defaultLocation)
+    }
+
+    @Test func unknownSchemeIsAUsageErrorNamingTheOption() throws {
+        let error = #expect(throws: KakehashiError.self) { try StoreLocation.parse("mysql://db") }
+        #expect(error?.field == "db" && error?.code.exitCode == 64)
+    }
+
+    @Test func passwordsAreHiddenInDescriptions() {
+        #expect(
+            StoreLocation.postgres(url: "postgres://app:s3cret@db:5432/k").description == "postgres://app:***@db:5432/k"
+        )
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import KakehashiShared
+import Testing
+
+/// Randomized convergence of the merge engine.
+///
+/// Each trial runs 3–4 in-memory replicas through random offline edits — concurrent writes to
+/// the same field, set add/remove races, delete against edit, writes in the same millisecond, and
+/// one laptop whose clock runs hours behind — and exchanges changes in random order, in random
+/// subsets, with duplicates and re-deliveries. After a final full exchange every replica must
+/// hold byte-identical state, and an independent oracle (the true causal history, tracked
+/// outside the engine) must agree with the engine's heads, winners and conflicts.
+///
+/// Replay a failure with `KAKEHASHI_CONVERGENCE_SEED=<seed> swift test --filter ConvergenceTests`.
+@Suite struct ConvergenceTests {
+    /// 1,000 in the normal run; `KAKEHASHI_CONVERGENCE_TRIALS` raises it for soak runs.
+    static let trialCount =
+        ProcessInfo.processInfo.environment["KAKEHASHI_CONVERGENCE_TRIALS"].flatMap(Int.init) ?? 1_000
+
+    @Test func replicasConvergeAndKeepEveryConcurrentLoser() throws {
+        if let replay = ProcessInfo.processInfo.environment["KAKEHASHI_CONVERGENCE_SEED"].flatMap(UInt64.init) {
+            var simulation = Simulation(seed: replay)
+            try simulation.run()
+            return
+        }
+        var seeds = SystemRandomNumberGenerator()
+        let base = seeds.next()
+        for trial in 0..<UInt64(Self.trialCount) {
+            let seed = base &+ trial
+            do {
+                var simulation = Simulation(seed: seed)
+                try simulation.run()
+            } catch {
+                Issue.record(
+                    "convergence trial failed: \(error)\nreplay with KAKEHASHI_CONVERGENCE_SEED=\(seed) swift test --filter ConvergenceTests"
+                )
+                return
+            }
+        }
+    }
+}
+
+struct SimulationFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// One seeded trial.
+struct Simulation {
+    struct Laptop {
+        var replica = Replica()
+        var maker: ChangeMaker
+        /// Every change this laptop holds, in the order it got them (what it can pass on).
+        var log: [Change] = []
+        /// How far the raw wall clock is off, and the correction learned from the server's time.
+        var clockError: Int64
+        var correction: Int64 = 0
+
+        func wall(_ trueMillis: Int64) -> Int64 { trueMillis + clockError + correction }
+    }
+
+    static let records = (1...3).map { "0192f1c4-0000-7000-8000-00000000000\($0)" }
+    static let advisors = (1...4).map { "0192f1c4-0000-7000-8000-0000000000a\($0)" }
+    static let titles = ["精密加工の試作", "産学連携の相談", "開放特許のライセンス", "知財戦略の策定"]
+    static let stages = ["intake", "matching", "prototyping", "contract"]
+    static let tags = ["知財", "マッチング", "試作", "補助金"]
+
+    let seed: UInt64
+    var random: SeededRandom
+    var laptops: [Laptop] = []
+    var now: Int64 = 1_763_700_000_000
+    /// For every change, the ids its author had applied when writing it: the causal truth.
+    var causalPast: [ChangeID: Set<ChangeID>] = [:]
+    var allChanges: [ChangeID: Change] = [:]
+
+    init(seed: UInt64) {
+        self.seed = seed
+        random = SeededRandom(seed: seed)
+        let count = Int.random(in: 3...4, using: &random)
+        let laggard = Int.random(in: 0..<count, using: &random)
+        for index in 0..<count {
+            let device = DeviceID("laptop-\(index)")!
+            laptops.append(
+                Laptop(
+                    maker: ChangeMaker(clock: HybridClock(device: device), author: Self.advisors[index]),
+                    clockError: index == laggard ? -3 * 3_600_000 : Int64.random(in: -50...50, using: &random)))
+        }
+    }
+
+    mutating func run() throws {
+        let steps = Int.random(in: 20...60, using: &random)
+        for _ in 0..<steps {
+            // Often no time passes at all: same-millisecond writes on different laptops.
+            now += random.pick([0, 0, 1, 2, 5])
+            if random.chance(0.6) {
+                try edit(Int.random(in: 0..<laptops.count, using: &random))
+            } else {
+                try deliver(partial: true)
+            }
+        }
+        // Final full exchange: everyone gets everything, shuffled, with duplicates.
+        for index in laptops.indices { try receive(Array(allChanges.values), into: index, duplicate: true) }
+        try check()
+    }
+
+    mutating func edit(_ index: Int) throws {
+        let record = random.pick(Self.records)
+        let state = laptops[index].replica.record(.case, record)
+        let (op, field, value): (Change.Operation, String?, FieldValue)
+        if state?.isDeleted == true {
+            return  // the CLI refuses edits to a deleted record; revival only comes from concurrent edits
+        }
+        switch Int.random(in: 0..<10, using: &random) {
+        case 0...2: (op, field, value) = (.set, "title", .string(random.pick(Self.titles)))
+        case 3...4: (op, field, value) = (.set, "stage", .string(random.pick(Self.stages)))
+        case 5:
+            (op, field, value) = (
+                .set, "amount_yen", random.chance(0.2) ? .null : .integer(Int64(random.pick([0, 500_000, 3_000_000])))
+            )
+        case 6...7: (op, field, value) = (random.chance(0.5) ? .add : .remove, "tags", .string(random.pick(Self.tags)))
+        case 8:
+            (op, field, value) = (
+                random.chance(0.6) ? .add : .remove, "participants", .string(random.pick(Self.advisors))
+            )
+        default: (op, field, value) = (.delete, nil, .bool(true))
+        }
+        var laptop = laptops[index]
+        let change = laptop.maker.make(
+            op, entity: .case, record: record, field: field, value: value, state: state,
+            wallMillis: laptop.wall(now))
+        guard (try? change.validated()) == change else {
+            throw SimulationFailure(description: "a locally made change failed validation: \(change)")
+        }
+        causalPast[change.id] = laptop.replica.applied
+        allChanges[change.id] = change
+        laptop.replica.apply(change)
+        laptop.log.append(change)
+        laptops[index] = laptop
+    }
+
+    /// Passes a random subset of one laptop's changes to another, shuffled, sometimes twice.
+    mutating func deliver(partial: Bool) throws {
+        let from = Int.random(in: 0..<laptops.count, using: &random)
+        var to = Int.random(in: 0..<laptops.count, using: &random)
+        if to == from { to = (to + 1) % laptops.count }
+        let subset = laptops[from].log.filter { _ in random.chance(0.7) }
+        try receive(subset, into: to, duplicate: random.chance(0.3))
+    }
+
+    mutating func receive(_ changes: [Change], into index: Int, duplicate: Bool) throws {
+        var batch = changes.shuffled(using: &random)
+        if duplicate { batch += changes.filter { _ in random.chance(0.3) }.shuffled(using: &random) }
+        var laptop = laptops[index]
+        // Receiving is syncing: the laptop learns the server's (true) time and corrects a clock
+        // that is far off, as the client does before it merges a pulled page.
+        if abs(laptop.wall(now) - now) > 60_000 { laptop.correction = -laptop.clockError }
+        for change in batch {
+            do {
+                try laptop.maker.observe(change.hlc, wallMillis: laptop.wall(now))
+            } catch {
+                throw SimulationFailure(description: "clock refused a peer's timestamp after correction: \(error)")
+            }
+            if laptop.replica.apply(change) { laptop.log.append(change) }
+        }
+        laptops[index] = laptop
+    }
+
+    // MARK: - Checks
+
+    func check() throws {
+        let reference = try laptops[0].replica.canonicalEncoding()
+        for (index, laptop) in laptops.enumerated().dropFirst()
+        where try laptop.replica.canonicalEncoding() != reference {
+            throw SimulationFailure(description: "laptop \(index) differs from laptop 0 after a full exchange")
+        }
+        for laptop in laptops where laptop.replica.applied.count != allChanges.count {
+            throw SimulationFailure(
+                description: "a laptop holds \(laptop.replica.applied.count) of \(allChanges.count) changes")
+        }
+        let replica = laptops[0].replica
+        for record in Self.records {
+            guard let state = replica.record(.case, record) else { continue }
+            try checkAgainstOracle(state)
+        }
+    }
+
+    /// Recomputes heads, winners and conflicts from the causal truth and compares.
+    func checkAgainstOracle(_ state: RecordState) throws {
+        let changes = allChanges.values.filter { $0.record == state.id }
+        let byRegister = Dictionary(grouping: changes, by: \.register)
+        var expectedValueConflicts: Set<ChangeID> = []
+        for (key, writes) in byRegister {
+            let maximal = writes.filter { write in
+                !writes.contains { other in causalPast[other.id]!.contains(write.id) }
+            }
+            let engineHeads = Set((state.heads[key] ?? []).map(\.change))
+            guard engineHeads == Set(maximal.map(\.id)) else {
+                throw SimulationFailure(
+                    description:
+                        "\(key) of \(state.id): engine heads \(engineHeads.sorted()) but causally maximal writes are \(maximal.map(\.id).sorted())"
+                )
+            }
+            let winner = writes.max { $0.hlc < $1.hlc }!
+            guard state.winner(key)?.change == winner.id else {
+                throw SimulationFailure(description: "\(key): winner is not the write with the highest HLC")
+            }
+            for loser in maximal where loser.id != winner.id && loser.registerValue != winner.registerValue {
+                expectedValueConflicts.insert(loser.id)
+            }
+        }
+        let conflicts = state.conflicts
+        let valueConflicts = Set(conflicts.filter { $0.kind == .value }.map(\.loser.change))
+        guard valueConflicts == expectedValueConflicts else {
+            throw SimulationFailure(
+                description:
+                    "\(state.id): conflicts hold losers \(valueConflicts.sorted()) but concurrent losing writes are \(expectedValueConflicts.sorted())"
+            )
+        }
+
+        // A standing delete: every field whose winning value the deleter never saw is a conflict.
+        let tombstones = byRegister[.tombstone, default: []]
+        let standing = tombstones.filter { write in
+            write.value == .bool(true) && !tombstones.contains { causalPast[$0.id]!.contains(write.id) }
+        }.max { $0.hlc < $1.hlc }
+        var expectedDeleteConflicts: Set<RegisterKey> = []
+        if let standing {
+            for (key, writes) in byRegister where !key.isTombstone {
+                let winner = writes.max { $0.hlc < $1.hlc }!
+                if !causalPast[standing.id]!.contains(winner.id) { expectedDeleteConflicts.insert(key) }
+            }
+        }
+        let deleteConflicts = Set(conflicts.filter { $0.kind == .deleteVersusEdit }.map(\.register))
+        guard deleteConflicts == expectedDeleteConflicts else {
+            throw SimulationFailure(
+                description:
+                    "\(state.id): delete conflicts on \(deleteConflicts.sorted()) but unseen edits on \(expectedDeleteConflicts.sorted())"
+            )
+        }
+    }
+}

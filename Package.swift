@@ -18,7 +18,16 @@ let package = Package(
         .executable(name: "kakehashi-server", targets: ["kakehashi-server"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // Libraries live in the top-level folders the design card fixes (GRDB's `path:` trick).
@@ -29,15 +38,40 @@ let package = Package(
         ),
         .target(
             name: "KakehashiClient",
-            dependencies: ["KakehashiShared"],
+            dependencies: [
+                "KakehashiShared",
+                "CCurl",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Client",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "KakehashiServer",
-            dependencies: ["KakehashiShared"],
+            dependencies: [
+                "KakehashiShared",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
             path: "Server",
             swiftSettings: swiftSettings
+        ),
+
+        // libcurl, reached through typed shims for its variadic calls (DESIGN.md section 3).
+        .systemLibrary(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
         ),
 
         // Thin executables: argument parsing and wiring only.
@@ -46,6 +80,7 @@ let package = Package(
             dependencies: [
                 "KakehashiClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/kakehashi",
             swiftSettings: swiftSettings
@@ -55,6 +90,7 @@ let package = Package(
             dependencies: [
                 "KakehashiServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/kakehashi-server",
             swiftSettings: swiftSettings
@@ -68,14 +104,24 @@ let package = Package(
         ),
         .testTarget(
             name: "KakehashiClientTests",
-            dependencies: ["KakehashiClient"],
+            dependencies: ["KakehashiClient", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/KakehashiClientTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "KakehashiServerTests",
-            dependencies: ["KakehashiServer"],
+            dependencies: [
+                "KakehashiServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Tests/KakehashiServerTests",
+            swiftSettings: swiftSettings
+        ),
+        // Real `kakehashi` and `kakehashi-server` processes talking over loopback.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["KakehashiShared"],
+            path: "Tests/EndToEndTests",
             swiftSettings: swiftSettings
         ),
     ],

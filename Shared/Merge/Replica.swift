@@ -4,21 +4,6 @@ import Foundation
 /// applied. The reference implementation of a replica — the convergence tests run many of them,
 /// and the client and server stores must behave exactly like it.
 public struct Replica: Sendable {
-    public struct RecordRef: Sendable, Hashable, Comparable, Codable {
-        public let entity: Entity
-        public let id: String
-
-        public init(entity: Entity, id: String) {
-            self.entity = entity
-            self.id = id
-        }
-
-        public static func < (lhs: RecordRef, rhs: RecordRef) -> Bool {
-            lhs.entity != rhs.entity
-                ? lhs.entity < rhs.entity : Array(lhs.id.utf8).lexicographicallyPrecedes(rhs.id.utf8)
-        }
-    }
-
     public private(set) var records: [RecordRef: RecordState] = [:]
     public private(set) var applied: Set<ChangeID> = []
 
@@ -29,13 +14,13 @@ public struct Replica: Sendable {
     @discardableResult
     public mutating func apply(_ change: Change) -> Bool {
         guard applied.insert(change.id).inserted else { return false }
-        let ref = RecordRef(entity: change.entity, id: change.record)
+        let ref = RecordRef(entity: change.entity, record: change.record)
         records[ref, default: RecordState(entity: change.entity, id: change.record)].apply(change)
         return true
     }
 
     public func record(_ entity: Entity, _ id: String) -> RecordState? {
-        records[RecordRef(entity: entity, id: id)]
+        records[RecordRef(entity: entity, record: id)]
     }
 
     /// Every conflict in the replica, in a stable order.

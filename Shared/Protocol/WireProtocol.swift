@@ -1,0 +1,178 @@
+/// The sync protocol's constants and message bodies (HTTP/JSON under `/v1`), shared by the
+/// client and the server so both sides encode exactly the same thing. Docs/protocol.md is the
+/// prose description of these types.
+public enum WireProtocol {
+    /// Every response carries the server's wall clock (Unix milliseconds) in this header, so a
+    /// client can correct a laptop clock that is wrong before it stamps new writes.
+    public static let serverTimeHeader = "Kakehashi-Server-Time"
+    /// Changes per push request; a client splits larger queues into batches.
+    public static let maxPushChanges = 1_000
+    /// Largest request body the server reads.
+    public static let maxRequestBytes = 8 * 1024 * 1024
+    /// Changes per pull page when the client does not ask for a size, and the most it may ask for.
+    public static let defaultPullLimit = 1_000
+    public static let maxPullLimit = 5_000
+    /// The cursor a device that has pulled nothing starts from.
+    public static let initialCursor = "0"
+    /// The `author` of changes the server writes itself (admin commands: advisors, programs).
+    public static let systemAuthor = "00000000-0000-0000-0000-000000000000"
+}
+
+/// `POST /v1/enroll`: trade a one-time code from `kakehashi-server enroll` for a device token.
+public struct EnrollRequest: Codable, Sendable, Hashable {
+    public let code: String
+    /// A name for the device that `kakehashi-server devices` shows (e.g. the laptop's hostname).
+    public let deviceName: String?
+
+    public init(code: String, deviceName: String?) {
+        self.code = code
+        self.deviceName = deviceName
+    }
+}
+
+public struct EnrollResponse: Codable, Sendable, Hashable {
+    public let device: DeviceID
+    /// The bearer token; the server keeps only its hash.
+    public let token: String
+    /// The advisor the device acts for.
+    public let advisor: String
+    public let serverTime: Int64
+
+    public init(device: DeviceID, token: String, advisor: String, serverTime: Int64) {
+        self.device = device
+        self.token = token
+        self.advisor = advisor
+        self.serverTime = serverTime
+    }
+}
+
+/// `POST /v1/push`: a batch of at most `maxPushChanges` changes.
+public struct PushRequest: Codable, Sendable, Hashable {
+    public let changes: [Change]
+
+    public init(changes: [Change]) { self.changes = changes }
+}
+
+/// The outcome of one pushed change, in the order of the request.
+public struct PushResult: Codable, Sendable, Hashable {
+    public enum Status: String, Codable, Sendable, Hashable {
+        /// Stored now, with a sequence number.
+        case accepted
+        /// Stored before (same change id): a retried batch; nothing new was stored.
+        case duplicate
+        /// Not stored; `code` and `reason` say why. The rest of the batch is unaffected.
+        case rejected
+    }
+
+    /// Why a change was rejected, for the client to act on.
+    public enum RejectionCode: String, Codable, Sendable, Hashable {
+        /// The device's advisor may not make this change (access rules, admin-only entity).
+        case forbidden
+        /// The change's HLC is further ahead of the server's clock than allowed: the laptop's
+        /// clock is wrong. The client corrects its clock and writes the edit again.
+        case clockSkew = "clock-skew"
+        /// The change conflicts with the record's identity (for example it targets a record of
+        /// another entity with the same id).
+        case invalid
+    }
+
+    public let id: ChangeID
+    public let status: Status
+    public let code: RejectionCode?
+    public let reason: String?
+
+    public init(id: ChangeID, status: Status, code: RejectionCode? = nil, reason: String? = nil) {
+        self.id = id
+        self.status = status
+        self.code = code
+        self.reason = reason
+    }
+}
+
+public struct PushResponse: Codable, Sendable, Hashable {
+    public let results: [PushResult]
+    public let serverTime: Int64
+
+    public init(results: [PushResult], serverTime: Int64) {
+        self.results = results
+        self.serverTime = serverTime
+    }
+}
+
+/// `GET /v1/pull?after=CURSOR&limit=N`: the next page of what this device may see.
+///
+/// Apply `purges` first (drop the record, and for a case its events, from the local store
+/// without writing a change), then `changes` with the merge function, then store `nextCursor` —
+/// all in one transaction. Changes older than the cursor may appear again (when access is
+/// gained the server back-fills a record's full history); merging is idempotent, so that is safe.
+public struct PullResponse: Codable, Sendable, Hashable {
+    public let changes: [Change]
+    public let purges: [RecordRef]
+    public let nextCursor: String
+    /// More pages are ready now; pull again with `nextCursor`.
+    public let hasMore: Bool
+    public let serverTime: Int64
+
+    public init(changes: [Change], purges: [RecordRef], nextCursor: String, hasMore: Bool, serverTime: Int64) {
+        self.changes = changes
+        self.purges = purges
+        self.nextCursor = nextCursor
+        self.hasMore = hasMore
+        self.serverTime = serverTime
+    }
+}
+
+/// A record named on the wire: `{"entity": "case", "record": "0192…"}`.
+public struct RecordRef: Codable, Sendable, Hashable, Comparable {
+    public let entity: Entity
+    public let record: String
+
+    public init(entity: Entity, record: String) {
+        self.entity = entity
+        self.record = record
+    }
+
+    public static func < (lhs: RecordRef, rhs: RecordRef) -> Bool {
+        lhs.entity != rhs.entity
+            ? lhs.entity < rhs.entity : Array(lhs.record.utf8).lexicographicallyPrecedes(rhs.record.utf8)
+    }
+}
+
+/// `GET /v1/health`.
+public struct HealthResponse: Codable, Sendable, Hashable {
+    public let status: String
+    public let version: String
+    public let serverTime: Int64
+
+    public init(status: String, version: String, serverTime: Int64) {
+        self.status = status
+        self.version = version
+        self.serverTime = serverTime
+    }
+}
+
+/// The body of every error response: `{"error": {"code": "…", "message": "…", "field": "…"}}`.
+public struct ErrorResponse: Codable, Sendable, Hashable {
+    public struct Body: Codable, Sendable, Hashable {
+        /// Machine-readable: `malformed`, `invalid-data`, `unauthorized`, `revoked`,
+        /// `forbidden`, `not-found`, `too-large`, `unsupported-media-type`, `internal`.
+        public let code: String
+        public let message: String
+        public let field: String?
+
+        public init(code: String, message: String, field: String? = nil) {
+            self.code = code
+            self.message = message
+            self.field = field
+        }
+    }
+
+    public let error: Body
+
+    public init(code: String, message: String, field: String? = nil) {
+        self.error = Body(code: code, message: message, field: field)
+    }
+
+    /// Codes the client treats as "this device is no longer allowed": it wipes its local data.
+    public static let revokedCode = "revoked"
+}

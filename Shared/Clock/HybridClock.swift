@@ -47,6 +47,14 @@ public struct HybridClock: Sendable, Hashable {
         }
     }
 
+    /// Moves the clock past `seen` without a drift check, so a local write always orders after
+    /// every value its author saw (its `prev`), even if the clock refused that value earlier.
+    public mutating func advance(past seen: HLC) {
+        if seen.millis > last.millis || (seen.millis == last.millis && seen.counter > last.counter) {
+            last = HLC(millis: seen.millis, counter: seen.counter, device: device)
+        }
+    }
+
     /// Throws when `remote` is further ahead of the wall clock than this clock accepts.
     public func checkDrift(_ remote: HLC, wallMillis: Int64) throws(KakehashiError) {
         let ahead = remote.millis - wallMillis

@@ -26,13 +26,16 @@ public struct ChangeMaker: Sendable {
         state: RecordState?, wallMillis: Int64
     ) -> Change {
         counter += 1
-        let hlc = clock.tick(wallMillis: wallMillis)
-        let draft = Change(
-            id: ChangeID(device: device, counter: counter), entity: entity, record: record, field: field, op: op,
-            value: value, hlc: hlc, prev: [], author: author)
+        let id = ChangeID(device: device, counter: counter)
+        let register = Change(
+            id: id, entity: entity, record: record, field: field, op: op, value: value, hlc: clock.last, prev: [],
+            author: author
+        ).register
+        let prev = state?.prev(for: register) ?? []
+        if let newest = prev.max() { clock.advance(past: newest) }
         return Change(
-            id: draft.id, entity: entity, record: record, field: field, op: op, value: value, hlc: hlc,
-            prev: state?.prev(for: draft.register) ?? [], author: author)
+            id: id, entity: entity, record: record, field: field, op: op, value: value,
+            hlc: clock.tick(wallMillis: wallMillis), prev: prev, author: author)
     }
 
     /// Folds a received change's timestamp into the clock (see `HybridClock.receive`).

@@ -16,6 +16,25 @@ public struct Conflict: Sendable, Hashable, Codable, Identifiable {
     public let winner: Write
     public let loser: Write
 
+    /// For a delete-versus-edit conflict, whichever of `winner` and `loser` is the delete.
+    public var tombstone: Write? {
+        guard kind == .deleteVersusEdit else { return nil }
+        return deleteWon ? winner : loser
+    }
+
+    /// For a delete-versus-edit conflict, whether the record currently stands deleted.
+    public let deleteWon: Bool
+
+    public init(entity: Entity, record: String, register: RegisterKey, kind: Kind, winner: Write, loser: Write, deleteWon: Bool = false) {
+        self.entity = entity
+        self.record = record
+        self.register = register
+        self.kind = kind
+        self.winner = winner
+        self.loser = loser
+        self.deleteWon = deleteWon
+    }
+
     /// Stable across replicas: the record, the register and the losing write identify it.
     public var id: String { "\(record)/\(register)/\(loser.change)" }
 }

@@ -107,7 +107,7 @@ public struct RecordState: Sendable, Hashable {
                 found.append(
                     Conflict(
                         entity: entity, record: id, register: key, kind: .deleteVersusEdit,
-                        winner: deleted ? tombstone : edit, loser: deleted ? edit : tombstone))
+                        winner: deleted ? tombstone : edit, loser: deleted ? edit : tombstone, deleteWon: deleted))
             }
         }
         return found

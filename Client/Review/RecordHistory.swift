@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import KakehashiShared
+
+/// Formatting of HLC times for people: Japan time, to the second.
+enum HistoryFormatting {
+    static let formatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Asia/Tokyo")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter
+    }()
+
+    static func time(_ hlc: HLC) -> String {
+        formatter.string(from: Date(timeIntervalSince1970: Double(hlc.millis) / 1000))
+    }
+}
+
+/// `kakehashi log ID`: every change to a record, oldest first, with the value each replaced.
+extension FieldClient {
+    public struct HistoryEntry: Sendable, Encodable {
+        public let change: String
+        public let field: String
+        public let op: String
+        public let old: FieldValue
+        public let new: FieldValue
+        public let author: String
+        public let device: String
+        public let time: String
+        public let hlc: String
+        /// `pending` (not yet pushed), `synced`, or `rejected`.
+        public let status: String
+    }
+
+    public func history(_ id: String) throws -> (entity: Entity, entries: [HistoryEntry]) {
+        guard let canonical = RecordID.canonicalUUID(TextNormalization.normalize(id)) ?? (RecordID.isSlug(id) ? id : nil)
+        else { throw KakehashiError.invalid("id", "'\(id)' is not a record id") }
+        return try store.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM changes WHERE record = ? ORDER BY hlc", arguments: [canonical])
+            guard let first = rows.first else {
+                throw KakehashiError.invalid("id", "no record with id \(canonical) on this laptop")
+            }
+            let entity = Entity(rawValue: first["entity"]) ?? .case
+            var replay = RecordState(entity: entity, id: canonical)
+            var entries: [HistoryEntry] = []
+            for row in rows {
+                let change = try ChangeRows.change(from: row)
+                let key = change.register
+                let old = replay.winner(key)?.value ?? (change.op == .delete ? .bool(false) : .null)
+                replay.apply(change)
+                let field = change.op == .delete ? "(deleted)" : key.element.map { "\(key.field)[\($0)]" } ?? key.field
+                entries.append(
+                    HistoryEntry(
+                        change: change.id.description, field: field, op: change.op.rawValue, old: old,
+                        new: change.registerValue, author: change.author, device: change.hlc.device.rawValue,
+                        time: HistoryFormatting.time(change.hlc), hlc: change.hlc.description, status: row["status"]))
+            }
+            return (entity, entries)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import GRDB
+import KakehashiShared
+
+/// The offline full-text index (SQLite FTS5, `trigram` tokenizer) over every searchable field of
+/// cases, events, organizations, seeds and needs. It holds only what this laptop holds, which is
+/// only what its advisor may see: stubs carry no searchable text.
+public enum SearchIndex {
+    /// One hit: which record, its title, and a short excerpt around the first matched term.
+    public struct Hit: Sendable, Hashable, Codable {
+        public let entity: Entity
+        public let id: String
+        public let title: String
+        public let excerpt: String
+        /// Higher is more relevant.
+        public let score: Double
+        /// The query terms found in the record (for `match`, the need's keywords).
+        public let matched: [String]
+    }
+
+    static let indexedEntities: Set<Entity> = [.case, .event, .organization, .seed, .need]
+
+    /// A stable rowid per record, so its index entry can be replaced without a table scan.
+    static func rowid(_ entity: Entity, _ id: String) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in (entity.rawValue + "/" + id).utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return Int64(bitPattern: hash & 0x7FFF_FFFF_FFFF_FFFF)
+    }
+
+    static func update(_ state: RecordState, in db: Database) throws {
+        try remove(RecordRef(entity: state.entity, record: state.id), in: db)
+        guard indexedEntities.contains(state.entity), !state.isDeleted else { return }
+        let (title, content) = texts(of: state)
+        guard !title.isEmpty || !content.isEmpty else { return }
+        try db.execute(
+            sql: "INSERT INTO search (rowid, entity, record, title, content) VALUES (?, ?, ?, ?, ?)",
+            arguments: [rowid(state.entity, state.id), state.entity.rawValue, state.id, title, content])
+    }
+
+    static func remove(_ ref: RecordRef, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM search WHERE rowid = ?", arguments: [rowid(ref.entity, ref.record)])
+    }
+
+    /// The title (the first searchable text field) and the rest of the searchable text.
+    static func texts(of state: RecordState) -> (title: String, content: String) {
+        let searchable = state.entity.schema.fields.filter(\.searchable)
+        var title = ""
+        var content: [String] = []
+        for field in searchable {
+            let text = field.isSet ? state.elements(field.name).joined(separator: " ") : state.value(field.name).displayText
+            guard !text.isEmpty else { continue }
+            if title.isEmpty, !field.isSet, field.name == "title" || field.name == "name" {
+                title = text
+            } else {
+                content.append(text)
+            }
+        }
+        return (title, content.joined(separator: "\n"))
+    }
+
+    /// Records containing every whitespace-separated term of `query`, best first.
+    ///
+    /// Terms of three or more characters use the trigram index (ranked by bm25); shorter terms
+    /// (「知財」) cannot be trigram-matched and are found with LIKE over the indexed text.
+    public static func search(_ query: String, entities: Set<Entity>? = nil, limit: Int, in db: Database) throws
+        -> [Hit]
+    {
+        let terms = TextNormalization.normalize(query).split(whereSeparator: \.isWhitespace).map(String.init)
+        guard !terms.isEmpty else { throw KakehashiError.invalid("query", "is empty; give one or more words to search for") }
+        let long = terms.filter { $0.count >= 3 }
+        let short = terms.filter { $0.count < 3 }
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if !long.isEmpty {
+            conditions.append("search MATCH ?")
+            arguments.append(long.map(phrase).joined(separator: " AND "))
+        }
+        for term in short {
+            conditions.append("(title LIKE ? ESCAPE '\\' OR content LIKE ? ESCAPE '\\')")
+            arguments += [likePattern(term), likePattern(term)]
+        }
+        if let entities {
+            conditions.append("entity IN (\(entities.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += entities.map(\.rawValue).sorted()
+        }
+        let rank = long.isEmpty ? "0.0" : "bm25(search, 10.0, 1.0)"
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT entity, record, title, content, \(rank) AS rank FROM search
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY rank, record DESC LIMIT ?
+                """,
+            arguments: StatementArguments(arguments + [limit]))
+        return rows.compactMap { row in hit(row, terms: terms, score: -(row["rank"] as Double? ?? 0)) }
+    }
+
+    static func hit(_ row: Row, terms: [String], score: Double) -> Hit? {
+        let entityText: String = row["entity"]
+        guard let entity = Entity(rawValue: entityText) else { return nil }
+        let title: String = row["title"] ?? ""
+        let content: String = row["content"] ?? ""
+        let haystack = (title + "\n" + content).lowercased()
+        let matched = terms.filter { haystack.contains($0.lowercased()) }
+        return Hit(
+            entity: entity, id: row["record"], title: title, excerpt: excerpt(content, around: matched.first),
+            score: score, matched: matched)
+    }
+
+    /// About 40 characters of `content` around the first occurrence of `term`, on one line.
+    static func excerpt(_ content: String, around term: String?) -> String {
+        let flat = content.replacingOccurrences(of: "\n", with: " ")
+        guard let term, let range = flat.range(of: term, options: .caseInsensitive) else {
+            return String(flat.prefix(40))
+        }
+        let start = flat.index(range.lowerBound, offsetBy: -15, limitedBy: flat.startIndex) ?? flat.startIndex
+        let end = flat.index(range.upperBound, offsetBy: 25, limitedBy: flat.endIndex) ?? flat.endIndex
+        return (start > flat.startIndex ? "…" : "") + flat[start..<end] + (end < flat.endIndex ? "…" : "")
+    }
+
+    static func phrase(_ term: String) -> String { "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    static func likePattern(_ term: String) -> String {
+        let escaped = term.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return "%" + escaped + "%"
+    }
+}

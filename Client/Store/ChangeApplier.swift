@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+import KakehashiShared
+
+/// Merges changes into the store inside the caller's transaction: the change log, the merged
+/// record states, the entity tables, the search index and the conflict list move together.
+///
+/// Changes are grouped by record so each record's state is read and written once per batch,
+/// which is what makes pulling a large page fast.
+enum ChangeApplier {
+    struct Summary: Sendable {
+        var applied = 0
+        var duplicates = 0
+        var records: Set<RecordRef> = []
+    }
+
+    static func apply(_ changes: [Change], local: Bool, in db: Database) throws -> Summary {
+        var summary = Summary()
+        var order: [RecordRef] = []
+        var grouped: [RecordRef: [Change]] = [:]
+        for change in changes {
+            guard try ChangeRows.insert(change, local: local, in: db) else {
+                summary.duplicates += 1
+                continue
+            }
+            summary.applied += 1
+            let ref = RecordRef(entity: change.entity, record: change.record)
+            if grouped[ref] == nil { order.append(ref) }
+            grouped[ref, default: []].append(change)
+        }
+        for ref in order {
+            var state = try loadState(ref, in: db) ?? RecordState(entity: ref.entity, id: ref.record)
+            for change in grouped[ref] ?? [] { state.apply(change) }
+            try save(state, in: db)
+            summary.records.insert(ref)
+        }
+        return summary
+    }
+
+    static func loadState(_ ref: RecordRef, in db: Database) throws -> RecordState? {
+        guard
+            let data = try Data.fetchOne(
+                db, sql: "SELECT state FROM record_states WHERE entity = ? AND id = ?",
+                arguments: [ref.entity.rawValue, ref.record])
+        else { return nil }
+        return try JSONDecoder().decode(RecordState.self, from: data)
+    }
+
+    /// Stores a merged state and everything derived from it.
+    static func save(_ state: RecordState, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO record_states (entity, id, state) VALUES (?, ?, ?)",
+            arguments: [state.entity.rawValue, state.id, try JSONEncoder().encode(state)])
+        try RecordTable(state.entity).materialize(state, in: db)
+        try SearchIndex.update(state, in: db)
+        try ConflictStore.refresh(state, in: db)
+    }
+
+    /// Recomputes a record from its change log without the given changes (used when the server
+    /// rejects a local change: the record goes back to what the server holds).
+    static func rebuild(_ ref: RecordRef, excluding excluded: Set<ChangeID>, in db: Database) throws {
+        var state = RecordState(entity: ref.entity, id: ref.record)
+        for change in try ChangeRows.history(of: ref.record, in: db)
+        where change.entity == ref.entity && !excluded.contains(change.id) {
+            state.apply(change)
+        }
+        if state.heads.isEmpty {
+            try remove(ref, in: db)
+        } else {
+            try save(state, in: db)
+        }
+    }
+
+    /// Drops a record and everything derived from it, without writing a change (a purge).
+    static func remove(_ ref: RecordRef, in db: Database) throws {
+        try db.execute(
+            sql: "DELETE FROM record_states WHERE entity = ? AND id = ?", arguments: [ref.entity.rawValue, ref.record])
+        try RecordTable(ref.entity).delete(ref.record, in: db)
+        try SearchIndex.remove(ref, in: db)
+        try db.execute(sql: "DELETE FROM conflicts WHERE record = ?", arguments: [ref.record])
+    }
+
+    /// Removes a case and its events, their history included: the device lost access.
+    static func purge(_ ref: RecordRef, in db: Database) throws {
+        var refs = [ref]
+        if ref.entity == .case {
+            let events = try String.fetchAll(db, sql: "SELECT id FROM events WHERE \"case\" = ?", arguments: [ref.record])
+            refs += events.map { RecordRef(entity: .event, record: $0) }
+        }
+        for target in refs {
+            try remove(target, in: db)
+            try db.execute(
+                sql: "DELETE FROM changes WHERE entity = ? AND record = ?",
+                arguments: [target.entity.rawValue, target.record])
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import KakehashiShared
+
+/// The current-state table of one entity: one row per record, one column per schema field,
+/// generated from `Schema` so a new field needs no hand-written migration.
+///
+/// Scalar fields hold their value; set fields hold a JSON array of their elements. `deleted`
+/// mirrors `RecordState.isDeleted`, `updated` is the newest edit's HLC.
+struct RecordTable: Sendable {
+    let schema: EntitySchema
+
+    init(_ entity: Entity) { schema = entity.schema }
+
+    /// `cases`, `events`, … (plural, so no table is named after an SQL keyword).
+    var name: String { Self.name(of: schema.entity) }
+
+    static func name(of entity: Entity) -> String {
+        switch entity {
+        case .advisor: "advisors"
+        case .program: "programs"
+        case .organization: "organizations"
+        case .case: "cases"
+        case .event: "events"
+        case .seed: "seeds"
+        case .need: "needs"
+        }
+    }
+
+    static func quoted(_ identifier: String) -> String { "\"" + identifier + "\"" }
+
+    /// Creates the table, or adds the columns of fields added to the schema since it was made.
+    func create(_ db: Database) throws {
+        if try !db.tableExists(name) {
+            try db.execute(
+                sql: """
+                    CREATE TABLE \(name) (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        deleted INTEGER NOT NULL DEFAULT 0,
+                        updated TEXT NOT NULL DEFAULT ''
+                    )
+                    """)
+        }
+        let existing = Set(try db.columns(in: name).map(\.name))
+        for field in schema.fields where !existing.contains(field.name) {
+            try db.execute(sql: "ALTER TABLE \(name) ADD COLUMN \(Self.quoted(field.name)) \(columnType(field))")
+        }
+    }
+
+    private func columnType(_ field: FieldSpec) -> String {
+        switch field.kind {
+        case .integer, .yen, .bool: "INTEGER"
+        default: "TEXT"
+        }
+    }
+
+    /// Writes a record's merged state into its row.
+    func materialize(_ state: RecordState, in db: Database) throws {
+        var columns = ["id", "deleted", "updated"]
+        var values: [(any DatabaseValueConvertible)?] = [
+            state.id, state.isDeleted, state.lastEdit?.hlc.description ?? "",
+        ]
+        for field in schema.fields {
+            columns.append(Self.quoted(field.name))
+            values.append(Self.columnValue(field, state))
+        }
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO \(name) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
+            arguments: StatementArguments(values))
+    }
+
+    static func columnValue(_ field: FieldSpec, _ state: RecordState) -> (any DatabaseValueConvertible)? {
+        if field.isSet {
+            return JSONText.array(state.elements(field.name))
+        }
+        switch state.value(field.name) {
+        case .null: return nil
+        case .string(let text): return text
+        case .integer(let number): return number
+        case .bool(let flag): return flag
+        }
+    }
+
+    func delete(_ id: String, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM \(name) WHERE id = ?", arguments: [id])
+    }
+}
+
+/// Compact JSON for small arrays stored in TEXT columns.
+enum JSONText {
+    static func array(_ elements: [String]) -> String {
+        "[" + elements.map(quote).joined(separator: ",") + "]"
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    static func parseArray(_ text: String?) -> [String] {
+        guard let text, let data = text.data(using: .utf8),
+            let array = try? JSONDecoder().decode([String].self, from: data)
+        else { return [] }
+        return array
+    }
+}

@@ -1,0 +1,84 @@
+import GRDB
+import KakehashiShared
+
+/// The local store's schema, as GRDB migrations.
+enum StoreMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // The one enrolled device this store belongs to.
+            try db.execute(
+                sql: """
+                    CREATE TABLE device (
+                        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                        device TEXT NOT NULL,
+                        advisor TEXT NOT NULL,
+                        token TEXT NOT NULL,
+                        server TEXT NOT NULL,
+                        cacert TEXT,
+                        counter INTEGER NOT NULL DEFAULT 0,
+                        clock TEXT NOT NULL,
+                        clock_offset INTEGER NOT NULL DEFAULT 0,
+                        cursor TEXT NOT NULL DEFAULT '0',
+                        last_sync INTEGER
+                    )
+                    """)
+            // Every change this replica holds, its own and received ones: the history `log`
+            // shows, the pending queue (`status = 'pending'`), and rejections with reasons.
+            try db.execute(
+                sql: """
+                    CREATE TABLE changes (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        entity TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        field TEXT,
+                        op TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        hlc TEXT NOT NULL,
+                        prev TEXT NOT NULL,
+                        author TEXT NOT NULL,
+                        local INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        reject_code TEXT,
+                        reject_reason TEXT
+                    )
+                    """)
+            try db.execute(sql: "CREATE INDEX changes_by_record ON changes (record, hlc)")
+            try db.execute(sql: "CREATE INDEX changes_pending ON changes (status) WHERE status != 'synced'")
+            // The merged state of every record (RecordState as JSON): the source of truth the
+            // entity tables are materialized from.
+            try db.execute(
+                sql: """
+                    CREATE TABLE record_states (
+                        entity TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        state BLOB NOT NULL,
+                        PRIMARY KEY (entity, id)
+                    ) WITHOUT ROWID
+                    """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE conflicts (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        short_id TEXT NOT NULL,
+                        entity TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        body TEXT NOT NULL
+                    )
+                    """)
+            try db.execute(sql: "CREATE INDEX conflicts_by_record ON conflicts (record)")
+            try db.execute(sql: "CREATE UNIQUE INDEX conflicts_by_short_id ON conflicts (short_id)")
+            // Full-text index over every searchable field; trigram so Japanese needs no
+            // word segmentation.
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE search USING fts5(
+                        entity UNINDEXED, record UNINDEXED, title, content, tokenize = 'trigram'
+                    )
+                    """)
+            for entity in Entity.allCases { try RecordTable(entity).create(db) }
+            try db.execute(sql: "CREATE INDEX events_by_case ON events (\"case\", date)")
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,155 @@
+import CCurl
+import Foundation
+import KakehashiShared
+
+/// The production transport: HTTP/JSON over libcurl (DESIGN.md sections 3 and 7).
+///
+/// TLS verification is always on (`cacert` adds a private CA); proxies come from the usual
+/// `http_proxy`/`https_proxy`/`no_proxy` variables, which libcurl reads itself; responses may be
+/// gzip-compressed. Requests that fail on the network, with 5xx or with 429 are retried with
+/// exponential backoff and jitter; other 4xx never are. Every request is safe to retry: pushes
+/// are idempotent by change id, pulls are reads.
+public struct CurlTransport: SyncTransport {
+    public let baseURL: String
+    public let cacert: String?
+    public var connectTimeoutSeconds = 10
+    /// The whole request, including a large pull page on a slow link.
+    public var requestTimeoutSeconds = 300
+    /// A transfer slower than 1 byte/s for this long counts as stalled and is abandoned.
+    public var stallSeconds = 30
+    public var retry = RetryPolicy()
+
+    private static let globalInit: Void = { _ = curl_global_init(3) }()  // CURL_GLOBAL_ALL
+
+    public init(baseURL: String, cacert: String? = nil) {
+        _ = Self.globalInit
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.cacert = cacert
+    }
+
+    public func enroll(_ request: EnrollRequest) async throws(TransportFailure) -> Transferred<EnrollResponse> {
+        try await send("POST", "/v1/enroll", body: encode(request), token: nil)
+    }
+
+    public func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse> {
+        try await send("POST", "/v1/push", body: encode(request), token: token)
+    }
+
+    public func pull(after cursor: String, limit: Int, token: String) async throws(TransportFailure)
+        -> Transferred<PullResponse>
+    {
+        let query = cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor
+        return try await send("GET", "/v1/pull?after=\(query)&limit=\(limit)", body: nil, token: token)
+    }
+
+    /// Liveness check used by `kakehashi status --check`-style callers and tests.
+    public func health() async throws(TransportFailure) -> Transferred<HealthResponse> {
+        try await send("GET", "/v1/health", body: nil, token: nil)
+    }
+
+    private func encode(_ value: some Encodable) -> Data {
+        (try? JSONEncoder().encode(value)) ?? Data()
+    }
+
+    private func send<Response: Decodable & Sendable>(
+        _ method: String, _ path: String, body: Data?, token: String?
+    ) async throws(TransportFailure) -> Transferred<Response> {
+        var generator = SystemRandomNumberGenerator()
+        var attempt = 1
+        while true {
+            do {
+                let reply = try perform(method, baseURL + path, body: body, token: token)
+                guard (200..<300).contains(reply.status) else {
+                    throw TransportFailure.status(reply.status, try? JSONDecoder().decode(ErrorResponse.self, from: reply.body))
+                }
+                do {
+                    return Transferred(try JSONDecoder().decode(Response.self, from: reply.body), bytes: reply.bytes)
+                } catch {
+                    throw TransportFailure.undecodable("\(error)")
+                }
+            } catch let failure as TransportFailure {
+                guard failure.isRetryable, attempt < retry.attempts else { throw failure }
+                let pause = retry.delay(beforeRetry: attempt, using: &generator)
+                try? await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
+                attempt += 1
+            } catch {
+                throw TransportFailure.unreachable("\(error)")
+            }
+        }
+    }
+
+    struct Reply {
+        let status: Int
+        let body: Data
+        let bytes: Int
+    }
+
+    /// One HTTP exchange on a fresh easy handle.
+    private func perform(_ method: String, _ url: String, body: Data?, token: String?) throws(TransportFailure) -> Reply {
+        guard let handle = curl_easy_init() else { throw .unreachable("libcurl could not start a transfer") }
+        defer { curl_easy_cleanup(handle) }
+        let sink = ResponseSink()
+        let context = Unmanaged.passRetained(sink)
+        defer { context.release() }
+
+        var headers: UnsafeMutablePointer<curl_slist>? = nil
+        for header in ["Accept: application/json", "Content-Type: application/json"]
+            + (token.map { ["Authorization: Bearer \($0)"] } ?? [])
+        {
+            headers = curl_slist_append(headers, header)
+        }
+        defer { curl_slist_free_all(headers) }
+
+        _ = kh_curl_setopt_string(handle, CURLOPT_URL, url)
+        _ = kh_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = kh_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeoutSeconds)
+        _ = kh_curl_setopt_long(handle, CURLOPT_TIMEOUT, requestTimeoutSeconds)
+        _ = kh_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+        _ = kh_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, stallSeconds)
+        _ = kh_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "gzip")
+        _ = kh_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = kh_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
+        if let cacert { _ = kh_curl_setopt_string(handle, CURLOPT_CAINFO, cacert) }
+        _ = kh_curl_setopt_string(handle, CURLOPT_USERAGENT, "kakehashi/\(KakehashiVersion.current)")
+        _ = kh_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
+        _ = kh_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, ResponseSink.collect)
+        _ = kh_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque())
+        if method == "POST" {
+            let payload = body ?? Data()
+            _ = kh_curl_setopt_long(handle, CURLOPT_POST, 1)
+            _ = kh_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(payload.count))
+            payload.withUnsafeBytes { raw in
+                _ = kh_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+            }
+        }
+
+        let code = curl_easy_perform(handle)
+        guard code == CURLE_OK else {
+            throw .unreachable("\(url): \(String(cString: curl_easy_strerror(code)))")
+        }
+        var status = 0
+        _ = kh_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        var downloaded: curl_off_t = 0
+        var uploaded: curl_off_t = 0
+        var headerBytes = 0
+        _ = kh_curl_getinfo_off_t(handle, CURLINFO_SIZE_DOWNLOAD_T, &downloaded)
+        _ = kh_curl_getinfo_off_t(handle, CURLINFO_SIZE_UPLOAD_T, &uploaded)
+        _ = kh_curl_getinfo_long(handle, CURLINFO_HEADER_SIZE, &headerBytes)
+        return Reply(status: status, body: sink.body, bytes: Int(downloaded) + Int(uploaded) + headerBytes)
+    }
+}
+
+/// Collects a response body from libcurl's write callback.
+private final class ResponseSink {
+    var body = Data()
+
+    static let collect: kh_curl_write_callback = { data, size, count, context in
+        guard let data, let context else { return 0 }
+        let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+        let length = size * count
+        data.withMemoryRebound(to: UInt8.self, capacity: length) { sink.body.append($0, count: length) }
+        return length
+    }
+}

@@ -1,0 +1,64 @@
+import KakehashiShared
+
+/// How the client reaches the server: libcurl in the product (`CurlTransport`), an in-process
+/// server in unit tests. The only seam in the client with two implementations.
+public protocol SyncTransport: Sendable {
+    func enroll(_ request: EnrollRequest) async throws(TransportFailure) -> Transferred<EnrollResponse>
+    func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse>
+    func pull(after cursor: String, limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse>
+}
+
+/// A decoded response and how many bytes crossed the wire for it (both directions).
+public struct Transferred<Value: Sendable>: Sendable {
+    public let value: Value
+    public let bytes: Int
+
+    public init(_ value: Value, bytes: Int) {
+        self.value = value
+        self.bytes = bytes
+    }
+}
+
+/// Why a request did not produce a usable response, after any retries.
+public enum TransportFailure: Error, Sendable, CustomStringConvertible {
+    /// No answer: connection refused or cut, DNS, TLS, timeout, or a stalled transfer.
+    case unreachable(String)
+    /// The server answered with an error status (4xx/5xx) and, usually, an `ErrorResponse`.
+    case status(Int, ErrorResponse?)
+    /// The server answered 2xx with a body that is not the expected JSON.
+    case undecodable(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let detail): detail
+        case .status(let code, let body): "HTTP \(code)" + (body.map { ": \($0.error.message)" } ?? "")
+        case .undecodable(let detail): "unexpected response from the server: \(detail)"
+        }
+    }
+
+    /// The error the CLI shows, with the exit code DESIGN.md section 8 assigns.
+    public var kakehashiError: KakehashiError {
+        switch self {
+        case .unreachable(let detail):
+            return KakehashiError(.unavailable, "cannot reach the server: \(detail). Your work is kept; sync again later.")
+        case .status(let code, let body):
+            let message = body?.error.message ?? "HTTP \(code)"
+            switch code {
+            case 401, 403: return KakehashiError(.notAuthorized, field: body?.error.field, message)
+            case 500...: return KakehashiError(.unavailable, "the server failed (HTTP \(code)): \(message). Your work is kept; sync again later.")
+            default: return KakehashiError(.invalidData, field: body?.error.field, "the server refused the request (HTTP \(code)): \(message)")
+            }
+        case .undecodable:
+            return KakehashiError(.unavailable, description)
+        }
+    }
+
+    /// Whether trying again later may succeed: network trouble, 5xx and 429 — never other 4xx.
+    public var isRetryable: Bool {
+        switch self {
+        case .unreachable: true
+        case .status(let code, _): code >= 500 || code == 429
+        case .undecodable: false
+        }
+    }
+}

@@ -33,13 +33,16 @@ extension FieldClient {
         }
     }
 
-    private func fillDefaults(_ entity: Entity, _ values: inout [String: FieldValue], session: inout WriteSession) throws {
+    private func fillDefaults(
+        _ entity: Entity, _ values: inout [String: FieldValue], session: inout WriteSession
+    ) throws {
         let me = session.advisor
         switch entity {
         case .case:
             if values["owner"] == nil { values["owner"] = .string(me) }
             if values["program"] == nil,
-                let program = try session.state(RecordRef(entity: .advisor, record: me))?.value("program"), !program.isNull
+                let program = try session.state(RecordRef(entity: .advisor, record: me))?.value("program"),
+                !program.isNull
             {
                 values["program"] = program
             }
@@ -113,7 +116,9 @@ extension FieldClient {
     /// Hands a case to an advisor of another program: adds them as a participant and records a
     /// `referral` event with the note, in one transaction. Returns the event's id.
     public func refer(caseID: String, to advisor: String, note: String) throws -> String {
-        let advisorID = try store.read { db in try InputParser(db: db).resolveReference(advisor, to: .advisor, field: "advisor") }
+        let advisorID = try store.read { db in
+            try InputParser(db: db).resolveReference(advisor, to: .advisor, field: "advisor")
+        }
         try changeSet(.case, id: caseID, field: "participants", element: advisorID, add: true)
         return try create(
             .event,
@@ -128,7 +133,8 @@ extension FieldClient {
             throw KakehashiError.invalid("id", "no \(entity.rawValue) with id \(canonical) on this laptop")
         }
         if entity.schema.adminOnly {
-            throw KakehashiError(.notAuthorized, field: "id", "\(entity.rawValue) records are kept by the administrators on the server")
+            throw KakehashiError(
+                .notAuthorized, field: "id", "\(entity.rawValue) records are kept by the administrators on the server")
         }
         if entity == .case { try requireFullAccess(toCase: canonical, session: &session) }
         if entity == .event, let caseID = state.value("case").stringValue {

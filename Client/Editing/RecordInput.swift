@@ -19,7 +19,8 @@ public struct RecordInput: Sendable {
         for argument in arguments {
             guard let equals = argument.firstIndex(of: "=") else {
                 throw KakehashiError(
-                    .usage, field: "assignment", "'\(argument)' is not FIELD=VALUE; fields: \(entity.schema.fieldNames.joined(separator: ", "))")
+                    .usage, field: "assignment",
+                    "'\(argument)' is not FIELD=VALUE; fields: \(entity.schema.fieldNames.joined(separator: ", "))")
             }
             let name = String(argument[..<equals])
             let value = String(argument[argument.index(after: equals)...])
@@ -38,7 +39,9 @@ public struct RecordInput: Sendable {
 struct InputParser {
     let db: Database
 
-    func parse(_ input: RecordInput, for entity: Entity) throws -> (values: [String: FieldValue], sets: [String: [String]]) {
+    func parse(
+        _ input: RecordInput, for entity: Entity
+    ) throws -> (values: [String: FieldValue], sets: [String: [String]]) {
         let schema = entity.schema
         var values: [String: FieldValue] = [:]
         var sets: [String: [String]] = [:]
@@ -77,9 +80,11 @@ struct InputParser {
                 db, sql: "SELECT id FROM advisors WHERE name = ? AND deleted = 0", arguments: [trimmed])
             if matches.count == 1 { return matches[0] }
             if matches.count > 1 {
-                throw KakehashiError.invalid(field, "more than one advisor is called '\(trimmed)'; use the id (kakehashi advisor list)")
+                throw KakehashiError.invalid(
+                    field, "more than one advisor is called '\(trimmed)'; use the id (kakehashi advisor list)")
             }
-            throw KakehashiError.invalid(field, "no advisor called or with id '\(trimmed)' (see kakehashi advisor list)")
+            throw KakehashiError.invalid(
+                field, "no advisor called or with id '\(trimmed)' (see kakehashi advisor list)")
         }
         return try entity.schema.validateID(trimmed, field: field)
     }

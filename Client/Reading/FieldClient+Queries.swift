@@ -41,7 +41,8 @@ extension FieldClient {
                 arguments.append(try Entity.case.schema.validateID(caseID, field: "case"))
             }
             let order = entity == .event ? "date DESC, id DESC" : entity == .advisor ? "name, id" : "id DESC"
-            var sql = "SELECT * FROM \(RecordTable.name(of: entity)) WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order)"
+            var sql =
+                "SELECT * FROM \(RecordTable.name(of: entity)) WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order)"
             if let limit { sql += " LIMIT \(max(0, limit))" }
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map {
                 RecordView(entity: entity, row: $0)
@@ -67,7 +68,9 @@ extension FieldClient {
     public func directoryNames() throws -> [String: String] {
         try store.read { db in
             var names: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, name FROM advisors UNION ALL SELECT id, name FROM programs") {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT id, name FROM advisors UNION ALL SELECT id, name FROM programs")
+            {
                 if let name: String = row["name"] { names[row["id"]] = name }
             }
             return names

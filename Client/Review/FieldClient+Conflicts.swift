@@ -82,7 +82,8 @@ extension FieldClient {
                     // Keeping the delete deletes again, having seen the edit; keeping the edit restores.
                     try session.write(.delete, ref, field: nil, value: .bool(keep == tombstone))
                 } else if let element = conflict.register.element {
-                    try session.write(keep.value == .bool(true) ? .add : .remove, ref, field: field, value: .string(element))
+                    try session.write(
+                        keep.value == .bool(true) ? .add : .remove, ref, field: field, value: .string(element))
                 } else {
                     try session.write(.set, ref, field: field, value: keep.value)
                 }

@@ -34,7 +34,8 @@ extension FieldClient {
     }
 
     public func history(_ id: String) throws -> (entity: Entity, entries: [HistoryEntry]) {
-        guard let canonical = RecordID.canonicalUUID(TextNormalization.normalize(id)) ?? (RecordID.isSlug(id) ? id : nil)
+        guard
+            let canonical = RecordID.canonicalUUID(TextNormalization.normalize(id)) ?? (RecordID.isSlug(id) ? id : nil)
         else { throw KakehashiError.invalid("id", "'\(id)' is not a record id") }
         return try store.read { db in
             let rows = try Row.fetchAll(

@@ -15,7 +15,8 @@ public enum KeywordExtractor {
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0xF900...0xFAFF, 0x3005: return .kanji
         case 0x30A0...0x30FF, 0x31F0...0x31FF, 0xFF66...0xFF9F: return .katakana
         default:
-            return character.isLetter && character.isASCII || character.isNumber && character.isASCII ? .latin : .separator
+            return character.isLetter && character.isASCII || character.isNumber && character.isASCII
+                ? .latin : .separator
         }
     }
 

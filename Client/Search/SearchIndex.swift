@@ -49,7 +49,8 @@ public enum SearchIndex {
         var title = ""
         var content: [String] = []
         for field in searchable {
-            let text = field.isSet ? state.elements(field.name).joined(separator: " ") : state.value(field.name).displayText
+            let text =
+                field.isSet ? state.elements(field.name).joined(separator: " ") : state.value(field.name).displayText
             guard !text.isEmpty else { continue }
             if title.isEmpty, !field.isSet, field.name == "title" || field.name == "name" {
                 title = text
@@ -64,11 +65,15 @@ public enum SearchIndex {
     ///
     /// Terms of three or more characters use the trigram index (ranked by bm25); shorter terms
     /// (「知財」) cannot be trigram-matched and are found with LIKE over the indexed text.
-    public static func search(_ query: String, entities: Set<Entity>? = nil, limit: Int, in db: Database) throws
+    public static func search(
+        _ query: String, entities: Set<Entity>? = nil, limit: Int, in db: Database
+    ) throws
         -> [Hit]
     {
         let terms = TextNormalization.normalize(query).split(whereSeparator: \.isWhitespace).map(String.init)
-        guard !terms.isEmpty else { throw KakehashiError.invalid("query", "is empty; give one or more words to search for") }
+        guard !terms.isEmpty else {
+            throw KakehashiError.invalid("query", "is empty; give one or more words to search for")
+        }
         let long = terms.filter { $0.count >= 3 }
         let short = terms.filter { $0.count < 3 }
         var conditions: [String] = []

@@ -46,11 +46,18 @@ enum ChangeApplier {
         return try JSONDecoder().decode(RecordState.self, from: data)
     }
 
+    /// Canonical bytes of a state (sorted keys), so equal states are stored as equal bytes.
+    static func encode(_ state: RecordState) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(state)
+    }
+
     /// Stores a merged state and everything derived from it.
     static func save(_ state: RecordState, in db: Database) throws {
         try db.execute(
             sql: "INSERT OR REPLACE INTO record_states (entity, id, state) VALUES (?, ?, ?)",
-            arguments: [state.entity.rawValue, state.id, try JSONEncoder().encode(state)])
+            arguments: [state.entity.rawValue, state.id, try encode(state)])
         try RecordTable(state.entity).materialize(state, in: db)
         try SearchIndex.update(state, in: db)
         try ConflictStore.refresh(state, in: db)
@@ -84,7 +91,8 @@ enum ChangeApplier {
     static func purge(_ ref: RecordRef, in db: Database) throws {
         var refs = [ref]
         if ref.entity == .case {
-            let events = try String.fetchAll(db, sql: "SELECT id FROM events WHERE \"case\" = ?", arguments: [ref.record])
+            let events = try String.fetchAll(
+                db, sql: "SELECT id FROM events WHERE \"case\" = ?", arguments: [ref.record])
             refs += events.map { RecordRef(entity: .event, record: $0) }
         }
         for target in refs {

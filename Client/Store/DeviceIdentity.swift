@@ -21,7 +21,8 @@ public struct DeviceIdentity: Sendable, Hashable {
 
     static func load(_ db: Database) throws -> DeviceIdentity {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM device WHERE singleton = 1") else {
-            throw KakehashiError(.notAuthorized, "this store is not enrolled; run `kakehashi init --server URL --code CODE`")
+            throw KakehashiError(
+                .notAuthorized, "this store is not enrolled; run `kakehashi init --server URL --code CODE`")
         }
         let deviceText: String = row["device"]
         let clockText: String = row["clock"]

@@ -33,11 +33,14 @@ public struct CurlTransport: SyncTransport {
         try await send("POST", "/v1/enroll", body: encode(request), token: nil)
     }
 
-    public func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse> {
+    public func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse>
+    {
         try await send("POST", "/v1/push", body: encode(request), token: token)
     }
 
-    public func pull(after cursor: String, limit: Int, token: String) async throws(TransportFailure)
+    public func pull(
+        after cursor: String, limit: Int, token: String
+    ) async throws(TransportFailure)
         -> Transferred<PullResponse>
     {
         let query = cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor
@@ -62,7 +65,8 @@ public struct CurlTransport: SyncTransport {
             do {
                 let reply = try perform(method, baseURL + path, body: body, token: token)
                 guard (200..<300).contains(reply.status) else {
-                    throw TransportFailure.status(reply.status, try? JSONDecoder().decode(ErrorResponse.self, from: reply.body))
+                    throw TransportFailure.status(
+                        reply.status, try? JSONDecoder().decode(ErrorResponse.self, from: reply.body))
                 }
                 do {
                     return Transferred(try JSONDecoder().decode(Response.self, from: reply.body), bytes: reply.bytes)
@@ -87,7 +91,8 @@ public struct CurlTransport: SyncTransport {
     }
 
     /// One HTTP exchange on a fresh easy handle.
-    private func perform(_ method: String, _ url: String, body: Data?, token: String?) throws(TransportFailure) -> Reply {
+    private func perform(_ method: String, _ url: String, body: Data?, token: String?) throws(TransportFailure) -> Reply
+    {
         guard let handle = curl_easy_init() else { throw .unreachable("libcurl could not start a transfer") }
         defer { curl_easy_cleanup(handle) }
         let sink = ResponseSink()
@@ -121,7 +126,8 @@ public struct CurlTransport: SyncTransport {
             _ = kh_curl_setopt_long(handle, CURLOPT_POST, 1)
             _ = kh_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(payload.count))
             payload.withUnsafeBytes { raw in
-                _ = kh_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+                _ = kh_curl_setopt_pointer(
+                    handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
             }
         }
 

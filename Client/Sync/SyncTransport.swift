@@ -5,7 +5,9 @@ import KakehashiShared
 public protocol SyncTransport: Sendable {
     func enroll(_ request: EnrollRequest) async throws(TransportFailure) -> Transferred<EnrollResponse>
     func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse>
-    func pull(after cursor: String, limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse>
+    func pull(
+        after cursor: String, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<PullResponse>
 }
 
 /// A decoded response and how many bytes crossed the wire for it (both directions).
@@ -40,13 +42,18 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
     public var kakehashiError: KakehashiError {
         switch self {
         case .unreachable(let detail):
-            return KakehashiError(.unavailable, "cannot reach the server: \(detail). Your work is kept; sync again later.")
+            return KakehashiError(
+                .unavailable, "cannot reach the server: \(detail). Your work is kept; sync again later.")
         case .status(let code, let body):
             let message = body?.error.message ?? "HTTP \(code)"
             switch code {
             case 401, 403: return KakehashiError(.notAuthorized, field: body?.error.field, message)
-            case 500...: return KakehashiError(.unavailable, "the server failed (HTTP \(code)): \(message). Your work is kept; sync again later.")
-            default: return KakehashiError(.invalidData, field: body?.error.field, "the server refused the request (HTTP \(code)): \(message)")
+            case 500...:
+                return KakehashiError(
+                    .unavailable, "the server failed (HTTP \(code)): \(message). Your work is kept; sync again later.")
+            default:
+                return KakehashiError(
+                    .invalidData, field: body?.error.field, "the server refused the request (HTTP \(code)): \(message)")
             }
         case .undecodable:
             return KakehashiError(.unavailable, description)

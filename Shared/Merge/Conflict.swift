@@ -25,7 +25,10 @@ public struct Conflict: Sendable, Hashable, Codable, Identifiable {
     /// For a delete-versus-edit conflict, whether the record currently stands deleted.
     public let deleteWon: Bool
 
-    public init(entity: Entity, record: String, register: RegisterKey, kind: Kind, winner: Write, loser: Write, deleteWon: Bool = false) {
+    public init(
+        entity: Entity, record: String, register: RegisterKey, kind: Kind, winner: Write, loser: Write,
+        deleteWon: Bool = false
+    ) {
         self.entity = entity
         self.record = record
         self.register = register

@@ -15,6 +15,11 @@ struct Kakehashi: AsyncParsableCommand {
             Data directory: --home DIR, else $KAKEHASHI_HOME, else $XDG_DATA_HOME/kakehashi.
             Exit codes: 0 success, 64 usage, 65 invalid data, 69 server unreachable, 77 not authorized.
             """,
-        version: KakehashiVersion.current
+        version: KakehashiVersion.current,
+        subcommands: [
+            InitCommand.self, StatusCommand.self, SyncCommand.self, OrgCommand.self, CaseCommand.self,
+            EventCommand.self, SeedCommand.self, NeedCommand.self, MatchCommand.self, SearchCommand.self,
+            ConflictsCommand.self, LogCommand.self, AdvisorCommand.self,
+        ]
     )
 }

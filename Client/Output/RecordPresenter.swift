@@ -1,0 +1,56 @@
+import KakehashiShared
+
+/// Turns stored values into what a person reads: enum values as their Japanese labels,
+/// references as names, stubs marked as such.
+public struct RecordPresenter: Sendable {
+    /// Names of advisors and programs by id.
+    public let names: [String: String]
+
+    public init(names: [String: String]) { self.names = names }
+
+    public static let stubTitle = "（非開示：他事業の秘案件）"
+
+    public func display(_ record: RecordView, _ field: String) -> String {
+        guard let spec = try? record.entity.schema.field(field) else { return "" }
+        if field == "title", record.isStub { return Self.stubTitle }
+        switch spec.kind {
+        case .enumeration(let domain):
+            let value = record.text(field)
+            return domain.label(of: value) ?? value
+        case .reference:
+            let id = record.text(field)
+            return names[id] ?? id
+        case .referenceSet(let target):
+            return (record.sets[field] ?? []).map { target == .organization ? $0 : names[$0] ?? $0 }.joined(
+                separator: ", ")
+        case .yen:
+            guard let amount = record.values[field]?.integerValue else { return "" }
+            return Self.groupedYen(amount)
+        default:
+            return record.text(field)
+        }
+    }
+
+    /// `1500000` → `1,500,000円`.
+    public static func groupedYen(_ amount: Int64) -> String {
+        let digits = Array(String(amount))
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out + "円"
+    }
+
+    /// A vertical listing of every field with a value: `件名 (title)  精密加工の試作`.
+    public func detail(_ record: RecordView) -> String {
+        var table = TextTable(headers: ["id", record.id])
+        table.maxColumnWidth = 200
+        for field in record.entity.schema.fields {
+            let text = display(record, field.name)
+            if text.isEmpty { continue }
+            table.append(["\(field.label) (\(field.name))", text])
+        }
+        return table.render()
+    }
+}

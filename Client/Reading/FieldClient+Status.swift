@@ -1,0 +1,41 @@
+import GRDB
+import KakehashiShared
+
+/// `kakehashi status`: what is waiting, what was refused, when the laptop last synced.
+extension FieldClient {
+    public struct Status: Sendable, Encodable {
+        public let server: String
+        public let device: String
+        public let advisor: String
+        public let advisorName: String?
+        public let pending: Int
+        public let rejected: [SyncEngine.Rejection]
+        public let conflicts: Int
+        /// Unix milliseconds of the last completed sync, nil if never.
+        public let lastSync: Int64?
+        public let cursor: String
+        public let clockOffsetMillis: Int64
+    }
+
+    public func status() throws -> Status {
+        try store.read { db in
+            let identity = try DeviceIdentity.load(db)
+            let rejected = try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT id, record, field, reject_code, reject_reason FROM changes WHERE status = 'rejected' ORDER BY rowid"
+            ).map {
+                SyncEngine.Rejection(
+                    change: $0["id"], record: $0["record"], field: $0["field"], code: $0["reject_code"] ?? "rejected",
+                    reason: $0["reject_reason"] ?? "")
+            }
+            return Status(
+                server: identity.server, device: identity.device.rawValue, advisor: identity.advisor,
+                advisorName: try String.fetchOne(
+                    db, sql: "SELECT name FROM advisors WHERE id = ?", arguments: [identity.advisor]),
+                pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes WHERE status = 'pending'") ?? 0,
+                rejected: rejected, conflicts: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts") ?? 0,
+                lastSync: identity.lastSync, cursor: identity.cursor, clockOffsetMillis: identity.clockOffset)
+        }
+    }
+}

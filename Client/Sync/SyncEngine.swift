@@ -1,0 +1,270 @@
+import Foundation
+import GRDB
+import KakehashiShared
+
+/// `kakehashi sync`: push pending changes in bounded batches, then pull pages until caught up.
+///
+/// Crash safety: a pushed batch is marked synced only after the server answered, and the server
+/// is idempotent by change id, so a batch interrupted anywhere is simply pushed again. Each
+/// pulled page is applied in one transaction together with the cursor, so an interrupted pull
+/// resumes after the last whole page and never applies a page twice.
+public struct SyncEngine: Sendable {
+    public struct Progress: Sendable {
+        public enum Phase: String, Sendable { case push, pull }
+        public let phase: Phase
+        public let changes: Int
+        /// Pending changes to push (push phase); unknown while pulling.
+        public let total: Int?
+        public let bytes: Int
+    }
+
+    public struct Rejection: Sendable, Encodable, Hashable {
+        public let change: String
+        public let record: String
+        public let field: String?
+        public let code: String
+        public let reason: String
+    }
+
+    public struct Summary: Sendable, Encodable {
+        public var pushed = 0
+        public var accepted = 0
+        public var duplicates = 0
+        public var rejected: [Rejection] = []
+        public var pulled = 0
+        public var purged = 0
+        public var bytes = 0
+        public var conflicts = 0
+        /// Server time minus laptop time (ms) as seen during this sync.
+        public var clockOffset: Int64 = 0
+    }
+
+    public let client: FieldClient
+    public let transport: any SyncTransport
+    public var pushBatchSize = 500
+    public var pullPageSize = WireProtocol.defaultPullLimit
+    /// Offsets smaller than this are network noise, not a wrong clock.
+    static let offsetTolerance: Int64 = 2_000
+
+    public init(client: FieldClient, transport: any SyncTransport) {
+        self.client = client
+        self.transport = transport
+    }
+
+    public func run(progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
+        var summary = Summary()
+        do {
+            try await push(&summary, progress: progress)
+            try await pull(&summary, progress: progress)
+        } catch let failure as TransportFailure {
+            if case .status(401, let body) = failure, body?.error.code == ErrorResponse.revokedCode {
+                let directory = client.store.directory
+                try LocalStore.wipe(directory: directory)
+                throw KakehashiError(
+                    .notAuthorized,
+                    "the server says this device is revoked or its advisor deactivated (\(body?.error.message ?? "401")); the local data in \(directory) has been wiped"
+                )
+            }
+            throw failure.kakehashiError
+        }
+        try client.store.write { db in
+            var identity = try DeviceIdentity.load(db)
+            identity.lastSync = client.wallClock()
+            try identity.save(db)
+            summary.conflicts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts") ?? 0
+        }
+        return summary
+    }
+
+    // MARK: - Push
+
+    private func push(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws {
+        let total = try client.store.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes WHERE status = 'pending'") ?? 0
+        }
+        var reissued: Set<String> = []
+        while true {
+            let (token, batch) = try client.store.read { db in
+                (
+                    try DeviceIdentity.load(db).token,
+                    try Row.fetchAll(
+                        db, sql: "SELECT * FROM changes WHERE status = 'pending' ORDER BY rowid LIMIT ?",
+                        arguments: [pushBatchSize]
+                    ).map(ChangeRows.change(from:))
+                )
+            }
+            guard !batch.isEmpty else { return }
+            let sent = client.wallClock()
+            let reply = try await transport.push(PushRequest(changes: batch), token: token)
+            summary.bytes += reply.bytes
+            summary.pushed += batch.count
+            learnOffset(serverTime: reply.value.serverTime, sent: sent, into: &summary)
+            try client.store.write { db in
+                try record(reply.value, for: batch, reissued: &reissued, summary: &summary, in: db)
+            }
+            progress(
+                Progress(phase: .push, changes: summary.pushed, total: max(total, summary.pushed), bytes: summary.bytes)
+            )
+        }
+    }
+
+    /// Marks each pushed change with the server's verdict; a rejected change's record goes back
+    /// to what the server holds. Changes refused only because the laptop's clock ran ahead are
+    /// re-stamped: marked `restamped`, and written again (once) with the corrected clock.
+    private func record(
+        _ response: PushResponse, for batch: [Change], reissued: inout Set<String>, summary: inout Summary,
+        in db: Database
+    ) throws {
+        guard response.results.count == batch.count else {
+            throw KakehashiError(
+                .unavailable, "the server answered \(response.results.count) results for \(batch.count) changes")
+        }
+        var affected: Set<RecordRef> = []
+        var restamp: [Change] = []
+        for (change, result) in zip(batch, response.results) {
+            switch result.status {
+            case .accepted, .duplicate:
+                if result.status == .accepted { summary.accepted += 1 } else { summary.duplicates += 1 }
+                try db.execute(
+                    sql: "UPDATE changes SET status = 'synced' WHERE id = ?", arguments: [change.id.description])
+            case .rejected:
+                affected.insert(RecordRef(entity: change.entity, record: change.record))
+                if result.code == .clockSkew, !reissued.contains(change.id.description) {
+                    restamp.append(change)
+                    continue
+                }
+                let code = result.code?.rawValue ?? "rejected"
+                let reason = result.reason ?? "rejected by the server"
+                try db.execute(
+                    sql: "UPDATE changes SET status = 'rejected', reject_code = ?, reject_reason = ? WHERE id = ?",
+                    arguments: [code, reason, change.id.description])
+                summary.rejected.append(
+                    Rejection(
+                        change: change.id.description, record: change.record, field: change.field, code: code,
+                        reason: reason))
+            }
+        }
+        if !restamp.isEmpty {
+            // Every other pending change stamped as far ahead would be refused too: re-stamp them now.
+            let limit = response.serverTime + HybridClock.defaultMaxDriftMillis
+            let pending = try Row.fetchAll(db, sql: "SELECT * FROM changes WHERE status = 'pending' ORDER BY rowid")
+                .map(ChangeRows.change(from:))
+            restamp += pending.filter { $0.hlc.millis > limit && !batch.contains($0) }
+            for change in restamp {
+                try db.execute(
+                    sql:
+                        "UPDATE changes SET status = 'restamped', reject_code = 'clock-skew', reject_reason = ? WHERE id = ?",
+                    arguments: ["written again with the corrected clock", change.id.description])
+                affected.insert(RecordRef(entity: change.entity, record: change.record))
+            }
+        }
+        for ref in affected {
+            let excluded = try String.fetchAll(
+                db, sql: "SELECT id FROM changes WHERE record = ? AND status IN ('rejected', 'restamped')",
+                arguments: [ref.record])
+            try ChangeApplier.rebuild(ref, excluding: Set(excluded.compactMap(ChangeID.init)), in: db)
+        }
+        guard !restamp.isEmpty else { return }
+        // The refused timestamps exist nowhere else, so the clock may go back to the newest
+        // timestamp that does, and continue from the corrected wall clock.
+        var identity = try DeviceIdentity.load(db)
+        let kept = try String.fetchAll(db, sql: "SELECT hlc FROM changes WHERE status NOT IN ('rejected', 'restamped')")
+            .compactMap(HLC.init).max()
+        identity.clock = HLC(millis: kept?.millis ?? 0, counter: kept?.counter ?? 0, device: identity.device)
+        identity.clockOffset = summary.clockOffset
+        try identity.save(db)
+        var session = try WriteSession(db: db, wallClock: client.wallClock())
+        for change in restamp {
+            try session.write(
+                change.op, RecordRef(entity: change.entity, record: change.record), field: change.field,
+                value: change.value)
+        }
+        try session.commit()
+        reissued.formUnion(session.changes.map(\.id.description))
+    }
+
+    /// Remembers how far the laptop's clock is from the server's, ignoring network noise.
+    private func learnOffset(serverTime: Int64, sent: Int64, into summary: inout Summary) {
+        let now = client.wallClock()
+        let offset = serverTime - (sent + now) / 2
+        summary.clockOffset = abs(offset) < Self.offsetTolerance ? 0 : offset
+    }
+
+    // MARK: - Pull
+
+    private func pull(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws {
+        while true {
+            let identity = try client.identity()
+            let sent = client.wallClock()
+            let reply = try await transport.pull(after: identity.cursor, limit: pullPageSize, token: identity.token)
+            let page = reply.value
+            learnOffset(serverTime: page.serverTime, sent: sent, into: &summary)
+            let offset = summary.clockOffset
+            let wall = client.wallClock()
+            try client.store.write { db in
+                for ref in page.purges { try ChangeApplier.purge(ref, in: db) }
+                let applied = try ChangeApplier.apply(page.changes, local: false, in: db)
+                var identity = try DeviceIdentity.load(db)
+                var clock = HybridClock(device: identity.device, last: identity.clock)
+                if let newest = page.changes.map(\.hlc).max() {
+                    // A timestamp the drift bound refuses does not move the clock; local writes
+                    // still order after what they saw (ChangeMaker advances past `prev`).
+                    try? clock.receive(newest, wallMillis: wall + offset)
+                }
+                identity.clock = clock.last
+                identity.clockOffset = offset
+                identity.cursor = page.nextCursor
+                try identity.save(db)
+                summary.pulled += applied.applied
+                summary.purged += page.purges.count
+            }
+            summary.bytes += reply.bytes
+            progress(Progress(phase: .pull, changes: summary.pulled, total: nil, bytes: summary.bytes))
+            if !page.hasMore { return }
+        }
+    }
+}
+
+extension FieldClient {
+    /// Enrolls this laptop with the server (`kakehashi init`): trades the one-time code for a
+    /// device token and creates the local store. Nothing is left behind if enrollment fails.
+    public static func enroll(
+        directory: String, server: String, code: String, cacert: String?, deviceName: String?,
+        transport: any SyncTransport, wallClock: @escaping @Sendable () -> Int64 = FieldClient.systemClock
+    ) async throws -> FieldClient {
+        if LocalStore.exists(in: directory) {
+            throw KakehashiError(
+                .usage, field: "home",
+                "\(directory) already holds an enrolled Kakehashi store; use another --home or remove it first")
+        }
+        let sent = wallClock()
+        let response: EnrollResponse
+        do {
+            response = try await transport.enroll(EnrollRequest(code: code, deviceName: deviceName)).value
+        } catch {
+            if case .status(let status, let body) = error, status == 401 || status == 404 || status == 410 {
+                throw KakehashiError(
+                    .notAuthorized, field: "code",
+                    "the server did not accept the enrollment code (\(body?.error.message ?? "HTTP \(status)")); codes work once and expire — ask an administrator for a new one"
+                )
+            }
+            throw error.kakehashiError
+        }
+        let offset = response.serverTime - (sent + wallClock()) / 2
+        let store = try LocalStore.open(directory: directory, create: true)
+        do {
+            try store.write { db in
+                try DeviceIdentity(
+                    device: response.device, advisor: response.advisor, token: response.token, server: server,
+                    cacert: cacert, counter: 0, clock: HLC(millis: 0, counter: 0, device: response.device),
+                    clockOffset: abs(offset) < SyncEngine.offsetTolerance ? 0 : offset,
+                    cursor: WireProtocol.initialCursor, lastSync: nil
+                ).save(db)
+            }
+        } catch {
+            try? LocalStore.wipe(directory: directory)
+            throw error
+        }
+        return FieldClient(store: store, wallClock: wallClock)
+    }
+}

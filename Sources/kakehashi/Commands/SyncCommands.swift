@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import KakehashiClient
+import KakehashiShared
+
+struct InitCommand: ClientCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Enroll this laptop with the server using a one-time code, then sync.",
+        discussion:
+            "An administrator prints the code with `kakehashi-server enroll ADVISOR`. Codes work once and expire."
+    )
+
+    @OptionGroup var options: ClientOptions
+    @Option(help: "Server base URL, e.g. https://kakehashi.example.go.jp") var server: String
+    @Option(help: "One-time enrollment code.") var code: String
+    @Option(help: "PEM file of a private certificate authority to trust.") var cacert: String?
+
+    func execute() async throws {
+        guard server.hasPrefix("http://") || server.hasPrefix("https://") else {
+            throw KakehashiError(.usage, field: "server", "'\(server)' is not an http:// or https:// URL")
+        }
+        if let cacert, !FileManager.default.isReadableFile(atPath: cacert) {
+            throw KakehashiError(.usage, field: "cacert", "cannot read '\(cacert)'")
+        }
+        let directory = try options.directory()
+        let transport = CurlTransport(baseURL: server, cacert: cacert)
+        let client = try await FieldClient.enroll(
+            directory: directory, server: server, code: code, cacert: cacert,
+            deviceName: ProcessInfo.processInfo.hostName, transport: transport)
+        let summary = try await SyncEngine(client: client, transport: transport).run()
+        let identity = try client.identity()
+        if options.json {
+            try Output.json(["device": identity.device.rawValue, "advisor": identity.advisor, "home": directory])
+        } else {
+            Output.line(identity.device.rawValue)
+            Output.note("enrolled as device \(identity.device) in \(directory); pulled \(summary.pulled) changes")
+        }
+    }
+}
+
+struct SyncCommand: ClientCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Push local changes, then pull until caught up with the server.")
+
+    @OptionGroup var options: ClientOptions
+
+    func execute() async throws {
+        let client = try options.client()
+        let identity = try client.identity()
+        let transport = CurlTransport(baseURL: identity.server, cacert: identity.cacert)
+        let showBar = !options.json && Output.stderrIsTerminal
+        let summary = try await SyncEngine(client: client, transport: transport).run { progress in
+            guard showBar else { return }
+            let count = progress.total.map { "\(progress.changes)/\($0)" } ?? "\(progress.changes)"
+            Output.note("\r\u{1B}[K\(progress.phase.rawValue): \(count) changes, \(Output.bytes(progress.bytes))")
+        }
+        if options.json {
+            try Output.json(summary)
+            return
+        }
+        var line = "synced: pushed \(summary.accepted)"
+        if summary.duplicates > 0 { line += " (+\(summary.duplicates) already on the server)" }
+        line += ", pulled \(summary.pulled)"
+        if summary.purged > 0 { line += ", removed \(summary.purged) cases no longer shared with you" }
+        line += ", \(Output.bytes(summary.bytes)); \(summary.conflicts) conflict(s)"
+        Output.line(line)
+        for rejection in summary.rejected {
+            Output.note(
+                "rejected by the server: \(rejection.field ?? "delete") of \(rejection.record) — \(rejection.reason) [\(rejection.code)]; the local record was set back to the server's value"
+            )
+        }
+        if abs(summary.clockOffset) >= 60_000 {
+            Output.note(
+                "note: this laptop's clock is \(summary.clockOffset / 1000) s off the server's; Kakehashi corrects for it"
+            )
+        }
+    }
+}
+
+struct StatusCommand: ClientCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show pending changes, rejections, conflicts and the last sync.")
+
+    @OptionGroup var options: ClientOptions
+
+    func execute() async throws {
+        let status = try options.client().status()
+        if options.json {
+            try Output.json(status)
+            return
+        }
+        var table = TextTable(headers: ["server", status.server])
+        table.maxColumnWidth = 200
+        table.append(["device", status.device])
+        table.append(["advisor", status.advisorName.map { "\($0) (\(status.advisor))" } ?? status.advisor])
+        table.append(["pending changes", String(status.pending)])
+        table.append(["conflicts", String(status.conflicts)])
+        table.append(["rejected changes", String(status.rejected.count)])
+        let lastSync = status.lastSync.map {
+            ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0) / 1000))
+        }
+        table.append(["last sync", lastSync ?? "never"])
+        Output.line(table.render())
+        for rejection in status.rejected {
+            Output.line(
+                "  rejected \(rejection.change) (\(rejection.field ?? "delete") of \(rejection.record)): \(rejection.reason)"
+            )
+        }
+    }
+}

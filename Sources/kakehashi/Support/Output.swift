@@ -1,0 +1,45 @@
+import Foundation
+import KakehashiClient
+import KakehashiShared
+
+/// Writing results: ids and tables to stdout, errors to stderr, JSON when asked.
+enum Output {
+    static func line(_ text: String) {
+        print(text)
+    }
+
+    static func json(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    static func error(_ error: KakehashiError) {
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+    }
+
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// Reads a text file argument, which must be UTF-8.
+    static func readText(_ path: String, option: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KakehashiError.invalid(option, "cannot read file '\(path)'")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw KakehashiError.invalid(option, "'\(path)' is not valid UTF-8 text")
+        }
+        return text
+    }
+
+    static func bytes(_ count: Int) -> String {
+        count < 1024
+            ? "\(count) B"
+            : count < 1_048_576
+                ? String(format: "%.1f KB", Double(count) / 1024)
+                : String(format: "%.1f MB", Double(count) / 1_048_576)
+    }
+}

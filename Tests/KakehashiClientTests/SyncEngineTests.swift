@@ -1,0 +1,196 @@
+import Foundation
+import GRDB
+import KakehashiShared
+import Testing
+
+@testable import KakehashiClient
+
+@Suite struct SyncEngineTests {
+    func makeCase(_ laptop: TestLaptop, title: String = "精密加工技術の試作マッチング") throws -> String {
+        let org = try laptop.client.create(
+            .organization, RecordInput(values: ["name": "株式会社川崎精密製作所", "kind": "sme", "prefecture": "kanagawa"]))
+        return try laptop.client.create(
+            .case,
+            RecordInput(values: ["title": title, "kind": "ip-business-matching"], sets: ["organizations": [org]]))
+    }
+
+    func snapshot(_ laptop: TestLaptop) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try laptop.client.store.read { db in
+            try encoder.encode(
+                try Row.fetchAll(db, sql: "SELECT entity, id, state FROM record_states ORDER BY entity, id").map {
+                    [$0["entity"] as String, $0["id"] as String, String(decoding: $0["state"] as Data, as: UTF8.self)]
+                })
+        }
+    }
+
+    @Test func twoLaptopsConvergeAndTheLoserSeesAndResolvesTheConflict() async throws {
+        let server = InProcessServer()
+        let yamada = try await TestLaptop.enroll(server, name: "山田太郎")
+        let sato = try await TestLaptop.enroll(server, name: "佐藤花子")
+        let caseID = try makeCase(yamada)
+        try await yamada.sync()
+        try await sato.sync()
+        #expect(try sato.client.show(.case, id: caseID).text("title") == "精密加工技術の試作マッチング")
+
+        // Both edit the same field offline; Sato writes later, so Sato's value wins everywhere.
+        try yamada.client.update(.case, id: caseID, RecordInput(values: ["stage": "matching"]))
+        try await Task.sleep(nanoseconds: 5_000_000)
+        try sato.client.update(.case, id: caseID, RecordInput(values: ["stage": "prototyping"]))
+        _ = try yamada.client.create(
+            .event, RecordInput(values: ["case": caseID, "kind": "visit", "body": "工場を訪問し課題を聴取"]))
+        try sato.client.changeSet(.case, id: caseID, field: "tags", element: "知財", add: true)
+        try await yamada.sync()
+        try await sato.sync()
+        try await yamada.sync()
+
+        #expect(try snapshot(yamada) == snapshot(sato))
+        #expect(try yamada.client.show(.case, id: caseID).text("stage") == "prototyping")
+        let conflict = try #require(try yamada.client.conflicts().first)
+        #expect(conflict.field == "stage")
+        #expect(conflict.other.value == .string("matching") && conflict.other.mine)
+        #expect(conflict.current.value == .string("prototyping") && !conflict.current.mine)
+
+        try yamada.client.resolve(conflict.id, .mine)
+        try await yamada.sync()
+        try await sato.sync()
+        #expect(try yamada.client.conflicts().isEmpty && sato.client.conflicts().isEmpty)
+        #expect(try sato.client.show(.case, id: caseID).text("stage") == "matching")
+        #expect(try snapshot(yamada) == snapshot(sato))
+    }
+
+    @Test func anInterruptedPullResumesAndAppliesEveryChangeOnce() async throws {
+        let server = InProcessServer()
+        let writer = try await TestLaptop.enroll(server, name: "鈴木一郎")
+        for index in 0..<120 { _ = try makeCase(writer, title: "案件その\(index)") }
+        let reader = try await TestLaptop.enroll(server, name: "高橋次郎")
+        try await writer.sync()
+        let total = await server.log.count
+        try reader.client.store.write { db in
+            try db.execute(sql: "DELETE FROM changes")
+            try db.execute(sql: "DELETE FROM record_states")
+            try db.execute(sql: "UPDATE device SET cursor = '0'")
+        }
+        var engine = SyncEngine(client: reader.client, transport: reader.transport)
+        engine.pullPageSize = 100
+        let failing = FailingAfter(pages: 3, inner: reader.transport)
+        var broken = SyncEngine(client: reader.client, transport: failing)
+        broken.pullPageSize = 100
+        let error = await #expect(throws: KakehashiError.self) { try await broken.run() }
+        #expect(error?.code == .unavailable)
+        #expect(try reader.client.identity().cursor == "300")
+
+        _ = try await engine.run()
+        let stored = try reader.client.store.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT id) FROM changes") ?? 0
+            )
+        }
+        #expect(stored.0 == total && stored.1 == total)
+        #expect(try reader.client.list(.case).count == 120)
+        #expect(try snapshot(reader) == snapshot(writer))
+    }
+
+    @Test func aRejectedChangeIsReportedAndTheRecordGoesBack() async throws {
+        let server = InProcessServer()
+        let laptop = try await TestLaptop.enroll(server, name: "田中誠")
+        let caseID = try makeCase(laptop)
+        try await laptop.sync()
+        await server.setForbidden(["amount_yen"])
+        try laptop.client.update(
+            .case, id: caseID, RecordInput(values: ["amount_yen": "5,000,000", "stage": "contract"]))
+        let summary = try await laptop.sync()
+        #expect(summary.rejected.count == 1)
+        #expect(summary.rejected.first?.reason.contains("amount_yen") == true)
+        let record = try laptop.client.show(.case, id: caseID)
+        #expect(record.values["amount_yen"] == .null)
+        #expect(record.text("stage") == "contract")
+        #expect(try laptop.client.status().rejected.count == 1)
+        #expect(try laptop.client.status().pending == 0)
+    }
+
+    @Test func aLaptopClockHoursAheadIsCorrectedAndItsWorkStillArrives() async throws {
+        let server = InProcessServer()
+        let skewed = try await TestLaptop.enroll(
+            server, name: "伊藤健", clock: { FieldClient.systemClock() + 3 * 3_600_000 })
+        let other = try await TestLaptop.enroll(server, name: "渡辺真理")
+        // Enrollment measured the offset; forget it to act like a laptop whose clock drifted later.
+        try skewed.client.store.write { db in
+            var identity = try DeviceIdentity.load(db)
+            identity.clockOffset = 0
+            try identity.save(db)
+        }
+        let caseID = try makeCase(skewed)
+        let summary = try await skewed.sync()
+        #expect(summary.rejected.isEmpty)
+        #expect(abs(summary.clockOffset + 3 * 3_600_000) < 60_000)
+        try await other.sync()
+        #expect(try other.client.show(.case, id: caseID).text("title") == "精密加工技術の試作マッチング")
+        let history = try other.client.history(caseID).entries
+        #expect(
+            history.allSatisfy {
+                $0.hlc < HLC(millis: FieldClient.systemClock() + 60_000, counter: 0, device: DeviceID("z")!).description
+            })
+    }
+
+    @Test func aRevokedDeviceWipesItsLocalData() async throws {
+        let server = InProcessServer()
+        let laptop = try await TestLaptop.enroll(server, name: "小林修")
+        _ = try makeCase(laptop)
+        await server.revoke(advisor: laptop.advisor)
+        let error = await #expect(throws: KakehashiError.self) { try await laptop.sync() }
+        #expect(error?.code == .notAuthorized)
+        #expect(error?.message.contains("wiped") == true)
+        #expect(!LocalStore.exists(in: laptop.home.path))
+    }
+
+    @Test func aPurgeRemovesTheCaseAndItsEvents() async throws {
+        let server = InProcessServer()
+        let laptop = try await TestLaptop.enroll(server, name: "加藤恵")
+        let caseID = try makeCase(laptop)
+        let eventID = try laptop.client.create(
+            .event, RecordInput(values: ["case": caseID, "kind": "meeting", "body": "秘密保持契約の打合せ"]))
+        try await laptop.sync()
+        await server.purgeNext([RecordRef(entity: .case, record: caseID)])
+        try await laptop.sync()
+        #expect(throws: KakehashiError.self) { try laptop.client.show(.case, id: caseID) }
+        #expect(throws: KakehashiError.self) { try laptop.client.show(.event, id: eventID) }
+        #expect(try laptop.client.search("秘密保持").isEmpty)
+        #expect(throws: KakehashiError.self) { try laptop.client.history(eventID) }
+    }
+}
+
+/// Passes requests through until `pages` pulls have succeeded, then fails as if the network
+/// dropped.
+struct FailingAfter: SyncTransport {
+    let pages: Int
+    let inner: InProcessTransport
+    let counter = Counter()
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func next() -> Int {
+            lock.withLock {
+                value += 1; return value
+            }
+        }
+    }
+
+    func enroll(_ request: EnrollRequest) async throws(TransportFailure) -> Transferred<EnrollResponse> {
+        try await inner.enroll(request)
+    }
+
+    func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse> {
+        try await inner.push(request, token: token)
+    }
+
+    func pull(
+        after cursor: String, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<PullResponse> {
+        guard counter.next() <= pages else { throw .unreachable("connection reset by peer") }
+        return try await inner.pull(after: cursor, limit: limit, token: token)
+    }
+}

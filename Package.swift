@@ -96,6 +96,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Benchmarks (`make bench`): figures next to limits measured in the same run.
+        .executableTarget(
+            name: "kakehashi-bench",
+            dependencies: [
+                "KakehashiClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Sources/kakehashi-bench",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(
             name: "KakehashiSharedTests",
             dependencies: ["KakehashiShared"],

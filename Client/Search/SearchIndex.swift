@@ -34,13 +34,13 @@ public enum SearchIndex {
         guard indexedEntities.contains(state.entity), !state.isDeleted else { return }
         let (title, content) = texts(of: state)
         guard !title.isEmpty || !content.isEmpty else { return }
-        try db.execute(
-            sql: "INSERT INTO search (rowid, entity, record, title, content) VALUES (?, ?, ?, ?, ?)",
-            arguments: [rowid(state.entity, state.id), state.entity.rawValue, state.id, title, content])
+        try db.run(
+            "INSERT INTO search (rowid, entity, record, title, content) VALUES (?, ?, ?, ?, ?)",
+            [rowid(state.entity, state.id), state.entity.rawValue, state.id, title, content])
     }
 
     static func remove(_ ref: RecordRef, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM search WHERE rowid = ?", arguments: [rowid(ref.entity, ref.record)])
+        try db.run("DELETE FROM search WHERE rowid = ?", [rowid(ref.entity, ref.record)])
     }
 
     /// The title (the first searchable text field) and the rest of the searchable text.

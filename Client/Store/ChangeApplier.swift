@@ -40,7 +40,7 @@ enum ChangeApplier {
     static func loadState(_ ref: RecordRef, in db: Database) throws -> RecordState? {
         guard
             let data = try Data.fetchOne(
-                db, sql: "SELECT state FROM record_states WHERE entity = ? AND id = ?",
+                db.cachedStatement(sql: "SELECT state FROM record_states WHERE entity = ? AND id = ?"),
                 arguments: [ref.entity.rawValue, ref.record])
         else { return nil }
         return try JSONDecoder().decode(RecordState.self, from: data)
@@ -55,9 +55,9 @@ enum ChangeApplier {
 
     /// Stores a merged state and everything derived from it.
     static func save(_ state: RecordState, in db: Database) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO record_states (entity, id, state) VALUES (?, ?, ?)",
-            arguments: [state.entity.rawValue, state.id, try encode(state)])
+        try db.run(
+            "INSERT OR REPLACE INTO record_states (entity, id, state) VALUES (?, ?, ?)",
+            [state.entity.rawValue, state.id, try encode(state)])
         try RecordTable(state.entity).materialize(state, in: db)
         try SearchIndex.update(state, in: db)
         try ConflictStore.refresh(state, in: db)

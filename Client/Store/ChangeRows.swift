@@ -30,12 +30,12 @@ enum ChangeRows {
     /// Inserts a change unless its id is already there.
     /// - Returns: whether the change was new.
     static func insert(_ change: Change, local: Bool, in db: Database) throws -> Bool {
-        try db.execute(
-            sql: """
-                INSERT OR IGNORE INTO changes (id, entity, record, field, op, value, hlc, prev, author, local, status)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+        try db.run(
+            """
+            INSERT OR IGNORE INTO changes (id, entity, record, field, op, value, hlc, prev, author, local, status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
                 change.id.description, change.entity.rawValue, change.record, change.field, change.op.rawValue,
                 valueJSON(change.value), change.hlc.description, JSONText.array(change.prev.map(\.description)),
                 change.author, local, local ? "pending" : "synced",

@@ -6,9 +6,11 @@ import KakehashiShared
 /// with a short id people can type.
 enum ConflictStore {
     static func refresh(_ state: RecordState, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM conflicts WHERE record = ?", arguments: [state.id])
+        try db.run("DELETE FROM conflicts WHERE record = ?", [state.id])
+        let conflicts = state.conflicts
+        guard !conflicts.isEmpty else { return }
         let encoder = JSONEncoder()
-        for conflict in state.conflicts {
+        for conflict in conflicts {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO conflicts (id, short_id, entity, record, body) VALUES (?, ?, ?, ?, ?)",
                 arguments: [

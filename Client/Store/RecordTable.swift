@@ -65,9 +65,9 @@ struct RecordTable: Sendable {
             values.append(Self.columnValue(field, state))
         }
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO \(name) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
-            arguments: StatementArguments(values))
+        try db.run(
+            "INSERT OR REPLACE INTO \(name) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
+            StatementArguments(values))
     }
 
     static func columnValue(_ field: FieldSpec, _ state: RecordState) -> (any DatabaseValueConvertible)? {

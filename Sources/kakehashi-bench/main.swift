@@ -1,0 +1,196 @@
+import Foundation
+import GRDB
+import KakehashiClient
+import KakehashiShared
+
+// kakehashi-bench [--changes N] [--events N] [--runs N]
+//
+// 1. Pull-apply: a fresh laptop pulls N changes (JSON pages of 1,000, decoded and merged, each
+//    page in one transaction with its cursor) — next to SQLite's raw transactional insert of N
+//    equivalent rows into a plain table, measured in the same run on the same disk. Prints the ratio.
+// 2. Query latency on a laptop holding N events: case list, event list of a case, search on the
+//    trigram path and on the short-term (LIKE) path; median and p95 of several runs.
+
+struct Arguments {
+    var changes = 100_000
+    var events = 100_000
+    var runs = 20
+
+    init() {
+        var iterator = CommandLine.arguments.dropFirst().makeIterator()
+        while let flag = iterator.next() {
+            let value = iterator.next().flatMap(Int.init)
+            switch (flag, value) {
+            case ("--changes", let number?): changes = number
+            case ("--events", let number?): events = number
+            case ("--runs", let number?): runs = number
+            default:
+                FileHandle.standardError.write(Data("usage: kakehashi-bench [--changes N] [--events N] [--runs N]\n".utf8))
+                exit(64)
+            }
+        }
+    }
+}
+
+/// Serves pre-built pull pages as JSON, so the benchmark includes decoding but no network.
+struct PagedTransport: SyncTransport {
+    let pages: [Data]
+    let advisor: String
+
+    func enroll(_ request: EnrollRequest) async throws(TransportFailure) -> Transferred<EnrollResponse> {
+        Transferred(
+            EnrollResponse(device: DeviceID("bench-laptop")!, token: "bench", advisor: advisor, serverTime: now()), bytes: 0)
+    }
+
+    func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse> {
+        Transferred(PushResponse(results: [], serverTime: now()), bytes: 0)
+    }
+
+    func pull(after cursor: String, limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse> {
+        let index = Int(cursor) ?? 0
+        guard index < pages.count else {
+            return Transferred(PullResponse(changes: [], purges: [], nextCursor: cursor, hasMore: false, serverTime: now()), bytes: 0)
+        }
+        do {
+            return Transferred(try JSONDecoder().decode(PullResponse.self, from: pages[index]), bytes: pages[index].count)
+        } catch {
+            throw .undecodable("\(error)")
+        }
+    }
+}
+
+func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try await body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// A realistic change log: open cases with organizations, then activity records on them.
+func makeLog(cases: Int, events: Int, advisor: String) -> [Change] {
+    var maker = ChangeMaker(clock: HybridClock(device: DeviceID("bench-server")!), author: advisor)
+    var generator = SystemRandomNumberGenerator()
+    var log: [Change] = []
+    let start = now() - 86_400_000
+    func set(_ entity: Entity, _ id: String, _ field: String, _ value: FieldValue, _ op: Change.Operation = .set) {
+        log.append(maker.make(op, entity: entity, record: id, field: field, value: value, state: nil, wallMillis: start + Int64(log.count)))
+    }
+    let subjects = ["精密加工", "表面処理", "センサ", "試作評価", "知財戦略", "開放特許", "医療機器", "農業IoT"]
+    var caseIDs: [String] = []
+    for index in 0..<cases {
+        let id = RecordID.uuidV7(unixMillis: start + Int64(index), using: &generator)
+        caseIDs.append(id)
+        let subject = subjects[index % subjects.count]
+        set(.case, id, "title", .string("\(subject)の事業化支援 その\(index)"))
+        set(.case, id, "summary", .string("中小企業の\(subject)技術と大学のシーズをマッチングし、試作から契約までを支援する。"))
+        set(.case, id, "kind", .string("ip-business-matching"))
+        set(.case, id, "stage", .string(["intake", "matching", "prototyping", "contract"][index % 4]))
+        set(.case, id, "level", .string("open"))
+        set(.case, id, "owner", .string(advisor))
+        set(.case, id, "program", .string("business-production"))
+        set(.case, id, "tags", .string(subject), .add)
+    }
+    for index in 0..<events {
+        let id = RecordID.uuidV7(unixMillis: start + Int64(cases + index), using: &generator)
+        set(.event, id, "case", .string(caseIDs[index % max(1, caseIDs.count)]))
+        set(.event, id, "kind", .string(["visit", "consultation", "meeting", "matching"][index % 4]))
+        set(.event, id, "date", .string("2026-\(String(format: "%02d", index % 12 + 1))-\(String(format: "%02d", index % 28 + 1))"))
+        set(.event, id, "author", .string(advisor))
+        set(.event, id, "body", .string("\(subjects[index % subjects.count])について打合せ。次回は試作品の評価結果を共有する。記録\(index)"))
+    }
+    return log
+}
+
+func pages(of log: [Change], size: Int) throws -> [Data] {
+    let encoder = JSONEncoder()
+    return try stride(from: 0, to: log.count, by: size).map { start in
+        let end = min(log.count, start + size)
+        return try encoder.encode(
+            PullResponse(changes: Array(log[start..<end]), purges: [], nextCursor: String(start / size + 1), hasMore: end < log.count, serverTime: now()))
+    }
+}
+
+/// Enrolls a fresh laptop in a temporary directory and pulls `log` into it; returns the seconds.
+func pull(_ log: [Change], advisor: String, into directory: String) async throws -> (FieldClient, Double) {
+    let transport = PagedTransport(pages: try pages(of: log, size: WireProtocol.defaultPullLimit), advisor: advisor)
+    let client = try await FieldClient.enroll(
+        directory: directory, server: "bench", code: "bench", cacert: nil, deviceName: nil, transport: transport)
+    let elapsed = try await seconds { _ = try await SyncEngine(client: client, transport: transport).run() }
+    return (client, elapsed)
+}
+
+/// SQLite's own speed on this machine: the same number of rows, shaped like change-log rows,
+/// inserted in one transaction with a prepared statement, WAL mode, synchronous=NORMAL.
+func rawInsert(_ log: [Change], into path: String) throws -> Double {
+    var configuration = Configuration()
+    configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+    let pool = try DatabasePool(path: path, configuration: configuration)
+    try pool.write { db in
+        try db.execute(
+            sql: "CREATE TABLE raw (id TEXT PRIMARY KEY, entity TEXT, record TEXT, field TEXT, op TEXT, value TEXT, hlc TEXT, prev TEXT, author TEXT)")
+    }
+    let rows = log.map { change in
+        [change.id.description, change.entity.rawValue, change.record, change.field ?? "", change.op.rawValue,
+         change.value.displayText, change.hlc.description, "[]", change.author]
+    }
+    let start = DispatchTime.now().uptimeNanoseconds
+    try pool.writeWithoutTransaction { db in
+        try db.inTransaction {
+            let statement = try db.makeStatement(sql: "INSERT INTO raw VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            for row in rows { try statement.execute(arguments: StatementArguments(row)) }
+            return .commit
+        }
+    }
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func percentile(_ values: [Double], _ fraction: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * fraction))]
+}
+
+func latency(_ name: String, runs: Int, _ body: () throws -> Int) throws {
+    var times: [Double] = []
+    var rows = 0
+    for _ in 0..<runs {
+        let start = DispatchTime.now().uptimeNanoseconds
+        rows = try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    let label = name + String(repeating: " ", count: max(0, 44 - DisplayWidth.of(name)))
+    print(label + String(format: " p50 %7.2f ms   p95 %7.2f ms   (%d rows)", percentile(times, 0.5), percentile(times, 0.95), rows))
+}
+
+let arguments = Arguments()
+let workspace = NSTemporaryDirectory() + "kakehashi-bench-" + UUID().uuidString
+try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: workspace) }
+let advisor = "0192f1c4-0000-7000-8000-0000000000b1"
+
+print("Kakehashi benchmark — \(ProcessInfo.processInfo.processorCount) cores, SQLite \(try DatabaseQueue().read { try String.fetchOne($0, sql: "SELECT sqlite_version()") ?? "?" })")
+
+// 1. Pull-apply against raw insert.
+let cases = arguments.changes / 20
+let log = makeLog(cases: cases, events: (arguments.changes - cases * 8) / 5, advisor: advisor)
+let (_, pullSeconds) = try await pull(log, advisor: advisor, into: workspace + "/pull")
+let rawSeconds = try rawInsert(log, into: workspace + "/raw.sqlite")
+let applyRate = Double(log.count) / pullSeconds
+let rawRate = Double(log.count) / rawSeconds
+print("\nPull-apply of \(log.count) changes (pages of \(WireProtocol.defaultPullLimit), JSON decode + merge + index, one transaction per page)")
+print(String(format: "  kakehashi pull-apply   %10.0f changes/s  (%.2f s)", applyRate, pullSeconds))
+print(String(format: "  SQLite raw insert      %10.0f rows/s     (%.2f s, one transaction)", rawRate, rawSeconds))
+print(String(format: "  ratio                  %10.2f            (goal ≥ 0.30)", applyRate / rawRate))
+
+// 2. Query latency with many events.
+let eventLog = makeLog(cases: max(1, arguments.events / 50), events: arguments.events, advisor: advisor)
+let (client, eventSeconds) = try await pull(eventLog, advisor: advisor, into: workspace + "/events")
+let someCase = try client.list(.case, limit: 1).first?.id ?? ""
+print(String(format: "\nQueries on a laptop holding %d events in %d cases (initial sync %.1f s)", arguments.events, max(1, arguments.events / 50), eventSeconds))
+try latency("case list (all)", runs: arguments.runs) { try client.list(.case).count }
+try latency("case list --stage matching", runs: arguments.runs) { try client.list(.case, filter: .init(stage: "matching")).count }
+try latency("event list CASE", runs: arguments.runs) { try client.list(.event, filter: .init(caseID: someCase)).count }
+try latency("search 精密加工 (trigram index)", runs: arguments.runs) { try client.search("精密加工").count }
+try latency("search 試作 (two characters: LIKE scan)", runs: arguments.runs) { try client.search("試作").count }
+let storeBytes = (try FileManager.default.attributesOfItem(atPath: client.store.path)[.size] as? NSNumber)?.intValue ?? 0
+print(String(format: "  store size %.1f MB", Double(storeBytes) / 1_048_576))

@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+import KakehashiShared
+import Testing
+
+@testable import KakehashiClient
+
+/// The libcurl transport against a real socket that misbehaves: each failure ends in a clear
+/// error, retries happen only when they can help, and nothing pending is lost.
+@Suite struct CurlTransportTests {
+    func transport(_ server: FaultyHTTPServer) -> CurlTransport {
+        var transport = CurlTransport(baseURL: server.url)
+        transport.retry = RetryPolicy(attempts: 3, baseDelay: 0.01, maxDelay: 0.05)
+        transport.stallSeconds = 1
+        transport.requestTimeoutSeconds = 5
+        return transport
+    }
+
+    @Test func aConnectionCutMidResponseIsRetriedThenReportedAsUnreachable() async throws {
+        let server = try FaultyHTTPServer(.cutMidResponse)
+        defer { server.stop() }
+        let failure = await #expect(throws: TransportFailure.self) {
+            try await transport(server).pull(after: "0", limit: 10, token: "t")
+        }
+        guard case .unreachable = failure else { Issue.record("expected unreachable, got \(String(describing: failure))"); return }
+        #expect(server.requests == 3)
+        #expect(failure?.kakehashiError.code == .unavailable)
+        #expect(failure?.kakehashiError.message.contains("Your work is kept") == true)
+    }
+
+    @Test func aStalledServerIsAbandoned() async throws {
+        let server = try FaultyHTTPServer(.stall(seconds: 8))
+        defer { server.stop() }
+        var stalled = transport(server)
+        stalled.retry = RetryPolicy(attempts: 1)
+        let failure = await #expect(throws: TransportFailure.self) { try await stalled.pull(after: "0", limit: 10, token: "t") }
+        #expect(failure?.kakehashiError.code == .unavailable)
+        #expect(failure?.description.lowercased().contains("timeout") == true || failure?.description.contains("Timeout") == true)
+    }
+
+    @Test func serverErrorsAreRetriedAndReportedWithTheServersMessage() async throws {
+        let server = try FaultyHTTPServer(.status(500))
+        defer { server.stop() }
+        let failure = await #expect(throws: TransportFailure.self) {
+            try await transport(server).push(PushRequest(changes: []), token: "t")
+        }
+        #expect(server.requests == 3)
+        #expect(failure?.kakehashiError.code == .unavailable)
+        #expect(failure?.kakehashiError.message.contains("データベースに接続できません") == true)
+    }
+
+    @Test(arguments: [400, 401, 404, 422])
+    func clientErrorsAreNeverRetried(_ status: Int) async throws {
+        let server = try FaultyHTTPServer(.status(status))
+        defer { server.stop() }
+        _ = await #expect(throws: TransportFailure.self) { try await transport(server).pull(after: "0", limit: 1, token: "t") }
+        #expect(server.requests == 1)
+    }
+
+    @Test func tooManyRequestsIsRetried() async throws {
+        let server = try FaultyHTTPServer(.status(429))
+        defer { server.stop() }
+        _ = await #expect(throws: TransportFailure.self) { try await transport(server).pull(after: "0", limit: 1, token: "t") }
+        #expect(server.requests == 3)
+    }
+
+    @Test func aFailedSyncKeepsEveryPendingChangeAndALaterSyncDeliversThem() async throws {
+        let inProcess = InProcessServer()
+        let laptop = try await TestLaptop.enroll(inProcess, name: "山本浩二")
+        for index in 0..<5 {
+            _ = try laptop.client.create(.case, RecordInput(values: ["title": "オフライン案件\(index)", "kind": "consultation"]))
+        }
+        let pending = try laptop.client.status().pending
+        let broken = try FaultyHTTPServer(.cutMidResponse)
+        defer { broken.stop() }
+        let error = await #expect(throws: KakehashiError.self) {
+            try await SyncEngine(client: laptop.client, transport: transport(broken)).run()
+        }
+        #expect(error?.code == .unavailable)
+        #expect(try laptop.client.status().pending == pending)
+        try await laptop.sync()
+        #expect(try laptop.client.status().pending == 0)
+        let titles = await inProcess.log.filter { $0.field == "title" && $0.entity == .case }.compactMap(\.value.stringValue)
+        #expect(Set(titles) == Set((0..<5).map { "オフライン案件\($0)" }))
+    }
+}

@@ -131,7 +131,7 @@ let package = Package(
         // Real `kakehashi` and `kakehashi-server` processes talking over loopback.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["KakehashiShared"],
+            dependencies: ["KakehashiShared", "KakehashiClient", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/EndToEndTests",
             swiftSettings: swiftSettings
         ),

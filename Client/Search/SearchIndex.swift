@@ -29,8 +29,8 @@ public enum SearchIndex {
         return Int64(bitPattern: hash & 0x7FFF_FFFF_FFFF_FFFF)
     }
 
-    static func update(_ state: RecordState, in db: Database) throws {
-        try remove(RecordRef(entity: state.entity, record: state.id), in: db)
+    static func update(_ state: RecordState, replacing: Bool = true, in db: Database) throws {
+        if replacing { try remove(RecordRef(entity: state.entity, record: state.id), in: db) }
         guard indexedEntities.contains(state.entity), !state.isDeleted else { return }
         let (title, content) = texts(of: state)
         guard !title.isEmpty || !content.isEmpty else { return }

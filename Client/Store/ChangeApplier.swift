@@ -29,9 +29,10 @@ enum ChangeApplier {
             grouped[ref, default: []].append(change)
         }
         for ref in order {
-            var state = try loadState(ref, in: db) ?? RecordState(entity: ref.entity, id: ref.record)
+            let stored = try loadState(ref, in: db)
+            var state = stored ?? RecordState(entity: ref.entity, id: ref.record)
             for change in grouped[ref] ?? [] { state.apply(change) }
-            try save(state, in: db)
+            try save(state, isNew: stored == nil, in: db)
             summary.records.insert(ref)
         }
         return summary
@@ -43,24 +44,18 @@ enum ChangeApplier {
                 db.cachedStatement(sql: "SELECT state FROM record_states WHERE entity = ? AND id = ?"),
                 arguments: [ref.entity.rawValue, ref.record])
         else { return nil }
-        return try JSONDecoder().decode(RecordState.self, from: data)
-    }
-
-    /// Canonical bytes of a state (sorted keys), so equal states are stored as equal bytes.
-    static func encode(_ state: RecordState) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(state)
+        return try RecordState(entity: ref.entity, id: ref.record, binary: [UInt8](data))
     }
 
     /// Stores a merged state and everything derived from it.
-    static func save(_ state: RecordState, in db: Database) throws {
+    /// - Parameter isNew: the record had no stored state, so there is nothing derived to replace.
+    static func save(_ state: RecordState, isNew: Bool = false, in db: Database) throws {
         try db.run(
             "INSERT OR REPLACE INTO record_states (entity, id, state) VALUES (?, ?, ?)",
-            [state.entity.rawValue, state.id, try encode(state)])
+            [state.entity.rawValue, state.id, Data(state.binaryEncoded())])
         try RecordTable(state.entity).materialize(state, in: db)
-        try SearchIndex.update(state, in: db)
-        try ConflictStore.refresh(state, in: db)
+        try SearchIndex.update(state, replacing: !isNew, in: db)
+        if !isNew || !state.conflicts.isEmpty { try ConflictStore.refresh(state, in: db) }
     }
 
     /// Recomputes a record from its change log without the given changes (used when the server

@@ -54,20 +54,27 @@ struct RecordTable: Sendable {
         }
     }
 
+    /// The statement that writes one row, built once per entity.
+    private static let upsertSQL: [Entity: String] = Dictionary(
+        uniqueKeysWithValues: Entity.allCases.map { entity in
+            let columns = ["id", "deleted", "updated"] + entity.schema.fields.map { quoted($0.name) }
+            let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+            return (
+                entity,
+                "INSERT OR REPLACE INTO \(name(of: entity)) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))"
+            )
+        })
+
     /// Writes a record's merged state into its row.
     func materialize(_ state: RecordState, in db: Database) throws {
-        var columns = ["id", "deleted", "updated"]
         var values: [(any DatabaseValueConvertible)?] = [
             state.id, state.isDeleted, state.lastEdit?.hlc.description ?? "",
         ]
+        values.reserveCapacity(3 + schema.fields.count)
         for field in schema.fields {
-            columns.append(Self.quoted(field.name))
             values.append(Self.columnValue(field, state))
         }
-        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        try db.run(
-            "INSERT OR REPLACE INTO \(name) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
-            StatementArguments(values))
+        try db.run(Self.upsertSQL[schema.entity] ?? "", StatementArguments(values))
     }
 
     static func columnValue(_ field: FieldSpec, _ state: RecordState) -> (any DatabaseValueConvertible)? {
@@ -94,6 +101,9 @@ enum JSONText {
     }
 
     static func quote(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

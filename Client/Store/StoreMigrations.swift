@@ -45,8 +45,8 @@ enum StoreMigrations {
                     """)
             try db.execute(sql: "CREATE INDEX changes_by_record ON changes (record, hlc)")
             try db.execute(sql: "CREATE INDEX changes_pending ON changes (status) WHERE status != 'synced'")
-            // The merged state of every record (RecordState as JSON): the source of truth the
-            // entity tables are materialized from.
+            // The merged state of every record (RecordState in its binary form): the source of
+            // truth the entity tables are materialized from.
             try db.execute(
                 sql: """
                     CREATE TABLE record_states (

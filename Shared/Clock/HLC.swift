@@ -28,21 +28,50 @@ public struct HLC: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// `0001763700000000-000000-device`: fixed-width fields, so the text sorts like the value.
     public var description: String {
-        let millisText = String(millis)
-        let counterText = String(counter)
-        return String(repeating: "0", count: max(0, 16 - millisText.count)) + millisText + "-"
-            + String(repeating: "0", count: max(0, 6 - counterText.count)) + counterText + "-" + device.rawValue
+        // Written digit by digit: timestamps are formatted for every stored change.
+        var bytes = [UInt8](repeating: UInt8(ascii: "0"), count: 24)
+        var rest = UInt64(max(0, millis))
+        for index in stride(from: 15, through: 0, by: -1) {
+            bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        bytes[16] = UInt8(ascii: "-")
+        var count = counter
+        for index in stride(from: 22, through: 17, by: -1) {
+            bytes[index] = UInt8(ascii: "0") + UInt8(count % 10)
+            count /= 10
+        }
+        bytes[23] = UInt8(ascii: "-")
+        bytes.append(contentsOf: device.rawValue.utf8)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads the text form; nil when it is malformed.
     public init?(_ text: String) {
-        let parts = text.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 16, parts[1].count == 6,
-            let millis = Int64(parts[0]), millis >= 0,
-            let counter = UInt32(parts[1]), counter <= Self.maxCounter,
-            let device = DeviceID(String(parts[2]))
+        var text = text
+        guard let parsed = text.withUTF8({ Self.parse($0) }) else { return nil }
+        self = parsed
+    }
+
+    private static func parse(_ bytes: some RandomAccessCollection<UInt8>) -> HLC? {
+        guard bytes.count > 24 else { return nil }
+        let start = bytes.startIndex
+        func digits(_ from: Int, _ to: Int) -> UInt64? {
+            var value: UInt64 = 0
+            for offset in from..<to {
+                let byte = bytes[bytes.index(start, offsetBy: offset)]
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard bytes[bytes.index(start, offsetBy: 16)] == UInt8(ascii: "-"),
+            bytes[bytes.index(start, offsetBy: 23)] == UInt8(ascii: "-"),
+            let millis = digits(0, 16), millis <= UInt64(Int64.max),
+            let counter = digits(17, 23), counter <= UInt64(maxCounter),
+            let device = DeviceID(String(decoding: bytes[bytes.index(start, offsetBy: 24)...], as: UTF8.self))
         else { return nil }
-        self.init(millis: millis, counter: counter, device: device)
+        return HLC(millis: Int64(millis), counter: UInt32(counter), device: device)
     }
 }
 

@@ -37,14 +37,15 @@ public enum FieldValue: Hashable, Sendable {
 extension FieldValue: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
+        // Strings first: they are most values, and every failed attempt costs a thrown error.
+        if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if container.decodeNil() {
             self = .null
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
         } else if let value = try? container.decode(Int64.self) {
             self = .integer(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
         } else {
             throw DecodingError.dataCorruptedError(
                 in: container,

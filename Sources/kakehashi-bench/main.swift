@@ -25,7 +25,8 @@ struct Arguments {
             case ("--events", let number?): events = number
             case ("--runs", let number?): runs = number
             default:
-                FileHandle.standardError.write(Data("usage: kakehashi-bench [--changes N] [--events N] [--runs N]\n".utf8))
+                FileHandle.standardError.write(
+                    Data("usage: kakehashi-bench [--changes N] [--events N] [--runs N]\n".utf8))
                 exit(64)
             }
         }
@@ -39,20 +40,25 @@ struct PagedTransport: SyncTransport {
 
     func enroll(_ request: EnrollRequest) async throws(TransportFailure) -> Transferred<EnrollResponse> {
         Transferred(
-            EnrollResponse(device: DeviceID("bench-laptop")!, token: "bench", advisor: advisor, serverTime: now()), bytes: 0)
+            EnrollResponse(device: DeviceID("bench-laptop")!, token: "bench", advisor: advisor, serverTime: now()),
+            bytes: 0)
     }
 
     func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse> {
         Transferred(PushResponse(results: [], serverTime: now()), bytes: 0)
     }
 
-    func pull(after cursor: String, limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse> {
+    func pull(
+        after cursor: String, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<PullResponse> {
         let index = Int(cursor) ?? 0
         guard index < pages.count else {
-            return Transferred(PullResponse(changes: [], purges: [], nextCursor: cursor, hasMore: false, serverTime: now()), bytes: 0)
+            return Transferred(
+                PullResponse(changes: [], purges: [], nextCursor: cursor, hasMore: false, serverTime: now()), bytes: 0)
         }
         do {
-            return Transferred(try JSONDecoder().decode(PullResponse.self, from: pages[index]), bytes: pages[index].count)
+            return Transferred(
+                try JSONDecoder().decode(PullResponse.self, from: pages[index]), bytes: pages[index].count)
         } catch {
             throw .undecodable("\(error)")
         }
@@ -74,7 +80,10 @@ func makeLog(cases: Int, events: Int, advisor: String) -> [Change] {
     var log: [Change] = []
     let start = now() - 86_400_000
     func set(_ entity: Entity, _ id: String, _ field: String, _ value: FieldValue, _ op: Change.Operation = .set) {
-        log.append(maker.make(op, entity: entity, record: id, field: field, value: value, state: nil, wallMillis: start + Int64(log.count)))
+        log.append(
+            maker.make(
+                op, entity: entity, record: id, field: field, value: value, state: nil,
+                wallMillis: start + Int64(log.count)))
     }
     let subjects = ["精密加工", "表面処理", "センサ", "試作評価", "知財戦略", "開放特許", "医療機器", "農業IoT"]
     var caseIDs: [String] = []
@@ -95,7 +104,9 @@ func makeLog(cases: Int, events: Int, advisor: String) -> [Change] {
         let id = RecordID.uuidV7(unixMillis: start + Int64(cases + index), using: &generator)
         set(.event, id, "case", .string(caseIDs[index % max(1, caseIDs.count)]))
         set(.event, id, "kind", .string(["visit", "consultation", "meeting", "matching"][index % 4]))
-        set(.event, id, "date", .string("2026-\(String(format: "%02d", index % 12 + 1))-\(String(format: "%02d", index % 28 + 1))"))
+        set(
+            .event, id, "date",
+            .string("2026-\(String(format: "%02d", index % 12 + 1))-\(String(format: "%02d", index % 28 + 1))"))
         set(.event, id, "author", .string(advisor))
         set(.event, id, "body", .string("\(subjects[index % subjects.count])について打合せ。次回は試作品の評価結果を共有する。記録\(index)"))
     }
@@ -107,7 +118,9 @@ func pages(of log: [Change], size: Int) throws -> [Data] {
     return try stride(from: 0, to: log.count, by: size).map { start in
         let end = min(log.count, start + size)
         return try encoder.encode(
-            PullResponse(changes: Array(log[start..<end]), purges: [], nextCursor: String(start / size + 1), hasMore: end < log.count, serverTime: now()))
+            PullResponse(
+                changes: Array(log[start..<end]), purges: [], nextCursor: String(start / size + 1),
+                hasMore: end < log.count, serverTime: now()))
     }
 }
 
@@ -128,11 +141,15 @@ func rawInsert(_ log: [Change], into path: String) throws -> Double {
     let pool = try DatabasePool(path: path, configuration: configuration)
     try pool.write { db in
         try db.execute(
-            sql: "CREATE TABLE raw (id TEXT PRIMARY KEY, entity TEXT, record TEXT, field TEXT, op TEXT, value TEXT, hlc TEXT, prev TEXT, author TEXT)")
+            sql:
+                "CREATE TABLE raw (id TEXT PRIMARY KEY, entity TEXT, record TEXT, field TEXT, op TEXT, value TEXT, hlc TEXT, prev TEXT, author TEXT)"
+        )
     }
     let rows = log.map { change in
-        [change.id.description, change.entity.rawValue, change.record, change.field ?? "", change.op.rawValue,
-         change.value.displayText, change.hlc.description, "[]", change.author]
+        [
+            change.id.description, change.entity.rawValue, change.record, change.field ?? "", change.op.rawValue,
+            change.value.displayText, change.hlc.description, "[]", change.author,
+        ]
     }
     let start = DispatchTime.now().uptimeNanoseconds
     try pool.writeWithoutTransaction { db in
@@ -159,7 +176,11 @@ func latency(_ name: String, runs: Int, _ body: () throws -> Int) throws {
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
     }
     let label = name + String(repeating: " ", count: max(0, 44 - DisplayWidth.of(name)))
-    print(label + String(format: " p50 %7.2f ms   p95 %7.2f ms   (%d rows)", percentile(times, 0.5), percentile(times, 0.95), rows))
+    print(
+        label
+            + String(
+                format: " p50 %7.2f ms   p95 %7.2f ms   (%d rows)", percentile(times, 0.5), percentile(times, 0.95),
+                rows))
 }
 
 let arguments = Arguments()
@@ -168,16 +189,28 @@ try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirec
 defer { try? FileManager.default.removeItem(atPath: workspace) }
 let advisor = "0192f1c4-0000-7000-8000-0000000000b1"
 
-print("Kakehashi benchmark — \(ProcessInfo.processInfo.processorCount) cores, SQLite \(try DatabaseQueue().read { try String.fetchOne($0, sql: "SELECT sqlite_version()") ?? "?" })")
+print(
+    "Kakehashi benchmark — \(ProcessInfo.processInfo.processorCount) cores, SQLite \(try DatabaseQueue().read { try String.fetchOne($0, sql: "SELECT sqlite_version()") ?? "?" })"
+)
 
 // 1. Pull-apply against raw insert.
 let cases = arguments.changes / 20
 let log = makeLog(cases: cases, events: (arguments.changes - cases * 8) / 5, advisor: advisor)
-let (_, pullSeconds) = try await pull(log, advisor: advisor, into: workspace + "/pull")
-let rawSeconds = try rawInsert(log, into: workspace + "/raw.sqlite")
+// Alternate the two measurements three times and keep each one's median, so a burst of other
+// load on this shared machine does not decide the ratio.
+var pullTimes: [Double] = []
+var rawTimes: [Double] = []
+for round in 0..<3 {
+    pullTimes.append(try await pull(log, advisor: advisor, into: workspace + "/pull\(round)").1)
+    rawTimes.append(try rawInsert(log, into: workspace + "/raw\(round).sqlite"))
+}
+let pullSeconds = percentile(pullTimes, 0.5)
+let rawSeconds = percentile(rawTimes, 0.5)
 let applyRate = Double(log.count) / pullSeconds
 let rawRate = Double(log.count) / rawSeconds
-print("\nPull-apply of \(log.count) changes (pages of \(WireProtocol.defaultPullLimit), JSON decode + merge + index, one transaction per page)")
+print(
+    "\nPull-apply of \(log.count) changes (pages of \(WireProtocol.defaultPullLimit), JSON decode + merge + index, one transaction per page; median of 3)"
+)
 print(String(format: "  kakehashi pull-apply   %10.0f changes/s  (%.2f s)", applyRate, pullSeconds))
 print(String(format: "  SQLite raw insert      %10.0f rows/s     (%.2f s, one transaction)", rawRate, rawSeconds))
 print(String(format: "  ratio                  %10.2f            (goal ≥ 0.30)", applyRate / rawRate))
@@ -186,11 +219,17 @@ print(String(format: "  ratio                  %10.2f            (goal ≥ 0.30)
 let eventLog = makeLog(cases: max(1, arguments.events / 50), events: arguments.events, advisor: advisor)
 let (client, eventSeconds) = try await pull(eventLog, advisor: advisor, into: workspace + "/events")
 let someCase = try client.list(.case, limit: 1).first?.id ?? ""
-print(String(format: "\nQueries on a laptop holding %d events in %d cases (initial sync %.1f s)", arguments.events, max(1, arguments.events / 50), eventSeconds))
+print(
+    String(
+        format: "\nQueries on a laptop holding %d events in %d cases (initial sync %.1f s)", arguments.events,
+        max(1, arguments.events / 50), eventSeconds))
 try latency("case list (all)", runs: arguments.runs) { try client.list(.case).count }
-try latency("case list --stage matching", runs: arguments.runs) { try client.list(.case, filter: .init(stage: "matching")).count }
+try latency("case list --stage matching", runs: arguments.runs) {
+    try client.list(.case, filter: .init(stage: "matching")).count
+}
 try latency("event list CASE", runs: arguments.runs) { try client.list(.event, filter: .init(caseID: someCase)).count }
 try latency("search 精密加工 (trigram index)", runs: arguments.runs) { try client.search("精密加工").count }
 try latency("search 試作 (two characters: LIKE scan)", runs: arguments.runs) { try client.search("試作").count }
-let storeBytes = (try FileManager.default.attributesOfItem(atPath: client.store.path)[.size] as? NSNumber)?.intValue ?? 0
+let storeBytes =
+    (try FileManager.default.attributesOfItem(atPath: client.store.path)[.size] as? NSNumber)?.intValue ?? 0
 print(String(format: "  store size %.1f MB", Double(storeBytes) / 1_048_576))

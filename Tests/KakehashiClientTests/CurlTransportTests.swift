@@ -22,7 +22,9 @@ import Testing
         let failure = await #expect(throws: TransportFailure.self) {
             try await transport(server).pull(after: "0", limit: 10, token: "t")
         }
-        guard case .unreachable = failure else { Issue.record("expected unreachable, got \(String(describing: failure))"); return }
+        guard case .unreachable = failure else {
+            Issue.record("expected unreachable, got \(String(describing: failure))"); return
+        }
         #expect(server.requests == 3)
         #expect(failure?.kakehashiError.code == .unavailable)
         #expect(failure?.kakehashiError.message.contains("Your work is kept") == true)
@@ -33,9 +35,13 @@ import Testing
         defer { server.stop() }
         var stalled = transport(server)
         stalled.retry = RetryPolicy(attempts: 1)
-        let failure = await #expect(throws: TransportFailure.self) { try await stalled.pull(after: "0", limit: 10, token: "t") }
+        let failure = await #expect(throws: TransportFailure.self) {
+            try await stalled.pull(after: "0", limit: 10, token: "t")
+        }
         #expect(failure?.kakehashiError.code == .unavailable)
-        #expect(failure?.description.lowercased().contains("timeout") == true || failure?.description.contains("Timeout") == true)
+        #expect(
+            failure?.description.lowercased().contains("timeout") == true
+                || failure?.description.contains("Timeout") == true)
     }
 
     @Test func serverErrorsAreRetriedAndReportedWithTheServersMessage() async throws {
@@ -53,14 +59,18 @@ import Testing
     func clientErrorsAreNeverRetried(_ status: Int) async throws {
         let server = try FaultyHTTPServer(.status(status))
         defer { server.stop() }
-        _ = await #expect(throws: TransportFailure.self) { try await transport(server).pull(after: "0", limit: 1, token: "t") }
+        _ = await #expect(throws: TransportFailure.self) {
+            try await transport(server).pull(after: "0", limit: 1, token: "t")
+        }
         #expect(server.requests == 1)
     }
 
     @Test func tooManyRequestsIsRetried() async throws {
         let server = try FaultyHTTPServer(.status(429))
         defer { server.stop() }
-        _ = await #expect(throws: TransportFailure.self) { try await transport(server).pull(after: "0", limit: 1, token: "t") }
+        _ = await #expect(throws: TransportFailure.self) {
+            try await transport(server).pull(after: "0", limit: 1, token: "t")
+        }
         #expect(server.requests == 3)
     }
 
@@ -68,7 +78,8 @@ import Testing
         let inProcess = InProcessServer()
         let laptop = try await TestLaptop.enroll(inProcess, name: "山本浩二")
         for index in 0..<5 {
-            _ = try laptop.client.create(.case, RecordInput(values: ["title": "オフライン案件\(index)", "kind": "consultation"]))
+            _ = try laptop.client.create(
+                .case, RecordInput(values: ["title": "オフライン案件\(index)", "kind": "consultation"]))
         }
         let pending = try laptop.client.status().pending
         let broken = try FaultyHTTPServer(.cutMidResponse)
@@ -80,7 +91,8 @@ import Testing
         #expect(try laptop.client.status().pending == pending)
         try await laptop.sync()
         #expect(try laptop.client.status().pending == 0)
-        let titles = await inProcess.log.filter { $0.field == "title" && $0.entity == .case }.compactMap(\.value.stringValue)
+        let titles = await inProcess.log.filter { $0.field == "title" && $0.entity == .case }.compactMap(
+            \.value.stringValue)
         #expect(Set(titles) == Set((0..<5).map { "オフライン案件\($0)" }))
     }
 }

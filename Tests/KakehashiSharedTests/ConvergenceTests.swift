@@ -65,7 +65,7 @@ struct Simulation {
     static let tags = ["知財", "マッチング", "試作", "補助金"]
 
     let seed: UInt64
-    var random: SeededRandom
+    var random: SplitMix64
     var laptops: [Laptop] = []
     var now: Int64 = 1_763_700_000_000
     /// For every change, the ids its author had applied when writing it: the causal truth.
@@ -74,7 +74,7 @@ struct Simulation {
 
     init(seed: UInt64) {
         self.seed = seed
-        random = SeededRandom(seed: seed)
+        random = SplitMix64(seed: seed)
         let count = Int.random(in: 3...4, using: &random)
         let laggard = Int.random(in: 0..<count, using: &random)
         for index in 0..<count {

@@ -144,3 +144,26 @@ import Testing
         #expect((#expect(throws: KakehashiError.self) { try badID.validated() })?.field == "record")
     }
 }
+
+@Suite struct RecordStateCodingTests {
+    @Test func binaryFormRoundTripsEveryKindOfRegister() throws {
+        var a = MergeTests.Laptop("a", author: MergeTests.yamada)
+        var b = MergeTests.Laptop("b", author: MergeTests.suzuki)
+        let changes = [
+            a.write(.set, "title", .string("精密加工の試作"), at: 1), a.write(.set, "amount_yen", .integer(3_000_000), at: 2),
+            a.write(.add, "tags", .string("知財"), at: 3), a.write(.set, "license_signed", .bool(true), at: 4),
+            a.write(.set, "summary", .null, at: 5),
+        ]
+        b.receive(changes)
+        let concurrent = [b.write(.set, "title", .string("別案"), at: 6), b.write(.delete, nil, .bool(true), at: 7)]
+        a.receive(concurrent)
+        a.receive([a.write(.set, "title", .string("統合案"), at: 8)])
+        let state = a.state
+        let decoded = try RecordState(entity: .case, id: MergeTests.caseID, binary: state.binaryEncoded())
+        #expect(decoded == state)
+        #expect(decoded.binaryEncoded() == state.binaryEncoded())
+        #expect(throws: KakehashiError.self) {
+            try RecordState(entity: .case, id: MergeTests.caseID, binary: Array(state.binaryEncoded().dropLast(3)))
+        }
+    }
+}

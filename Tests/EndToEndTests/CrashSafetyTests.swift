@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import KakehashiClient
+import KakehashiShared
+import Testing
+
+/// `kill -9` of the field client at random moments of a large sync: once a sync finally
+/// completes, every change is present exactly once, with the content it was written with.
+///
+/// Seeded; replay with `KAKEHASHI_E2E_SEED=<seed>`.
+@Suite struct CrashSafetyTests {
+    static let caseCount = 2_000  // × ~11 changes each ≥ 20,000 changes
+
+    /// (id, entity, record, field, op, value, hlc) of every case change in a store, sorted.
+    func caseChanges(in home: String) throws -> [[String]] {
+        let queue = try DatabaseQueue(path: home + "/" + LocalStore.fileName)
+        return try queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT id, entity, record, field, op, value, hlc FROM changes WHERE entity = 'case' ORDER BY id"
+            ).map { row in (0..<7).map { (row[$0] as String?) ?? "" } }
+        }
+    }
+
+    /// Starts `kakehashi sync`, kills it with SIGKILL after a random pause, a few times over.
+    func interruptedSyncs(_ laptop: Laptop, rounds: Int, using random: inout SplitMix64) throws -> Int {
+        var killed = 0
+        for _ in 0..<rounds {
+            let process = Process()
+            process.executableURL = try TestBinaries.url("kakehashi")
+            process.arguments = ["sync", "--home", laptop.home.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32.random(in: 100_000...1_500_000, using: &random))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killed += 1
+            }
+            process.waitUntilExit()
+        }
+        return killed
+    }
+
+    @Test func killingTheClientDuringASyncOf20000ChangesLosesAndDuplicatesNothing() async throws {
+        let seed =
+            ProcessInfo.processInfo.environment["KAKEHASHI_E2E_SEED"].flatMap(UInt64.init)
+            ?? UInt64.random(in: 1...UInt64.max)
+        var random = SplitMix64(seed: seed)
+        let server = ServerProcess()
+        try await server.start()
+        let writer = try Laptop.enroll(server, "伊藤健")
+
+        // Write the cases through the client library, straight into the laptop's store.
+        let client = try FieldClient.open(directory: writer.home.path)
+        let subjects = ["精密加工", "表面処理", "医療機器", "農業IoT", "開放特許"]
+        for index in 0..<Self.caseCount {
+            let subject = subjects[index % subjects.count]
+            _ = try client.create(
+                .case,
+                RecordInput(
+                    values: [
+                        "title": "\(subject)の事業化支援 \(index)", "summary": "第\(index)号案件：\(subject)の試作と評価",
+                        "kind": "venture",
+                    ],
+                    sets: ["tags": [subject, "試作"]]))
+        }
+        let written = try caseChanges(in: writer.home.path)
+        #expect(written.count >= 20_000)
+
+        let killedPushes = try interruptedSyncs(writer, rounds: 4, using: &random)
+        try writer.check(["sync"])
+        let status = try #require(try writer.json(["status"]) as? [String: Any])
+        #expect(status["pending"] as? Int == 0, "seed \(seed)")
+        #expect((status["rejected"] as? [Any])?.isEmpty == true, "seed \(seed)")
+
+        let reader = try Laptop.enroll(server, "渡辺真理")
+        let killedPulls = try interruptedSyncs(reader, rounds: 4, using: &random)
+        try reader.check(["sync"])
+        let received = try caseChanges(in: reader.home.path)
+        #expect(received.count == written.count, "seed \(seed): \(received.count) of \(written.count) changes")
+        #expect(received == written, "seed \(seed): content differs")
+        #expect(
+            try reader.check(["case", "list", "--json"]).output == writer.check(["case", "list", "--json"]).output)
+        print("crash-safety seed \(seed): killed \(killedPushes) pushes and \(killedPulls) pulls mid-sync")
+    }
+}

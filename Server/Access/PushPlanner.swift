@@ -49,13 +49,29 @@ struct PushPlanner {
             })
     }
 
+    /// For each event the batch names a case for, that case (the newest such write): a new
+    /// event's fields may arrive before its `case` field in the same batch.
+    private var batchEventCases: [String: String] = [:]
+    /// Records this batch creates: until the batch ends they are being written by their creator,
+    /// whose access cannot be judged from a half-written state (a case's `owner` may come after
+    /// its `kind`).
+    private var createdInBatch: Set<RecordRef> = []
+
     mutating func plan(_ changes: [Change]) -> Outcome {
+        var newest: [String: HLC] = [:]
+        for change in changes where change.entity == .event && change.field == "case" && change.op == .set {
+            guard let caseID = change.value.stringValue, newest[change.record].map({ $0 < change.hlc }) ?? true
+            else { continue }
+            newest[change.record] = change.hlc
+            batchEventCases[change.record] = caseID
+        }
         var outcome = Outcome()
         for change in changes {
             let result = decide(change)
             outcome.results.append(result)
             guard result.status == .accepted else { continue }
             let ref = RecordRef(entity: change.entity, record: change.record)
+            if states[ref] == nil { createdInBatch.insert(ref) }
             states[ref, default: RecordState(entity: change.entity, id: change.record)].apply(change)
             known.insert(change.id)
             outcome.accepted.append(change)
@@ -83,14 +99,19 @@ struct PushPlanner {
         }
         guard let viewer else { return PushResult(id: change.id, status: .accepted) }
         let ref = RecordRef(entity: change.entity, record: change.record)
-        let state = states[ref]
+        let state = createdInBatch.contains(ref) && change.entity == .case ? nil : states[ref]
         var facts: AccessPolicy.CaseFacts?
         switch change.entity {
         case .case:
             facts = state.map(AccessPolicy.CaseFacts.init)
         case .event:
             let current = state?.value("case").stringValue
-            let target = change.field == "case" && change.op == .set ? change.value.stringValue : current
+            let target =
+                change.field == "case" && change.op == .set
+                ? change.value.stringValue : current ?? batchEventCases[change.record]
+            if viewer.active, let target, createdInBatch.contains(RecordRef(entity: .case, record: target)) {
+                return PushResult(id: change.id, status: .accepted)
+            }
             facts = target.flatMap { states[RecordRef(entity: .case, record: $0)] }.map(AccessPolicy.CaseFacts.init)
             // Moving an event out of a case needs full access to the case it leaves as well.
             if let current, current != target {

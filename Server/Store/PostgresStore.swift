@@ -30,7 +30,16 @@ public final class PostgresStore: ChangeLogStore {
         runTask = Task { await client.run() }
         self.logger = logger
         do {
-            try await migrate()
+            // The pool retries unreachable servers for ever; give up after a bounded wait.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.migrate() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(15))
+                    throw KakehashiError(.unavailable, "no answer from the database within 15 s")
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
         } catch {
             runTask.cancel()
             throw KakehashiError(
@@ -54,8 +63,21 @@ public final class PostgresStore: ChangeLogStore {
         return configuration
     }
 
+    /// Runs `body` in a transaction, rethrowing the body's own error (not the driver's wrapper),
+    /// so `KakehashiError`s reach the HTTP edge intact.
+    private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws
+        -> Result
+    {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            if let inner = error.closureError { throw inner }
+            throw error
+        }
+    }
+
     private func migrate() async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
             for statement in Self.schema {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
@@ -102,7 +124,7 @@ public final class PostgresStore: ChangeLogStore {
         _ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool
     ) async throws -> [PushResult] {
         let logger = logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writerLock))", logger: logger)
             if onlyIfEmpty {
                 let rows = try await connection.query("SELECT count(*)::BIGINT FROM changes", logger: logger)
@@ -179,7 +201,7 @@ public final class PostgresStore: ChangeLogStore {
         -> PullPage
     {
         let logger = logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             var generation: Int64?
             for try await value in try await connection.query(
                 "SELECT generation FROM devices WHERE id = \(device.rawValue) FOR UPDATE", logger: logger
@@ -327,7 +349,7 @@ public final class PostgresStore: ChangeLogStore {
         -> String?
     {
         let logger = logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             var advisor: String?
             for try await value in try await connection.query(
                 """

@@ -118,7 +118,8 @@ struct PushPlanner {
                 let old = states[RecordRef(entity: .case, record: current)].map(AccessPolicy.CaseFacts.init)
                 if let old, AccessPolicy.access(to: old, for: viewer) != .full {
                     return PushResult(
-                        id: change.id, status: .rejected, code: .forbidden, reason: "no full access to the event's case")
+                        id: change.id, status: .rejected, code: .forbidden, reason: "no full access to the event's case"
+                    )
                 }
             }
         default:

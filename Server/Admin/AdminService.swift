@@ -55,7 +55,9 @@ public actor AdminService {
 
     /// Adds an advisor and returns the new id.
     /// - Throws: `KakehashiError` (`.invalidData`) naming the bad field and listing valid values.
-    public func addAdvisor(name: String, role: String, program: String, prefecture: String?, contact: String?)
+    public func addAdvisor(
+        name: String, role: String, program: String, prefecture: String?, contact: String?
+    )
         async throws -> String
     {
         let schema = Entity.advisor.schema
@@ -150,7 +152,8 @@ public actor AdminService {
 
     private func activeAdvisor(_ id: String, allowInactive: Bool) throws -> String {
         guard let canonical = RecordID.canonicalUUID(id) else {
-            throw KakehashiError.invalid("advisor", "'\(id)' is not an advisor id (a UUID); see kakehashi-server advisors")
+            throw KakehashiError.invalid(
+                "advisor", "'\(id)' is not an advisor id (a UUID); see kakehashi-server advisors")
         }
         return canonical
     }
@@ -163,7 +166,9 @@ public actor AdminService {
     }
 
     /// One `set` change per value, stamped by this process's clock.
-    private func makeChanges(_ entity: Entity, _ id: String, _ values: [(String, FieldValue)], fresh: Bool = false)
+    private func makeChanges(
+        _ entity: Entity, _ id: String, _ values: [(String, FieldValue)], fresh: Bool = false
+    )
         async throws -> [Change]
     {
         if maker == nil {

@@ -58,9 +58,11 @@ public func buildApplication(
             let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
             server = try .tls(
                 .http1(),
-                tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey)))
+                tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+            )
         } catch {
-            throw KakehashiError(.invalidData, field: "tls-cert", "cannot load the TLS certificate or key", cause: error)
+            throw KakehashiError(
+                .invalidData, field: "tls-cert", "cannot load the TLS certificate or key", cause: error)
         }
         scheme = "https"
     default:

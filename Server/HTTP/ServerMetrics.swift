@@ -24,11 +24,13 @@ public struct ServerMetrics: Sendable {
             descriptor: Self.describe("http_request_duration", "seconds", "HTTP request latency"),
             labels: [("path", label)],
             buckets: [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2)]
-        ).recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        ).recordNanoseconds(
+            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     func recordPush(accepted: Int, duplicate: Int, rejected: Int) {
-        for (status, count) in [("accepted", accepted), ("duplicate", duplicate), ("rejected", rejected)] where count > 0 {
+        for (status, count) in [("accepted", accepted), ("duplicate", duplicate), ("rejected", rejected)]
+        where count > 0 {
             registry.makeCounter(
                 descriptor: Self.describe("pushed_changes", "total", "pushed changes by outcome"),
                 labels: [("status", status)]

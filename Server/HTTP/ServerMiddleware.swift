@@ -10,7 +10,9 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServerMetrics
     let now: @Sendable () -> Int64
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         let started = ContinuousClock.now
@@ -25,7 +27,8 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             case is NIOTooManyBytesError: apiError = .tooLarge
             default:
                 context.logger.error(
-                    "request failed", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+                    "request failed",
+                    metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
                 apiError = APIError(.internalServerError, code: "internal", message: "internal server error")
             }
             response = try JSONResponse.make(

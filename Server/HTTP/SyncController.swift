@@ -162,7 +162,8 @@ struct SyncController<Context: RequestContext>: Sendable {
     static func describe(_ error: DecodingError) -> String {
         switch error {
         case .dataCorrupted(let context):
-            context.codingPath.isEmpty ? "the body is not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
+            context.codingPath.isEmpty
+                ? "the body is not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
         case .keyNotFound(let key, let context):
             "\(path(context.codingPath + [key])) is missing"
         case .typeMismatch(_, let context), .valueNotFound(_, let context):

@@ -65,7 +65,9 @@ public final class PostgresStore: ChangeLogStore {
 
     /// Runs `body` in a transaction, rethrowing the body's own error (not the driver's wrapper),
     /// so `KakehashiError`s reach the HTTP edge intact.
-    private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws
+    private func transaction<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws
         -> Result
     {
         do {
@@ -176,7 +178,8 @@ public final class PostgresStore: ChangeLogStore {
             for event in outcome.movedEvents {
                 let caseID = planner.states[RecordRef(entity: .event, record: event)]?.value("case").stringValue
                 try await connection.query(
-                    "UPDATE changes SET case_id = \(caseID) WHERE entity = 'event' AND record = \(event)", logger: logger)
+                    "UPDATE changes SET case_id = \(caseID) WHERE entity = 'event' AND record = \(event)",
+                    logger: logger)
             }
             var stateEntities: [String] = []
             var stateIDs: [String] = []
@@ -197,7 +200,9 @@ public final class PostgresStore: ChangeLogStore {
         }
     }
 
-    public func pull(device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int) async throws
+    public func pull(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int
+    ) async throws
         -> PullPage
     {
         let logger = logger
@@ -345,7 +350,9 @@ public final class PostgresStore: ChangeLogStore {
             """, logger: logger)
     }
 
-    public func redeemEnrollmentCode(hash: String, device: DeviceRecord, tokenHash: String, now: Int64) async throws
+    public func redeemEnrollmentCode(
+        hash: String, device: DeviceRecord, tokenHash: String, now: Int64
+    ) async throws
         -> String?
     {
         let logger = logger

@@ -28,7 +28,8 @@ public struct PullCursor: Sendable, Hashable, CustomStringConvertible {
         guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 18 }),
             let seq = Int64(parts[0]), let generation = Int64(parts[1]), seq >= 0, generation >= 0
         else {
-            throw .invalid("after", "'\(text.prefix(40))' is not a pull cursor; use \"0\" or a nextCursor the server sent")
+            throw .invalid(
+                "after", "'\(text.prefix(40))' is not a pull cursor; use \"0\" or a nextCursor the server sent")
         }
         self.init(seq: seq, generation: generation)
     }

@@ -19,7 +19,8 @@ public final class SQLiteStore: ChangeLogStore {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
         } catch {
-            throw KakehashiError(.unavailable, field: "db", "cannot open SQLite store at \(path)", cause: UnderlyingError(error))
+            throw KakehashiError(
+                .unavailable, field: "db", "cannot open SQLite store at \(path)", cause: UnderlyingError(error))
         }
     }
 
@@ -97,7 +98,8 @@ public final class SQLiteStore: ChangeLogStore {
             let outcome = planner.plan(changes)
             for change in outcome.accepted {
                 try db.execute(
-                    sql: "INSERT INTO changes (change_id, entity, record, case_id, hlc, body) VALUES (?, ?, ?, ?, ?, ?)",
+                    sql:
+                        "INSERT INTO changes (change_id, entity, record, case_id, hlc, body) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [
                         change.id.description, change.entity.rawValue, change.record, planner.caseID(of: change),
                         change.hlc.description, try StoreCoding.encode(change),
@@ -106,7 +108,9 @@ public final class SQLiteStore: ChangeLogStore {
             for event in outcome.movedEvents {
                 try db.execute(
                     sql: "UPDATE changes SET case_id = ? WHERE entity = 'event' AND record = ?",
-                    arguments: [planner.states[RecordRef(entity: .event, record: event)]?.value("case").stringValue, event])
+                    arguments: [
+                        planner.states[RecordRef(entity: .event, record: event)]?.value("case").stringValue, event,
+                    ])
             }
             for ref in Set(outcome.accepted.map { RecordRef(entity: $0.entity, record: $0.record) }) {
                 guard let state = planner.states[ref] else { continue }
@@ -119,7 +123,9 @@ public final class SQLiteStore: ChangeLogStore {
         }
     }
 
-    public func pull(device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int) async throws
+    public func pull(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int
+    ) async throws
         -> PullPage
     {
         try await pool.write { db in
@@ -245,14 +251,17 @@ public final class SQLiteStore: ChangeLogStore {
         }
     }
 
-    public func redeemEnrollmentCode(hash: String, device: DeviceRecord, tokenHash: String, now: Int64) async throws
+    public func redeemEnrollmentCode(
+        hash: String, device: DeviceRecord, tokenHash: String, now: Int64
+    ) async throws
         -> String?
     {
         try await pool.write { db in
             guard
                 let advisor = try String.fetchOne(
                     db,
-                    sql: "SELECT advisor FROM enrollment_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
+                    sql:
+                        "SELECT advisor FROM enrollment_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
                     arguments: [hash, now])
             else { return nil }
             try db.execute(
@@ -301,7 +310,8 @@ public final class SQLiteStore: ChangeLogStore {
         return DeviceRecord(id: id, advisor: row[1], name: row[2], enrolledAt: row[3], revokedAt: row[4])
     }
 
-    private static func load(_ refs: Set<RecordRef>, into states: inout [RecordRef: RecordState], _ db: Database) throws {
+    private static func load(_ refs: Set<RecordRef>, into states: inout [RecordRef: RecordState], _ db: Database) throws
+    {
         for ref in refs where states[ref] == nil {
             if let text = try String.fetchOne(
                 db, sql: "SELECT state FROM records WHERE entity = ? AND id = ?",

@@ -33,7 +33,8 @@ enum StoreCoding {
 
     /// The error both stores throw for a cursor they never issued.
     static func unknownCursor(_ cursor: PullCursor) -> KakehashiError {
-        .invalid("after", "cursor \(cursor) was not issued to this device; pull again from \"0\" or the last nextCursor")
+        .invalid(
+            "after", "cursor \(cursor) was not issued to this device; pull again from \"0\" or the last nextCursor")
     }
 
     /// The stub-field filter for a stub back-fill.

@@ -28,12 +28,15 @@ enum Main {
 
     /// Opens the store (seeding the initial programs), runs `body`, closes the store, and turns a
     /// `KakehashiError` into one sentence on stderr and its exit code.
-    static func withStore(_ options: StoreOptions, _ body: (any ChangeLogStore, AdminService) async throws -> Void)
+    static func withStore(
+        _ options: StoreOptions, _ body: (any ChangeLogStore, AdminService) async throws -> Void
+    )
         async throws
     {
         let logger = logger()
         do {
-            let location = try StoreLocation.resolve(option: options.db, environment: ProcessInfo.processInfo.environment)
+            let location = try StoreLocation.resolve(
+                option: options.db, environment: ProcessInfo.processInfo.environment)
             let store = try await location.open(logger: logger)
             do {
                 let admin = AdminService(store: store)

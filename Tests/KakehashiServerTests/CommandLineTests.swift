@@ -27,8 +27,10 @@ import Testing
         #expect(badMinistry.stderr.contains("ministry") && badMinistry.stderr.contains("mext"))
 
         let added = try ServerBinary.run(
-            ["advisor", "add", "--name", "山田太郎", "--role", "business-producer", "--program", "regional-innovation",
-             "--prefecture", "神奈川県"], db: db)
+            [
+                "advisor", "add", "--name", "山田太郎", "--role", "business-producer", "--program", "regional-innovation",
+                "--prefecture", "神奈川県",
+            ], db: db)
         #expect(added.status == 0)
         let advisor = added.stdout.trimmingCharacters(in: .newlines)
         #expect(RecordID.canonicalUUID(advisor) == advisor)
@@ -90,7 +92,8 @@ import Testing
         let client = TestClient(host: "127.0.0.1", port: port)
         client.connect()
         let body = try JSONEncoder().encode(EnrollRequest(code: code, deviceName: "ThinkPad"))
-        let response = try await client.post("/v1/enroll", headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
+        let response = try await client.post(
+            "/v1/enroll", headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
         #expect(response.status == .ok)
         let enrolled = try JSONDecoder().decode(EnrollResponse.self, from: Data(buffer: response.body ?? ByteBuffer()))
         #expect(enrolled.advisor == advisor)

@@ -9,7 +9,9 @@ import Testing
 @Suite struct ConcurrencyTests {
     /// Pushers write through `servers` in turn while pullers pull through them; at the end every
     /// puller holds every accepted change exactly once.
-    static func pushAndPullConcurrently(servers: [APIClient], admin: AdminService, pushers: Int, batches: Int)
+    static func pushAndPullConcurrently(
+        servers: [APIClient], admin: AdminService, pushers: Int, batches: Int
+    )
         async throws
     {
         func enroll(_ name: String, via client: APIClient) async throws -> Laptop {

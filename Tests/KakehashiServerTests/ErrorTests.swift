@@ -40,7 +40,10 @@ import Testing
                 (try Self.body(variant { $0["value"] = ["nested": true] }), .badRequest, "malformed", "value"),
                 (try Self.body(variant { $0["field"] = "colour" }), .unprocessableContent, "invalid-data", "field"),
                 (
-                    try Self.body(variant { $0["field"] = "kind"; $0["value"] = "spaceship-maker" }),
+                    try Self.body(
+                        variant {
+                            $0["field"] = "kind"; $0["value"] = "spaceship-maker"
+                        }),
                     .unprocessableContent, "invalid-data", "kind"
                 ),
                 (
@@ -48,7 +51,10 @@ import Testing
                     .unprocessableContent, "invalid-data", "record"
                 ),
                 (
-                    try Self.body(variant { $0["field"] = "name"; $0["value"] = longTitle }),
+                    try Self.body(
+                        variant {
+                            $0["field"] = "name"; $0["value"] = longTitle
+                        }),
                     .unprocessableContent, "invalid-data", "name"
                 ),
             ]
@@ -78,7 +84,8 @@ import Testing
         try await server.run { client in
             let laptop = try await server.advisor("山田太郎", program: "business-production", client: client)
             let huge = Data(
-                ("{\"changes\": [], \"padding\": \"" + String(repeating: "x", count: WireProtocol.maxRequestBytes) + "\"}")
+                ("{\"changes\": [], \"padding\": \"" + String(repeating: "x", count: WireProtocol.maxRequestBytes)
+                    + "\"}")
                     .utf8)
             let response = try await client.send(.post, "/v1/push", token: laptop.token, body: huge)
             #expect(response.status == .contentTooLarge)

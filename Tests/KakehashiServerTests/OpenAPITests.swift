@@ -41,11 +41,15 @@ import Testing
         case "array":
             guard let array = value as? [Any] else { return ["\(path) is not an array"] }
             if let items = schema["items"] as? [String: Any] {
-                for (index, item) in array.enumerated() { found += problems(item, items, document, at: "\(path)[\(index)]") }
+                for (index, item) in array.enumerated() {
+                    found += problems(item, items, document, at: "\(path)[\(index)]")
+                }
             }
         case "string":
             guard let text = value as? String else { return ["\(path) is not a string"] }
-            if let allowed = schema["enum"] as? [String], !allowed.contains(text) { found.append("\(path) '\(text)' not in enum") }
+            if let allowed = schema["enum"] as? [String], !allowed.contains(text) {
+                found.append("\(path) '\(text)' not in enum")
+            }
         case "integer":
             guard let number = value as? NSNumber, !(value is String) else { return ["\(path) is not an integer"] }
             if number.doubleValue != number.doubleValue.rounded() { found.append("\(path) is not whole") }
@@ -90,32 +94,40 @@ import Testing
                 "post", "/v1/enroll",
                 try await client.send(
                     .post, "/v1/enroll",
-                    body: Data(("{\"code\": \"" + String(repeating: "A", count: WireProtocol.maxRequestBytes) + "\"}").utf8)))
+                    body: Data(
+                        ("{\"code\": \"" + String(repeating: "A", count: WireProtocol.maxRequestBytes) + "\"}").utf8)))
             record(
                 "post", "/v1/enroll",
-                try await client.send(.post, "/v1/enroll", body: try client.json(EnrollRequest(code: code, deviceName: "PC"))))
+                try await client.send(
+                    .post, "/v1/enroll", body: try client.json(EnrollRequest(code: code, deviceName: "PC"))))
             record(
                 "post", "/v1/enroll",
-                try await client.send(.post, "/v1/enroll", body: try client.json(EnrollRequest(code: code, deviceName: "PC"))))
+                try await client.send(
+                    .post, "/v1/enroll", body: try client.json(EnrollRequest(code: code, deviceName: "PC"))))
 
             let made = try await AccessTests.makeCase(by: owner)
             let outsider = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
             outsider.write(.case, made.case, "title", .string("書き換え"))
             _ = outsider.create(.seed, ["title": .string("開放特許：微細加工"), "kind": .string("open-patent")])
             record("post", "/v1/push", try await client.push(outsider.pending, token: outsider.token))
-            record("post", "/v1/push", try await client.send(.post, "/v1/push", token: owner.token, body: Data("[".utf8)))
+            record(
+                "post", "/v1/push", try await client.send(.post, "/v1/push", token: owner.token, body: Data("[".utf8)))
             record("post", "/v1/push", try await client.send(.post, "/v1/push", body: Data("{\"changes\":[]}".utf8)))
-            var bad = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(outsider.pending)) as? [[String: Any]])
+            var bad = try #require(
+                JSONSerialization.jsonObject(with: JSONEncoder().encode(outsider.pending)) as? [[String: Any]])
             bad[0]["field"] = "colour"
             record(
                 "post", "/v1/push",
                 try await client.send(
-                    .post, "/v1/push", token: outsider.token, body: try JSONSerialization.data(withJSONObject: ["changes": bad])))
+                    .post, "/v1/push", token: outsider.token,
+                    body: try JSONSerialization.data(withJSONObject: ["changes": bad])))
             record(
                 "post", "/v1/push",
                 try await client.send(
                     .post, "/v1/push", token: outsider.token,
-                    body: Data(("{\"changes\":[],\"x\":\"" + String(repeating: "x", count: WireProtocol.maxRequestBytes) + "\"}").utf8)))
+                    body: Data(
+                        ("{\"changes\":[],\"x\":\"" + String(repeating: "x", count: WireProtocol.maxRequestBytes)
+                            + "\"}").utf8)))
 
             owner.write(.case, made.case, "level", .string("strict"))
             try await owner.sync()
@@ -153,7 +165,8 @@ import Testing
             for (method, operation) in value as? [String: Any] ?? [:] {
                 let responses = (operation as? [String: Any])?["responses"] as? [String: Any] ?? [:]
                 for status in responses.keys where status != "500" {
-                    #expect(exercised.contains("\(method) \(path) \(status)"), "never produced \(method) \(path) \(status)")
+                    #expect(
+                        exercised.contains("\(method) \(path) \(status)"), "never produced \(method) \(path) \(status)")
                 }
             }
         }

@@ -38,7 +38,10 @@ import Testing
             outsider.write(.program, "matching-planner", "name", .string("改名"))
             let eventOnHidden = outsider.create(
                 .event,
-                ["case": .string(made.case), "kind": .string("note"), "date": .string("2026-05-01"), "body": .string("メモ")])
+                [
+                    "case": .string(made.case), "kind": .string("note"), "date": .string("2026-05-01"),
+                    "body": .string("メモ"),
+                ])
             let results = try await outsider.sync()
             #expect(results.count == 9)  // organization 2, title, advisor, program, event 4
             #expect(results[0...1].allSatisfy { $0.status == .accepted })

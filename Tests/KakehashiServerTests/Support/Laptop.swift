@@ -76,14 +76,18 @@ final class Laptop: @unchecked Sendable {
             for ref in page.purges {
                 purged.append(ref)
                 records[ref] = nil
-                for (key, state) in records where key.entity == .event && state.value("case").stringValue == ref.record {
+                for (key, state) in records where key.entity == .event && state.value("case").stringValue == ref.record
+                {
                     records[key] = nil
                 }
             }
             for change in page.changes {
                 received.append(change)
-                records[RecordRef(entity: change.entity, record: change.record), default: RecordState(
-                    entity: change.entity, id: change.record)].apply(change)
+                records[
+                    RecordRef(entity: change.entity, record: change.record),
+                    default: RecordState(
+                        entity: change.entity, id: change.record)
+                ].apply(change)
             }
             cursor = page.nextCursor
             if !page.hasMore { break }

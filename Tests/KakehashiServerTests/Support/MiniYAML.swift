@@ -73,7 +73,9 @@ struct MiniYAML {
         for position in text.indices {
             let character = text[position]
             if character == "'" || character == "\"" {
-                if quote == nil, previous == nil || previous == " " { quote = character } else if quote == character {
+                if quote == nil, previous == nil || previous == " " {
+                    quote = character
+                } else if quote == character {
                     quote = nil
                 }
             }

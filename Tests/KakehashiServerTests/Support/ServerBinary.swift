@@ -49,10 +49,10 @@ struct ServerBinary {
     }
 
     /// Starts `serve --port 0` and returns the process and the base URL it printed.
-    static func serve(db: String) throws -> (Process, String) {
+    static func serve(db: String, extra: [String] = []) throws -> (Process, String) {
         let process = Process()
         process.executableURL = try url
-        process.arguments = ["serve", "--port", "0", "--db", db]
+        process.arguments = ["serve", "--port", "0", "--db", db] + extra
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

@@ -66,8 +66,8 @@ import Testing
         let second = try await location.open(logger: StoreKind.logger)
         let admin = AdminService(store: first)
         try await admin.seedProgramsIfEmpty()
-        let appA = Application(router: buildRouter(store: first, metrics: ServerMetrics()))
-        let appB = Application(router: buildRouter(store: second, metrics: ServerMetrics()))
+        let appA = Application(router: buildRouter(store: first, metrics: ServerMetrics()), logger: StoreKind.logger)
+        let appB = Application(router: buildRouter(store: second, metrics: ServerMetrics()), logger: StoreKind.logger)
         try await appA.test(.router) { clientA in
             try await appB.test(.router) { clientB in
                 try await Self.pushAndPullConcurrently(
@@ -98,10 +98,10 @@ import Testing
         #expect(try await second.changeCount() == 12, "the second process did not seed the programs again")
         let appA = Application(
             router: buildRouter(store: first, metrics: ServerMetrics()),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: StoreKind.logger)
         let appB = Application(
             router: buildRouter(store: second, metrics: ServerMetrics()),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: StoreKind.logger)
         try await appA.test(.live) { clientA in
             try await appB.test(.live) { clientB in
                 try await Self.pushAndPullConcurrently(

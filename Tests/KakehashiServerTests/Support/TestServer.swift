@@ -19,7 +19,7 @@ struct TestServer {
 
     /// Runs `body` against the router (no sockets), then closes the store.
     func run<T>(_ body: @Sendable (APIClient) async throws -> T) async throws -> T {
-        let app = Application(router: buildRouter(store: store, metrics: ServerMetrics()))
+        let app = Application(router: buildRouter(store: store, metrics: ServerMetrics()), logger: StoreKind.logger)
         do {
             let result = try await app.test(.router) { client in try await body(APIClient(client: client)) }
             await store.close()

@@ -21,11 +21,20 @@ struct PullPlanner {
     /// Directory-like entities every active advisor receives whole.
     static let sharedEntities: Set<Entity> = [.advisor, .program, .organization, .seed, .need]
 
-    /// Whether the page changes the viewer's own directory record, which can move the viewer's
-    /// access to any case (program change): then every case is reconciled.
-    func needsFullReconcile(_ rows: [LogRow]) -> Bool {
-        rows.contains { $0.change.entity == .advisor && $0.change.record == viewer.advisor }
+    /// Whether the page changes what the viewer's access depends on in their own directory
+    /// record (program, active, deletion), which can move access to any case: then every case is
+    /// reconciled, in chunks. A device pulling from the start has been handed nothing yet, so it
+    /// never needs this.
+    func needsFullReconcile(_ rows: [LogRow], cursor: PullCursor) -> Bool {
+        cursor.seq > 0
+            && rows.contains {
+                $0.change.entity == .advisor && $0.change.record == viewer.advisor
+                    && ($0.change.field == "program" || $0.change.field == "active" || $0.change.op == .delete)
+            }
     }
+
+    /// How many cases a full reconciliation loads at a time, which bounds its memory.
+    static let reconcileChunk = 1_000
 
     /// The cases the page touches.
     static func cases(in rows: [LogRow]) -> Set<String> { Set(rows.compactMap(\.caseID)) }
@@ -38,6 +47,14 @@ struct PullPlanner {
         var backfill: [String: AccessPolicy.Access] = [:]
         /// New bookkeeping levels to record under the response's generation.
         var updates: [String: AccessPolicy.Access] = [:]
+
+        /// Adds another chunk's outcome; its `current` levels are not kept (only the page's
+        /// cases need them, for filtering).
+        mutating func absorb(_ other: Reconciliation) {
+            purges += other.purges
+            backfill.merge(other.backfill) { first, _ in first }
+            updates.merge(other.updates) { first, _ in first }
+        }
     }
 
     /// Compares current access with the recorded levels.

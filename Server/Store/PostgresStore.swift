@@ -120,6 +120,7 @@ public final class PostgresStore: ChangeLogStore {
             device TEXT NOT NULL, case_id TEXT COLLATE "C" NOT NULL, generation BIGINT NOT NULL,
             level INTEGER NOT NULL, PRIMARY KEY (device, case_id, generation))
         """,
+        "CREATE INDEX IF NOT EXISTS device_access_by_generation ON device_access(device, generation)",
     ]
 
     public func append(
@@ -226,12 +227,6 @@ public final class PostgresStore: ChangeLogStore {
             try await connection.query(
                 "DELETE FROM device_access WHERE device = \(device.rawValue) AND generation > \(cursor.generation)",
                 logger: logger)
-            try await connection.query(
-                """
-                DELETE FROM device_access WHERE device = \(device.rawValue) AND generation < (
-                    SELECT max(b.generation) FROM device_access b
-                    WHERE b.device = device_access.device AND b.case_id = device_access.case_id)
-                """, logger: logger)
 
             var rows: [LogRow] = []
             for try await (seq, caseID, body) in try await connection.query(
@@ -244,36 +239,30 @@ public final class PostgresStore: ChangeLogStore {
             if hasMore { rows.removeLast() }
 
             let planner = PullPlanner(viewer: viewer)
-            var cases = PullPlanner.cases(in: rows)
-            var states: [String: RecordState] = [:]
-            let full = planner.needsFullReconcile(rows)
-            let stateQuery: PostgresQuery =
-                full
-                ? "SELECT id, state FROM records WHERE entity = 'case'"
-                : "SELECT id, state FROM records WHERE entity = 'case' AND id = ANY(\(Array(cases)))"
-            for try await (id, state) in try await connection.query(stateQuery, logger: logger).decode(
-                (String, String).self)
-            {
-                states[id] = try StoreCoding.state(state)
-            }
-            if full {
-                cases.formUnion(states.keys)
-                for try await id in try await connection.query(
-                    "SELECT DISTINCT case_id FROM device_access WHERE device = \(device.rawValue)", logger: logger
-                ).decode(String.self) {
-                    cases.insert(id)
+            let pageCases = PullPlanner.cases(in: rows)
+            var plan = planner.reconcile(
+                cases: pageCases,
+                states: try await Self.caseStates(
+                    "SELECT id, state FROM records WHERE entity = 'case' AND id = ANY(\(Array(pageCases)))", connection,
+                    logger),
+                recorded: try await Self.recordedLevels(device, Array(pageCases), connection, logger))
+            if planner.needsFullReconcile(rows, cursor: cursor) {
+                var after = ""
+                while true {
+                    let chunk = try await Self.caseStates(
+                        """
+                        SELECT id, state FROM records WHERE entity = 'case' AND id > \(after)
+                        ORDER BY id LIMIT \(PullPlanner.reconcileChunk)
+                        """, connection, logger)
+                    let states = chunk.filter { !pageCases.contains($0.key) }
+                    plan.absorb(
+                        planner.reconcile(
+                            cases: Set(states.keys), states: states,
+                            recorded: try await Self.recordedLevels(device, Array(states.keys), connection, logger)))
+                    guard chunk.count == PullPlanner.reconcileChunk, let last = chunk.keys.max() else { break }
+                    after = last
                 }
             }
-            var recorded: [String: AccessPolicy.Access] = [:]
-            for try await (caseID, level) in try await connection.query(
-                """
-                SELECT case_id, level FROM device_access
-                WHERE device = \(device.rawValue) AND case_id = ANY(\(Array(cases))) ORDER BY generation
-                """, logger: logger
-            ).decode((String, Int32).self) {
-                recorded[caseID] = AccessPolicy.Access(rawValue: Int(level)) ?? AccessPolicy.Access.none
-            }
-            let plan = planner.reconcile(cases: cases, states: states, recorded: recorded)
 
             var changes: [Change] = []
             for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
@@ -291,6 +280,13 @@ public final class PostgresStore: ChangeLogStore {
             }
             changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change)
             for (caseID, level) in plan.updates {
+                // Keep the acknowledged level and the new one (see SQLiteStore.pull).
+                try await connection.query(
+                    """
+                    DELETE FROM device_access WHERE device = \(device.rawValue) AND case_id = \(caseID) AND generation < (
+                        SELECT coalesce(max(generation), 0) FROM device_access
+                        WHERE device = \(device.rawValue) AND case_id = \(caseID) AND generation <= \(cursor.generation))
+                    """, logger: logger)
                 try await connection.query(
                     """
                     INSERT INTO device_access (device, case_id, generation, level)
@@ -415,6 +411,34 @@ public final class PostgresStore: ChangeLogStore {
     public func close() async {
         runTask.cancel()
         _ = await runTask.value
+    }
+
+    private static func caseStates(
+        _ query: PostgresQuery, _ connection: PostgresConnection, _ logger: Logger
+    )
+        async throws -> [String: RecordState]
+    {
+        var states: [String: RecordState] = [:]
+        for try await (id, state) in try await connection.query(query, logger: logger).decode((String, String).self) {
+            states[id] = try StoreCoding.state(state)
+        }
+        return states
+    }
+
+    /// The level last handed to `device` per case (rows newer than the cursor are already gone).
+    private static func recordedLevels(
+        _ device: DeviceID, _ ids: [String], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [String: AccessPolicy.Access] {
+        var recorded: [String: AccessPolicy.Access] = [:]
+        for try await (caseID, level) in try await connection.query(
+            """
+            SELECT case_id, level FROM device_access
+            WHERE device = \(device.rawValue) AND case_id = ANY(\(ids)) ORDER BY generation
+            """, logger: logger
+        ).decode((String, Int32).self) {
+            recorded[caseID] = AccessPolicy.Access(rawValue: Int(level)) ?? AccessPolicy.Access.none
+        }
+        return recorded
     }
 
     private static func load(

@@ -71,6 +71,7 @@ public final class SQLiteStore: ChangeLogStore {
                         level INTEGER NOT NULL,
                         PRIMARY KEY (device, case_id, generation)
                     );
+                    CREATE INDEX device_access_by_generation ON device_access(device, generation);
                     """)
         }
         return migrator
@@ -140,12 +141,6 @@ public final class SQLiteStore: ChangeLogStore {
             try db.execute(
                 sql: "DELETE FROM device_access WHERE device = ? AND generation > ?",
                 arguments: [device.rawValue, cursor.generation])
-            try db.execute(
-                sql: """
-                    DELETE FROM device_access WHERE device = ? AND generation < (
-                        SELECT max(b.generation) FROM device_access b
-                        WHERE b.device = device_access.device AND b.case_id = device_access.case_id)
-                    """, arguments: [device.rawValue])
 
             var rows: [LogRow] = []
             let cursorRows = try Row.fetchCursor(
@@ -158,40 +153,28 @@ public final class SQLiteStore: ChangeLogStore {
             if hasMore { rows.removeLast() }
 
             let planner = PullPlanner(viewer: viewer)
-            var cases = PullPlanner.cases(in: rows)
-            var states: [String: RecordState] = [:]
-            if planner.needsFullReconcile(rows) {
-                let all = try Row.fetchCursor(db, sql: "SELECT id, state FROM records WHERE entity = 'case'")
-                while let row = try all.next() { states[row[0]] = try StoreCoding.state(row[1]) }
-                cases.formUnion(states.keys)
-                cases.formUnion(
-                    try String.fetchAll(
-                        db, sql: "SELECT DISTINCT case_id FROM device_access WHERE device = ?",
-                        arguments: [device.rawValue]))
-            } else {
-                for chunk in StoreCoding.chunks(Array(cases)) {
-                    let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                    for row in try Row.fetchAll(
-                        db, sql: "SELECT id, state FROM records WHERE entity = 'case' AND id IN (\(marks))",
-                        arguments: StatementArguments(Array(chunk)))
-                    {
+            let pageCases = PullPlanner.cases(in: rows)
+            var plan = planner.reconcile(
+                cases: pageCases, states: try Self.caseStates(Array(pageCases), db),
+                recorded: try Self.recordedLevels(device, Array(pageCases), db))
+            if planner.needsFullReconcile(rows, cursor: cursor) {
+                var after = ""
+                while true {
+                    var states: [String: RecordState] = [:]
+                    let chunk = try Row.fetchAll(
+                        db, sql: "SELECT id, state FROM records WHERE entity = 'case' AND id > ? ORDER BY id LIMIT ?",
+                        arguments: [after, PullPlanner.reconcileChunk])
+                    for row in chunk where !pageCases.contains(row[0]) {
                         states[row[0]] = try StoreCoding.state(row[1])
                     }
+                    plan.absorb(
+                        planner.reconcile(
+                            cases: Set(states.keys), states: states,
+                            recorded: try Self.recordedLevels(device, Array(states.keys), db)))
+                    guard chunk.count == PullPlanner.reconcileChunk, let last = chunk.last else { break }
+                    after = last[0]
                 }
             }
-            var recorded: [String: AccessPolicy.Access] = [:]
-            for chunk in StoreCoding.chunks(Array(cases)) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                for row in try Row.fetchAll(
-                    db,
-                    sql: "SELECT case_id, level FROM device_access WHERE device = ? AND case_id IN (\(marks)) "
-                        + "ORDER BY generation",
-                    arguments: StatementArguments([device.rawValue] + Array(chunk)))
-                {
-                    recorded[row[0]] = AccessPolicy.Access(rawValue: row[1]) ?? AccessPolicy.Access.none
-                }
-            }
-            let plan = planner.reconcile(cases: cases, states: states, recorded: recorded)
 
             var changes: [Change] = []
             for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
@@ -207,6 +190,14 @@ public final class SQLiteStore: ChangeLogStore {
             }
             changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change)
             for (caseID, level) in plan.updates {
+                // Keep the level the client has acknowledged (the newest at or below its cursor's
+                // generation) and the new one; older rows can never matter again.
+                try db.execute(
+                    sql: """
+                        DELETE FROM device_access WHERE device = ? AND case_id = ? AND generation < (
+                            SELECT coalesce(max(generation), 0) FROM device_access
+                            WHERE device = ? AND case_id = ? AND generation <= ?)
+                        """, arguments: [device.rawValue, caseID, device.rawValue, caseID, cursor.generation])
                 try db.execute(
                     sql: "INSERT INTO device_access (device, case_id, generation, level) VALUES (?, ?, ?, ?)",
                     arguments: [device.rawValue, caseID, newGeneration, level.rawValue])
@@ -303,6 +294,42 @@ public final class SQLiteStore: ChangeLogStore {
 
     public func close() async {
         try? pool.close()
+    }
+
+    private static func caseStates(_ ids: [String], _ db: Database) throws -> [String: RecordState] {
+        var states: [String: RecordState] = [:]
+        for chunk in StoreCoding.chunks(ids) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(
+                db, sql: "SELECT id, state FROM records WHERE entity = 'case' AND id IN (\(marks))",
+                arguments: StatementArguments(Array(chunk)))
+            {
+                states[row[0]] = try StoreCoding.state(row[1])
+            }
+        }
+        return states
+    }
+
+    /// The level last handed to `device` per case (the newest row; rows newer than the request's
+    /// cursor were deleted before this is called).
+    private static func recordedLevels(
+        _ device: DeviceID, _ ids: [String], _ db: Database
+    ) throws
+        -> [String: AccessPolicy.Access]
+    {
+        var recorded: [String: AccessPolicy.Access] = [:]
+        for chunk in StoreCoding.chunks(ids) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT case_id, level FROM device_access WHERE device = ? AND case_id IN (\(marks)) "
+                    + "ORDER BY generation",
+                arguments: StatementArguments([device.rawValue] + Array(chunk)))
+            {
+                recorded[row[0]] = AccessPolicy.Access(rawValue: row[1]) ?? AccessPolicy.Access.none
+            }
+        }
+        return recorded
     }
 
     private static func device(_ row: Row) -> DeviceRecord? {

@@ -206,6 +206,40 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
+    func movingAnAdvisorToAnotherProgramSwapsFullAndStubAccess(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let planner = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
+            let mover = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let ours = try await Self.makeCase(by: owner)
+            let theirs = try await Self.makeCase(by: planner)
+            planner.write(.case, theirs.case, "program", .string("matching-planner"))
+            try await planner.sync()
+            try await mover.sync()
+            #expect(mover.record(.case, ours.case)?.value("title") == .string(Self.caseTitle))
+            #expect(mover.record(.case, theirs.case)?.value("title") == .null)
+
+            // The administrators move the advisor to the other program (an admin write).
+            let state = try await server.store.record(.advisor, mover.advisor)
+            var maker = ChangeMaker(
+                clock: HybridClock(device: DeviceID("server-test")!), author: WireProtocol.systemAuthor)
+            let move = maker.make(
+                .set, entity: .advisor, record: mover.advisor, field: "program", value: .string("matching-planner"),
+                state: state, wallMillis: Laptop.now())
+            _ = try await server.store.append([move], viewer: nil, wallMillis: Laptop.now(), onlyIfEmpty: false)
+
+            try await mover.sync()
+            #expect(mover.purged.contains(RecordRef(entity: .case, record: ours.case)))
+            #expect(mover.record(.case, ours.case)?.value("title") == .null)
+            #expect(mover.record(.case, ours.case)?.value("stage") == .string("matching"))
+            #expect(mover.events(of: ours.case).isEmpty)
+            #expect(mover.record(.case, theirs.case)?.value("title") == .string(Self.caseTitle))
+            #expect(mover.events(of: theirs.case).count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func deactivatedAdvisorsAndRevokedDevicesGet401Revoked(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)
         try await server.run { client in

@@ -18,9 +18,12 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# The server tests run against SQLite and a throwaway PostgreSQL cluster that is always stopped.
 test: deps lint
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	@mkdir -p .build
+	scripts/test-postgres.sh start > .build/test-postgres.env
+	. ./.build/test-postgres.env && $(SWIFT) test; status=$$?; scripts/test-postgres.sh stop; exit $$status
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(SOURCES)

@@ -123,7 +123,12 @@ let package = Package(
             name: "KakehashiServerTests",
             dependencies: [
                 "KakehashiServer",
+                "KakehashiShared",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/KakehashiServerTests",
             swiftSettings: swiftSettings

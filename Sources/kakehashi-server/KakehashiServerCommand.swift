@@ -12,6 +12,10 @@ struct KakehashiServerCommand: AsyncParsableCommand {
             else $KAKEHASHI_SERVER_DB.
             Exit codes: 0 success, 64 usage, 65 invalid data, 69 unavailable, 77 not authorized.
             """,
-        version: KakehashiVersion.current
+        version: KakehashiVersion.current,
+        subcommands: [
+            Serve.self, ProgramCommand.self, Programs.self, AdvisorCommand.self, Advisors.self, Enroll.self,
+            Devices.self, Revoke.self,
+        ]
     )
 }

@@ -1,0 +1,95 @@
+import KakehashiShared
+
+/// One change as the log stores it, with the case it belongs to.
+struct LogRow: Sendable {
+    let seq: Int64
+    let caseID: String?
+    let change: Change
+}
+
+/// Decides, for one pull page, what the device may receive now, which cases it must purge and
+/// which it must be back-filled with: pure logic both stores run between their reads and writes.
+///
+/// The device's access bookkeeping holds, per case, the level it was last handed. A case touched
+/// by the page (or, when the viewer's own directory record changed, every case) is compared with
+/// that level: lower now → purge (and stub back-fill if the stub is still visible); higher now →
+/// back-fill the history up to the request's cursor, since everything after it arrives in the
+/// stream filtered by the current level.
+struct PullPlanner {
+    let viewer: AccessPolicy.Viewer
+
+    /// Directory-like entities every active advisor receives whole.
+    static let sharedEntities: Set<Entity> = [.advisor, .program, .organization, .seed, .need]
+
+    /// Whether the page changes what the viewer's access depends on in their own directory
+    /// record (program, active, deletion), which can move access to any case: then every case is
+    /// reconciled, in chunks. A device pulling from the start has been handed nothing yet, so it
+    /// never needs this.
+    func needsFullReconcile(_ rows: [LogRow], cursor: PullCursor) -> Bool {
+        cursor.seq > 0
+            && rows.contains {
+                $0.change.entity == .advisor && $0.change.record == viewer.advisor
+                    && ($0.change.field == "program" || $0.change.field == "active" || $0.change.op == .delete)
+            }
+    }
+
+    /// How many cases a full reconciliation loads at a time, which bounds its memory.
+    static let reconcileChunk = 1_000
+
+    /// The cases the page touches.
+    static func cases(in rows: [LogRow]) -> Set<String> { Set(rows.compactMap(\.caseID)) }
+
+    /// What changed in the device's access to each case.
+    struct Reconciliation {
+        var current: [String: AccessPolicy.Access] = [:]
+        var purges: [String] = []
+        /// Cases to back-fill up to the request cursor, and at which level.
+        var backfill: [String: AccessPolicy.Access] = [:]
+        /// New bookkeeping levels to record under the response's generation.
+        var updates: [String: AccessPolicy.Access] = [:]
+
+        /// Adds another chunk's outcome; its `current` levels are not kept (only the page's
+        /// cases need them, for filtering).
+        mutating func absorb(_ other: Reconciliation) {
+            purges += other.purges
+            backfill.merge(other.backfill) { first, _ in first }
+            updates.merge(other.updates) { first, _ in first }
+        }
+    }
+
+    /// Compares current access with the recorded levels.
+    /// - Parameters:
+    ///   - states: the current merged state of each case (missing: unknown case).
+    ///   - recorded: the level last handed to the device per case (missing: none).
+    func reconcile(
+        cases: Set<String>, states: [String: RecordState], recorded: [String: AccessPolicy.Access]
+    ) -> Reconciliation {
+        var result = Reconciliation()
+        for caseID in cases.sorted() {
+            let now = states[caseID].map { AccessPolicy.access(to: AccessPolicy.CaseFacts($0), for: viewer) } ?? .none
+            let before = recorded[caseID] ?? .none
+            result.current[caseID] = now
+            guard now != before else { continue }
+            result.updates[caseID] = now
+            if now < before {
+                result.purges.append(caseID)
+                if now == .stub { result.backfill[caseID] = .stub }
+            } else {
+                result.backfill[caseID] = now
+            }
+        }
+        return result
+    }
+
+    /// Whether one logged change may travel to the viewer, given current access to its case.
+    static func visible(_ row: LogRow, access: [String: AccessPolicy.Access]) -> Bool {
+        let change = row.change
+        if sharedEntities.contains(change.entity) { return true }
+        guard let caseID = row.caseID, let level = access[caseID] else { return false }
+        switch change.entity {
+        case .case: return AccessPolicy.mayReceive(caseField: change.field, with: level)
+        case .event: return level == .full
+        default: return false
+        }
+    }
+}

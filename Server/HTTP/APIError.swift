@@ -1,0 +1,56 @@
+import Hummingbird
+import KakehashiShared
+
+/// An error answered to a client: an HTTP status and the `ErrorResponse` body's code, message and
+/// field. Every failure on the HTTP edge becomes one of these (see `ServerMiddleware`).
+public struct APIError: Error, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    public let field: String?
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public static func malformed(_ message: String, field: String? = nil) -> APIError {
+        APIError(.badRequest, code: "malformed", message: message, field: field)
+    }
+
+    public static func invalid(_ error: KakehashiError) -> APIError {
+        APIError(.unprocessableContent, code: "invalid-data", message: error.message, field: error.field)
+    }
+
+    public static func unauthorized(_ message: String) -> APIError {
+        APIError(.unauthorized, code: "unauthorized", message: message)
+    }
+
+    public static func revoked(_ message: String) -> APIError {
+        APIError(.unauthorized, code: ErrorResponse.revokedCode, message: message)
+    }
+
+    public static let tooLarge = APIError(
+        .contentTooLarge, code: "too-large",
+        message: "the request body is larger than \(WireProtocol.maxRequestBytes) bytes; send smaller batches")
+
+    public var body: ErrorResponse { ErrorResponse(code: code, message: message, field: field) }
+
+    /// Maps Hummingbird's own errors (unknown route, wrong method) to the protocol's codes.
+    static func from(_ error: HTTPError) -> APIError {
+        switch error.status {
+        case .notFound: APIError(.notFound, code: "not-found", message: error.body ?? "no such endpoint")
+        case .contentTooLarge: .tooLarge
+        case .methodNotAllowed:
+            APIError(.methodNotAllowed, code: "malformed", message: error.body ?? "method not allowed")
+        case .unsupportedMediaType:
+            APIError(.unsupportedMediaType, code: "unsupported-media-type", message: error.body ?? "send JSON")
+        default:
+            APIError(
+                error.status, code: error.status.code < 500 ? "malformed" : "internal",
+                message: error.body ?? error.status.reasonPhrase)
+        }
+    }
+}

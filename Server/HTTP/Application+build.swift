@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import KakehashiShared
+import Logging
+import NIOSSL
+
+/// How `kakehashi-server serve` listens.
+public struct ServeConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// PEM certificate chain and private key files; both or neither.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, tlsCertificate: String? = nil, tlsKey: String? = nil) {
+        self.host = host
+        self.port = port
+        self.tlsCertificate = tlsCertificate
+        self.tlsKey = tlsKey
+    }
+}
+
+/// The server's wall clock in Unix milliseconds.
+@Sendable public func serverWallMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+/// Builds the router with every endpoint and the error/time/metrics middleware.
+public func buildRouter(
+    store: any ChangeLogStore, metrics: ServerMetrics, now: @escaping @Sendable () -> Int64 = serverWallMillis
+) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ServerMiddleware(metrics: metrics, now: now))
+    SyncController(store: store, metrics: metrics, now: now).addRoutes(to: router)
+    return router
+}
+
+/// Builds the Hummingbird application (Hummingbird template shape).
+///
+/// - Parameters:
+///   - onListening: called with the base URL once the socket listens (port 0 picks a free port).
+/// - Throws: `KakehashiError` (`.usage`) for an incomplete TLS pair, (`.invalidData`) for
+///   unreadable certificate or key files.
+public func buildApplication(
+    store: any ChangeLogStore, configuration: ServeConfiguration, metrics: ServerMetrics, logger: Logger,
+    onListening: @escaping @Sendable (String) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let router = buildRouter(store: store, metrics: metrics)
+    let server: HTTPServerBuilder
+    let scheme: String
+    switch (configuration.tlsCertificate, configuration.tlsKey) {
+    case (nil, nil):
+        server = .http1()
+        scheme = "http"
+    case (let certificate?, let key?):
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            server = try .tls(
+                .http1(),
+                tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+            )
+        } catch {
+            throw KakehashiError(
+                .invalidData, field: "tls-cert", "cannot load the TLS certificate or key", cause: error)
+        }
+        scheme = "https"
+    default:
+        throw KakehashiError(.usage, field: "tls-key", "--tls-cert and --tls-key go together")
+    }
+    let host = configuration.host
+    return Application(
+        router: router, server: server,
+        configuration: ApplicationConfiguration(
+            address: .hostname(host, port: configuration.port), serverName: "kakehashi-server"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            let shownHost = host.contains(":") ? "[\(host)]" : host
+            await onListening("\(scheme)://\(shownHost):\(port)")
+        },
+        logger: logger)
+}
+
+/// Builds the application and runs it until SIGTERM or SIGINT, then shuts down gracefully
+/// (in-flight requests finish; ServiceLifecycle).
+public func runServer(
+    store: any ChangeLogStore, configuration: ServeConfiguration, logger: Logger,
+    onListening: @escaping @Sendable (String) async -> Void
+) async throws {
+    let app = try buildApplication(
+        store: store, configuration: configuration, metrics: ServerMetrics(), logger: logger, onListening: onListening)
+    try await app.runService()
+}

@@ -1,0 +1,50 @@
+import Hummingbird
+import KakehashiShared
+import Logging
+import NIOCore
+
+/// The outermost middleware: turns every error into a JSON `ErrorResponse`, stamps the server time
+/// on responses that lack it, counts requests, and logs each one (never its headers or body,
+/// which carry tokens and enrollment codes).
+struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+    let now: @Sendable () -> Int64
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
+        -> Response
+    {
+        let started = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let apiError: APIError
+            switch error {
+            case let error as APIError: apiError = error
+            case let error as HTTPError: apiError = .from(error)
+            case is NIOTooManyBytesError: apiError = .tooLarge
+            default:
+                context.logger.error(
+                    "request failed",
+                    metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+                apiError = APIError(.internalServerError, code: "internal", message: "internal server error")
+            }
+            response = try JSONResponse.make(
+                apiError.body, status: apiError.status, request: request, serverTime: now())
+        }
+        if response.headers[JSONResponse.serverTimeField] == nil {
+            response.headers[JSONResponse.serverTimeField] = String(now())
+        }
+        let elapsed = ContinuousClock.now - started
+        metrics.recordRequest(path: request.uri.path, status: response.status.code, duration: elapsed)
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            ])
+        return response
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Hummingbird
+import KakehashiShared
+import NIOCore
+
+/// The `/v1` endpoints of Docs/protocol.md: enroll, push, pull, health; and `/metrics`.
+struct SyncController<Context: RequestContext>: Sendable {
+    let store: any ChangeLogStore
+    let metrics: ServerMetrics
+    let now: @Sendable () -> Int64
+
+    var authenticator: Authenticator { Authenticator(store: store) }
+
+    func addRoutes(to router: Router<Context>) {
+        let v1 = router.group("v1")
+        v1.post("enroll") { request, context in try await enroll(request, context: context) }
+        v1.post("push") { request, context in try await push(request, context: context) }
+        v1.get("pull") { request, context in try await pull(request, context: context) }
+        v1.get("health") { request, _ in try await health(request) }
+        router.get("metrics") { request, _ in
+            JSONResponse.body(
+                Data(metrics.render().utf8), contentType: "text/plain; version=0.0.4", status: .ok, request: request,
+                serverTime: now())
+        }
+    }
+
+    func enroll(_ request: Request, context: Context) async throws -> Response {
+        var request = request
+        let body: EnrollRequest = try await decode(&request)
+        if let name = body.deviceName, name.count > 100 || name.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            throw APIError.invalid(.invalid("deviceName", "at most 100 characters, on one line"))
+        }
+        let time = now()
+        let device = DeviceRecord(
+            id: DeviceID(Secrets.newDeviceID())!, advisor: "", name: body.deviceName, enrolledAt: time, revokedAt: nil)
+        let token = Secrets.newToken()
+        guard
+            let advisor = try await store.redeemEnrollmentCode(
+                hash: Secrets.hash(Secrets.normalizeCode(body.code)), device: device, tokenHash: Secrets.hash(token),
+                now: time)
+        else {
+            context.logger.notice("enrollment refused: unknown, used or expired code")
+            throw APIError.unauthorized("the enrollment code is unknown, already used or expired; ask for a new one")
+        }
+        context.logger.notice("device enrolled", metadata: ["device": "\(device.id)", "advisor": "\(advisor)"])
+        return try JSONResponse.make(
+            EnrollResponse(device: device.id, token: token, advisor: advisor, serverTime: time), request: request,
+            serverTime: time)
+    }
+
+    func push(_ request: Request, context: Context) async throws -> Response {
+        let session = try await authenticator.authenticate(authorization: request.headers[.authorization])
+        var request = request
+        let body: PushRequest = try await decode(&request)
+        guard body.changes.count <= WireProtocol.maxPushChanges else {
+            throw APIError(
+                .contentTooLarge, code: "too-large",
+                message: "\(body.changes.count) changes in one push; at most \(WireProtocol.maxPushChanges)")
+        }
+        var changes: [Change] = []
+        for (index, change) in body.changes.enumerated() {
+            do {
+                changes.append(try change.validated())
+            } catch {
+                throw APIError(
+                    .unprocessableContent, code: "invalid-data",
+                    message: "change \(index) (\(change.id)): \(error.message)", field: error.field)
+            }
+        }
+        // A device writes with its own id: another device's ids would pre-empt that device's changes.
+        var results: [PushResult?] = []
+        var own: [Change] = []
+        for change in changes {
+            if change.id.device != session.device.id {
+                results.append(
+                    PushResult(
+                        id: change.id, status: .rejected, code: .forbidden,
+                        reason: "change ids of this device start with \(session.device.id):"))
+            } else if change.author != session.device.advisor {
+                results.append(
+                    PushResult(
+                        id: change.id, status: .rejected, code: .forbidden,
+                        reason: "author must be the device's advisor \(session.device.advisor)"))
+            } else {
+                results.append(nil)
+                own.append(change)
+            }
+        }
+        let time = now()
+        var stored = try await store.append(own, viewer: session.viewer, wallMillis: time, onlyIfEmpty: false)
+            .makeIterator()
+        let final = results.map { $0 ?? stored.next()! }
+        let counts = Dictionary(grouping: final, by: \.status).mapValues(\.count)
+        metrics.recordPush(
+            accepted: counts[.accepted] ?? 0, duplicate: counts[.duplicate] ?? 0, rejected: counts[.rejected] ?? 0)
+        context.logger.info(
+            "push",
+            metadata: [
+                "device": "\(session.device.id)", "accepted": "\(counts[.accepted] ?? 0)",
+                "duplicate": "\(counts[.duplicate] ?? 0)", "rejected": "\(counts[.rejected] ?? 0)",
+            ])
+        return try JSONResponse.make(PushResponse(results: final, serverTime: time), request: request, serverTime: time)
+    }
+
+    func pull(_ request: Request, context: Context) async throws -> Response {
+        let session = try await authenticator.authenticate(authorization: request.headers[.authorization])
+        let query = request.uri.queryParameters
+        let cursor: PullCursor
+        do {
+            cursor = try PullCursor(parsing: query["after"].map(String.init) ?? WireProtocol.initialCursor)
+        } catch {
+            throw APIError.malformed(error.message, field: "after")
+        }
+        var limit = WireProtocol.defaultPullLimit
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...WireProtocol.maxPullLimit).contains(value) else {
+                throw APIError.malformed(
+                    "limit must be an integer from 1 to \(WireProtocol.maxPullLimit)", field: "limit")
+            }
+            limit = value
+        }
+        let page: PullPage
+        do {
+            page = try await store.pull(device: session.device.id, viewer: session.viewer, cursor: cursor, limit: limit)
+        } catch let error as KakehashiError where error.field == "after" {
+            throw APIError.malformed(error.message, field: "after")
+        }
+        metrics.recordPull(changes: page.changes.count, purges: page.purges.count)
+        let time = now()
+        return try JSONResponse.make(
+            PullResponse(
+                changes: page.changes, purges: page.purges, nextCursor: page.nextCursor.description,
+                hasMore: page.hasMore, serverTime: time),
+            request: request, serverTime: time)
+    }
+
+    func health(_ request: Request) async throws -> Response {
+        _ = try await store.changeCount()
+        let time = now()
+        return try JSONResponse.make(
+            HealthResponse(status: "ok", version: KakehashiVersion.current, serverTime: time), request: request,
+            serverTime: time)
+    }
+
+    /// Reads and decodes a JSON body, mapping every failure to the protocol's errors.
+    private func decode<T: Decodable>(_ request: inout Request) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: WireProtocol.maxRequestBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError.tooLarge
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw APIError.malformed(Self.describe(error), field: Self.field(of: error))
+        } catch {
+            throw APIError.malformed("the body is not valid JSON")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let context):
+            context.codingPath.isEmpty
+                ? "the body is not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            "\(path(context.codingPath + [key])) is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            "the body does not match the expected JSON"
+        }
+    }
+
+    static func field(of error: DecodingError) -> String? {
+        switch error {
+        case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
+            context.codingPath.last.map { $0.intValue == nil ? $0.stringValue : nil } ?? nil
+        case .keyNotFound(let key, _): key.stringValue
+        @unknown default: nil
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingPrefix(".").description
+    }
+}

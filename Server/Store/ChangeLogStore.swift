@@ -1,0 +1,75 @@
+import KakehashiShared
+
+/// The change log and everything kept beside it: merged record states, devices, enrollment codes
+/// and each device's access bookkeeping.
+///
+/// This is the one seam with two implementations: `SQLiteStore` (embedded, the default) and
+/// `PostgresStore` (several server processes on one database). Both run the same pure planners
+/// (`PushPlanner`, `PullPlanner`), so they behave alike; the test suite runs against both.
+public protocol ChangeLogStore: Sendable {
+    /// Appends a batch of validated changes in one transaction, merging each accepted change into
+    /// its record's state with `RecordState.apply` before the next change is checked.
+    ///
+    /// - Parameters:
+    ///   - viewer: the advisor the pushing device acts for; nil for the server's own admin writes,
+    ///     which skip the access checks.
+    ///   - onlyIfEmpty: store nothing unless the log is empty (seeding the programs on first start,
+    ///     safely even when two processes start at once).
+    /// - Returns: one result per change, in request order.
+    func append(
+        _ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool
+    ) async throws -> [PushResult]
+
+    /// The next page of what `device` may see after `cursor`, with purges and back-fill, recording
+    /// the access levels it hands out under the new cursor's generation.
+    /// - Throws: `KakehashiError` (`.invalidData`, field `after`) for a cursor this server never issued.
+    func pull(device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int) async throws -> PullPage
+
+    /// The merged state of one record, or nil when no change to it was ever accepted.
+    func record(_ entity: Entity, _ id: String) async throws -> RecordState?
+    /// Every record of one entity (small directory entities: advisors, programs).
+    func records(_ entity: Entity) async throws -> [RecordState]
+    /// The highest HLC in the log, to start an admin clock above it.
+    func highestHLC() async throws -> HLC?
+    /// How many changes the log holds.
+    func changeCount() async throws -> Int
+
+    /// Stores a new enrollment code by its hash.
+    func addEnrollmentCode(hash: String, advisor: String, createdAt: Int64, expiresAt: Int64) async throws
+    /// Redeems a code once: when it exists, is unused and unexpired at `now`, marks it used and
+    /// creates `device` with `tokenHash`, atomically. Returns the advisor, or nil.
+    func redeemEnrollmentCode(hash: String, device: DeviceRecord, tokenHash: String, now: Int64) async throws -> String?
+    /// The device whose token hashes to `tokenHash`, revoked or not.
+    func device(tokenHash: String) async throws -> (device: DeviceRecord, tokenHash: String)?
+    func devices() async throws -> [DeviceRecord]
+    /// Marks a device revoked; false when there is no such device.
+    func revoke(_ device: DeviceID, at: Int64) async throws -> Bool
+
+    /// Releases connections; the store is unusable afterwards.
+    func close() async
+}
+
+/// An enrolled device as the server keeps it (never with its token).
+public struct DeviceRecord: Codable, Sendable, Hashable {
+    public let id: DeviceID
+    public let advisor: String
+    public let name: String?
+    public let enrolledAt: Int64
+    public let revokedAt: Int64?
+
+    public init(id: DeviceID, advisor: String, name: String?, enrolledAt: Int64, revokedAt: Int64?) {
+        self.id = id
+        self.advisor = advisor
+        self.name = name
+        self.enrolledAt = enrolledAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// One pull page before it is wrapped in a `PullResponse`.
+public struct PullPage: Sendable, Hashable {
+    public let changes: [Change]
+    public let purges: [RecordRef]
+    public let nextCursor: PullCursor
+    public let hasMore: Bool
+}

@@ -1,0 +1,458 @@
+import Foundation
+import KakehashiShared
+import Logging
+import PostgresNIO
+
+/// The change-log store on PostgreSQL, for one or several `kakehashi-server` processes sharing
+/// one database.
+///
+/// Writers (pushes and admin writes) take one transaction-level advisory lock around sequence
+/// assignment and insert, so sequence numbers are assigned and committed in the same order: a
+/// pull that sees sequence N can never later discover a smaller one committing. This serializes
+/// writers across processes, which the merge needs anyway (each accepted change rewrites its
+/// record's merged state); pulls do not take the lock.
+public final class PostgresStore: ChangeLogStore {
+    private let client: PostgresClient
+    private let runTask: Task<Void, Never>
+    private let logger: Logger
+
+    /// The advisory lock key of the log writer ("kakehashi" in ASCII, truncated).
+    static let writerLock: Int64 = 0x6B61_6B65_6861_7368
+    static let migrationLock: Int64 = 0x6B61_6B65_6D69_6772
+
+    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=require]`) and
+    /// migrates the schema.
+    /// - Throws: `KakehashiError` (`.usage`) for a malformed URL, (`.unavailable`) when the
+    ///   database cannot be reached.
+    public init(url: String, logger: Logger) async throws {
+        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        let client = client
+        runTask = Task { await client.run() }
+        self.logger = logger
+        do {
+            // The pool retries unreachable servers for ever; give up after a bounded wait.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.migrate() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(15))
+                    throw KakehashiError(.unavailable, "no answer from the database within 15 s")
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        } catch {
+            runTask.cancel()
+            throw KakehashiError(
+                .unavailable, field: "db", "cannot use the PostgreSQL store", cause: UnderlyingError(error))
+        }
+    }
+
+    static func configuration(_ text: String) throws(KakehashiError) -> PostgresClient.Configuration {
+        guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else {
+            throw KakehashiError(.usage, field: "db", "'\(StoreLocation.postgres(url: text))' is not a postgres:// URL")
+        }
+        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        let tls: PostgresClient.Configuration.TLS =
+            url.queryItems?.first(where: { $0.name == "sslmode" })?.value == "require"
+            ? .require(.makeClientConfiguration()) : .disable
+        var configuration = PostgresClient.Configuration(
+            host: host, port: url.port ?? 5432, username: url.user?.removingPercentEncoding ?? "postgres",
+            password: url.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
+        configuration.options.maximumConnections = 10
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
+    /// Runs `body` in a transaction, rethrowing the body's own error (not the driver's wrapper),
+    /// so `KakehashiError`s reach the HTTP edge intact.
+    private func transaction<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws
+        -> Result
+    {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            if let inner = error.closureError { throw inner }
+            throw error
+        }
+    }
+
+    private func migrate() async throws {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+            for statement in Self.schema {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
+    }
+
+    static let schema = [
+        """
+        CREATE TABLE IF NOT EXISTS changes (
+            seq BIGINT PRIMARY KEY,
+            change_id TEXT COLLATE "C" NOT NULL UNIQUE,
+            entity TEXT NOT NULL,
+            record TEXT COLLATE "C" NOT NULL,
+            case_id TEXT COLLATE "C",
+            hlc TEXT COLLATE "C" NOT NULL,
+            body TEXT NOT NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS changes_by_case ON changes(case_id, seq)",
+        "CREATE INDEX IF NOT EXISTS changes_by_record ON changes(entity, record, seq)",
+        "CREATE INDEX IF NOT EXISTS changes_by_hlc ON changes(hlc)",
+        """
+        CREATE TABLE IF NOT EXISTS records (
+            entity TEXT NOT NULL, id TEXT COLLATE "C" NOT NULL, state TEXT NOT NULL, PRIMARY KEY (entity, id))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS devices (
+            id TEXT COLLATE "C" PRIMARY KEY, advisor TEXT NOT NULL, name TEXT, token_hash TEXT NOT NULL UNIQUE,
+            enrolled_at BIGINT NOT NULL, revoked_at BIGINT, generation BIGINT NOT NULL DEFAULT 0)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS enrollment_codes (
+            code_hash TEXT PRIMARY KEY, advisor TEXT NOT NULL, created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL, used_at BIGINT, device TEXT)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS device_access (
+            device TEXT NOT NULL, case_id TEXT COLLATE "C" NOT NULL, generation BIGINT NOT NULL,
+            level INTEGER NOT NULL, PRIMARY KEY (device, case_id, generation))
+        """,
+        "CREATE INDEX IF NOT EXISTS device_access_by_generation ON device_access(device, generation)",
+    ]
+
+    public func append(
+        _ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool
+    ) async throws -> [PushResult] {
+        let logger = logger
+        return try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writerLock))", logger: logger)
+            if onlyIfEmpty {
+                let rows = try await connection.query("SELECT count(*)::BIGINT FROM changes", logger: logger)
+                for try await count in rows.decode(Int64.self) where count > 0 { return [] }
+            }
+            var states: [RecordRef: RecordState] = [:]
+            try await Self.load(PushPlanner.requiredRecords(changes), into: &states, connection, logger)
+            try await Self.load(PushPlanner.eventCases(states), into: &states, connection, logger)
+            var known = Set<ChangeID>()
+            let ids = changes.map(\.id.description)
+            for try await text in try await connection.query(
+                "SELECT change_id FROM changes WHERE change_id = ANY(\(ids))", logger: logger
+            ).decode(String.self) {
+                if let id = ChangeID(text) { known.insert(id) }
+            }
+            var planner = PushPlanner(states: states, known: known, viewer: viewer, wallMillis: wallMillis)
+            let outcome = planner.plan(changes)
+            guard !outcome.accepted.isEmpty else { return outcome.results }
+            var next: Int64 = 0
+            for try await top in try await connection.query(
+                "SELECT coalesce(max(seq), 0)::BIGINT FROM changes", logger: logger
+            ).decode(Int64.self) {
+                next = top
+            }
+            var seqs: [Int64] = []
+            var changeIDs: [String] = []
+            var entities: [String] = []
+            var records: [String] = []
+            var caseIDs: [String] = []
+            var hlcs: [String] = []
+            var bodies: [String] = []
+            for change in outcome.accepted {
+                next += 1
+                seqs.append(next)
+                changeIDs.append(change.id.description)
+                entities.append(change.entity.rawValue)
+                records.append(change.record)
+                caseIDs.append(planner.caseID(of: change) ?? "")
+                hlcs.append(change.hlc.description)
+                bodies.append(try StoreCoding.encode(change))
+            }
+            try await connection.query(
+                """
+                INSERT INTO changes (seq, change_id, entity, record, case_id, hlc, body)
+                SELECT s, c, e, r, NULLIF(k, ''), h, b
+                FROM unnest(\(seqs)::BIGINT[], \(changeIDs)::TEXT[], \(entities)::TEXT[], \(records)::TEXT[],
+                            \(caseIDs)::TEXT[], \(hlcs)::TEXT[], \(bodies)::TEXT[]) AS t(s, c, e, r, k, h, b)
+                """, logger: logger)
+            for event in outcome.movedEvents {
+                let caseID = planner.states[RecordRef(entity: .event, record: event)]?.value("case").stringValue
+                try await connection.query(
+                    "UPDATE changes SET case_id = \(caseID) WHERE entity = 'event' AND record = \(event)",
+                    logger: logger)
+            }
+            var stateEntities: [String] = []
+            var stateIDs: [String] = []
+            var stateBodies: [String] = []
+            for ref in Set(outcome.accepted.map { RecordRef(entity: $0.entity, record: $0.record) }) {
+                guard let state = planner.states[ref] else { continue }
+                stateEntities.append(ref.entity.rawValue)
+                stateIDs.append(ref.record)
+                stateBodies.append(try StoreCoding.encode(state))
+            }
+            try await connection.query(
+                """
+                INSERT INTO records (entity, id, state)
+                SELECT * FROM unnest(\(stateEntities)::TEXT[], \(stateIDs)::TEXT[], \(stateBodies)::TEXT[])
+                ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state
+                """, logger: logger)
+            return outcome.results
+        }
+    }
+
+    public func pull(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int
+    ) async throws
+        -> PullPage
+    {
+        let logger = logger
+        return try await transaction { connection in
+            var generation: Int64?
+            for try await value in try await connection.query(
+                "SELECT generation FROM devices WHERE id = \(device.rawValue) FOR UPDATE", logger: logger
+            ).decode(Int64.self) {
+                generation = value
+            }
+            var top: Int64 = 0
+            for try await value in try await connection.query(
+                "SELECT coalesce(max(seq), 0)::BIGINT FROM changes", logger: logger
+            ).decode(Int64.self) {
+                top = value
+            }
+            guard let generation, cursor.generation <= generation, cursor.seq <= top else {
+                throw StoreCoding.unknownCursor(cursor)
+            }
+            let newGeneration = generation + 1
+            try await connection.query(
+                "DELETE FROM device_access WHERE device = \(device.rawValue) AND generation > \(cursor.generation)",
+                logger: logger)
+
+            var rows: [LogRow] = []
+            for try await (seq, caseID, body) in try await connection.query(
+                "SELECT seq, case_id, body FROM changes WHERE seq > \(cursor.seq) ORDER BY seq LIMIT \(limit + 1)",
+                logger: logger
+            ).decode((Int64, String?, String).self) {
+                rows.append(LogRow(seq: seq, caseID: caseID, change: try StoreCoding.change(body)))
+            }
+            let hasMore = rows.count > limit
+            if hasMore { rows.removeLast() }
+
+            let planner = PullPlanner(viewer: viewer)
+            let pageCases = PullPlanner.cases(in: rows)
+            var plan = planner.reconcile(
+                cases: pageCases,
+                states: try await Self.caseStates(
+                    "SELECT id, state FROM records WHERE entity = 'case' AND id = ANY(\(Array(pageCases)))", connection,
+                    logger),
+                recorded: try await Self.recordedLevels(device, Array(pageCases), connection, logger))
+            if planner.needsFullReconcile(rows, cursor: cursor) {
+                var after = ""
+                while true {
+                    let chunk = try await Self.caseStates(
+                        """
+                        SELECT id, state FROM records WHERE entity = 'case' AND id > \(after)
+                        ORDER BY id LIMIT \(PullPlanner.reconcileChunk)
+                        """, connection, logger)
+                    let states = chunk.filter { !pageCases.contains($0.key) }
+                    plan.absorb(
+                        planner.reconcile(
+                            cases: Set(states.keys), states: states,
+                            recorded: try await Self.recordedLevels(device, Array(states.keys), connection, logger)))
+                    guard chunk.count == PullPlanner.reconcileChunk, let last = chunk.keys.max() else { break }
+                    after = last
+                }
+            }
+
+            var changes: [Change] = []
+            for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
+                let query: PostgresQuery =
+                    level == .full
+                    ? "SELECT body FROM changes WHERE case_id = \(caseID) AND seq <= \(cursor.seq) ORDER BY seq"
+                    : """
+                    SELECT body FROM changes WHERE entity = 'case' AND record = \(caseID) AND seq <= \(cursor.seq)
+                    ORDER BY seq
+                    """
+                for try await body in try await connection.query(query, logger: logger).decode(String.self) {
+                    let change = try StoreCoding.change(body)
+                    if level == .full || StoreCoding.isStubChange(change) { changes.append(change) }
+                }
+            }
+            changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change)
+            for (caseID, level) in plan.updates {
+                // Keep the acknowledged level and the new one (see SQLiteStore.pull).
+                try await connection.query(
+                    """
+                    DELETE FROM device_access WHERE device = \(device.rawValue) AND case_id = \(caseID) AND generation < (
+                        SELECT coalesce(max(generation), 0) FROM device_access
+                        WHERE device = \(device.rawValue) AND case_id = \(caseID) AND generation <= \(cursor.generation))
+                    """, logger: logger)
+                try await connection.query(
+                    """
+                    INSERT INTO device_access (device, case_id, generation, level)
+                    VALUES (\(device.rawValue), \(caseID), \(newGeneration), \(Int32(level.rawValue)))
+                    """, logger: logger)
+            }
+            try await connection.query(
+                "UPDATE devices SET generation = \(newGeneration) WHERE id = \(device.rawValue)", logger: logger)
+            return PullPage(
+                changes: changes, purges: plan.purges.map { RecordRef(entity: .case, record: $0) },
+                nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: newGeneration), hasMore: hasMore)
+        }
+    }
+
+    public func record(_ entity: Entity, _ id: String) async throws -> RecordState? {
+        for try await text in try await client.query(
+            "SELECT state FROM records WHERE entity = \(entity.rawValue) AND id = \(id)", logger: logger
+        ).decode(String.self) {
+            return try StoreCoding.state(text)
+        }
+        return nil
+    }
+
+    public func records(_ entity: Entity) async throws -> [RecordState] {
+        var states: [RecordState] = []
+        for try await text in try await client.query(
+            "SELECT state FROM records WHERE entity = \(entity.rawValue) ORDER BY id", logger: logger
+        ).decode(String.self) {
+            states.append(try StoreCoding.state(text))
+        }
+        return states
+    }
+
+    public func highestHLC() async throws -> HLC? {
+        for try await text in try await client.query("SELECT max(hlc) FROM changes", logger: logger).decode(
+            String?.self)
+        {
+            return text.flatMap(HLC.init)
+        }
+        return nil
+    }
+
+    public func changeCount() async throws -> Int {
+        for try await count in try await client.query("SELECT count(*)::BIGINT FROM changes", logger: logger).decode(
+            Int64.self)
+        {
+            return Int(count)
+        }
+        return 0
+    }
+
+    public func addEnrollmentCode(hash: String, advisor: String, createdAt: Int64, expiresAt: Int64) async throws {
+        try await client.query(
+            """
+            INSERT INTO enrollment_codes (code_hash, advisor, created_at, expires_at)
+            VALUES (\(hash), \(advisor), \(createdAt), \(expiresAt))
+            """, logger: logger)
+    }
+
+    public func redeemEnrollmentCode(
+        hash: String, device: DeviceRecord, tokenHash: String, now: Int64
+    ) async throws
+        -> String?
+    {
+        let logger = logger
+        return try await transaction { connection in
+            var advisor: String?
+            for try await value in try await connection.query(
+                """
+                UPDATE enrollment_codes SET used_at = \(now), device = \(device.id.rawValue)
+                WHERE code_hash = \(hash) AND used_at IS NULL AND expires_at > \(now) RETURNING advisor
+                """, logger: logger
+            ).decode(String.self) {
+                advisor = value
+            }
+            guard let advisor else { return nil }
+            try await connection.query(
+                """
+                INSERT INTO devices (id, advisor, name, token_hash, enrolled_at)
+                VALUES (\(device.id.rawValue), \(advisor), \(device.name), \(tokenHash), \(device.enrolledAt))
+                """, logger: logger)
+            return advisor
+        }
+    }
+
+    public func device(tokenHash: String) async throws -> (device: DeviceRecord, tokenHash: String)? {
+        for try await row in try await client.query(
+            """
+            SELECT id, advisor, name, enrolled_at, revoked_at, token_hash FROM devices WHERE token_hash = \(tokenHash)
+            """, logger: logger
+        ).decode((String, String, String?, Int64, Int64?, String).self) {
+            guard let id = DeviceID(row.0) else { return nil }
+            return (DeviceRecord(id: id, advisor: row.1, name: row.2, enrolledAt: row.3, revokedAt: row.4), row.5)
+        }
+        return nil
+    }
+
+    public func devices() async throws -> [DeviceRecord] {
+        var devices: [DeviceRecord] = []
+        for try await row in try await client.query(
+            "SELECT id, advisor, name, enrolled_at, revoked_at FROM devices ORDER BY enrolled_at, id", logger: logger
+        ).decode((String, String, String?, Int64, Int64?).self) {
+            if let id = DeviceID(row.0) {
+                devices.append(
+                    DeviceRecord(id: id, advisor: row.1, name: row.2, enrolledAt: row.3, revokedAt: row.4))
+            }
+        }
+        return devices
+    }
+
+    public func revoke(_ device: DeviceID, at: Int64) async throws -> Bool {
+        var found = false
+        for try await _ in try await client.query(
+            "UPDATE devices SET revoked_at = coalesce(revoked_at, \(at)) WHERE id = \(device.rawValue) RETURNING id",
+            logger: logger
+        ).decode(String.self) {
+            found = true
+        }
+        return found
+    }
+
+    public func close() async {
+        runTask.cancel()
+        _ = await runTask.value
+    }
+
+    private static func caseStates(
+        _ query: PostgresQuery, _ connection: PostgresConnection, _ logger: Logger
+    )
+        async throws -> [String: RecordState]
+    {
+        var states: [String: RecordState] = [:]
+        for try await (id, state) in try await connection.query(query, logger: logger).decode((String, String).self) {
+            states[id] = try StoreCoding.state(state)
+        }
+        return states
+    }
+
+    /// The level last handed to `device` per case (rows newer than the cursor are already gone).
+    private static func recordedLevels(
+        _ device: DeviceID, _ ids: [String], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [String: AccessPolicy.Access] {
+        var recorded: [String: AccessPolicy.Access] = [:]
+        for try await (caseID, level) in try await connection.query(
+            """
+            SELECT case_id, level FROM device_access
+            WHERE device = \(device.rawValue) AND case_id = ANY(\(ids)) ORDER BY generation
+            """, logger: logger
+        ).decode((String, Int32).self) {
+            recorded[caseID] = AccessPolicy.Access(rawValue: Int(level)) ?? AccessPolicy.Access.none
+        }
+        return recorded
+    }
+
+    private static func load(
+        _ refs: Set<RecordRef>, into states: inout [RecordRef: RecordState], _ connection: PostgresConnection,
+        _ logger: Logger
+    ) async throws {
+        let missing = refs.filter { states[$0] == nil }
+        for (entity, group) in Dictionary(grouping: missing, by: \.entity) {
+            let ids = group.map(\.record)
+            for try await (id, text) in try await connection.query(
+                "SELECT id, state FROM records WHERE entity = \(entity.rawValue) AND id = ANY(\(ids))", logger: logger
+            ).decode((String, String).self) {
+                states[RecordRef(entity: entity, record: id)] = try StoreCoding.state(text)
+            }
+        }
+    }
+}

@@ -1,0 +1,351 @@
+import Foundation
+import GRDB
+import KakehashiShared
+
+/// The embedded change-log store: one SQLite file in WAL mode through a GRDB `DatabasePool`.
+///
+/// SQLite has one writer at a time, so sequence numbers are assigned in commit order and a
+/// reader can never see a later sequence number before an earlier one: pulls need no watermark.
+/// Pulls write too (access bookkeeping), so they take the writer briefly.
+public final class SQLiteStore: ChangeLogStore {
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    /// - Throws: `KakehashiError` (`.unavailable`) when the file cannot be opened.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw KakehashiError(
+                .unavailable, field: "db", "cannot open SQLite store at \(path)", cause: UnderlyingError(error))
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE changes (
+                        seq INTEGER PRIMARY KEY,
+                        change_id TEXT NOT NULL UNIQUE,
+                        entity TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        case_id TEXT,
+                        hlc TEXT NOT NULL,
+                        body TEXT NOT NULL
+                    );
+                    CREATE INDEX changes_by_case ON changes(case_id, seq);
+                    CREATE INDEX changes_by_record ON changes(entity, record, seq);
+                    CREATE INDEX changes_by_hlc ON changes(hlc);
+                    CREATE TABLE records (
+                        entity TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        PRIMARY KEY (entity, id)
+                    );
+                    CREATE TABLE devices (
+                        id TEXT PRIMARY KEY,
+                        advisor TEXT NOT NULL,
+                        name TEXT,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        enrolled_at INTEGER NOT NULL,
+                        revoked_at INTEGER,
+                        generation INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE enrollment_codes (
+                        code_hash TEXT PRIMARY KEY,
+                        advisor TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        used_at INTEGER,
+                        device TEXT
+                    );
+                    CREATE TABLE device_access (
+                        device TEXT NOT NULL,
+                        case_id TEXT NOT NULL,
+                        generation INTEGER NOT NULL,
+                        level INTEGER NOT NULL,
+                        PRIMARY KEY (device, case_id, generation)
+                    );
+                    CREATE INDEX device_access_by_generation ON device_access(device, generation);
+                    """)
+        }
+        return migrator
+    }
+
+    public func append(
+        _ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool
+    ) async throws -> [PushResult] {
+        try await pool.write { db in
+            if onlyIfEmpty, try Int.fetchOne(db, sql: "SELECT count(*) FROM changes") ?? 0 > 0 { return [] }
+            var states: [RecordRef: RecordState] = [:]
+            try Self.load(PushPlanner.requiredRecords(changes), into: &states, db)
+            try Self.load(PushPlanner.eventCases(states), into: &states, db)
+            var known = Set<ChangeID>()
+            for chunk in StoreCoding.chunks(changes.map(\.id.description)) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for text in try String.fetchAll(
+                    db, sql: "SELECT change_id FROM changes WHERE change_id IN (\(marks))",
+                    arguments: StatementArguments(Array(chunk)))
+                {
+                    if let id = ChangeID(text) { known.insert(id) }
+                }
+            }
+            var planner = PushPlanner(states: states, known: known, viewer: viewer, wallMillis: wallMillis)
+            let outcome = planner.plan(changes)
+            for change in outcome.accepted {
+                try db.execute(
+                    sql:
+                        "INSERT INTO changes (change_id, entity, record, case_id, hlc, body) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        change.id.description, change.entity.rawValue, change.record, planner.caseID(of: change),
+                        change.hlc.description, try StoreCoding.encode(change),
+                    ])
+            }
+            for event in outcome.movedEvents {
+                try db.execute(
+                    sql: "UPDATE changes SET case_id = ? WHERE entity = 'event' AND record = ?",
+                    arguments: [
+                        planner.states[RecordRef(entity: .event, record: event)]?.value("case").stringValue, event,
+                    ])
+            }
+            for ref in Set(outcome.accepted.map { RecordRef(entity: $0.entity, record: $0.record) }) {
+                guard let state = planner.states[ref] else { continue }
+                try db.execute(
+                    sql: "INSERT INTO records (entity, id, state) VALUES (?, ?, ?) "
+                        + "ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state",
+                    arguments: [ref.entity.rawValue, ref.record, try StoreCoding.encode(state)])
+            }
+            return outcome.results
+        }
+    }
+
+    public func pull(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int
+    ) async throws
+        -> PullPage
+    {
+        try await pool.write { db in
+            guard
+                let generation = try Int64.fetchOne(
+                    db, sql: "SELECT generation FROM devices WHERE id = ?", arguments: [device.rawValue]),
+                cursor.generation <= generation,
+                cursor.seq <= (try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM changes") ?? 0)
+            else { throw StoreCoding.unknownCursor(cursor) }
+            let newGeneration = generation + 1
+            // Forget what responses after the cursor handed out: the client never stored them.
+            try db.execute(
+                sql: "DELETE FROM device_access WHERE device = ? AND generation > ?",
+                arguments: [device.rawValue, cursor.generation])
+
+            var rows: [LogRow] = []
+            let cursorRows = try Row.fetchCursor(
+                db, sql: "SELECT seq, case_id, body FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [cursor.seq, limit + 1])
+            while let row = try cursorRows.next() {
+                rows.append(LogRow(seq: row[0], caseID: row[1], change: try StoreCoding.change(row[2])))
+            }
+            let hasMore = rows.count > limit
+            if hasMore { rows.removeLast() }
+
+            let planner = PullPlanner(viewer: viewer)
+            let pageCases = PullPlanner.cases(in: rows)
+            var plan = planner.reconcile(
+                cases: pageCases, states: try Self.caseStates(Array(pageCases), db),
+                recorded: try Self.recordedLevels(device, Array(pageCases), db))
+            if planner.needsFullReconcile(rows, cursor: cursor) {
+                var after = ""
+                while true {
+                    var states: [String: RecordState] = [:]
+                    let chunk = try Row.fetchAll(
+                        db, sql: "SELECT id, state FROM records WHERE entity = 'case' AND id > ? ORDER BY id LIMIT ?",
+                        arguments: [after, PullPlanner.reconcileChunk])
+                    for row in chunk where !pageCases.contains(row[0]) {
+                        states[row[0]] = try StoreCoding.state(row[1])
+                    }
+                    plan.absorb(
+                        planner.reconcile(
+                            cases: Set(states.keys), states: states,
+                            recorded: try Self.recordedLevels(device, Array(states.keys), db)))
+                    guard chunk.count == PullPlanner.reconcileChunk, let last = chunk.last else { break }
+                    after = last[0]
+                }
+            }
+
+            var changes: [Change] = []
+            for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
+                let sql =
+                    level == .full
+                    ? "SELECT body FROM changes WHERE case_id = ? AND seq <= ? ORDER BY seq"
+                    : "SELECT body FROM changes WHERE entity = 'case' AND record = ? AND seq <= ? ORDER BY seq"
+                let backfill = try String.fetchCursor(db, sql: sql, arguments: [caseID, cursor.seq])
+                while let body = try backfill.next() {
+                    let change = try StoreCoding.change(body)
+                    if level == .full || StoreCoding.isStubChange(change) { changes.append(change) }
+                }
+            }
+            changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change)
+            for (caseID, level) in plan.updates {
+                // Keep the level the client has acknowledged (the newest at or below its cursor's
+                // generation) and the new one; older rows can never matter again.
+                try db.execute(
+                    sql: """
+                        DELETE FROM device_access WHERE device = ? AND case_id = ? AND generation < (
+                            SELECT coalesce(max(generation), 0) FROM device_access
+                            WHERE device = ? AND case_id = ? AND generation <= ?)
+                        """, arguments: [device.rawValue, caseID, device.rawValue, caseID, cursor.generation])
+                try db.execute(
+                    sql: "INSERT INTO device_access (device, case_id, generation, level) VALUES (?, ?, ?, ?)",
+                    arguments: [device.rawValue, caseID, newGeneration, level.rawValue])
+            }
+            try db.execute(
+                sql: "UPDATE devices SET generation = ? WHERE id = ?", arguments: [newGeneration, device.rawValue])
+            return PullPage(
+                changes: changes, purges: plan.purges.map { RecordRef(entity: .case, record: $0) },
+                nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: newGeneration), hasMore: hasMore)
+        }
+    }
+
+    public func record(_ entity: Entity, _ id: String) async throws -> RecordState? {
+        try await pool.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT state FROM records WHERE entity = ? AND id = ?", arguments: [entity.rawValue, id]
+            ).map(StoreCoding.state)
+        }
+    }
+
+    public func records(_ entity: Entity) async throws -> [RecordState] {
+        try await pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT state FROM records WHERE entity = ? ORDER BY id", arguments: [entity.rawValue]
+            ).map(StoreCoding.state)
+        }
+    }
+
+    public func highestHLC() async throws -> HLC? {
+        try await pool.read { db in try String.fetchOne(db, sql: "SELECT max(hlc) FROM changes").flatMap(HLC.init) }
+    }
+
+    public func changeCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM changes") ?? 0 }
+    }
+
+    public func addEnrollmentCode(hash: String, advisor: String, createdAt: Int64, expiresAt: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO enrollment_codes (code_hash, advisor, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [hash, advisor, createdAt, expiresAt])
+        }
+    }
+
+    public func redeemEnrollmentCode(
+        hash: String, device: DeviceRecord, tokenHash: String, now: Int64
+    ) async throws
+        -> String?
+    {
+        try await pool.write { db in
+            guard
+                let advisor = try String.fetchOne(
+                    db,
+                    sql:
+                        "SELECT advisor FROM enrollment_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
+                    arguments: [hash, now])
+            else { return nil }
+            try db.execute(
+                sql: "UPDATE enrollment_codes SET used_at = ?, device = ? WHERE code_hash = ?",
+                arguments: [now, device.id.rawValue, hash])
+            try db.execute(
+                sql: "INSERT INTO devices (id, advisor, name, token_hash, enrolled_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [device.id.rawValue, advisor, device.name, tokenHash, device.enrolledAt])
+            return advisor
+        }
+    }
+
+    public func device(tokenHash: String) async throws -> (device: DeviceRecord, tokenHash: String)? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT id, advisor, name, enrolled_at, revoked_at, token_hash FROM devices WHERE token_hash = ?",
+                arguments: [tokenHash]
+            ).flatMap { row in Self.device(row).map { ($0, row[5]) } }
+        }
+    }
+
+    public func devices() async throws -> [DeviceRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, advisor, name, enrolled_at, revoked_at FROM devices ORDER BY enrolled_at, id"
+            ).compactMap(Self.device)
+        }
+    }
+
+    public func revoke(_ device: DeviceID, at: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
+                arguments: [at, device.rawValue])
+            return db.changesCount > 0
+        }
+    }
+
+    public func close() async {
+        try? pool.close()
+    }
+
+    private static func caseStates(_ ids: [String], _ db: Database) throws -> [String: RecordState] {
+        var states: [String: RecordState] = [:]
+        for chunk in StoreCoding.chunks(ids) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(
+                db, sql: "SELECT id, state FROM records WHERE entity = 'case' AND id IN (\(marks))",
+                arguments: StatementArguments(Array(chunk)))
+            {
+                states[row[0]] = try StoreCoding.state(row[1])
+            }
+        }
+        return states
+    }
+
+    /// The level last handed to `device` per case (the newest row; rows newer than the request's
+    /// cursor were deleted before this is called).
+    private static func recordedLevels(
+        _ device: DeviceID, _ ids: [String], _ db: Database
+    ) throws
+        -> [String: AccessPolicy.Access]
+    {
+        var recorded: [String: AccessPolicy.Access] = [:]
+        for chunk in StoreCoding.chunks(ids) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT case_id, level FROM device_access WHERE device = ? AND case_id IN (\(marks)) "
+                    + "ORDER BY generation",
+                arguments: StatementArguments([device.rawValue] + Array(chunk)))
+            {
+                recorded[row[0]] = AccessPolicy.Access(rawValue: row[1]) ?? AccessPolicy.Access.none
+            }
+        }
+        return recorded
+    }
+
+    private static func device(_ row: Row) -> DeviceRecord? {
+        guard let id = DeviceID(row[0]) else { return nil }
+        return DeviceRecord(id: id, advisor: row[1], name: row[2], enrolledAt: row[3], revokedAt: row[4])
+    }
+
+    private static func load(_ refs: Set<RecordRef>, into states: inout [RecordRef: RecordState], _ db: Database) throws
+    {
+        for ref in refs where states[ref] == nil {
+            if let text = try String.fetchOne(
+                db, sql: "SELECT state FROM records WHERE entity = ? AND id = ?",
+                arguments: [ref.entity.rawValue, ref.record])
+            {
+                states[ref] = try StoreCoding.state(text)
+            }
+        }
+    }
+}

@@ -1,0 +1,286 @@
+import Foundation
+import Hummingbird
+import KakehashiServer
+import KakehashiShared
+import Testing
+
+/// DESIGN.md section 6 on every pull: levels, stubs, purges and back-fill, over both stores.
+@Suite struct AccessTests {
+    static let caseTitle = "精密加工技術の試作マッチング"
+    static let caseSummary = "株式会社〇〇製作所の精密加工技術と大学の評価設備をつなぐ試作案件"
+    static let eventBody = "川崎市産業振興財団の紹介で訪問。試作条件を確認した。"
+
+    /// A confidential case of program business-production owned by `owner`, with one event.
+    static func makeCase(by owner: Laptop, level: String = "confidential") async throws -> (case: String, event: String)
+    {
+        let org = owner.create(.organization, ["name": .string("株式会社〇〇製作所"), "kind": .string("sme")])
+        let caseID = owner.create(
+            .case,
+            [
+                "title": .string(caseTitle), "summary": .string(caseSummary), "kind": .string("ip-business-matching"),
+                "level": .string(level), "owner": .string(owner.advisor), "program": .string("business-production"),
+                "stage": .string("matching"),
+            ], sets: ["organizations": [org], "tags": ["精密加工"]])
+        let event = owner.create(
+            .event,
+            [
+                "case": .string(caseID), "kind": .string("visit"), "date": .string("2026-04-15"),
+                "body": .string(eventBody), "author": .string(owner.advisor),
+            ])
+        let results = try await owner.sync()
+        #expect(results.allSatisfy { $0.status == .accepted })
+        return (caseID, event)
+    }
+
+    /// Checks that `laptop` never received anything beyond a stub of `caseID`.
+    static func expectNothingSecret(_ laptop: Laptop, caseID: String, eventID: String) {
+        for change in laptop.received {
+            if change.entity == .case && change.record == caseID {
+                #expect(
+                    change.field.map(AccessPolicy.caseStubFields.contains) ?? true,
+                    "received case field \(change.field ?? "") of a case it may not fully see")
+            }
+            #expect(!(change.entity == .event && change.record == eventID), "received an event of a hidden case")
+            if case .string(let text) = change.value {
+                #expect(text != caseTitle && text != caseSummary && text != eventBody)
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func confidentialCaseIsFullForItsProgramAndAStubForOthers(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let colleague = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let outsider = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
+            let made = try await Self.makeCase(by: owner)
+            try await colleague.sync()
+            try await outsider.sync()
+
+            #expect(colleague.record(.case, made.case)?.value("title") == .string(Self.caseTitle))
+            #expect(colleague.events(of: made.case).count == 1)
+            let stub = try #require(outsider.record(.case, made.case))
+            #expect(stub.value("stage") == .string("matching"))
+            #expect(stub.value("program") == .string("business-production"))
+            #expect(stub.value("owner") == .string(owner.advisor))
+            #expect(stub.value("title") == .null && stub.value("summary") == .null)
+            #expect(stub.elements("tags").isEmpty)
+            #expect(outsider.events(of: made.case).isEmpty)
+            Self.expectNothingSecret(outsider, caseID: made.case, eventID: made.event)
+            // Organizations are shared directory data.
+            #expect(outsider.records.keys.contains { $0.entity == .organization })
+        }
+    }
+
+    @Test(arguments: StoreKind.available, ["strict", "secret"])
+    func strictAndSecretCasesAreInvisibleToEveryoneNotInvolved(kind: StoreKind, level: String) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let colleague = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let participant = try await server.advisor("高橋次郎", program: "coordinator", client: client)
+            let made = try await Self.makeCase(by: owner, level: level)
+            owner.write(.case, made.case, "participants", .string(participant.advisor), op: .add)
+            try await owner.sync()
+            try await colleague.sync()
+            try await participant.sync()
+
+            #expect(colleague.record(.case, made.case) == nil)
+            #expect(colleague.received.allSatisfy { $0.record != made.case && $0.record != made.event })
+            #expect(participant.record(.case, made.case)?.value("summary") == .string(Self.caseSummary))
+            #expect(participant.events(of: made.case).count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func openCasesAreFullForEveryone(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let outsider = try await server.advisor("鈴木一郎", program: "cabinet-office", client: client)
+            let made = try await Self.makeCase(by: owner, level: "open")
+            try await outsider.sync()
+            #expect(outsider.record(.case, made.case)?.value("title") == .string(Self.caseTitle))
+            #expect(outsider.events(of: made.case).count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func addingAParticipantBackFillsTheFullHistoryOlderThanTheCursor(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let outsider = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
+            let made = try await Self.makeCase(by: owner)
+            try await outsider.sync()
+            #expect(outsider.record(.case, made.case)?.value("title") == .null)
+
+            owner.write(.case, made.case, "participants", .string(outsider.advisor), op: .add)
+            try await owner.sync()
+            try await outsider.sync()
+            let full = try #require(outsider.record(.case, made.case))
+            #expect(full.value("title") == .string(Self.caseTitle))
+            #expect(full.value("summary") == .string(Self.caseSummary))
+            #expect(full.elements("tags") == ["精密加工"])
+            #expect(outsider.events(of: made.case).first?.value("body") == .string(Self.eventBody))
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func raisingTheLevelPurgesTheCaseFromLaptopsThatLoseIt(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let colleague = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let outsider = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
+            let made = try await Self.makeCase(by: owner)
+            try await colleague.sync()
+            try await outsider.sync()
+            #expect(colleague.events(of: made.case).count == 1)
+
+            owner.write(.case, made.case, "level", .string("strict"))
+            owner.write(.case, made.case, "summary", .string("厳秘に変更後の概要"))
+            try await owner.sync()
+            try await colleague.sync()
+            try await outsider.sync()
+
+            for laptop in [colleague, outsider] {
+                #expect(laptop.purged.contains(RecordRef(entity: .case, record: made.case)))
+                #expect(laptop.record(.case, made.case) == nil, "the purge reached the laptop's store")
+                #expect(laptop.events(of: made.case).isEmpty)
+                #expect(!laptop.received.contains { $0.value == .string("厳秘に変更後の概要") })
+            }
+            Self.expectNothingSecret(outsider, caseID: made.case, eventID: made.event)
+            // The owner keeps everything.
+            #expect(owner.record(.case, made.case)?.value("summary") == .string("厳秘に変更後の概要"))
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func removingAParticipantPurgesAndLeavesTheStub(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let partner = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
+            let made = try await Self.makeCase(by: owner)
+            owner.write(.case, made.case, "participants", .string(partner.advisor), op: .add)
+            try await owner.sync()
+            try await partner.sync()
+            #expect(partner.record(.case, made.case)?.value("title") == .string(Self.caseTitle))
+
+            owner.write(.case, made.case, "participants", .string(partner.advisor), op: .remove)
+            owner.write(.case, made.case, "title", .string("非公開の新件名"))
+            try await owner.sync()
+            try await partner.sync()
+            #expect(partner.purged.contains(RecordRef(entity: .case, record: made.case)))
+            let stub = try #require(partner.record(.case, made.case), "the stub is back-filled after the purge")
+            #expect(stub.value("title") == .null && stub.value("summary") == .null)
+            #expect(stub.value("stage") == .string("matching"))
+            #expect(partner.events(of: made.case).isEmpty)
+            #expect(!partner.received.contains { $0.value == .string("非公開の新件名") })
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func changingTheCaseProgramMovesFullAccess(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let colleague = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let planner = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
+            let made = try await Self.makeCase(by: owner)
+            try await colleague.sync()
+            try await planner.sync()
+
+            owner.write(.case, made.case, "program", .string("matching-planner"))
+            try await owner.sync()
+            try await colleague.sync()
+            try await planner.sync()
+            #expect(colleague.purged.contains(RecordRef(entity: .case, record: made.case)))
+            #expect(colleague.record(.case, made.case)?.value("title") == .null)
+            #expect(colleague.events(of: made.case).isEmpty)
+            #expect(planner.record(.case, made.case)?.value("title") == .string(Self.caseTitle))
+            #expect(planner.events(of: made.case).count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func movingAnAdvisorToAnotherProgramSwapsFullAndStubAccess(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let planner = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
+            let mover = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let ours = try await Self.makeCase(by: owner)
+            let theirs = try await Self.makeCase(by: planner)
+            planner.write(.case, theirs.case, "program", .string("matching-planner"))
+            try await planner.sync()
+            try await mover.sync()
+            #expect(mover.record(.case, ours.case)?.value("title") == .string(Self.caseTitle))
+            #expect(mover.record(.case, theirs.case)?.value("title") == .null)
+
+            // The administrators move the advisor to the other program (an admin write).
+            let state = try await server.store.record(.advisor, mover.advisor)
+            var maker = ChangeMaker(
+                clock: HybridClock(device: DeviceID("server-test")!), author: WireProtocol.systemAuthor)
+            let move = maker.make(
+                .set, entity: .advisor, record: mover.advisor, field: "program", value: .string("matching-planner"),
+                state: state, wallMillis: Laptop.now())
+            _ = try await server.store.append([move], viewer: nil, wallMillis: Laptop.now(), onlyIfEmpty: false)
+
+            try await mover.sync()
+            #expect(mover.purged.contains(RecordRef(entity: .case, record: ours.case)))
+            #expect(mover.record(.case, ours.case)?.value("title") == .null)
+            #expect(mover.record(.case, ours.case)?.value("stage") == .string("matching"))
+            #expect(mover.events(of: ours.case).isEmpty)
+            #expect(mover.record(.case, theirs.case)?.value("title") == .string(Self.caseTitle))
+            #expect(mover.events(of: theirs.case).count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func deactivatedAdvisorsAndRevokedDevicesGet401Revoked(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let leaving = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            _ = try await Self.makeCase(by: owner)
+            try await leaving.sync()
+
+            try await server.admin.deactivateAdvisor(leaving.advisor)
+            for response in [
+                try await client.pull(after: leaving.cursor, token: leaving.token),
+                try await client.push([], token: leaving.token),
+            ] {
+                #expect(response.status == .unauthorized)
+                #expect(response.error?.code == "revoked")
+            }
+
+            try await server.admin.revoke(owner.device.rawValue)
+            let revoked = try await client.pull(after: "0", token: owner.token)
+            #expect(revoked.status == .unauthorized && revoked.error?.code == "revoked")
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aRetriedPullRepeatsItsPurgesAndBackFill(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let colleague = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let made = try await Self.makeCase(by: owner)
+            try await colleague.sync()
+            owner.write(.case, made.case, "level", .string("secret"))
+            try await owner.sync()
+
+            // The first response is lost in transit: the client asks again with the same cursor.
+            let lost = try await client.pull(after: colleague.cursor, token: colleague.token).decode(PullResponse.self)
+            let retried = try await client.pull(after: colleague.cursor, token: colleague.token).decode(
+                PullResponse.self)
+            #expect(lost.purges == [RecordRef(entity: .case, record: made.case)])
+            #expect(retried.purges == lost.purges)
+            #expect(retried.changes.map(\.id) == lost.changes.map(\.id))
+        }
+    }
+}

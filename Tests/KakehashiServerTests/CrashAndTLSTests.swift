@@ -1,0 +1,117 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KakehashiServer
+import KakehashiShared
+import NIOSSL
+import Testing
+
+/// Real `kakehashi-server` processes: `kill -9` during a push, and TLS.
+@Suite struct CrashAndTLSTests {
+    /// Enrolls a device against a running server and returns its id and token.
+    static func enroll(port: Int, code: String, tls: TLSConfiguration? = nil) async throws -> EnrollResponse {
+        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(tlsConfiguration: tls))
+        client.connect()
+        defer { Task { try? await client.shutdown() } }
+        let body = try JSONEncoder().encode(EnrollRequest(code: code, deviceName: "crash-test"))
+        let response = try await client.post(
+            "/v1/enroll", headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
+        try #require(response.status == .ok)
+        return try JSONDecoder().decode(EnrollResponse.self, from: Data(buffer: response.body ?? ByteBuffer()))
+    }
+
+    @Test(arguments: StoreKind.available)
+    func killDashNineDuringAPushLeavesEveryChangeExactlyOnceAfterTheRetry(kind: StoreKind) async throws {
+        let db = try await CommandLineTests.database(kind)
+        let advisor = try ServerBinary.run(
+            ["advisor", "add", "--name", "山田太郎", "--role", "ip-advisor", "--program", "ip-advisor"], db: db
+        ).stdout.trimmingCharacters(in: .newlines)
+        let code = try ServerBinary.run(["enroll", advisor], db: db).stdout.trimmingCharacters(in: .newlines)
+        let (first, firstURL) = try ServerBinary.serve(db: db)
+        defer { if first.isRunning { first.terminate() } }
+        let enrolled = try await Self.enroll(port: try #require(URLComponents(string: firstURL)?.port), code: code)
+
+        var maker = ChangeMaker(clock: HybridClock(device: enrolled.device), author: advisor)
+        var generator = SystemRandomNumberGenerator()
+        var batch: [Change] = []
+        let now = serverWallMillis()
+        for index in 0..<500 {
+            let id = RecordID.uuidV7(unixMillis: now, using: &generator)
+            for (field, value) in [("kind", "university"), ("name", "国立大学法人 試験大学 第\(index)研究室")] {
+                batch.append(
+                    maker.make(
+                        .set, entity: .organization, record: id, field: field, value: .string(value), state: nil,
+                        wallMillis: now))
+            }
+        }
+        let body = try JSONEncoder().encode(PushRequest(changes: batch))
+        var headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(enrolled.token)"]
+        let client = TestClient(host: "127.0.0.1", port: try #require(URLComponents(string: firstURL)?.port))
+        client.connect()
+        try await client.executeAndDontWaitForResponse(
+            .init("/v1/push", method: .post, headers: headers, body: ByteBuffer(bytes: body)))
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        try? await client.shutdown()
+
+        // The client retries the same batch against the restarted server.
+        let (second, secondURL) = try ServerBinary.serve(db: db)
+        defer { if second.isRunning { second.terminate() } }
+        let retry = TestClient(host: "127.0.0.1", port: try #require(URLComponents(string: secondURL)?.port))
+        retry.connect()
+        let response = try await retry.post("/v1/push", headers: headers, body: ByteBuffer(bytes: body))
+        try #require(response.status == .ok)
+        let results = try JSONDecoder().decode(PushResponse.self, from: Data(buffer: response.body ?? ByteBuffer()))
+        #expect(results.results.map(\.id) == batch.map(\.id))
+        #expect(results.results.allSatisfy { $0.status == .accepted || $0.status == .duplicate })
+
+        var received: [ChangeID] = []
+        var cursor = WireProtocol.initialCursor
+        headers[.contentType] = nil
+        while true {
+            let page = try await retry.get("/v1/pull?after=\(cursor)&limit=5000", headers: headers)
+            let decoded = try JSONDecoder().decode(PullResponse.self, from: Data(buffer: page.body ?? ByteBuffer()))
+            received += decoded.changes.filter { $0.entity == .organization }.map(\.id)
+            cursor = decoded.nextCursor
+            if !decoded.hasMore { break }
+        }
+        try await retry.shutdown()
+        #expect(received.count == batch.count && Set(received) == Set(batch.map(\.id)))
+    }
+
+    @Test func servesHTTPSWithTheGivenCertificate() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kakehashi-tls-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let cert = directory.appendingPathComponent("cert.pem").path
+        let key = directory.appendingPathComponent("key.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj",
+            "/CN=127.0.0.1",
+        ]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0)
+
+        let db = "sqlite:" + directory.appendingPathComponent("server.sqlite").path
+        let incomplete = try ServerBinary.run(["serve", "--port", "0", "--tls-cert", cert], db: db)
+        #expect(incomplete.status == 64 && incomplete.stderr.contains("tls"))
+
+        let (process, url) = try ServerBinary.serve(db: db, extra: ["--tls-cert", cert, "--tls-key", key])
+        defer { if process.isRunning { process.terminate() } }
+        #expect(url.hasPrefix("https://127.0.0.1:"))
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        let client = TestClient(
+            host: "127.0.0.1", port: try #require(URLComponents(string: url)?.port),
+            configuration: .init(tlsConfiguration: tls, serverName: "localhost"))
+        client.connect()
+        let health = try await client.get("/v1/health")
+        #expect(health.status == .ok)
+        #expect(health.headers[HTTPField.Name("Kakehashi-Server-Time")!] != nil)
+        try await client.shutdown()
+    }
+}

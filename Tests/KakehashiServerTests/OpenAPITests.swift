@@ -1,0 +1,174 @@
+import Foundation
+import Hummingbird
+import KakehashiServer
+import KakehashiShared
+import Testing
+
+/// Docs/openapi.yaml against the server's real responses: every status the server answers is
+/// documented for its operation, every JSON body has the documented required keys and types,
+/// and every documented client-error status is actually produced.
+@Suite struct OpenAPITests {
+    static func document() throws -> [String: Any] {
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Docs/openapi.yaml").path) {
+            directory.deleteLastPathComponent()
+            try #require(directory.path != "/")
+        }
+        let text = try String(contentsOf: directory.appendingPathComponent("Docs/openapi.yaml"), encoding: .utf8)
+        return try #require(MiniYAML.parse(text) as? [String: Any])
+    }
+
+    /// Problems with `value` against `schema` (empty when it conforms).
+    static func problems(_ value: Any, _ schema: [String: Any], _ document: [String: Any], at path: String) -> [String]
+    {
+        if let ref = schema["$ref"] as? String { return problems(value, resolve(ref, document), document, at: path) }
+        if value is NSNull { return schema["nullable"] as? Bool == true ? [] : ["\(path) is null"] }
+        var found: [String] = []
+        switch schema["type"] as? String {
+        case "object":
+            guard let object = value as? [String: Any] else { return ["\(path) is not an object"] }
+            for key in schema["required"] as? [String] ?? [] where object[key] == nil {
+                found.append("\(path).\(key) is required")
+            }
+            let properties = schema["properties"] as? [String: Any] ?? [:]
+            for (key, child) in object {
+                guard let childSchema = properties[key] as? [String: Any] else {
+                    found.append("\(path).\(key) is not documented")
+                    continue
+                }
+                found += problems(child, childSchema, document, at: "\(path).\(key)")
+            }
+        case "array":
+            guard let array = value as? [Any] else { return ["\(path) is not an array"] }
+            if let items = schema["items"] as? [String: Any] {
+                for (index, item) in array.enumerated() {
+                    found += problems(item, items, document, at: "\(path)[\(index)]")
+                }
+            }
+        case "string":
+            guard let text = value as? String else { return ["\(path) is not a string"] }
+            if let allowed = schema["enum"] as? [String], !allowed.contains(text) {
+                found.append("\(path) '\(text)' not in enum")
+            }
+        case "integer":
+            guard let number = value as? NSNumber, !(value is String) else { return ["\(path) is not an integer"] }
+            if number.doubleValue != number.doubleValue.rounded() { found.append("\(path) is not whole") }
+        case "boolean":
+            if !(value is Bool) { found.append("\(path) is not a boolean") }
+        default:
+            break
+        }
+        return found
+    }
+
+    static func resolve(_ ref: String, _ document: [String: Any]) -> [String: Any] {
+        ref.dropFirst(2).split(separator: "/").reduce(document as Any) { node, key in
+            (node as? [String: Any])?[String(key)] ?? [:]
+        } as? [String: Any] ?? [:]
+    }
+
+    struct Observed {
+        let method: String
+        let path: String
+        let response: APIResponse
+    }
+
+    @Test(arguments: StoreKind.available)
+    func serverResponsesMatchTheDocument(kind: StoreKind) async throws {
+        let document = try Self.document()
+        let server = try await TestServer.make(kind)
+        let observed: [Observed] = try await server.run { client in
+            var seen: [Observed] = []
+            func record(_ method: String, _ path: String, _ response: APIResponse) {
+                seen.append(Observed(method: method, path: path, response: response))
+            }
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let code = try await server.admin.enroll(advisor: owner.advisor, ttlSeconds: 60)
+            record("post", "/v1/enroll", try await client.send(.post, "/v1/enroll", body: Data("{}".utf8)))
+            record(
+                "post", "/v1/enroll",
+                try await client.send(
+                    .post, "/v1/enroll",
+                    body: try client.json(EnrollRequest(code: code, deviceName: String(repeating: "名", count: 101)))))
+            record(
+                "post", "/v1/enroll",
+                try await client.send(
+                    .post, "/v1/enroll",
+                    body: Data(
+                        ("{\"code\": \"" + String(repeating: "A", count: WireProtocol.maxRequestBytes) + "\"}").utf8)))
+            record(
+                "post", "/v1/enroll",
+                try await client.send(
+                    .post, "/v1/enroll", body: try client.json(EnrollRequest(code: code, deviceName: "PC"))))
+            record(
+                "post", "/v1/enroll",
+                try await client.send(
+                    .post, "/v1/enroll", body: try client.json(EnrollRequest(code: code, deviceName: "PC"))))
+
+            let made = try await AccessTests.makeCase(by: owner)
+            let outsider = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
+            outsider.write(.case, made.case, "title", .string("書き換え"))
+            _ = outsider.create(.seed, ["title": .string("開放特許：微細加工"), "kind": .string("open-patent")])
+            record("post", "/v1/push", try await client.push(outsider.pending, token: outsider.token))
+            record(
+                "post", "/v1/push", try await client.send(.post, "/v1/push", token: owner.token, body: Data("[".utf8)))
+            record("post", "/v1/push", try await client.send(.post, "/v1/push", body: Data("{\"changes\":[]}".utf8)))
+            var bad = try #require(
+                JSONSerialization.jsonObject(with: JSONEncoder().encode(outsider.pending)) as? [[String: Any]])
+            bad[0]["field"] = "colour"
+            record(
+                "post", "/v1/push",
+                try await client.send(
+                    .post, "/v1/push", token: outsider.token,
+                    body: try JSONSerialization.data(withJSONObject: ["changes": bad])))
+            record(
+                "post", "/v1/push",
+                try await client.send(
+                    .post, "/v1/push", token: outsider.token,
+                    body: Data(
+                        ("{\"changes\":[],\"x\":\"" + String(repeating: "x", count: WireProtocol.maxRequestBytes)
+                            + "\"}").utf8)))
+
+            owner.write(.case, made.case, "level", .string("strict"))
+            try await owner.sync()
+            record("get", "/v1/pull", try await client.pull(after: "0", limit: 3, token: outsider.token))
+            let first = try await client.pull(after: "0", token: outsider.token)
+            record("get", "/v1/pull", first)
+            record("get", "/v1/pull", try await client.pull(after: "nope", token: outsider.token))
+            record("get", "/v1/pull", try await client.pull(after: "0", token: "wrong"))
+            record("get", "/v1/health", try await client.send(.get, "/v1/health"))
+            record("get", "/metrics", try await client.send(.get, "/metrics"))
+            return seen
+        }
+
+        let paths = try #require(document["paths"] as? [String: Any])
+        var exercised: Set<String> = []
+        for item in observed {
+            let operation = try #require((paths[item.path] as? [String: Any])?[item.method] as? [String: Any])
+            let responses = try #require(operation["responses"] as? [String: Any])
+            let status = String(item.response.status.code)
+            exercised.insert("\(item.method) \(item.path) \(status)")
+            var documented = try #require(
+                responses[status] as? [String: Any], "\(item.method) \(item.path) answered undocumented \(status)")
+            if let ref = documented["$ref"] as? String { documented = Self.resolve(ref, document) }
+            let content = documented["content"] as? [String: Any] ?? [:]
+            if let json = content["application/json"] as? [String: Any], let schema = json["schema"] as? [String: Any] {
+                let body = try JSONSerialization.jsonObject(with: item.response.body, options: [.fragmentsAllowed])
+                let found = Self.problems(body, schema, document, at: "$")
+                #expect(found.isEmpty, "\(item.method) \(item.path) \(status): \(found)")
+            } else {
+                #expect(content["text/plain"] != nil)
+            }
+        }
+        // Every documented status except server faults was produced above.
+        for (path, value) in paths {
+            for (method, operation) in value as? [String: Any] ?? [:] {
+                let responses = (operation as? [String: Any])?["responses"] as? [String: Any] ?? [:]
+                for status in responses.keys where status != "500" {
+                    #expect(
+                        exercised.contains("\(method) \(path) \(status)"), "never produced \(method) \(path) \(status)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Hummingbird
+import KakehashiServer
+import KakehashiShared
+import Testing
+
+/// A simulated field laptop: makes changes with its own clock, keeps a local replica, and syncs
+/// exactly as Docs/protocol.md tells a client to (purges first, then changes, then the cursor).
+final class Laptop: @unchecked Sendable {
+    let advisor: String
+    let device: DeviceID
+    let token: String
+    let client: APIClient
+    private(set) var maker: ChangeMaker
+    /// The local replica: merged records.
+    private(set) var records: [RecordRef: RecordState] = [:]
+    /// Every change this laptop ever received, to check nothing confidential arrived.
+    private(set) var received: [Change] = []
+    private(set) var purged: [RecordRef] = []
+    private(set) var pending: [Change] = []
+    private(set) var cursor = WireProtocol.initialCursor
+
+    init(advisor: String, device: DeviceID, token: String, client: APIClient) {
+        self.advisor = advisor
+        self.device = device
+        self.token = token
+        self.client = client
+        self.maker = ChangeMaker(clock: HybridClock(device: device), author: advisor)
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// A local write, queued for the next push.
+    @discardableResult
+    func write(
+        _ entity: Entity, _ record: String, _ field: String?, _ value: FieldValue, op: Change.Operation = .set
+    ) -> Change {
+        let ref = RecordRef(entity: entity, record: record)
+        let change = maker.make(
+            op, entity: entity, record: record, field: field, value: value, state: records[ref], wallMillis: Self.now())
+        records[ref, default: RecordState(entity: entity, id: record)].apply(change)
+        pending.append(change)
+        return change
+    }
+
+    /// A new record with several fields; returns its id.
+    func create(_ entity: Entity, _ values: [String: FieldValue], sets: [String: [String]] = [:]) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let id = RecordID.uuidV7(unixMillis: Self.now(), using: &generator)
+        for (field, value) in values.sorted(by: { $0.key < $1.key }) { write(entity, id, field, value) }
+        for (field, elements) in sets.sorted(by: { $0.key < $1.key }) {
+            for element in elements { write(entity, id, field, .string(element), op: .add) }
+        }
+        return id
+    }
+
+    /// Pushes the queue, then pulls until caught up. Returns the push results.
+    @discardableResult
+    func sync(limit: Int? = nil) async throws -> [PushResult] {
+        var results: [PushResult] = []
+        if !pending.isEmpty {
+            let response = try await client.push(pending, token: token)
+            try #require(response.status == .ok, "push: \(String(decoding: response.body, as: UTF8.self))")
+            results = try response.decode(PushResponse.self).results
+            pending = []
+        }
+        try await pullAll(limit: limit)
+        return results
+    }
+
+    func pullAll(limit: Int? = nil) async throws {
+        while true {
+            let response = try await client.pull(after: cursor, limit: limit, token: token)
+            try #require(response.status == .ok, "pull: \(String(decoding: response.body, as: UTF8.self))")
+            let page = try response.decode(PullResponse.self)
+            for ref in page.purges {
+                purged.append(ref)
+                records[ref] = nil
+                for (key, state) in records where key.entity == .event && state.value("case").stringValue == ref.record
+                {
+                    records[key] = nil
+                }
+            }
+            for change in page.changes {
+                received.append(change)
+                records[
+                    RecordRef(entity: change.entity, record: change.record),
+                    default: RecordState(
+                        entity: change.entity, id: change.record)
+                ].apply(change)
+            }
+            cursor = page.nextCursor
+            if !page.hasMore { break }
+        }
+    }
+
+    func record(_ entity: Entity, _ id: String) -> RecordState? { records[RecordRef(entity: entity, record: id)] }
+
+    /// Events this laptop holds for a case.
+    func events(of caseID: String) -> [RecordState] {
+        records.values.filter { $0.entity == .event && $0.value("case").stringValue == caseID }
+    }
+}

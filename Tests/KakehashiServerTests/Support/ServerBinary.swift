@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// Runs the built `kakehashi-server` executable (found next to the test bundle, like
+/// Tests/EndToEndTests/TestBinaries.swift does).
+struct ServerBinary {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static var url: URL {
+        get throws {
+            if let override = ProcessInfo.processInfo.environment["KAKEHASHI_BIN_DIR"] {
+                return URL(fileURLWithPath: override).appendingPathComponent("kakehashi-server")
+            }
+            var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            while directory.path != "/" {
+                let candidate = directory.appendingPathComponent("kakehashi-server")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+                directory.deleteLastPathComponent()
+            }
+            throw TestBinaryMissing()
+        }
+    }
+
+    struct TestBinaryMissing: Error {}
+
+    /// Runs one command to completion.
+    static func run(_ arguments: [String], db: String?) throws -> Result {
+        let process = Process()
+        process.executableURL = try url
+        process.arguments = arguments + (db.map { ["--db", $0] } ?? [])
+        var environment = ProcessInfo.processInfo.environment
+        environment["KAKEHASHI_SERVER_DB"] = nil
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Starts `serve --port 0` and returns the process and the base URL it printed.
+    static func serve(db: String, extra: [String] = []) throws -> (Process, String) {
+        let process = Process()
+        process.executableURL = try url
+        process.arguments = ["serve", "--port", "0", "--db", db] + extra
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while true {
+            let byte = out.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data("\n".utf8) { break }
+            line.append(byte)
+        }
+        return (process, String(decoding: line, as: UTF8.self))
+    }
+}

@@ -19,7 +19,7 @@ extension FieldClient {
             }
             var generator = SystemRandomNumberGenerator()
             let ref = RecordRef(entity: entity, record: RecordID.uuidV7(unixMillis: wallClock(), using: &generator))
-            for field in entity.schema.fields {
+            for field in Self.creationOrder(entity) {
                 if field.isSet {
                     for element in sets[field.name] ?? [] {
                         try session.write(.add, ref, field: field.name, value: .string(element))
@@ -31,6 +31,15 @@ extension FieldClient {
             try session.commit()
             return ref.record
         }
+    }
+
+    /// Schema order, except that a case's access-deciding fields come first (see
+    /// `AccessPolicy.caseAccessFields`); an event's `case` is already its first field.
+    static func creationOrder(_ entity: Entity) -> [FieldSpec] {
+        let fields = entity.schema.fields
+        guard entity == .case else { return fields }
+        let first = AccessPolicy.caseAccessFields.compactMap { name in fields.first { $0.name == name } }
+        return first + fields.filter { !AccessPolicy.caseAccessFields.contains($0.name) }
     }
 
     private func fillDefaults(

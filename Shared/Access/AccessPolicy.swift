@@ -58,6 +58,11 @@ public enum AccessPolicy {
         }
     }
 
+    /// The fields that decide who may see and change a case. A new case writes these first, so
+    /// that however its changes are split into push batches, the server already knows the
+    /// case's owner when the rest arrives.
+    public static let caseAccessFields = ["owner", "program", "level", "participants"]
+
     /// The fields of a case that belong to its stub.
     public static let caseStubFields: Set<String> = Set(
         Entity.case.schema.fields.filter { $0.exposure == .stub }.map(\.name))

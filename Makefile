@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SOURCES := Package.swift Shared Client Server Sources Tests
 
-.PHONY: all deps build test lint format soak clean help demo
+.PHONY: all deps build test lint format soak bench clean help demo
 
 all: build
 
@@ -10,6 +10,7 @@ help:
 	@echo "make test    install missing system packages, build, check formatting, run every test"
 	@echo "make build   debug build of both executables"
 	@echo "make soak    the convergence test with 50,000 randomized trials"
+	@echo "make bench   client benchmarks (release build): pull-apply vs raw SQLite, list/search latency"
 	@echo "make format  format the tree with swift format"
 
 deps:
@@ -30,6 +31,10 @@ lint:
 
 format:
 	$(SWIFT) format --in-place --recursive $(SOURCES)
+
+bench: deps
+	$(SWIFT) build -c release --product kakehashi-bench
+	.build/release/kakehashi-bench --changes 100000 --events 100000
 
 soak: deps
 	KAKEHASHI_CONVERGENCE_TRIALS=50000 $(SWIFT) test --filter ConvergenceTests

@@ -50,10 +50,16 @@ struct SyncCommand: ClientCommand {
         let identity = try client.identity()
         let transport = CurlTransport(baseURL: identity.server, cacert: identity.cacert)
         let showBar = !options.json && Output.stderrIsTerminal
-        let summary = try await SyncEngine(client: client, transport: transport).run { progress in
-            guard showBar else { return }
-            let count = progress.total.map { "\(progress.changes)/\($0)" } ?? "\(progress.changes)"
-            Output.note("\r\u{1B}[K\(progress.phase.rawValue): \(count) changes, \(Output.bytes(progress.bytes))")
+        let summary: SyncEngine.Summary
+        do {
+            summary = try await SyncEngine(client: client, transport: transport).run { progress in
+                guard showBar else { return }
+                Output.progress(Self.bar(progress))
+            }
+            if showBar { Output.finishProgress() }
+        } catch {
+            if showBar { Output.finishProgress() }
+            throw error
         }
         if options.json {
             try Output.json(summary)
@@ -75,6 +81,19 @@ struct SyncCommand: ClientCommand {
                 "note: this laptop's clock is \(summary.clockOffset / 1000) s off the server's; Kakehashi corrects for it"
             )
         }
+    }
+}
+
+extension SyncCommand {
+    /// `push [██████░░░░░░] 300/500 changes, 1.2 MB` while pushing; a count while pulling.
+    static func bar(_ progress: SyncEngine.Progress) -> String {
+        let bytes = Output.bytes(progress.bytes)
+        guard let total = progress.total, total > 0 else {
+            return "\(progress.phase.rawValue): \(progress.changes) changes, \(bytes)"
+        }
+        let filled = min(20, progress.changes * 20 / total)
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: 20 - filled)
+        return "\(progress.phase.rawValue) [\(bar)] \(progress.changes)/\(total) changes, \(bytes)"
     }
 }
 

@@ -22,6 +22,15 @@ enum Output {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// Rewrites the current terminal line on stderr (a progress bar); `finishProgress` ends it.
+    static func progress(_ text: String) {
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+
+    static func finishProgress() {
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
     /// Reads a text file argument, which must be UTF-8.

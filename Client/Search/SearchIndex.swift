@@ -90,16 +90,16 @@ public enum SearchIndex {
             conditions.append("entity IN (\(entities.map { _ in "?" }.joined(separator: ", ")))")
             arguments += entities.map(\.rawValue).sorted()
         }
-        let rank = long.isEmpty ? "0.0" : "bm25(search, 10.0, 1.0)"
+        let rank = long.isEmpty ? "0.0" : "rank"
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT entity, record, title, content, \(rank) AS rank FROM search
+                SELECT entity, record, title, content, \(rank) AS score FROM search
                 WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY rank, record DESC LIMIT ?
+                ORDER BY \(long.isEmpty ? "record DESC" : "rank") LIMIT ?
                 """,
             arguments: StatementArguments(arguments + [limit]))
-        return rows.compactMap { row in hit(row, terms: terms, score: -(row["rank"] as Double? ?? 0)) }
+        return rows.compactMap { row in hit(row, terms: terms, score: -(row["score"] as Double? ?? 0)) }
     }
 
     static func hit(_ row: Row, terms: [String], score: Double) -> Hit? {

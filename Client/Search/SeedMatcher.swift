@@ -25,7 +25,7 @@ public enum SeedMatcher {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT entity, record, title, content, bm25(search, 10.0, 1.0) AS rank FROM search
+                    SELECT entity, record, title, content, rank FROM search
                     WHERE search MATCH ? AND entity = 'seed'
                     """,
                 arguments: [long.map(SearchIndex.phrase).joined(separator: " OR ")])

@@ -79,6 +79,11 @@ enum StoreMigrations {
             for entity in Entity.allCases { try RecordTable(entity).create(db) }
             try db.execute(sql: "CREATE INDEX events_by_case ON events (\"case\", date)")
         }
+        migrator.registerMigration("v2-search-rank") { db in
+            // Let FTS5 rank with the title weighted 10× internally, so `ORDER BY rank LIMIT n`
+            // does not call bm25() through the SQL function layer for every match.
+            try db.execute(sql: "INSERT INTO search (search, rank) VALUES ('rank', 'bm25(10.0, 1.0)')")
+        }
         return migrator
     }
 }

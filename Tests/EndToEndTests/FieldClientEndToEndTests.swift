@@ -130,3 +130,22 @@ import Testing
         #expect(try laptop.run(["case", "list", "--bogus"]).status == 64)
     }
 }
+
+/// Revocation through the real server: the laptop's next sync is refused and wipes its data.
+@Suite struct RevocationEndToEndTests {
+    @Test func aRevokedLaptopIsToldAndItsDataIsWiped() async throws {
+        let server = ServerProcess()
+        try await server.start()
+        let laptop = try Laptop.enroll(server, "小林修")
+        try laptop.check(["case", "add", "--title", "機密の共同研究", "--kind", "industry-academia", "--level", "secret"])
+        try laptop.check(["sync"])
+        let device = try #require((try laptop.json(["status"]) as? [String: Any])?["device"] as? String)
+        try server.admin(["revoke", device])
+
+        let sync = try laptop.run(["sync"])
+        #expect(sync.status == 77, "\(sync)")
+        #expect(sync.stderr.contains("wiped"))
+        #expect(!FileManager.default.fileExists(atPath: laptop.home.path + "/kakehashi.sqlite"))
+        #expect(try laptop.run(["case", "list"]).status == 77)
+    }
+}

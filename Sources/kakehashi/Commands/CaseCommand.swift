@@ -39,7 +39,7 @@ struct CaseCommand: AsyncParsableCommand {
             values["summary"] = try summaryFile.map { try Output.readText($0, option: "summary-file") } ?? summary
             let input = RecordInput(
                 values: values, sets: ["organizations": orgs, "participants": participants, "tags": tags])
-            Output.line(try options.client().create(.case, input))
+            try Output.created(try options.client().create(.case, input), json: options.json)
         }
     }
 
@@ -146,7 +146,7 @@ struct CaseCommand: AsyncParsableCommand {
         @Option(help: "What the other advisor should know.") var note: String
 
         func execute() async throws {
-            Output.line(try options.client().refer(caseID: id, to: advisor, note: note))
+            try Output.created(try options.client().refer(caseID: id, to: advisor, note: note), json: options.json)
         }
     }
 }

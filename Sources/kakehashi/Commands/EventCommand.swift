@@ -29,8 +29,9 @@ struct EventCommand: AsyncParsableCommand {
             values["body"] = try bodyFile.map { try Output.readText($0, option: "body-file") } ?? body
             values["date"] = date
             values["referred_to"] = referredTo
-            Output.line(
-                try options.client().create(.event, RecordInput(values: values, sets: ["participants": participants])))
+            try Output.created(
+                try options.client().create(.event, RecordInput(values: values, sets: ["participants": participants])),
+                json: options.json)
         }
     }
 
@@ -74,9 +75,10 @@ struct SeedCommand: AsyncParsableCommand {
                 try descriptionFile.map { try Output.readText($0, option: "description-file") } ?? description
             values["holder"] = holder
             values["licensable"] = licensable
-            Output.line(
+            try Output.created(
                 try options.client().create(
-                    .seed, RecordInput(values: values, sets: ["patent_numbers": patents, "tags": tags])))
+                    .seed, RecordInput(values: values, sets: ["patent_numbers": patents, "tags": tags])),
+                json: options.json)
         }
     }
 
@@ -111,7 +113,9 @@ struct NeedCommand: AsyncParsableCommand {
             values["description"] =
                 try descriptionFile.map { try Output.readText($0, option: "description-file") } ?? description
             values["organization"] = org
-            Output.line(try options.client().create(.need, RecordInput(values: values, sets: ["tags": tags])))
+            try Output.created(
+                try options.client().create(.need, RecordInput(values: values, sets: ["tags": tags])),
+                json: options.json)
         }
     }
 

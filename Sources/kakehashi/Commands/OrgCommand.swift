@@ -26,7 +26,8 @@ struct OrgCommand: AsyncParsableCommand {
             values["corporate_number"] = corporateNumber
             values["sme_type"] = smeType
             values["notes"] = notes
-            Output.line(try options.client().create(.organization, RecordInput(values: values)))
+            try Output.created(
+                try options.client().create(.organization, RecordInput(values: values)), json: options.json)
         }
     }
 

@@ -8,6 +8,11 @@ enum Output {
         print(text)
     }
 
+    /// A created record's id: alone on stdout, or `{"id": …}` with `--json`.
+    static func created(_ id: String, json: Bool) throws {
+        if json { try Output.json(["id": id]) } else { line(id) }
+    }
+
     static func json(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -10,27 +10,33 @@ extension FieldClient {
     /// - Throws: `KakehashiError` `.invalidData` naming the field; nothing is stored then.
     public func create(_ entity: Entity, _ input: RecordInput) throws -> String {
         try store.write { db in
-            var (values, sets) = try InputParser(db: db).parse(input, for: entity)
             var session = try WriteSession(db: db, wallClock: wallClock())
-            try fillDefaults(entity, &values, session: &session)
-            try entity.schema.validateComplete(values, sets: sets)
-            if entity == .event, let caseID = values["case"]?.stringValue {
-                try requireFullAccess(toCase: caseID, session: &session)
-            }
-            var generator = SystemRandomNumberGenerator()
-            let ref = RecordRef(entity: entity, record: RecordID.uuidV7(unixMillis: wallClock(), using: &generator))
-            for field in Self.creationOrder(entity) {
-                if field.isSet {
-                    for element in sets[field.name] ?? [] {
-                        try session.write(.add, ref, field: field.name, value: .string(element))
-                    }
-                } else if let value = values[field.name], !value.isNull {
-                    try session.write(.set, ref, field: field.name, value: value)
-                }
-            }
+            let id = try create(entity, input, in: &session)
             try session.commit()
-            return ref.record
+            return id
         }
+    }
+
+    /// Writes a new record into an open session; the caller commits.
+    private func create(_ entity: Entity, _ input: RecordInput, in session: inout WriteSession) throws -> String {
+        var (values, sets) = try InputParser(db: session.db).parse(input, for: entity)
+        try fillDefaults(entity, &values, session: &session)
+        try entity.schema.validateComplete(values, sets: sets)
+        if entity == .event, let caseID = values["case"]?.stringValue {
+            try requireFullAccess(toCase: caseID, session: &session)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let ref = RecordRef(entity: entity, record: RecordID.uuidV7(unixMillis: wallClock(), using: &generator))
+        for field in Self.creationOrder(entity) {
+            if field.isSet {
+                for element in sets[field.name] ?? [] {
+                    try session.write(.add, ref, field: field.name, value: .string(element))
+                }
+            } else if let value = values[field.name], !value.isNull {
+                try session.write(.set, ref, field: field.name, value: value)
+            }
+        }
+        return ref.record
     }
 
     /// Schema order, except that a case's access-deciding fields come first (see
@@ -125,13 +131,20 @@ extension FieldClient {
     /// Hands a case to an advisor of another program: adds them as a participant and records a
     /// `referral` event with the note, in one transaction. Returns the event's id.
     public func refer(caseID: String, to advisor: String, note: String) throws -> String {
-        let advisorID = try store.read { db in
-            try InputParser(db: db).resolveReference(advisor, to: .advisor, field: "advisor")
+        try store.write { db in
+            let advisorID = try InputParser(db: db).resolveReference(advisor, to: .advisor, field: "advisor")
+            var session = try WriteSession(db: db, wallClock: wallClock())
+            let ref = try existing(.case, caseID, session: &session)
+            let eventID = try create(
+                .event,
+                RecordInput(values: ["case": ref.record, "kind": "referral", "referred_to": advisorID, "body": note]),
+                in: &session)
+            if try session.state(ref)?.elements("participants").contains(advisorID) != true {
+                try session.write(.add, ref, field: "participants", value: .string(advisorID))
+            }
+            try session.commit()
+            return eventID
         }
-        try changeSet(.case, id: caseID, field: "participants", element: advisorID, add: true)
-        return try create(
-            .event,
-            RecordInput(values: ["case": caseID, "kind": "referral", "referred_to": advisorID, "body": note]))
     }
 
     /// The record, which must exist, not be deleted, and (for cases and events) be fully visible.

@@ -24,8 +24,12 @@ extension FieldClient {
             var conditions = ["deleted = 0"]
             var arguments: [any DatabaseValueConvertible] = []
             if let stage = filter.stage {
+                let value = try Entity.case.schema.field("stage").parse(stage)
+                guard !value.isNull else {
+                    throw KakehashiError.invalid("stage", "is empty; valid values: \(Domains.caseStage.listing)")
+                }
                 conditions.append("stage = ?")
-                arguments.append(try Entity.case.schema.field("stage").parse(stage).displayText)
+                arguments.append(value.displayText)
             }
             if let organization = filter.organization {
                 conditions.append("EXISTS (SELECT 1 FROM json_each(organizations) WHERE value = ?)")

@@ -74,6 +74,14 @@ extension FieldClient {
             let ref = RecordRef(entity: conflict.entity, record: conflict.record)
             let field = conflict.register.field
             var session = try WriteSession(db: db, wallClock: wallClock())
+            // The same checks as any edit: the record must be live (a delete conflict's record
+            // may be deleted) and this advisor must be allowed to change it.
+            if conflict.tombstone == nil {
+                _ = try existing(conflict.entity, conflict.record, session: &session)
+            } else if conflict.entity.schema.adminOnly {
+                throw KakehashiError(
+                    .notAuthorized, field: "id", "\(conflict.entity.rawValue) records are kept by the administrators")
+            }
             switch resolution {
             case .mine, .theirs:
                 let keepLoser = (resolution.isMine == loserIsMine)

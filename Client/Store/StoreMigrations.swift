@@ -44,7 +44,9 @@ enum StoreMigrations {
                     )
                     """)
             try db.execute(sql: "CREATE INDEX changes_by_record ON changes (record, hlc)")
-            try db.execute(sql: "CREATE INDEX changes_pending ON changes (status) WHERE status != 'synced'")
+            // Partial indexes whose conditions the queries repeat exactly, so SQLite uses them.
+            try db.execute(sql: "CREATE INDEX changes_pending ON changes (status) WHERE status = 'pending'")
+            try db.execute(sql: "CREATE INDEX changes_rejected ON changes (status) WHERE status = 'rejected'")
             // The merged state of every record (RecordState in its binary form): the source of
             // truth the entity tables are materialized from.
             try db.execute(
@@ -80,9 +82,10 @@ enum StoreMigrations {
             try db.execute(sql: "CREATE INDEX events_by_case ON events (\"case\", date)")
         }
         migrator.registerMigration("v2-search-rank") { db in
-            // Let FTS5 rank with the title weighted 10× internally, so `ORDER BY rank LIMIT n`
-            // does not call bm25() through the SQL function layer for every match.
-            try db.execute(sql: "INSERT INTO search (search, rank) VALUES ('rank', 'bm25(10.0, 1.0)')")
+            // Let FTS5 rank internally, so `ORDER BY rank LIMIT n` does not call bm25() through
+            // the SQL function layer for every match. Weights follow the declared columns,
+            // unindexed ones included: entity, record, title (10×), content.
+            try db.execute(sql: "INSERT INTO search (search, rank) VALUES ('rank', 'bm25(0.0, 0.0, 10.0, 1.0)')")
         }
         return migrator
     }

@@ -42,6 +42,8 @@ public struct SyncEngine: Sendable {
     public let client: FieldClient
     public let transport: any SyncTransport
     public var pushBatchSize = 500
+    /// Keeps a push body well under the server's `WireProtocol.maxRequestBytes`.
+    public var pushBatchBytes = WireProtocol.maxRequestBytes / 2
     public var pullPageSize = WireProtocol.defaultPullLimit
     /// Offsets smaller than this are network noise, not a wrong clock.
     static let offsetTolerance: Int64 = 2_000
@@ -83,19 +85,40 @@ public struct SyncEngine: Sendable {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes WHERE status = 'pending'") ?? 0
         }
         var reissued: Set<String> = []
+        var limit = pushBatchSize
         while true {
-            let (token, batch) = try client.store.read { db in
+            let (token, pending) = try client.store.read { db in
                 (
                     try DeviceIdentity.load(db).token,
                     try Row.fetchAll(
                         db, sql: "SELECT * FROM changes WHERE status = 'pending' ORDER BY rowid LIMIT ?",
-                        arguments: [pushBatchSize]
+                        arguments: [limit]
                     ).map(ChangeRows.change(from:))
                 )
             }
-            guard !batch.isEmpty else { return }
+            guard !pending.isEmpty else { return }
+            let batch = Self.boundedBySize(pending, maxBytes: pushBatchBytes)
             let sent = client.wallClock()
-            let reply = try await transport.push(PushRequest(changes: batch), token: token)
+            let reply: Transferred<PushResponse>
+            do {
+                reply = try await transport.push(PushRequest(changes: batch), token: token)
+            } catch .status(413, _) where batch.count > 1 {
+                limit = max(1, batch.count / 2)  // the server wants smaller requests
+                continue
+            } catch .status(422, let body) {
+                // One change the server finds invalid must not block every later sync: refuse
+                // that change locally, with the server's reason, and go on.
+                guard let bad = Self.invalidChange(in: body, batch: batch) else {
+                    throw TransportFailure.status(422, body)
+                }
+                try client.store.write { db in
+                    try reject(
+                        bad, code: "invalid", reason: body?.error.message ?? "invalid", summary: &summary, in: db)
+                    try rebuild([RecordRef(entity: bad.entity, record: bad.record)], in: db)
+                }
+                continue
+            }
+            limit = pushBatchSize
             summary.bytes += reply.bytes
             summary.pushed += batch.count
             learnOffset(serverTime: reply.value.serverTime, sent: sent, into: &summary)
@@ -115,9 +138,8 @@ public struct SyncEngine: Sendable {
         _ response: PushResponse, for batch: [Change], reissued: inout Set<String>, summary: inout Summary,
         in db: Database
     ) throws {
-        guard response.results.count == batch.count else {
-            throw KakehashiError(
-                .unavailable, "the server answered \(response.results.count) results for \(batch.count) changes")
+        guard response.results.count == batch.count, zip(batch, response.results).allSatisfy({ $0.id == $1.id }) else {
+            throw KakehashiError(.unavailable, "the server's push results do not match the \(batch.count) changes sent")
         }
         var affected: Set<RecordRef> = []
         var restamp: [Change] = []
@@ -133,15 +155,10 @@ public struct SyncEngine: Sendable {
                     restamp.append(change)
                     continue
                 }
-                let code = result.code?.rawValue ?? "rejected"
-                let reason = result.reason ?? "rejected by the server"
-                try db.execute(
-                    sql: "UPDATE changes SET status = 'rejected', reject_code = ?, reject_reason = ? WHERE id = ?",
-                    arguments: [code, reason, change.id.description])
-                summary.rejected.append(
-                    Rejection(
-                        change: change.id.description, record: change.record, field: change.field, code: code,
-                        reason: reason))
+                try reject(
+                    change, code: result.code?.rawValue ?? "rejected",
+                    reason: result.reason ?? "rejected by the server",
+                    summary: &summary, in: db)
             }
         }
         if !restamp.isEmpty {
@@ -158,12 +175,7 @@ public struct SyncEngine: Sendable {
                 affected.insert(RecordRef(entity: change.entity, record: change.record))
             }
         }
-        for ref in affected {
-            let excluded = try String.fetchAll(
-                db, sql: "SELECT id FROM changes WHERE record = ? AND status IN ('rejected', 'restamped')",
-                arguments: [ref.record])
-            try ChangeApplier.rebuild(ref, excluding: Set(excluded.compactMap(ChangeID.init)), in: db)
-        }
+        try rebuild(affected, in: db)
         guard !restamp.isEmpty else { return }
         // The refused timestamps exist nowhere else, so the clock may go back to the newest
         // timestamp that does, and continue from the corrected wall clock.
@@ -183,9 +195,55 @@ public struct SyncEngine: Sendable {
         reissued.formUnion(session.changes.map(\.id.description))
     }
 
+    private func reject(_ change: Change, code: String, reason: String, summary: inout Summary, in db: Database) throws
+    {
+        try db.execute(
+            sql: "UPDATE changes SET status = 'rejected', reject_code = ?, reject_reason = ? WHERE id = ?",
+            arguments: [code, reason, change.id.description])
+        summary.rejected.append(
+            Rejection(
+                change: change.id.description, record: change.record, field: change.field, code: code, reason: reason))
+    }
+
+    /// Recomputes records from their change log without refused changes: the server's value.
+    private func rebuild(_ refs: some Sequence<RecordRef>, in db: Database) throws {
+        for ref in refs {
+            let excluded = try String.fetchAll(
+                db, sql: "SELECT id FROM changes WHERE record = ? AND status IN ('rejected', 'restamped')",
+                arguments: [ref.record])
+            try ChangeApplier.rebuild(ref, excluding: Set(excluded.compactMap(ChangeID.init)), in: db)
+        }
+    }
+
+    /// The longest prefix of `changes` whose JSON stays under `maxBytes` (at least one change).
+    static func boundedBySize(_ changes: [Change], maxBytes: Int) -> [Change] {
+        var total = 64
+        var count = 0
+        for change in changes {
+            // The value dominates; ids, timestamps and keys add a few hundred bytes.
+            let valueBytes: Int = change.value.displayText.utf8.count
+            let prevBytes: Int = change.prev.count * 48
+            total += 320 + 2 * valueBytes + prevBytes
+            if count > 0, total > maxBytes { break }
+            count += 1
+        }
+        return Array(changes.prefix(count))
+    }
+
+    /// The change a 422 names: its message starts with `change N (ID):`.
+    static func invalidChange(in body: ErrorResponse?, batch: [Change]) -> Change? {
+        guard let message = body?.error.message, let open = message.firstIndex(of: "("),
+            let close = message[open...].firstIndex(of: ")")
+        else { return nil }
+        let id = message[message.index(after: open)..<close]
+        return batch.first { $0.id.description == id }
+    }
+
     /// Remembers how far the laptop's clock is from the server's, ignoring network noise.
     private func learnOffset(serverTime: Int64, sent: Int64, into summary: inout Summary) {
         let now = client.wallClock()
+        // A slow transfer says little about the clocks: its midpoint can be seconds off.
+        guard now - sent <= 2 * Self.offsetTolerance else { return }
         let offset = serverTime - (sent + now) / 2
         summary.clockOffset = abs(offset) < Self.offsetTolerance ? 0 : offset
     }
@@ -233,19 +291,25 @@ extension FieldClient {
         transport: any SyncTransport, wallClock: @escaping @Sendable () -> Int64 = FieldClient.systemClock
     ) async throws -> FieldClient {
         if LocalStore.exists(in: directory) {
-            throw KakehashiError(
-                .usage, field: "home",
-                "\(directory) already holds an enrolled Kakehashi store; use another --home or remove it first")
+            // A store without a device row is what an enrollment interrupted by a crash leaves:
+            // start again rather than leave the laptop stuck.
+            let enrolled = (try? LocalStore.open(directory: directory).read { try DeviceIdentity.load($0) }) != nil
+            guard !enrolled else {
+                throw KakehashiError(
+                    .usage, field: "home",
+                    "\(directory) already holds an enrolled Kakehashi store; use another --home or remove it first")
+            }
+            try LocalStore.wipe(directory: directory)
         }
         let sent = wallClock()
         let response: EnrollResponse
         do {
             response = try await transport.enroll(EnrollRequest(code: code, deviceName: deviceName)).value
         } catch {
-            if case .status(let status, let body) = error, status == 401 || status == 404 || status == 410 {
+            if case .status(401, let body) = error {
                 throw KakehashiError(
                     .notAuthorized, field: "code",
-                    "the server did not accept the enrollment code (\(body?.error.message ?? "HTTP \(status)")); codes work once and expire — ask an administrator for a new one"
+                    "the server did not accept the enrollment code (\(body?.error.message ?? "HTTP 401")); codes work once and expire — ask an administrator for a new one"
                 )
             }
             throw error.kakehashiError

@@ -87,12 +87,16 @@ public struct RecordState: Sendable, Hashable {
     }
 
     /// The conflicts this record holds now: concurrent writes of different values to the same
-    /// register, and edits that the author of a still-standing delete never saw.
+    /// register (unless the record is deleted), and edits that the author of a still-standing
+    /// delete never saw.
     ///
     /// Derived from the heads, so it is as order-independent as they are.
     public var conflicts: [Conflict] {
         var found: [Conflict] = []
-        for key in heads.keys.sorted() {
+        // A deleted record's leftover value disagreements are moot (resolving one would revive
+        // the record); only what the delete itself overrode is worth a person's attention.
+        let deleted = isDeleted
+        for key in heads.keys.sorted() where !deleted {
             guard let writes = heads[key], let winner = writes.first else { continue }
             for loser in writes.dropFirst() where loser.value != winner.value {
                 found.append(
@@ -100,7 +104,6 @@ public struct RecordState: Sendable, Hashable {
             }
         }
         if let tombstone = heads[.tombstone]?.first(where: { $0.value == .bool(true) }) {
-            let deleted = isDeleted
             let versionDeleted = Set(tombstone.prev)
             for key in heads.keys.sorted() where !key.isTombstone {
                 guard let edit = heads[key]?.first, !versionDeleted.contains(edit.hlc) else { continue }

@@ -72,6 +72,26 @@ import Testing
         #expect(try laptop.client.search("マッチング").first?.excerpt.contains("マッチング") == true)
     }
 
+    @Test func titleHitsRankAboveBodyHits() async throws {
+        let laptop = try await laptop()
+        let inBody = try laptop.client.create(
+            .case, RecordInput(values: ["title": "設備更新の相談", "kind": "consultation", "summary": "表面処理の外注先を探している"]))
+        let inTitle = try laptop.client.create(.case, RecordInput(values: ["title": "表面処理の試作", "kind": "venture"]))
+        #expect(try laptop.client.search("表面処理").map(\.id) == [inTitle, inBody])
+    }
+
+    @Test func aReferralWithABadNoteChangesNothing() async throws {
+        let laptop = try await laptop()
+        let caseID = try laptop.client.create(.case, RecordInput(values: ["title": "知財戦略", "kind": "ip-strategy"]))
+        let before = try changeCount(laptop)
+        let error = #expect(throws: KakehashiError.self) {
+            try laptop.client.refer(caseID: caseID, to: laptop.advisor, note: "  ")
+        }
+        #expect(error?.field == "body")
+        #expect(try changeCount(laptop) == before)
+        #expect(try laptop.client.show(.case, id: caseID).sets["participants"] == [])
+    }
+
     @Test func matchRanksTheRelevantSeedFirstAndExplainsWhy() async throws {
         let laptop = try await laptop()
         let precise = try laptop.client.create(

@@ -111,6 +111,34 @@ import Testing
         #expect(try laptop.client.status().pending == 0)
     }
 
+    @Test func aChangeTheServerFindsInvalidIsRefusedAloneAndSyncGoesOn() async throws {
+        let server = InProcessServer()
+        let laptop = try await TestLaptop.enroll(server, name: "中村優")
+        await server.setInvalid(["amount_yen"])
+        let caseID = try makeCase(laptop)
+        try laptop.client.update(.case, id: caseID, RecordInput(values: ["amount_yen": "1,200,000"]))
+        let other = try makeCase(laptop, title: "別の案件")
+        let summary = try await laptop.sync()
+        #expect(summary.rejected.map(\.field) == ["amount_yen"])
+        #expect(summary.rejected.first?.code == "invalid")
+        #expect(try laptop.client.status().pending == 0)
+        #expect(try laptop.client.show(.case, id: caseID).values["amount_yen"] == .null)
+        let titles = await server.log.filter { $0.record == other && $0.field == "title" }
+        #expect(titles.count == 1)
+    }
+
+    @Test func aServerAskingForSmallerPushesGetsThem() async throws {
+        let server = InProcessServer()
+        let laptop = try await TestLaptop.enroll(server, name: "小川翔")
+        for index in 0..<30 { _ = try makeCase(laptop, title: "案件\(index)") }
+        let pending = try laptop.client.status().pending
+        await server.setMaxPushChanges(100)
+        try await laptop.sync()
+        #expect(try laptop.client.status().pending == 0)
+        let sizes = await server.pushSizes
+        #expect(sizes.allSatisfy { $0 <= 100 } && sizes.reduce(0, +) == pending)
+    }
+
     @Test func aLaptopClockHoursAheadIsCorrectedAndItsWorkStillArrives() async throws {
         let server = InProcessServer()
         let skewed = try await TestLaptop.enroll(

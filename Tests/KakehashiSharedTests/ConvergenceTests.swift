@@ -187,6 +187,17 @@ struct Simulation {
     func checkAgainstOracle(_ state: RecordState) throws {
         let changes = allChanges.values.filter { $0.record == state.id }
         let byRegister = Dictionary(grouping: changes, by: \.register)
+        // Deleted: the newest tombstone write is a delete, newer than every edit's newest write.
+        let newestTombstone = byRegister[.tombstone, default: []].max { $0.hlc < $1.hlc }
+        let newestEdit = changes.filter { !$0.register.isTombstone }.max { $0.hlc < $1.hlc }
+        var deleted = false
+        if let tombstone = newestTombstone, tombstone.value == .bool(true) {
+            deleted = newestEdit.map { tombstone.hlc > $0.hlc } ?? true
+        }
+        guard deleted == state.isDeleted else {
+            throw SimulationFailure(
+                description: "\(state.id): engine says deleted=\(state.isDeleted), history says \(deleted)")
+        }
         var expectedValueConflicts: Set<ChangeID> = []
         for (key, writes) in byRegister {
             let maximal = writes.filter { write in
@@ -203,7 +214,8 @@ struct Simulation {
             guard state.winner(key)?.change == winner.id else {
                 throw SimulationFailure(description: "\(key): winner is not the write with the highest HLC")
             }
-            for loser in maximal where loser.id != winner.id && loser.registerValue != winner.registerValue {
+            for loser in maximal
+            where !deleted && loser.id != winner.id && loser.registerValue != winner.registerValue {
                 expectedValueConflicts.insert(loser.id)
             }
         }

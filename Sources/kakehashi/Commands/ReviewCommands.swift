@@ -11,6 +11,7 @@ struct SearchCommand: ClientCommand {
     @Option(help: "At most this many results.") var limit = 50
 
     func execute() async throws {
+        guard limit > 0 else { throw KakehashiError(.usage, field: "limit", "must be at least 1") }
         let hits = try options.client().search(words.joined(separator: " "), limit: limit)
         if options.json { return try Output.json(hits) }
         guard !hits.isEmpty else { return Output.note("no matches") }

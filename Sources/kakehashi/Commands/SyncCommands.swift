@@ -28,8 +28,16 @@ struct InitCommand: ClientCommand {
         let client = try await FieldClient.enroll(
             directory: directory, server: server, code: code, cacert: cacert,
             deviceName: ProcessInfo.processInfo.hostName, transport: transport)
-        let summary = try await SyncEngine(client: client, transport: transport).run()
         let identity = try client.identity()
+        let summary: SyncEngine.Summary
+        do {
+            summary = try await SyncEngine(client: client, transport: transport).run()
+        } catch let error as KakehashiError {
+            Output.note(
+                "enrolled as device \(identity.device) in \(directory), but the first sync failed; run `kakehashi sync` later"
+            )
+            throw error
+        }
         if options.json {
             try Output.json(["device": identity.device.rawValue, "advisor": identity.advisor, "home": directory])
         } else {

@@ -38,6 +38,14 @@ extension ClientCommand {
             let error = failure.kakehashiError
             Output.error(error)
             throw ExitCode(error.code.exitCode)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            // Anything else (a database that is locked, full or damaged) is not the user's
+            // input: say what happened and exit with the internal-failure code.
+            let failure = KakehashiError(.internalFailure, "unexpected failure: \(error)")
+            Output.error(failure)
+            throw ExitCode(failure.code.exitCode)
         }
     }
 }

@@ -23,6 +23,11 @@ actor InProcessServer {
         clock: HybridClock(device: DeviceID("server-test")!), author: WireProtocol.systemAuthor)
     /// Fields whose changes the server refuses as forbidden (to test rejections).
     var forbiddenFields: Set<String> = []
+    /// Fields whose changes the server finds invalid: a push holding one is refused whole (422).
+    var invalidFields: Set<String> = []
+    /// Pushes with more changes than this are refused as too large (413).
+    var maxPushChanges = WireProtocol.maxPushChanges
+    private(set) var pushSizes: [Int] = []
     /// Failures to answer the next requests with, before handling them normally.
     var scriptedFailures: [TransportFailure] = []
     /// Records to list in the next pull's purges.
@@ -53,6 +58,8 @@ actor InProcessServer {
     }
 
     func setForbidden(_ fields: Set<String>) { forbiddenFields = fields }
+    func setInvalid(_ fields: Set<String>) { invalidFields = fields }
+    func setMaxPushChanges(_ count: Int) { maxPushChanges = count }
     func script(_ failures: [TransportFailure]) { scriptedFailures = failures }
     func purgeNext(_ refs: [RecordRef]) { pendingPurges = refs }
     func setClock(_ clock: @escaping @Sendable () -> Int64) { now = clock }
@@ -90,6 +97,19 @@ actor InProcessServer {
     func push(_ request: PushRequest, token: String) throws(TransportFailure) -> PushResponse {
         if let failure = takeScriptedFailure() { throw failure }
         _ = try authenticate(token)
+        guard request.changes.count <= maxPushChanges else {
+            throw .status(
+                413, ErrorResponse(code: "too-large", message: "\(request.changes.count) changes in one push"))
+        }
+        if let index = request.changes.firstIndex(where: { $0.field.map(invalidFields.contains) ?? false }) {
+            let change = request.changes[index]
+            throw .status(
+                422,
+                ErrorResponse(
+                    code: "invalid-data", message: "change \(index) (\(change.id)): not accepted by this server",
+                    field: change.field))
+        }
+        pushSizes.append(request.changes.count)
         var results: [PushResult] = []
         for change in request.changes {
             if seen.contains(change.id) {

@@ -293,11 +293,16 @@ public final class PostgresStore: ChangeLogStore {
                     VALUES (\(device.rawValue), \(caseID), \(newGeneration), \(Int32(level.rawValue)))
                     """, logger: logger)
             }
-            try await connection.query(
-                "UPDATE devices SET generation = \(newGeneration) WHERE id = \(device.rawValue)", logger: logger)
+            // A response that hands out nothing new keeps the cursor's generation.
+            var nextGeneration = cursor.generation
+            if !plan.updates.isEmpty {
+                try await connection.query(
+                    "UPDATE devices SET generation = \(newGeneration) WHERE id = \(device.rawValue)", logger: logger)
+                nextGeneration = newGeneration
+            }
             return PullPage(
                 changes: changes, purges: plan.purges.map { RecordRef(entity: .case, record: $0) },
-                nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: newGeneration), hasMore: hasMore)
+                nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore)
         }
     }
 

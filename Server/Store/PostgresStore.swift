@@ -1,6 +1,7 @@
 import Foundation
 import KakehashiShared
 import Logging
+import NIOSSL
 import PostgresNIO
 
 /// The change-log store on PostgreSQL, for one or several `kakehashi-server` processes sharing
@@ -25,7 +26,15 @@ public final class PostgresStore: ChangeLogStore {
     /// - Throws: `KakehashiError` (`.usage`) for a malformed URL, (`.unavailable`) when the
     ///   database cannot be reached.
     public init(url: String, logger: Logger) async throws {
-        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        let configuration = try Self.configuration(url)
+        do {
+            try await Self.probe(url, logger: logger)
+        } catch {
+            throw KakehashiError(
+                .unavailable, field: "db", "cannot reach the PostgreSQL store \(StoreLocation.postgres(url: url))",
+                cause: UnderlyingError(description: Self.connectionFailure(error)))
+        }
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let client = client
         runTask = Task { await client.run() }
         self.logger = logger
@@ -47,20 +56,60 @@ public final class PostgresStore: ChangeLogStore {
         }
     }
 
-    static func configuration(_ text: String) throws(KakehashiError) -> PostgresClient.Configuration {
-        guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else {
-            throw KakehashiError(.usage, field: "db", "'\(StoreLocation.postgres(url: text))' is not a postgres:// URL")
+    /// The parts of a `postgres://` URL.
+    struct Endpoint: Sendable {
+        let host: String
+        let port: Int
+        let username: String
+        let password: String?
+        let database: String?
+        let requireTLS: Bool
+
+        init(_ text: String) throws(KakehashiError) {
+            guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else {
+                throw KakehashiError(
+                    .usage, field: "db", "'\(StoreLocation.postgres(url: text))' is not a postgres:// URL")
+            }
+            let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+            self.host = host
+            port = url.port ?? 5432
+            username = url.user?.removingPercentEncoding ?? "postgres"
+            password = url.password?.removingPercentEncoding
+            self.database = database.isEmpty ? nil : database
+            requireTLS = url.queryItems?.first(where: { $0.name == "sslmode" })?.value == "require"
         }
-        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
-        let tls: PostgresClient.Configuration.TLS =
-            url.queryItems?.first(where: { $0.name == "sslmode" })?.value == "require"
-            ? .require(.makeClientConfiguration()) : .disable
+    }
+
+    static func configuration(_ text: String) throws(KakehashiError) -> PostgresClient.Configuration {
+        let endpoint = try Endpoint(text)
         var configuration = PostgresClient.Configuration(
-            host: host, port: url.port ?? 5432, username: url.user?.removingPercentEncoding ?? "postgres",
-            password: url.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
+            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
+            database: endpoint.database, tls: endpoint.requireTLS ? .require(.makeClientConfiguration()) : .disable)
         configuration.options.maximumConnections = 10
         configuration.options.connectTimeout = .seconds(5)
         return configuration
+    }
+
+    /// The useful part of a connection failure (refused, unknown host, authentication), without
+    /// the driver's query details.
+    static func connectionFailure(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return String(describing: error) }
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return String(describing: underlying) }
+        return String(describing: error.code)
+    }
+
+    /// Opens and closes one connection, so an unreachable database fails at once (the pool
+    /// would keep retrying in the background).
+    static func probe(_ text: String, logger: Logger) async throws {
+        let endpoint = try Endpoint(text)
+        var configuration = PostgresConnection.Configuration(
+            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
+            database: endpoint.database,
+            tls: endpoint.requireTLS ? .require(try .init(configuration: .makeClientConfiguration())) : .disable)
+        configuration.options.connectTimeout = .seconds(5)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        try await connection.close()
     }
 
     /// Runs `body` in a transaction, rethrowing the body's own error (not the driver's wrapper),

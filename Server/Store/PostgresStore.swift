@@ -154,6 +154,7 @@ public final class PostgresStore: ChangeLogStore {
         CREATE TABLE IF NOT EXISTS records (
             entity TEXT NOT NULL, id TEXT COLLATE "C" NOT NULL, state TEXT NOT NULL, PRIMARY KEY (entity, id))
         """,
+        "CREATE INDEX IF NOT EXISTS records_by_id ON records(id)",
         """
         CREATE TABLE IF NOT EXISTS devices (
             id TEXT COLLATE "C" PRIMARY KEY, advisor TEXT NOT NULL, name TEXT, token_hash TEXT NOT NULL UNIQUE,
@@ -192,7 +193,15 @@ public final class PostgresStore: ChangeLogStore {
             ).decode(String.self) {
                 if let id = ChangeID(text) { known.insert(id) }
             }
-            var planner = PushPlanner(states: states, known: known, viewer: viewer, wallMillis: wallMillis)
+            var existing: [RecordRef] = []
+            let recordIDs = Array(Set(changes.map(\.record)))
+            for try await (entity, id) in try await connection.query(
+                "SELECT entity, id FROM records WHERE id = ANY(\(recordIDs))", logger: logger
+            ).decode((String, String).self) {
+                if let entity = Entity(rawValue: entity) { existing.append(RecordRef(entity: entity, record: id)) }
+            }
+            var planner = PushPlanner(
+                states: states, known: known, viewer: viewer, wallMillis: wallMillis, existingIDs: existing)
             let outcome = planner.plan(changes)
             guard !outcome.accepted.isEmpty else { return outcome.results }
             var next: Int64 = 0

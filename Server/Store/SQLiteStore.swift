@@ -47,6 +47,7 @@ public final class SQLiteStore: ChangeLogStore {
                         state TEXT NOT NULL,
                         PRIMARY KEY (entity, id)
                     );
+                    CREATE INDEX records_by_id ON records(id);
                     CREATE TABLE devices (
                         id TEXT PRIMARY KEY,
                         advisor TEXT NOT NULL,
@@ -95,7 +96,20 @@ public final class SQLiteStore: ChangeLogStore {
                     if let id = ChangeID(text) { known.insert(id) }
                 }
             }
-            var planner = PushPlanner(states: states, known: known, viewer: viewer, wallMillis: wallMillis)
+            var existing: [RecordRef] = []
+            for chunk in StoreCoding.chunks(Array(Set(changes.map(\.record)))) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT entity, id FROM records WHERE id IN (\(marks))",
+                    arguments: StatementArguments(Array(chunk)))
+                {
+                    if let entity = Entity(rawValue: row[0]) {
+                        existing.append(RecordRef(entity: entity, record: row[1]))
+                    }
+                }
+            }
+            var planner = PushPlanner(
+                states: states, known: known, viewer: viewer, wallMillis: wallMillis, existingIDs: existing)
             let outcome = planner.plan(changes)
             for change in outcome.accepted {
                 try db.execute(

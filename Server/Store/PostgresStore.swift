@@ -143,6 +143,7 @@ public final class PostgresStore: ChangeLogStore {
             change_id TEXT COLLATE "C" NOT NULL UNIQUE,
             entity TEXT NOT NULL,
             record TEXT COLLATE "C" NOT NULL,
+            field TEXT,
             case_id TEXT COLLATE "C",
             hlc TEXT COLLATE "C" NOT NULL,
             body TEXT NOT NULL)
@@ -214,6 +215,7 @@ public final class PostgresStore: ChangeLogStore {
             var changeIDs: [String] = []
             var entities: [String] = []
             var records: [String] = []
+            var fields: [String] = []
             var caseIDs: [String] = []
             var hlcs: [String] = []
             var bodies: [String] = []
@@ -223,16 +225,18 @@ public final class PostgresStore: ChangeLogStore {
                 changeIDs.append(change.id.description)
                 entities.append(change.entity.rawValue)
                 records.append(change.record)
+                fields.append(change.field ?? "")
                 caseIDs.append(planner.caseID(of: change) ?? "")
                 hlcs.append(change.hlc.description)
                 bodies.append(try StoreCoding.encode(change))
             }
             try await connection.query(
                 """
-                INSERT INTO changes (seq, change_id, entity, record, case_id, hlc, body)
-                SELECT s, c, e, r, NULLIF(k, ''), h, b
+                INSERT INTO changes (seq, change_id, entity, record, field, case_id, hlc, body)
+                SELECT s, c, e, r, NULLIF(f, ''), NULLIF(k, ''), h, b
                 FROM unnest(\(seqs)::BIGINT[], \(changeIDs)::TEXT[], \(entities)::TEXT[], \(records)::TEXT[],
-                            \(caseIDs)::TEXT[], \(hlcs)::TEXT[], \(bodies)::TEXT[]) AS t(s, c, e, r, k, h, b)
+                            \(fields)::TEXT[], \(caseIDs)::TEXT[], \(hlcs)::TEXT[], \(bodies)::TEXT[])
+                     AS t(s, c, e, r, f, k, h, b)
                 """, logger: logger)
             for event in outcome.movedEvents {
                 let caseID = planner.states[RecordRef(entity: .event, record: event)]?.value("case").stringValue
@@ -287,11 +291,15 @@ public final class PostgresStore: ChangeLogStore {
                 logger: logger)
 
             var rows: [LogRow] = []
-            for try await (seq, caseID, body) in try await connection.query(
-                "SELECT seq, case_id, body FROM changes WHERE seq > \(cursor.seq) ORDER BY seq LIMIT \(limit + 1)",
-                logger: logger
-            ).decode((Int64, String?, String).self) {
-                rows.append(LogRow(seq: seq, caseID: caseID, change: try StoreCoding.change(body)))
+            for try await (seq, entity, record, field, caseID, body) in try await connection.query(
+                """
+                SELECT seq, entity, record, field, case_id, body FROM changes
+                WHERE seq > \(cursor.seq) ORDER BY seq LIMIT \(limit + 1)
+                """, logger: logger
+            ).decode((Int64, String, String, String?, String?, String).self) {
+                guard let entity = Entity(rawValue: entity) else { continue }
+                rows.append(
+                    LogRow(seq: seq, entity: entity, record: record, field: field, caseID: caseID, json: body))
             }
             let hasMore = rows.count > limit
             if hasMore { rows.removeLast() }
@@ -322,21 +330,22 @@ public final class PostgresStore: ChangeLogStore {
                 }
             }
 
-            var changes: [Change] = []
+            var changes: [String] = []
             for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
                 let query: PostgresQuery =
                     level == .full
-                    ? "SELECT body FROM changes WHERE case_id = \(caseID) AND seq <= \(cursor.seq) ORDER BY seq"
+                    ? "SELECT field, body FROM changes WHERE case_id = \(caseID) AND seq <= \(cursor.seq) ORDER BY seq"
                     : """
-                    SELECT body FROM changes WHERE entity = 'case' AND record = \(caseID) AND seq <= \(cursor.seq)
+                    SELECT field, body FROM changes WHERE entity = 'case' AND record = \(caseID) AND seq <= \(cursor.seq)
                     ORDER BY seq
                     """
-                for try await body in try await connection.query(query, logger: logger).decode(String.self) {
-                    let change = try StoreCoding.change(body)
-                    if level == .full || StoreCoding.isStubChange(change) { changes.append(change) }
+                for try await (field, body) in try await connection.query(query, logger: logger).decode(
+                    (String?, String).self)
+                {
+                    if level == .full || StoreCoding.isStubField(field) { changes.append(body) }
                 }
             }
-            changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change)
+            changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.json)
             for (caseID, level) in plan.updates {
                 // Keep the acknowledged level and the new one (see SQLiteStore.pull).
                 try await connection.query(

@@ -34,6 +34,7 @@ public final class SQLiteStore: ChangeLogStore {
                         change_id TEXT NOT NULL UNIQUE,
                         entity TEXT NOT NULL,
                         record TEXT NOT NULL,
+                        field TEXT,
                         case_id TEXT,
                         hlc TEXT NOT NULL,
                         body TEXT NOT NULL
@@ -113,10 +114,13 @@ public final class SQLiteStore: ChangeLogStore {
             let outcome = planner.plan(changes)
             for change in outcome.accepted {
                 try db.execute(
-                    sql:
-                        "INSERT INTO changes (change_id, entity, record, case_id, hlc, body) VALUES (?, ?, ?, ?, ?, ?)",
+                    sql: """
+                        INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
                     arguments: [
-                        change.id.description, change.entity.rawValue, change.record, planner.caseID(of: change),
+                        change.id.description, change.entity.rawValue, change.record, change.field,
+                        planner.caseID(of: change),
                         change.hlc.description, try StoreCoding.encode(change),
                     ])
             }
@@ -185,10 +189,13 @@ public final class SQLiteStore: ChangeLogStore {
 
         var rows: [LogRow] = []
         let cursorRows = try Row.fetchCursor(
-            db, sql: "SELECT seq, case_id, body FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            db,
+            sql: "SELECT seq, entity, record, field, case_id, body FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
             arguments: [cursor.seq, limit + 1])
         while let row = try cursorRows.next() {
-            rows.append(LogRow(seq: row[0], caseID: row[1], change: try StoreCoding.change(row[2])))
+            guard let entity = Entity(rawValue: row[1]) else { continue }
+            rows.append(
+                LogRow(seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4], json: row[5]))
         }
         let hasMore = rows.count > limit
         if hasMore { rows.removeLast() }
@@ -218,19 +225,18 @@ public final class SQLiteStore: ChangeLogStore {
         }
 
         if !writable && !plan.updates.isEmpty { return nil }
-        var changes: [Change] = []
+        var changes: [String] = []
         for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
             let sql =
                 level == .full
-                ? "SELECT body FROM changes WHERE case_id = ? AND seq <= ? ORDER BY seq"
-                : "SELECT body FROM changes WHERE entity = 'case' AND record = ? AND seq <= ? ORDER BY seq"
-            let backfill = try String.fetchCursor(db, sql: sql, arguments: [caseID, cursor.seq])
-            while let body = try backfill.next() {
-                let change = try StoreCoding.change(body)
-                if level == .full || StoreCoding.isStubChange(change) { changes.append(change) }
+                ? "SELECT field, body FROM changes WHERE case_id = ? AND seq <= ? ORDER BY seq"
+                : "SELECT field, body FROM changes WHERE entity = 'case' AND record = ? AND seq <= ? ORDER BY seq"
+            let backfill = try Row.fetchCursor(db, sql: sql, arguments: [caseID, cursor.seq])
+            while let row = try backfill.next() {
+                if level == .full || StoreCoding.isStubField(row[0]) { changes.append(row[1]) }
             }
         }
-        changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change)
+        changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.json)
         for (caseID, level) in plan.updates {
             // Keep the level the client has acknowledged (the newest at or below its cursor's
             // generation) and the new one; older rows can never matter again.

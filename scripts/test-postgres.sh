@@ -33,6 +33,8 @@ free_port() {
 
 case "${1:-}" in
 start)
+  # A cluster left behind by an interrupted run is stopped first.
+  [ -f "$state" ] && "$0" stop
   bin=$(bindir)
   dir=$(mktemp -d /tmp/kakehashi-pg.XXXXXX)
   chmod 755 "$dir"

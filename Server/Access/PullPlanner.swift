@@ -1,10 +1,15 @@
 import KakehashiShared
 
-/// One change as the log stores it, with the case it belongs to.
+/// One change as the log stores it: the columns access decisions need, and the change's JSON,
+/// which a pull sends as it is, without decoding it.
 struct LogRow: Sendable {
     let seq: Int64
+    let entity: Entity
+    let record: String
+    /// The field written; nil only for `delete`.
+    let field: String?
     let caseID: String?
-    let change: Change
+    let json: String
 }
 
 /// Decides, for one pull page, what the device may receive now, which cases it must purge and
@@ -28,8 +33,8 @@ struct PullPlanner {
     func needsFullReconcile(_ rows: [LogRow], cursor: PullCursor) -> Bool {
         cursor.seq > 0
             && rows.contains {
-                $0.change.entity == .advisor && $0.change.record == viewer.advisor
-                    && ($0.change.field == "program" || $0.change.field == "active" || $0.change.op == .delete)
+                $0.entity == .advisor && $0.record == viewer.advisor
+                    && ($0.field == "program" || $0.field == "active" || $0.field == nil)
             }
     }
 
@@ -83,11 +88,10 @@ struct PullPlanner {
 
     /// Whether one logged change may travel to the viewer, given current access to its case.
     static func visible(_ row: LogRow, access: [String: AccessPolicy.Access]) -> Bool {
-        let change = row.change
-        if sharedEntities.contains(change.entity) { return true }
+        if sharedEntities.contains(row.entity) { return true }
         guard let caseID = row.caseID, let level = access[caseID] else { return false }
-        switch change.entity {
-        case .case: return AccessPolicy.mayReceive(caseField: change.field, with: level)
+        switch row.entity {
+        case .case: return AccessPolicy.mayReceive(caseField: row.field, with: level)
         case .event: return level == .full
         default: return false
         }

@@ -23,7 +23,15 @@ struct PushPlanner {
         var movedEvents: Set<String> = []
     }
 
-    init(states: [RecordRef: RecordState], known: Set<ChangeID>, viewer: AccessPolicy.Viewer?, wallMillis: Int64) {
+    /// The entities each record id of the batch already exists under (ids are unique across
+    /// entities: a change naming an id that belongs to another entity is `invalid`).
+    private var owners: [String: Entity] = [:]
+
+    init(
+        states: [RecordRef: RecordState], known: Set<ChangeID>, viewer: AccessPolicy.Viewer?, wallMillis: Int64,
+        existingIDs: [RecordRef] = []
+    ) {
+        for ref in existingIDs { owners[ref.record] = ref.entity }
         self.states = states
         self.known = known
         self.viewer = viewer
@@ -72,6 +80,7 @@ struct PushPlanner {
             guard result.status == .accepted else { continue }
             let ref = RecordRef(entity: change.entity, record: change.record)
             if states[ref] == nil { createdInBatch.insert(ref) }
+            owners[change.record] = change.entity
             states[ref, default: RecordState(entity: change.entity, id: change.record)].apply(change)
             known.insert(change.id)
             outcome.accepted.append(change)
@@ -92,6 +101,13 @@ struct PushPlanner {
 
     private func decide(_ change: Change) -> PushResult {
         if known.contains(change.id) { return PushResult(id: change.id, status: .duplicate) }
+        if let owner = owners[change.record], owner != change.entity {
+            return PushResult(
+                id: change.id, status: .rejected, code: .invalid,
+                reason:
+                    "record id \(change.record) already belongs to a \(owner.rawValue), not a \(change.entity.rawValue)"
+            )
+        }
         do {
             try clock.checkDrift(change.hlc, wallMillis: wallMillis)
         } catch {

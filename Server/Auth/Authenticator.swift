@@ -16,7 +16,8 @@ public struct Authenticator: Sendable {
     /// - Throws: `APIError.unauthorized` for a missing or unknown token, `APIError.revoked` for a
     ///   revoked device or a deactivated advisor.
     public func authenticate(authorization: String?) async throws -> Session {
-        guard let authorization, authorization.hasPrefix("Bearer ") else {
+        // The scheme name is case-insensitive (RFC 9110).
+        guard let authorization, authorization.prefix(7).lowercased() == "bearer " else {
             throw APIError.unauthorized("send the device token as 'Authorization: Bearer TOKEN'")
         }
         let token = String(authorization.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)

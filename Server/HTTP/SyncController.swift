@@ -127,11 +127,17 @@ struct SyncController<Context: RequestContext>: Sendable {
         }
         metrics.recordPull(changes: page.changes.count, purges: page.purges.count)
         let time = now()
-        return try JSONResponse.make(
-            PullResponse(
-                changes: page.changes, purges: page.purges, nextCursor: page.nextCursor.description,
-                hasMore: page.hasMore, serverTime: time),
-            request: request, serverTime: time)
+        // The `PullResponse` JSON, with each change spliced in as the log stores it (sorted keys,
+        // like every other body), so a page is never decoded and encoded again.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "],\"hasMore\":\(page.hasMore)"
+        body += ",\"nextCursor\":" + String(decoding: try encoder.encode(page.nextCursor.description), as: UTF8.self)
+        body += ",\"purges\":" + String(decoding: try encoder.encode(page.purges), as: UTF8.self)
+        body += ",\"serverTime\":\(time)}"
+        return JSONResponse.body(
+            Data(body.utf8), contentType: "application/json; charset=utf-8", status: .ok, request: request,
+            serverTime: time)
     }
 
     func health(_ request: Request) async throws -> Response {

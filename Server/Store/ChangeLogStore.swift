@@ -68,7 +68,9 @@ public struct DeviceRecord: Codable, Sendable, Hashable {
 
 /// One pull page before it is wrapped in a `PullResponse`.
 public struct PullPage: Sendable, Hashable {
-    public let changes: [Change]
+    /// The changes, each as the JSON text of a `Change` exactly as the log stores it (the
+    /// response splices them in without decoding and encoding them again).
+    public let changes: [String]
     public let purges: [RecordRef]
     public let nextCursor: PullCursor
     public let hasMore: Bool

@@ -1,6 +1,7 @@
 import Foundation
 import KakehashiShared
 import Logging
+import NIOSSL
 import PostgresNIO
 
 /// The change-log store on PostgreSQL, for one or several `kakehashi-server` processes sharing
@@ -25,7 +26,15 @@ public final class PostgresStore: ChangeLogStore {
     /// - Throws: `KakehashiError` (`.usage`) for a malformed URL, (`.unavailable`) when the
     ///   database cannot be reached.
     public init(url: String, logger: Logger) async throws {
-        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        let configuration = try Self.configuration(url)
+        do {
+            try await Self.probe(url, logger: logger)
+        } catch {
+            throw KakehashiError(
+                .unavailable, field: "db", "cannot reach the PostgreSQL store \(StoreLocation.postgres(url: url))",
+                cause: UnderlyingError(description: Self.connectionFailure(error)))
+        }
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let client = client
         runTask = Task { await client.run() }
         self.logger = logger
@@ -47,20 +56,60 @@ public final class PostgresStore: ChangeLogStore {
         }
     }
 
-    static func configuration(_ text: String) throws(KakehashiError) -> PostgresClient.Configuration {
-        guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else {
-            throw KakehashiError(.usage, field: "db", "'\(StoreLocation.postgres(url: text))' is not a postgres:// URL")
+    /// The parts of a `postgres://` URL.
+    struct Endpoint: Sendable {
+        let host: String
+        let port: Int
+        let username: String
+        let password: String?
+        let database: String?
+        let requireTLS: Bool
+
+        init(_ text: String) throws(KakehashiError) {
+            guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else {
+                throw KakehashiError(
+                    .usage, field: "db", "'\(StoreLocation.postgres(url: text))' is not a postgres:// URL")
+            }
+            let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+            self.host = host
+            port = url.port ?? 5432
+            username = url.user?.removingPercentEncoding ?? "postgres"
+            password = url.password?.removingPercentEncoding
+            self.database = database.isEmpty ? nil : database
+            requireTLS = url.queryItems?.first(where: { $0.name == "sslmode" })?.value == "require"
         }
-        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
-        let tls: PostgresClient.Configuration.TLS =
-            url.queryItems?.first(where: { $0.name == "sslmode" })?.value == "require"
-            ? .require(.makeClientConfiguration()) : .disable
+    }
+
+    static func configuration(_ text: String) throws(KakehashiError) -> PostgresClient.Configuration {
+        let endpoint = try Endpoint(text)
         var configuration = PostgresClient.Configuration(
-            host: host, port: url.port ?? 5432, username: url.user?.removingPercentEncoding ?? "postgres",
-            password: url.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
+            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
+            database: endpoint.database, tls: endpoint.requireTLS ? .require(.makeClientConfiguration()) : .disable)
         configuration.options.maximumConnections = 10
         configuration.options.connectTimeout = .seconds(5)
         return configuration
+    }
+
+    /// The useful part of a connection failure (refused, unknown host, authentication), without
+    /// the driver's query details.
+    static func connectionFailure(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return String(describing: error) }
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return String(describing: underlying) }
+        return String(describing: error.code)
+    }
+
+    /// Opens and closes one connection, so an unreachable database fails at once (the pool
+    /// would keep retrying in the background).
+    static func probe(_ text: String, logger: Logger) async throws {
+        let endpoint = try Endpoint(text)
+        var configuration = PostgresConnection.Configuration(
+            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
+            database: endpoint.database,
+            tls: endpoint.requireTLS ? .require(try .init(configuration: .makeClientConfiguration())) : .disable)
+        configuration.options.connectTimeout = .seconds(5)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        try await connection.close()
     }
 
     /// Runs `body` in a transaction, rethrowing the body's own error (not the driver's wrapper),
@@ -94,6 +143,7 @@ public final class PostgresStore: ChangeLogStore {
             change_id TEXT COLLATE "C" NOT NULL UNIQUE,
             entity TEXT NOT NULL,
             record TEXT COLLATE "C" NOT NULL,
+            field TEXT,
             case_id TEXT COLLATE "C",
             hlc TEXT COLLATE "C" NOT NULL,
             body TEXT NOT NULL)
@@ -105,6 +155,7 @@ public final class PostgresStore: ChangeLogStore {
         CREATE TABLE IF NOT EXISTS records (
             entity TEXT NOT NULL, id TEXT COLLATE "C" NOT NULL, state TEXT NOT NULL, PRIMARY KEY (entity, id))
         """,
+        "CREATE INDEX IF NOT EXISTS records_by_id ON records(id)",
         """
         CREATE TABLE IF NOT EXISTS devices (
             id TEXT COLLATE "C" PRIMARY KEY, advisor TEXT NOT NULL, name TEXT, token_hash TEXT NOT NULL UNIQUE,
@@ -143,7 +194,15 @@ public final class PostgresStore: ChangeLogStore {
             ).decode(String.self) {
                 if let id = ChangeID(text) { known.insert(id) }
             }
-            var planner = PushPlanner(states: states, known: known, viewer: viewer, wallMillis: wallMillis)
+            var existing: [RecordRef] = []
+            let recordIDs = Array(Set(changes.map(\.record)))
+            for try await (entity, id) in try await connection.query(
+                "SELECT entity, id FROM records WHERE id = ANY(\(recordIDs))", logger: logger
+            ).decode((String, String).self) {
+                if let entity = Entity(rawValue: entity) { existing.append(RecordRef(entity: entity, record: id)) }
+            }
+            var planner = PushPlanner(
+                states: states, known: known, viewer: viewer, wallMillis: wallMillis, existingIDs: existing)
             let outcome = planner.plan(changes)
             guard !outcome.accepted.isEmpty else { return outcome.results }
             var next: Int64 = 0
@@ -156,6 +215,7 @@ public final class PostgresStore: ChangeLogStore {
             var changeIDs: [String] = []
             var entities: [String] = []
             var records: [String] = []
+            var fields: [String] = []
             var caseIDs: [String] = []
             var hlcs: [String] = []
             var bodies: [String] = []
@@ -165,16 +225,18 @@ public final class PostgresStore: ChangeLogStore {
                 changeIDs.append(change.id.description)
                 entities.append(change.entity.rawValue)
                 records.append(change.record)
+                fields.append(change.field ?? "")
                 caseIDs.append(planner.caseID(of: change) ?? "")
                 hlcs.append(change.hlc.description)
                 bodies.append(try StoreCoding.encode(change))
             }
             try await connection.query(
                 """
-                INSERT INTO changes (seq, change_id, entity, record, case_id, hlc, body)
-                SELECT s, c, e, r, NULLIF(k, ''), h, b
+                INSERT INTO changes (seq, change_id, entity, record, field, case_id, hlc, body)
+                SELECT s, c, e, r, NULLIF(f, ''), NULLIF(k, ''), h, b
                 FROM unnest(\(seqs)::BIGINT[], \(changeIDs)::TEXT[], \(entities)::TEXT[], \(records)::TEXT[],
-                            \(caseIDs)::TEXT[], \(hlcs)::TEXT[], \(bodies)::TEXT[]) AS t(s, c, e, r, k, h, b)
+                            \(fields)::TEXT[], \(caseIDs)::TEXT[], \(hlcs)::TEXT[], \(bodies)::TEXT[])
+                     AS t(s, c, e, r, f, k, h, b)
                 """, logger: logger)
             for event in outcome.movedEvents {
                 let caseID = planner.states[RecordRef(entity: .event, record: event)]?.value("case").stringValue
@@ -229,11 +291,15 @@ public final class PostgresStore: ChangeLogStore {
                 logger: logger)
 
             var rows: [LogRow] = []
-            for try await (seq, caseID, body) in try await connection.query(
-                "SELECT seq, case_id, body FROM changes WHERE seq > \(cursor.seq) ORDER BY seq LIMIT \(limit + 1)",
-                logger: logger
-            ).decode((Int64, String?, String).self) {
-                rows.append(LogRow(seq: seq, caseID: caseID, change: try StoreCoding.change(body)))
+            for try await (seq, entity, record, field, caseID, body) in try await connection.query(
+                """
+                SELECT seq, entity, record, field, case_id, body FROM changes
+                WHERE seq > \(cursor.seq) ORDER BY seq LIMIT \(limit + 1)
+                """, logger: logger
+            ).decode((Int64, String, String, String?, String?, String).self) {
+                guard let entity = Entity(rawValue: entity) else { continue }
+                rows.append(
+                    LogRow(seq: seq, entity: entity, record: record, field: field, caseID: caseID, json: body))
             }
             let hasMore = rows.count > limit
             if hasMore { rows.removeLast() }
@@ -264,21 +330,22 @@ public final class PostgresStore: ChangeLogStore {
                 }
             }
 
-            var changes: [Change] = []
+            var changes: [String] = []
             for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
                 let query: PostgresQuery =
                     level == .full
-                    ? "SELECT body FROM changes WHERE case_id = \(caseID) AND seq <= \(cursor.seq) ORDER BY seq"
+                    ? "SELECT field, body FROM changes WHERE case_id = \(caseID) AND seq <= \(cursor.seq) ORDER BY seq"
                     : """
-                    SELECT body FROM changes WHERE entity = 'case' AND record = \(caseID) AND seq <= \(cursor.seq)
+                    SELECT field, body FROM changes WHERE entity = 'case' AND record = \(caseID) AND seq <= \(cursor.seq)
                     ORDER BY seq
                     """
-                for try await body in try await connection.query(query, logger: logger).decode(String.self) {
-                    let change = try StoreCoding.change(body)
-                    if level == .full || StoreCoding.isStubChange(change) { changes.append(change) }
+                for try await (field, body) in try await connection.query(query, logger: logger).decode(
+                    (String?, String).self)
+                {
+                    if level == .full || StoreCoding.isStubField(field) { changes.append(body) }
                 }
             }
-            changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change)
+            changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.json)
             for (caseID, level) in plan.updates {
                 // Keep the acknowledged level and the new one (see SQLiteStore.pull).
                 try await connection.query(
@@ -293,11 +360,16 @@ public final class PostgresStore: ChangeLogStore {
                     VALUES (\(device.rawValue), \(caseID), \(newGeneration), \(Int32(level.rawValue)))
                     """, logger: logger)
             }
-            try await connection.query(
-                "UPDATE devices SET generation = \(newGeneration) WHERE id = \(device.rawValue)", logger: logger)
+            // A response that hands out nothing new keeps the cursor's generation.
+            var nextGeneration = cursor.generation
+            if !plan.updates.isEmpty {
+                try await connection.query(
+                    "UPDATE devices SET generation = \(newGeneration) WHERE id = \(device.rawValue)", logger: logger)
+                nextGeneration = newGeneration
+            }
             return PullPage(
                 changes: changes, purges: plan.purges.map { RecordRef(entity: .case, record: $0) },
-                nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: newGeneration), hasMore: hasMore)
+                nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore)
         }
     }
 

@@ -34,6 +34,7 @@ public final class SQLiteStore: ChangeLogStore {
                         change_id TEXT NOT NULL UNIQUE,
                         entity TEXT NOT NULL,
                         record TEXT NOT NULL,
+                        field TEXT,
                         case_id TEXT,
                         hlc TEXT NOT NULL,
                         body TEXT NOT NULL
@@ -47,6 +48,7 @@ public final class SQLiteStore: ChangeLogStore {
                         state TEXT NOT NULL,
                         PRIMARY KEY (entity, id)
                     );
+                    CREATE INDEX records_by_id ON records(id);
                     CREATE TABLE devices (
                         id TEXT PRIMARY KEY,
                         advisor TEXT NOT NULL,
@@ -95,14 +97,30 @@ public final class SQLiteStore: ChangeLogStore {
                     if let id = ChangeID(text) { known.insert(id) }
                 }
             }
-            var planner = PushPlanner(states: states, known: known, viewer: viewer, wallMillis: wallMillis)
+            var existing: [RecordRef] = []
+            for chunk in StoreCoding.chunks(Array(Set(changes.map(\.record)))) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT entity, id FROM records WHERE id IN (\(marks))",
+                    arguments: StatementArguments(Array(chunk)))
+                {
+                    if let entity = Entity(rawValue: row[0]) {
+                        existing.append(RecordRef(entity: entity, record: row[1]))
+                    }
+                }
+            }
+            var planner = PushPlanner(
+                states: states, known: known, viewer: viewer, wallMillis: wallMillis, existingIDs: existing)
             let outcome = planner.plan(changes)
             for change in outcome.accepted {
                 try db.execute(
-                    sql:
-                        "INSERT INTO changes (change_id, entity, record, case_id, hlc, body) VALUES (?, ?, ?, ?, ?, ?)",
+                    sql: """
+                        INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
                     arguments: [
-                        change.id.description, change.entity.rawValue, change.record, planner.caseID(of: change),
+                        change.id.description, change.entity.rawValue, change.record, change.field,
+                        planner.caseID(of: change),
                         change.hlc.description, try StoreCoding.encode(change),
                     ])
             }
@@ -129,85 +147,119 @@ public final class SQLiteStore: ChangeLogStore {
     ) async throws
         -> PullPage
     {
-        try await pool.write { db in
+        // Most pulls hand out no new access levels: they run as WAL readers, concurrently with
+        // each other and with the writer. Only when bookkeeping must change is the page computed
+        // again inside a write transaction.
+        if let page = try await pool.read({ db in
+            try Self.pull(db, device: device, viewer: viewer, cursor: cursor, limit: limit, writable: false)
+        }) {
+            return page
+        }
+        return try await pool.write { db in
             guard
-                let generation = try Int64.fetchOne(
-                    db, sql: "SELECT generation FROM devices WHERE id = ?", arguments: [device.rawValue]),
-                cursor.generation <= generation,
-                cursor.seq <= (try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM changes") ?? 0)
-            else { throw StoreCoding.unknownCursor(cursor) }
-            let newGeneration = generation + 1
-            // Forget what responses after the cursor handed out: the client never stored them.
+                let page = try Self.pull(
+                    db, device: device, viewer: viewer, cursor: cursor, limit: limit, writable: true)
+            else { throw KakehashiError(.internalFailure, "pull needed a write and did not get one") }
+            return page
+        }
+    }
+
+    /// One pull page; returns nil when `writable` is false and the page needs bookkeeping writes.
+    private static func pull(
+        _ db: Database, device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int, writable: Bool
+    ) throws -> PullPage? {
+        guard
+            let generation = try Int64.fetchOne(
+                db, sql: "SELECT generation FROM devices WHERE id = ?", arguments: [device.rawValue]),
+            cursor.generation <= generation,
+            cursor.seq <= (try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM changes") ?? 0)
+        else { throw StoreCoding.unknownCursor(cursor) }
+        let newGeneration = generation + 1
+        // Forget what responses after the cursor handed out: the client never stored them.
+        if writable {
             try db.execute(
                 sql: "DELETE FROM device_access WHERE device = ? AND generation > ?",
                 arguments: [device.rawValue, cursor.generation])
+        } else if try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM device_access WHERE device = ? AND generation > ?)",
+            arguments: [device.rawValue, cursor.generation]) == true
+        {
+            return nil
+        }
 
-            var rows: [LogRow] = []
-            let cursorRows = try Row.fetchCursor(
-                db, sql: "SELECT seq, case_id, body FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [cursor.seq, limit + 1])
-            while let row = try cursorRows.next() {
-                rows.append(LogRow(seq: row[0], caseID: row[1], change: try StoreCoding.change(row[2])))
-            }
-            let hasMore = rows.count > limit
-            if hasMore { rows.removeLast() }
+        var rows: [LogRow] = []
+        let cursorRows = try Row.fetchCursor(
+            db,
+            sql: "SELECT seq, entity, record, field, case_id, body FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            arguments: [cursor.seq, limit + 1])
+        while let row = try cursorRows.next() {
+            guard let entity = Entity(rawValue: row[1]) else { continue }
+            rows.append(
+                LogRow(seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4], json: row[5]))
+        }
+        let hasMore = rows.count > limit
+        if hasMore { rows.removeLast() }
 
-            let planner = PullPlanner(viewer: viewer)
-            let pageCases = PullPlanner.cases(in: rows)
-            var plan = planner.reconcile(
-                cases: pageCases, states: try Self.caseStates(Array(pageCases), db),
-                recorded: try Self.recordedLevels(device, Array(pageCases), db))
-            if planner.needsFullReconcile(rows, cursor: cursor) {
-                var after = ""
-                while true {
-                    var states: [String: RecordState] = [:]
-                    let chunk = try Row.fetchAll(
-                        db, sql: "SELECT id, state FROM records WHERE entity = 'case' AND id > ? ORDER BY id LIMIT ?",
-                        arguments: [after, PullPlanner.reconcileChunk])
-                    for row in chunk where !pageCases.contains(row[0]) {
-                        states[row[0]] = try StoreCoding.state(row[1])
-                    }
-                    plan.absorb(
-                        planner.reconcile(
-                            cases: Set(states.keys), states: states,
-                            recorded: try Self.recordedLevels(device, Array(states.keys), db)))
-                    guard chunk.count == PullPlanner.reconcileChunk, let last = chunk.last else { break }
-                    after = last[0]
+        let planner = PullPlanner(viewer: viewer)
+        let pageCases = PullPlanner.cases(in: rows)
+        var plan = planner.reconcile(
+            cases: pageCases, states: try Self.caseStates(Array(pageCases), db),
+            recorded: try Self.recordedLevels(device, Array(pageCases), db))
+        if planner.needsFullReconcile(rows, cursor: cursor) {
+            var after = ""
+            while true {
+                var states: [String: RecordState] = [:]
+                let chunk = try Row.fetchAll(
+                    db, sql: "SELECT id, state FROM records WHERE entity = 'case' AND id > ? ORDER BY id LIMIT ?",
+                    arguments: [after, PullPlanner.reconcileChunk])
+                for row in chunk where !pageCases.contains(row[0]) {
+                    states[row[0]] = try StoreCoding.state(row[1])
                 }
+                plan.absorb(
+                    planner.reconcile(
+                        cases: Set(states.keys), states: states,
+                        recorded: try Self.recordedLevels(device, Array(states.keys), db)))
+                guard chunk.count == PullPlanner.reconcileChunk, let last = chunk.last else { break }
+                after = last[0]
             }
+        }
 
-            var changes: [Change] = []
-            for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
-                let sql =
-                    level == .full
-                    ? "SELECT body FROM changes WHERE case_id = ? AND seq <= ? ORDER BY seq"
-                    : "SELECT body FROM changes WHERE entity = 'case' AND record = ? AND seq <= ? ORDER BY seq"
-                let backfill = try String.fetchCursor(db, sql: sql, arguments: [caseID, cursor.seq])
-                while let body = try backfill.next() {
-                    let change = try StoreCoding.change(body)
-                    if level == .full || StoreCoding.isStubChange(change) { changes.append(change) }
-                }
+        if !writable && !plan.updates.isEmpty { return nil }
+        var changes: [String] = []
+        for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
+            let sql =
+                level == .full
+                ? "SELECT field, body FROM changes WHERE case_id = ? AND seq <= ? ORDER BY seq"
+                : "SELECT field, body FROM changes WHERE entity = 'case' AND record = ? AND seq <= ? ORDER BY seq"
+            let backfill = try Row.fetchCursor(db, sql: sql, arguments: [caseID, cursor.seq])
+            while let row = try backfill.next() {
+                if level == .full || StoreCoding.isStubField(row[0]) { changes.append(row[1]) }
             }
-            changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change)
-            for (caseID, level) in plan.updates {
-                // Keep the level the client has acknowledged (the newest at or below its cursor's
-                // generation) and the new one; older rows can never matter again.
-                try db.execute(
-                    sql: """
-                        DELETE FROM device_access WHERE device = ? AND case_id = ? AND generation < (
-                            SELECT coalesce(max(generation), 0) FROM device_access
-                            WHERE device = ? AND case_id = ? AND generation <= ?)
-                        """, arguments: [device.rawValue, caseID, device.rawValue, caseID, cursor.generation])
-                try db.execute(
-                    sql: "INSERT INTO device_access (device, case_id, generation, level) VALUES (?, ?, ?, ?)",
-                    arguments: [device.rawValue, caseID, newGeneration, level.rawValue])
-            }
+        }
+        changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.json)
+        for (caseID, level) in plan.updates {
+            // Keep the level the client has acknowledged (the newest at or below its cursor's
+            // generation) and the new one; older rows can never matter again.
+            try db.execute(
+                sql: """
+                    DELETE FROM device_access WHERE device = ? AND case_id = ? AND generation < (
+                        SELECT coalesce(max(generation), 0) FROM device_access
+                        WHERE device = ? AND case_id = ? AND generation <= ?)
+                    """, arguments: [device.rawValue, caseID, device.rawValue, caseID, cursor.generation])
+            try db.execute(
+                sql: "INSERT INTO device_access (device, case_id, generation, level) VALUES (?, ?, ?, ?)",
+                arguments: [device.rawValue, caseID, newGeneration, level.rawValue])
+        }
+        // A response that hands out nothing new keeps the cursor's generation.
+        var nextGeneration = cursor.generation
+        if !plan.updates.isEmpty {
             try db.execute(
                 sql: "UPDATE devices SET generation = ? WHERE id = ?", arguments: [newGeneration, device.rawValue])
-            return PullPage(
-                changes: changes, purges: plan.purges.map { RecordRef(entity: .case, record: $0) },
-                nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: newGeneration), hasMore: hasMore)
+            nextGeneration = newGeneration
         }
+        return PullPage(
+            changes: changes, purges: plan.purges.map { RecordRef(entity: .case, record: $0) },
+            nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore)
     }
 
     public func record(_ entity: Entity, _ id: String) async throws -> RecordState? {

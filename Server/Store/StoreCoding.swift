@@ -37,8 +37,8 @@ enum StoreCoding {
             "after", "cursor \(cursor) was not issued to this device; pull again from \"0\" or the last nextCursor")
     }
 
-    /// The stub-field filter for a stub back-fill.
-    static func isStubChange(_ change: Change) -> Bool {
-        AccessPolicy.mayReceive(caseField: change.field, with: .stub)
+    /// The stub-field filter for a stub back-fill (`field` nil: a delete, which stubs receive).
+    static func isStubField(_ field: String?) -> Bool {
+        AccessPolicy.mayReceive(caseField: field, with: .stub)
     }
 }

@@ -4,4 +4,6 @@ struct UnderlyingError: Error, Sendable, CustomStringConvertible {
     let description: String
 
     init(_ error: any Error) { description = String(describing: error) }
+
+    init(description: String) { self.description = description }
 }

@@ -83,7 +83,8 @@ import Testing
             ["advisor", "add", "--name", "鈴木一郎", "--role", "coordinator", "--program", "coordinator"], db: db
         ).stdout.trimmingCharacters(in: .newlines)
         let code = try ServerBinary.run(["enroll", advisor], db: db).stdout.trimmingCharacters(in: .newlines)
-        let (process, url) = try ServerBinary.serve(db: db)
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("kakehashi-serve-\(UUID()).log")
+        let (process, url) = try ServerBinary.serve(db: db, log: log)
         defer { if process.isRunning { process.terminate() } }
         let components = try #require(URLComponents(string: url))
         #expect(components.scheme == "http" && components.host == "127.0.0.1")
@@ -106,5 +107,9 @@ import Testing
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        // The log tells what happened without the secrets.
+        let logged = try String(contentsOf: log, encoding: .utf8)
+        #expect(logged.contains("device enrolled") && logged.contains(enrolled.device.rawValue))
+        #expect(!logged.contains(enrolled.token) && !logged.contains(code))
     }
 }

@@ -80,6 +80,58 @@ import Testing
         #expect(received.count == batch.count && Set(received) == Set(batch.map(\.id)))
     }
 
+    /// Two real `kakehashi-server serve` processes on one PostgreSQL database: a change pushed
+    /// through one is pulled through the other.
+    @Test(.enabled(if: StoreKind.postgresURL != nil))
+    func twoServerProcessesShareOnePostgresDatabase() async throws {
+        let db = try await CommandLineTests.database(.postgres)
+        var tokens: [String] = []
+        var devices: [DeviceID] = []
+        var advisors: [String] = []
+        for name in ["山田太郎", "佐藤花子"] {
+            let advisor = try ServerBinary.run(
+                ["advisor", "add", "--name", name, "--role", "coordinator", "--program", "coordinator"], db: db
+            ).stdout.trimmingCharacters(in: .newlines)
+            advisors.append(advisor)
+            let code = try ServerBinary.run(["enroll", advisor], db: db).stdout.trimmingCharacters(in: .newlines)
+            tokens.append(code)
+        }
+        let (first, firstURL) = try ServerBinary.serve(db: db)
+        defer { if first.isRunning { first.terminate() } }
+        let (second, secondURL) = try ServerBinary.serve(db: db)
+        defer { if second.isRunning { second.terminate() } }
+        let ports = [firstURL, secondURL].compactMap { URLComponents(string: $0)?.port }
+        try #require(ports.count == 2 && ports[0] != ports[1])
+        for index in 0..<2 {
+            let enrolled = try await Self.enroll(port: ports[index], code: tokens[index])
+            tokens[index] = enrolled.token
+            devices.append(enrolled.device)
+        }
+
+        var maker = ChangeMaker(clock: HybridClock(device: devices[0]), author: advisors[0])
+        var generator = SystemRandomNumberGenerator()
+        let org = RecordID.uuidV7(unixMillis: serverWallMillis(), using: &generator)
+        let changes = [("name", "川崎市産業振興財団"), ("kind", "support-center")].map { field, value in
+            maker.make(
+                .set, entity: .organization, record: org, field: field, value: .string(value), state: nil,
+                wallMillis: serverWallMillis())
+        }
+        let writer = TestClient(host: "127.0.0.1", port: ports[0])
+        writer.connect()
+        let pushed = try await writer.post(
+            "/v1/push", headers: [.contentType: "application/json", .authorization: "Bearer \(tokens[0])"],
+            body: ByteBuffer(bytes: try JSONEncoder().encode(PushRequest(changes: changes))))
+        #expect(pushed.status == .ok)
+        try await writer.shutdown()
+
+        let reader = TestClient(host: "127.0.0.1", port: ports[1])
+        reader.connect()
+        let pulled = try await reader.get("/v1/pull?after=0", headers: [.authorization: "Bearer \(tokens[1])"])
+        try await reader.shutdown()
+        let page = try JSONDecoder().decode(PullResponse.self, from: Data(buffer: pulled.body ?? ByteBuffer()))
+        #expect(Set(page.changes.filter { $0.record == org }.map(\.id)) == Set(changes.map(\.id)))
+    }
+
     @Test func servesHTTPSWithTheGivenCertificate() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kakehashi-tls-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -91,6 +91,21 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
+    func aRecordIdOfAnotherEntityIsRejectedAsInvalid(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let laptop = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let org = laptop.create(.organization, ["name": .string("株式会社〇〇製作所"), "kind": .string("sme")])
+            try await laptop.sync()
+            laptop.write(.need, org, "title", .string("同じIDのニーズ"))
+            laptop.write(.seed, laptop.advisor, "title", .string("支援人材と同じIDのシーズ"))
+            let results = try await laptop.sync()
+            #expect(results.map(\.code) == [.invalid, .invalid])
+            #expect(try await server.store.record(.need, org) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func changesMustCarryTheDevicesOwnIdAndAdvisor(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)
         try await server.run { client in

@@ -49,13 +49,19 @@ struct ServerBinary {
     }
 
     /// Starts `serve --port 0` and returns the process and the base URL it printed.
-    static func serve(db: String, extra: [String] = []) throws -> (Process, String) {
+    /// - Parameter log: a file that receives the server's stderr (its log), else discarded.
+    static func serve(db: String, extra: [String] = [], log: URL? = nil) throws -> (Process, String) {
         let process = Process()
         process.executableURL = try url
         process.arguments = ["serve", "--port", "0", "--db", db] + extra
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        if let log {
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         var line = Data()
         while true {

@@ -63,7 +63,7 @@ public struct CurlTransport: SyncTransport {
         var attempt = 1
         while true {
             do {
-                let reply = try await performOffPool(method, baseURL + path, body: body, token: token)
+                let reply = try perform(method, baseURL + path, body: body, token: token)
                 guard (200..<300).contains(reply.status) else {
                     throw TransportFailure.status(
                         reply.status, try? JSONDecoder().decode(ErrorResponse.self, from: reply.body))
@@ -81,33 +81,6 @@ public struct CurlTransport: SyncTransport {
             } catch {
                 throw TransportFailure.unreachable("\(error)")
             }
-        }
-    }
-
-    /// Runs the blocking libcurl transfer on its own thread, so a slow or stalled server never
-    /// holds one of the few threads Swift concurrency shares across the process.
-    private func performOffPool(
-        _ method: String, _ url: String, body: Data?, token: String?
-    ) async throws(TransportFailure)
-        -> Reply
-    {
-        let outcome: Result<Reply, TransportFailure> = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(returning: self.performCatching(method, url, body: body, token: token))
-            }
-        }
-        return try outcome.get()
-    }
-
-    private func performCatching(
-        _ method: String, _ url: String, body: Data?, token: String?
-    ) -> Result<
-        Reply, TransportFailure
-    > {
-        do throws(TransportFailure) {
-            return .success(try perform(method, url, body: body, token: token))
-        } catch {
-            return .failure(error)
         }
     }
 

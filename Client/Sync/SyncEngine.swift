@@ -99,22 +99,21 @@ public struct SyncEngine: Sendable {
             guard !pending.isEmpty else { return }
             let batch = Self.boundedBySize(pending, maxBytes: pushBatchBytes)
             let sent = client.wallClock()
-            let reply: Transferred<PushResponse>
-            do {
-                reply = try await transport.push(PushRequest(changes: batch), token: token)
-            } catch .status(413, _) where batch.count > 1 {
-                limit = max(1, batch.count / 2)  // the server wants smaller requests
-                continue
-            } catch .status(422, let body) {
-                // One change the server finds invalid must not block every later sync: refuse
-                // that change locally, with the server's reason, and go on.
-                guard let bad = Self.invalidChange(in: body, batch: batch) else {
-                    throw TransportFailure.status(422, body)
-                }
-                try client.store.write { db in
-                    try reject(
-                        bad, code: "invalid", reason: body?.error.message ?? "invalid", summary: &summary, in: db)
-                    try rebuild([RecordRef(entity: bad.entity, record: bad.record)], in: db)
+            let outcome = await pushOnce(batch, token: token)
+            guard case .success(let reply) = outcome else {
+                guard case .failure(let failure) = outcome else { continue }
+                switch Self.recovery(from: failure, batch: batch) {
+                case .shrink:
+                    limit = max(1, batch.count / 2)  // the server wants smaller requests
+                case .refuse(let bad, let message):
+                    // One change the server finds invalid must not block every later sync:
+                    // refuse that change locally, with the server's reason, and go on.
+                    try client.store.write { db in
+                        try reject(bad, code: "invalid", reason: message, summary: &summary, in: db)
+                        try rebuild([RecordRef(entity: bad.entity, record: bad.record)], in: db)
+                    }
+                case .fail:
+                    throw failure
                 }
                 continue
             }
@@ -193,6 +192,34 @@ public struct SyncEngine: Sendable {
         }
         try session.commit()
         reissued.formUnion(session.changes.map(\.id.description))
+    }
+
+    private enum PushRecovery {
+        case shrink
+        case refuse(Change, String)
+        case fail
+    }
+
+    private func pushOnce(_ batch: [Change], token: String) async -> Result<Transferred<PushResponse>, TransportFailure>
+    {
+        do {
+            return .success(try await transport.push(PushRequest(changes: batch), token: token))
+        } catch let failure as TransportFailure {
+            return .failure(failure)
+        } catch {
+            return .failure(.unreachable("\(error)"))
+        }
+    }
+
+    /// What to do about a refused push: 413 → smaller batches; 422 naming one change → refuse
+    /// just that change; anything else → give up for now.
+    private static func recovery(from failure: TransportFailure, batch: [Change]) -> PushRecovery {
+        guard case .status(let status, let body) = failure else { return .fail }
+        if status == 413, batch.count > 1 { return .shrink }
+        if status == 422, let bad = invalidChange(in: body, batch: batch) {
+            return .refuse(bad, body?.error.message ?? "invalid")
+        }
+        return .fail
     }
 
     private func reject(_ change: Change, code: String, reason: String, summary: inout Summary, in db: Database) throws

@@ -158,16 +158,17 @@ public actor AdminService {
         return canonical
     }
 
-    private func write(_ changes: [Change]) async throws {
+    func write(_ changes: [Change]) async throws {
         let results = try await store.append(changes, viewer: nil, wallMillis: now(), onlyIfEmpty: false)
         if let refused = results.first(where: { $0.status == .rejected }) {
             throw KakehashiError(.internalFailure, "the change log refused an admin write: \(refused.reason ?? "")")
         }
     }
 
-    /// One `set` change per value, stamped by this process's clock.
-    private func makeChanges(
-        _ entity: Entity, _ id: String, _ values: [(String, FieldValue)], fresh: Bool = false
+    /// One change per value (`set`, or `add` for set elements), stamped by this process's clock.
+    func makeChanges(
+        _ entity: Entity, _ id: String, _ values: [(String, FieldValue)], op: Change.Operation = .set,
+        fresh: Bool = false
     )
         async throws -> [Change]
     {
@@ -181,7 +182,7 @@ public actor AdminService {
         var changes: [Change] = []
         for (field, value) in values {
             let change = maker!.make(
-                .set, entity: entity, record: id, field: field, value: value, state: state, wallMillis: now())
+                op, entity: entity, record: id, field: field, value: value, state: state, wallMillis: now())
             if state == nil { state = RecordState(entity: entity, id: id) }
             state?.apply(change)
             changes.append(try change.validated())

@@ -33,6 +33,11 @@ public protocol ChangeLogStore: Sendable {
     func highestHLC() async throws -> HLC?
     /// How many changes the log holds.
     func changeCount() async throws -> Int
+    /// The records of `entities` and their history facts as of one log position, read in one
+    /// consistent transaction, for exports and indicators.
+    /// - Parameter since: also list the records changed after this sequence number.
+    /// - Throws: `KakehashiError` (`.invalidData`, field `since`) when `since` is beyond the head.
+    func snapshot(entities: [Entity], since: Int64?) async throws -> LogSnapshot
 
     /// Stores a new enrollment code by its hash.
     func addEnrollmentCode(hash: String, advisor: String, createdAt: Int64, expiresAt: Int64) async throws

@@ -401,6 +401,57 @@ public final class PostgresStore: ChangeLogStore {
         return nil
     }
 
+    public func snapshot(entities: [Entity], since: Int64?) async throws -> LogSnapshot {
+        // A repeatable-read transaction: every query sees the same committed log.
+        try await transaction { connection in
+            try await connection.query(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            var head: Int64 = 0
+            for try await value in try await connection.query(
+                "SELECT coalesce(max(seq), 0)::BIGINT FROM changes", logger: logger
+            ).decode(Int64.self) {
+                head = value
+            }
+            if let since, since > head { throw LogSnapshot.cursorAhead(since, head: head) }
+            var states: [Entity: [RecordState]] = [:]
+            var firstWritten: [String: HLC] = [:]
+            for entity in entities {
+                var entityStates: [RecordState] = []
+                for try await text in try await connection.query(
+                    "SELECT state FROM records WHERE entity = \(entity.rawValue) ORDER BY id", logger: logger
+                ).decode(String.self) {
+                    entityStates.append(try StoreCoding.state(text))
+                }
+                states[entity] = entityStates
+                for try await (record, text) in try await connection.query(
+                    "SELECT record, min(hlc) FROM changes WHERE entity = \(entity.rawValue) GROUP BY record",
+                    logger: logger
+                ).decode((String, String).self) {
+                    if let hlc = HLC(text) { firstWritten[record] = hlc }
+                }
+            }
+            var changed: Set<String>?
+            if let since {
+                var records = Set<String>()
+                for try await record in try await connection.query(
+                    "SELECT DISTINCT record FROM changes WHERE seq > \(since)", logger: logger
+                ).decode(String.self) {
+                    records.insert(record)
+                }
+                changed = records
+            }
+            var stageWrites: [Change] = []
+            for try await body in try await connection.query(
+                "SELECT body FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq", logger: logger
+            ).decode(String.self) {
+                stageWrites.append(try StoreCoding.change(body))
+            }
+            return LogSnapshot(
+                head: head, states: states, firstWritten: firstWritten, changedSince: changed,
+                stageWrites: stageWrites)
+        }
+    }
+
     public func changeCount() async throws -> Int {
         for try await count in try await client.query("SELECT count(*)::BIGINT FROM changes", logger: logger).decode(
             Int64.self)

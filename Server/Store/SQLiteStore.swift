@@ -286,6 +286,37 @@ public final class SQLiteStore: ChangeLogStore {
         try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM changes") ?? 0 }
     }
 
+    public func snapshot(entities: [Entity], since: Int64?) async throws -> LogSnapshot {
+        // One read transaction: a WAL snapshot, so the states, the head and the history agree.
+        try await pool.read { db in
+            let head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM changes") ?? 0
+            if let since, since > head { throw LogSnapshot.cursorAhead(since, head: head) }
+            var states: [Entity: [RecordState]] = [:]
+            var firstWritten: [String: HLC] = [:]
+            for entity in entities {
+                states[entity] = try String.fetchAll(
+                    db, sql: "SELECT state FROM records WHERE entity = ? ORDER BY id", arguments: [entity.rawValue]
+                ).map(StoreCoding.state)
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT record, min(hlc) FROM changes WHERE entity = ? GROUP BY record",
+                    arguments: [entity.rawValue])
+                while let row = try rows.next() {
+                    let text: String = row[1]
+                    if let hlc = HLC(text) { firstWritten[row[0]] = hlc }
+                }
+            }
+            let changed = try since.map {
+                Set(try String.fetchAll(db, sql: "SELECT DISTINCT record FROM changes WHERE seq > ?", arguments: [$0]))
+            }
+            let stageWrites = try String.fetchAll(
+                db, sql: "SELECT body FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq"
+            ).map(StoreCoding.change)
+            return LogSnapshot(
+                head: head, states: states, firstWritten: firstWritten, changedSince: changed,
+                stageWrites: stageWrites)
+        }
+    }
+
     public func addEnrollmentCode(hash: String, advisor: String, createdAt: Int64, expiresAt: Int64) async throws {
         try await pool.write { db in
             try db.execute(

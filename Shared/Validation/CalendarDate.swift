@@ -41,6 +41,31 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
     /// The Japanese fiscal year (April to March) the date falls in: 2026-03-31 is FY2025.
     public var fiscalYear: Int { month >= 4 ? year : year - 1 }
 
+    /// The date in Japan (Asia/Tokyo, UTC+9 all year: Japan keeps no daylight saving time) at
+    /// `unixMillis`.
+    public init(japanTimeOf unixMillis: Int64) {
+        let localMillis = unixMillis + 9 * 3_600_000
+        let day = localMillis >= 0 ? localMillis / 86_400_000 : (localMillis - 86_399_999) / 86_400_000
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = day + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let d = dayOfYear - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yearOfEra + era * 400 + (m <= 2 ? 1 : 0)
+        self.year = Int(y)
+        self.month = Int(m)
+        self.day = Int(d)
+    }
+
+    /// The first and last day of Japanese fiscal year `year` (April 1 to March 31).
+    public static func fiscalYearBounds(_ year: Int) -> ClosedRange<CalendarDate> {
+        CalendarDate(year: year, month: 4, day: 1)!...CalendarDate(year: year + 1, month: 3, day: 31)!
+    }
+
     public var description: String {
         let yyyy = String(year)
         let mm = month < 10 ? "0\(month)" : String(month)

@@ -55,7 +55,7 @@ import Testing
         #expect(lines.count == 2)
         // The role column starts at the same display column on the header and the Japanese row.
         func column(of text: String, in line: String) -> Int? {
-            line.range(of: text).map { TextTable.width(of: String(line[..<$0.lowerBound])) }
+            line.range(of: text).map { DisplayWidth.of(String(line[..<$0.lowerBound])) }
         }
         #expect(column(of: "役割", in: lines[0]) == column(of: "事業プロデューサー", in: lines[1]))
         #expect(column(of: "事業", in: lines[0]) == column(of: "regional-innovation", in: lines[1]))

@@ -47,6 +47,13 @@ public struct TextTable: Sendable {
 
     public init(headers: [String]) { self.headers = headers }
 
+    /// A table of `rows` under `header`, rendered in one call.
+    public static func render(header: [String], rows: [[String]]) -> String {
+        var table = TextTable(headers: header)
+        for row in rows { table.append(row) }
+        return table.render()
+    }
+
     public mutating func append(_ row: [String]) {
         rows.append(row.map { $0.replacingOccurrences(of: "\n", with: " ") })
     }

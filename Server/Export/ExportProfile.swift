@@ -1,0 +1,55 @@
+import KakehashiShared
+
+/// Who an export is for, and so which rows it holds and which of them in full
+/// (`Docs/exports.md`).
+///
+/// - `cabinet-office`: every program's cases and events.
+/// - `meti`, `mext`: cases funded by that ministry's programs, events written by its programs'
+///   advisors or on those cases, every `open` case, and the cases those events are on.
+///
+/// In every profile, `open` rows are in full; `confidential` rows are in full only for the
+/// ministry funding the case (the program's own people, as on the laptops), metadata otherwise;
+/// `strict` rows are always metadata only; `secret` cases and their events never appear as rows,
+/// only inside the indicators' counts.
+public enum ExportProfile: String, Sendable, CaseIterable {
+    case cabinetOffice = "cabinet-office"
+    case meti
+    case mext
+
+    /// The ministry whose own confidential cases this profile holds in full.
+    public var ministry: String {
+        switch self {
+        case .cabinetOffice: "cao"
+        case .meti: "meti"
+        case .mext: "mext"
+        }
+    }
+
+    /// Every program's rows, or only those attributed to `ministry`.
+    public var coversAllPrograms: Bool { self == .cabinetOffice }
+
+    /// Reads `--profile`.
+    /// - Throws: `KakehashiError` (`.invalidData`, field `profile`) listing the valid profiles.
+    public static func parse(_ text: String) throws(KakehashiError) -> ExportProfile {
+        guard let profile = ExportProfile(rawValue: text.lowercased()) else {
+            let valid = allCases.map(\.rawValue)
+            throw KakehashiError.invalid(
+                "profile", "unknown profile '\(text)'; valid values: \(valid.joined(separator: ", "))",
+                validValues: valid)
+        }
+        return profile
+    }
+
+    /// Whether a case's title, summary, events' bodies and organizations' names may be in this
+    /// profile's rows.
+    func showsContent(of item: ReportData.Case, in data: ReportData) -> Bool {
+        switch item.level {
+        case "open": true
+        case "confidential": data.ministry(ofProgram: item.program) == ministry
+        default: false
+        }
+    }
+
+    /// Whether a case may appear as a row at all in any profile.
+    static func isExportable(_ item: ReportData.Case) -> Bool { item.level != "secret" }
+}

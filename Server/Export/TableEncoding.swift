@@ -1,0 +1,78 @@
+import CSV
+import Foundation
+import KakehashiShared
+
+/// The file formats of an export.
+public enum ExportFormat: String, Sendable, CaseIterable, Codable {
+    /// RFC 4180 CSV in UTF-8 with a byte-order mark and CRLF line ends, so Excel opens it with
+    /// the Japanese intact.
+    case csv
+    /// JSON Lines: one JSON object per row, field names as keys and codes as values.
+    case jsonl
+
+    public var fileExtension: String { rawValue }
+
+    /// Reads `--format`.
+    /// - Throws: `KakehashiError` (`.invalidData`, field `format`) listing the valid formats.
+    public static func parse(_ text: String) throws(KakehashiError) -> ExportFormat {
+        guard let format = ExportFormat(rawValue: text.lowercased()) else {
+            let valid = allCases.map(\.rawValue)
+            throw KakehashiError.invalid(
+                "format", "unknown format '\(text)'; valid values: \(valid.joined(separator: ", "))",
+                validValues: valid)
+        }
+        return format
+    }
+}
+
+extension ExportTable.Labels {
+    /// Reads `--labels`.
+    /// - Throws: `KakehashiError` (`.invalidData`, field `labels`) listing the valid values.
+    public static func parse(_ text: String) throws(KakehashiError) -> ExportTable.Labels {
+        guard let labels = ExportTable.Labels(rawValue: text.lowercased()) else {
+            throw KakehashiError.invalid(
+                "labels", "unknown labels '\(text)'; valid values: ja, en", validValues: allCases.map(\.rawValue))
+        }
+        return labels
+    }
+}
+
+/// Turns tables into file bytes; the same table always gives the same bytes.
+public enum TableEncoding {
+    static let byteOrderMark = Data([0xEF, 0xBB, 0xBF])
+
+    public static func encode(_ table: ExportTable, as format: ExportFormat, labels: ExportTable.Labels) throws -> Data
+    {
+        switch format {
+        case .csv: try csv(table, labels: labels)
+        case .jsonl: try jsonLines(table)
+        }
+    }
+
+    /// CSV through CSV.swift (quoting by RFC 4180), with a BOM and a CRLF after every record.
+    public static func csv(_ table: ExportTable, labels: ExportTable.Labels) throws -> Data {
+        let stream = OutputStream.toMemory()
+        let writer = try CSVWriter(stream: stream, newline: .crlf)
+        try writer.write(row: table.header(labels))
+        for row in table.rows { try writer.write(row: row.map { $0.csvText(labels) }) }
+        writer.stream.close()
+        guard let body = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data else {
+            throw KakehashiError(.internalFailure, "the CSV writer produced no data for \(table.name)")
+        }
+        return byteOrderMark + body + Data("\r\n".utf8)
+    }
+
+    /// One JSON object per line, keys sorted, `\n` after each.
+    public static func jsonLines(_ table: ExportTable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for row in table.rows {
+            var object: [String: ExportTable.Cell] = [:]
+            for (column, cell) in zip(table.columns, row) { object[column.key] = cell }
+            data += try encoder.encode(object)
+            data.append(0x0A)
+        }
+        return data
+    }
+}

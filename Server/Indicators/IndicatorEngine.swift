@@ -1,0 +1,138 @@
+import KakehashiShared
+
+/// Counts the indicators from the merged records (`Docs/exports.md` gives the rules).
+public enum IndicatorEngine {
+    /// The program id figures are attributed to when neither the author nor the case has one.
+    public static let unassignedProgram = "unassigned"
+
+    /// - Parameters:
+    ///   - fiscalYear: only this fiscal year, when given.
+    ///   - ministry: only programs of this ministry (and referrals touching them), when given.
+    ///   - today: the current day in Japan; the running fiscal year's year-end stages are as of it.
+    public static func compute(
+        _ data: ReportData, fiscalYear: Int? = nil, ministry: String? = nil, today: CalendarDate
+    ) -> IndicatorReport {
+        var tally = Tally(data: data, ministry: ministry)
+        let caseByID = Dictionary(uniqueKeysWithValues: data.cases.map { ($0.id, $0) })
+
+        for event in data.events {
+            guard let item = caseByID[event.caseID] else { continue }
+            let year = event.date.fiscalYear
+            let authorProgram = data.program(ofAdvisor: event.author) ?? item.program
+            if let metric = IndicatorReport.Metric.counting(eventKind: event.kind) {
+                tally.add(metric, id: event.id, year: year, program: authorProgram, prefecture: item.prefecture)
+            }
+            if event.kind == "referral", let from = authorProgram, let to = data.program(ofAdvisor: event.referredTo),
+                from != to
+            {
+                tally.add(.referralsOut, id: event.id, year: year, program: from, prefecture: item.prefecture)
+                tally.add(.referralsIn, id: event.id, year: year, program: to, prefecture: item.prefecture)
+                tally.referral(year: year, from: from, to: to)
+            }
+        }
+
+        var firstYear = Int.max
+        for item in data.cases {
+            firstYear = min(firstYear, item.created.fiscalYear)
+            tally.add(
+                .newCases, id: item.id, year: item.created.fiscalYear, program: item.program,
+                prefecture: item.prefecture)
+            if item.stage == "closed" || item.stage == "dropped" {
+                tally.add(
+                    .closedCases, id: item.id, year: item.stageSet.fiscalYear, program: item.program,
+                    prefecture: item.prefecture)
+            }
+            if let launched = item.launched {
+                tally.add(
+                    .launches, id: item.id, year: launched.fiscalYear, program: item.program,
+                    prefecture: item.prefecture)
+            }
+        }
+
+        // Cases per stage at each fiscal year's end (today, for the year still running).
+        if firstYear != Int.max {
+            for year in firstYear...max(firstYear, today.fiscalYear) {
+                let end = min(CalendarDate.fiscalYearBounds(year).upperBound, today)
+                for item in data.cases {
+                    guard let stage = data.stage(of: item.id, atEndOf: end),
+                        let metric = IndicatorReport.Metric.yearEnd(stage)
+                    else { continue }
+                    tally.add(metric, id: item.id, year: year, program: item.program, prefecture: item.prefecture)
+                }
+            }
+        }
+        return tally.report(fiscalYear: fiscalYear)
+    }
+
+    /// The counts being gathered: per (year, program, prefecture) row, and per year the distinct
+    /// ids behind each metric for the totals.
+    private struct Tally {
+        struct Key: Hashable {
+            let year: Int
+            let program: String
+            let prefecture: String?
+        }
+
+        let data: ReportData
+        let ministry: String?
+        var rows: [Key: [String: Int]] = [:]
+        var totals: [Int: [String: Set<String>]] = [:]
+        var referrals: [[String]: Int] = [:]
+        var years = Set<Int>()
+
+        init(data: ReportData, ministry: String?) {
+            self.data = data
+            self.ministry = ministry
+        }
+
+        private func counts(_ program: String) -> Bool {
+            ministry == nil || data.ministry(ofProgram: program) == ministry
+        }
+
+        mutating func add(
+            _ metric: IndicatorReport.Metric, id: String, year: Int, program: String?, prefecture: String?
+        ) {
+            let program = program ?? IndicatorEngine.unassignedProgram
+            guard counts(program) else { return }
+            years.insert(year)
+            rows[Key(year: year, program: program, prefecture: prefecture), default: [:]][
+                metric.rawValue, default: 0] +=
+                1
+            totals[year, default: [:]][metric.rawValue, default: []].insert(id)
+        }
+
+        mutating func referral(year: Int, from: String, to: String) {
+            guard counts(from) || counts(to) else { return }
+            referrals[[String(year), from, to], default: 0] += 1
+        }
+
+        func report(fiscalYear: Int?) -> IndicatorReport {
+            let keep: (Int) -> Bool = { year in fiscalYear.map { $0 == year } ?? true }
+            let prefectureOrder = Dictionary(
+                uniqueKeysWithValues: Domains.prefecture.values.enumerated().map { ($1, $0) })
+            let sortedRows = rows.filter { keep($0.key.year) }.map { key, counts in
+                IndicatorReport.Row(
+                    fiscalYear: key.year, program: key.program, ministry: data.ministry(ofProgram: key.program),
+                    prefecture: key.prefecture, counts: counts)
+            }.sorted { lhs, rhs in
+                (lhs.fiscalYear, lhs.ministry, lhs.program, lhs.prefecture.flatMap { prefectureOrder[$0] } ?? 99)
+                    < (rhs.fiscalYear, rhs.ministry, rhs.program, rhs.prefecture.flatMap { prefectureOrder[$0] } ?? 99)
+            }
+            let sortedReferrals = referrals.compactMap { key, count -> IndicatorReport.Referral? in
+                guard let year = Int(key[0]), keep(year) else { return nil }
+                return IndicatorReport.Referral(fiscalYear: year, fromProgram: key[1], toProgram: key[2], count: count)
+            }.sorted { ($0.fiscalYear, $0.fromProgram, $0.toProgram) < ($1.fiscalYear, $1.fromProgram, $1.toProgram) }
+            let sortedTotals = totals.filter { keep($0.key) }.sorted { $0.key < $1.key }.map { year, sets in
+                IndicatorReport.Total(fiscalYear: year, counts: sets.mapValues(\.count))
+            }
+            var labels: [String: IndicatorReport.ProgramLabel] = [:]
+            for program in data.programs.values {
+                labels[program.id] = .init(name: program.name, ministry: program.ministry)
+            }
+            labels[IndicatorEngine.unassignedProgram] = .init(name: "未設定", ministry: "other")
+            return IndicatorReport(
+                fiscalYears: years.filter(keep).sorted(), rows: sortedRows, referrals: sortedReferrals,
+                totals: sortedTotals, programs: labels)
+        }
+    }
+}

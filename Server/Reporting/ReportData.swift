@@ -1,0 +1,214 @@
+import KakehashiShared
+
+/// The merged records that exports and indicators read, resolved into plain facts: names for
+/// ids, ministries for programs, dates in Japan time. Deleted records, and events whose case is
+/// gone, are left out.
+///
+/// Built once from a `LogSnapshot`; every list is sorted by id, so what is made from it is the
+/// same bytes for the same log.
+public struct ReportData: Sendable {
+    public struct Program: Sendable, Hashable {
+        public let id: String
+        public let name: String
+        public let ministry: String
+    }
+
+    public struct Advisor: Sendable, Hashable {
+        public let id: String
+        public let name: String
+        public let program: String?
+        public let prefecture: String?
+    }
+
+    public struct Organization: Sendable, Hashable {
+        public let id: String
+        public let name: String
+        public let kind: String
+        public let prefecture: String?
+        public let corporateNumber: String?
+        public let smeType: String?
+        public let notes: String?
+    }
+
+    public struct Case: Sendable, Hashable {
+        public let id: String
+        public let title: String
+        public let summary: String?
+        public let kind: String
+        public let stage: String
+        public let level: String
+        public let program: String?
+        public let owner: String?
+        public let participants: [String]
+        public let organizations: [String]
+        public let tags: [String]
+        public let licenseSigned: Bool
+        public let amountYen: Int64?
+        public let productLaunched: Bool
+        public let goodPractice: Bool
+        /// The day of the case's first change (Japan time).
+        public let created: CalendarDate
+        /// The day of its latest change.
+        public let updated: CalendarDate
+        /// The day the current stage was set.
+        public let stageSet: CalendarDate
+        /// The day `product_launched` became true, when it is true.
+        public let launched: CalendarDate?
+        /// The one prefecture the case counts for (see `Docs/exports.md`), nil when unknown.
+        public let prefecture: String?
+    }
+
+    public struct Event: Sendable, Hashable {
+        public let id: String
+        public let caseID: String
+        public let kind: String
+        public let date: CalendarDate
+        public let author: String?
+        public let participants: [String]
+        public let body: String
+        public let referredTo: String?
+    }
+
+    /// The log position the data is as of.
+    public let head: Int64
+    public let programs: [String: Program]
+    public let advisors: [String: Advisor]
+    public let organizations: [Organization]
+    public let cases: [Case]
+    public let events: [Event]
+    /// Organizations that hold a seed or state a need: public by nature (開放特許, シーズ).
+    public let publicOrganizations: Set<String>
+    /// Records changed after the `since` cursor; nil for a full read.
+    public let changedSince: Set<String>?
+    /// Ids of records deleted in the log, by entity (never a secret case's or its events').
+    public let deleted: [Entity: [String]]
+    /// Each case's stage writes, oldest HLC first.
+    let stageHistory: [String: [(hlc: HLC, stage: String)]]
+    /// Each case's first HLC.
+    let caseCreated: [String: HLC]
+
+    public init(_ snapshot: LogSnapshot) {
+        func states(_ entity: Entity) -> [RecordState] { snapshot.states[entity] ?? [] }
+        func live(_ entity: Entity) -> [RecordState] { states(entity).filter { !$0.isDeleted } }
+        func text(_ state: RecordState, _ field: String) -> String? { state.value(field).stringValue }
+        func day(_ hlc: HLC?) -> CalendarDate { CalendarDate(japanTimeOf: hlc?.millis ?? 0) }
+
+        head = snapshot.head
+        changedSince = snapshot.changedSince
+        // Deleted records, named only when they never belonged to a secret case.
+        var levels: [String: String] = [:]
+        for state in states(.case) { levels[state.id] = text(state, "level") ?? "confidential" }
+        let deletedEvents = states(.event).filter {
+            $0.isDeleted && text($0, "case").map { levels[$0] != "secret" } ?? true
+        }
+        deleted = [
+            .case: states(.case).filter { $0.isDeleted && levels[$0.id] != "secret" }.map(\.id),
+            .event: deletedEvents.map(\.id),
+            .organization: states(.organization).filter(\.isDeleted).map(\.id),
+        ]
+
+        var programs: [String: Program] = [:]
+        for state in live(.program) {
+            programs[state.id] = Program(
+                id: state.id, name: text(state, "name") ?? state.id, ministry: text(state, "ministry") ?? "other")
+        }
+        self.programs = programs
+        var advisors: [String: Advisor] = [:]
+        for state in states(.advisor) {
+            advisors[state.id] = Advisor(
+                id: state.id, name: text(state, "name") ?? state.id, program: text(state, "program"),
+                prefecture: text(state, "prefecture"))
+        }
+        self.advisors = advisors
+        let organizations = live(.organization).map { state in
+            Organization(
+                id: state.id, name: text(state, "name") ?? "", kind: text(state, "kind") ?? "other",
+                prefecture: text(state, "prefecture"), corporateNumber: text(state, "corporate_number"),
+                smeType: text(state, "sme_type"), notes: text(state, "notes"))
+        }
+        self.organizations = organizations
+        let prefectureOf = Dictionary(uniqueKeysWithValues: organizations.map { ($0.id, $0.prefecture) })
+        publicOrganizations = Set(
+            live(.seed).compactMap { text($0, "holder") } + live(.need).compactMap { text($0, "organization") })
+
+        var history: [String: [(hlc: HLC, stage: String)]] = [:]
+        for change in snapshot.stageWrites {
+            guard case .string(let stage) = change.value else { continue }
+            history[change.record, default: []].append((change.hlc, stage))
+        }
+        for key in history.keys { history[key]!.sort { $0.hlc < $1.hlc } }
+        stageHistory = history
+        var caseCreated: [String: HLC] = [:]
+
+        var cases: [Case] = []
+        for state in live(.case) {
+            let created = snapshot.firstWritten[state.id] ?? state.lastEdit?.hlc
+            caseCreated[state.id] = created
+            let organizationIDs = state.elements("organizations")
+            let owner = text(state, "owner")
+            let launched = state.value("product_launched") == .bool(true)
+            cases.append(
+                Case(
+                    id: state.id, title: text(state, "title") ?? "", summary: text(state, "summary"),
+                    kind: text(state, "kind") ?? "other", stage: text(state, "stage") ?? "intake",
+                    level: text(state, "level") ?? "confidential", program: text(state, "program"), owner: owner,
+                    participants: state.elements("participants"), organizations: organizationIDs,
+                    tags: state.elements("tags"), licenseSigned: state.value("license_signed") == .bool(true),
+                    amountYen: state.value("amount_yen").integerValue, productLaunched: launched,
+                    goodPractice: state.value("good_practice") == .bool(true), created: day(created),
+                    updated: day(state.lastEdit?.hlc ?? created),
+                    stageSet: day(state.winner(RegisterKey(field: "stage", element: nil))?.hlc ?? created),
+                    launched: launched
+                        ? day(state.winner(RegisterKey(field: "product_launched", element: nil))?.hlc) : nil,
+                    prefecture: Self.prefecture(
+                        of: organizationIDs.compactMap { prefectureOf[$0] ?? nil },
+                        fallback: owner.flatMap { advisors[$0]?.prefecture })))
+        }
+        self.cases = cases
+        self.caseCreated = caseCreated
+        let caseIDs = Set(cases.map(\.id))
+
+        events = live(.event).compactMap { state in
+            guard let caseID = text(state, "case"), caseIDs.contains(caseID),
+                let date = text(state, "date").flatMap(CalendarDate.init)
+            else { return nil }
+            return Event(
+                id: state.id, caseID: caseID, kind: text(state, "kind") ?? "note", date: date,
+                author: text(state, "author") ?? state.winner(RegisterKey(field: "body", element: nil))?.author,
+                participants: state.elements("participants"), body: text(state, "body") ?? "",
+                referredTo: text(state, "referred_to"))
+        }
+    }
+
+    /// The prefecture a case counts for: the one most of its organizations are in (ties go to
+    /// the first in JIS order), else its owner's, else none.
+    static func prefecture(of organizationPrefectures: [String], fallback: String?) -> String? {
+        guard !organizationPrefectures.isEmpty else { return fallback }
+        var counts: [String: Int] = [:]
+        for prefecture in organizationPrefectures { counts[prefecture, default: 0] += 1 }
+        let order = Domains.prefecture.values
+        return counts.max { lhs, rhs in
+            if lhs.value != rhs.value { return lhs.value < rhs.value }
+            return (order.firstIndex(of: lhs.key) ?? .max) > (order.firstIndex(of: rhs.key) ?? .max)
+        }?.key
+    }
+
+    /// The ministry that funds a program (`other` when unknown).
+    public func ministry(ofProgram program: String?) -> String {
+        program.flatMap { programs[$0]?.ministry } ?? "other"
+    }
+
+    /// The program an advisor belongs to.
+    public func program(ofAdvisor advisor: String?) -> String? {
+        advisor.flatMap { advisors[$0]?.program }
+    }
+
+    /// The stage a case was in at the end of `day` (Japan time), or nil when it did not exist
+    /// yet. The stage write that wins is the latest by HLC among those made by then, as the log
+    /// knows them now.
+    public func stage(of caseID: String, atEndOf day: CalendarDate) -> String? {
+        guard let created = caseCreated[caseID], CalendarDate(japanTimeOf: created.millis) <= day else { return nil }
+        let writes = stageHistory[caseID] ?? []
+        return writes.last { CalendarDate(japanTimeOf: $0.hlc.millis) <= day }?.stage ?? "intake"
+    }
+}

@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SOURCES := Package.swift Shared Client Server Sources Tests
 
-.PHONY: all deps build test lint format soak bench clean help demo
+.PHONY: all deps test-deps build test lint format soak bench clean help demo
 
 all: build
 
@@ -16,11 +16,14 @@ help:
 deps:
 	@scripts/install-deps.sh
 
+test-deps:
+	@scripts/install-deps.sh test
+
 build: deps
 	$(SWIFT) build
 
 # The server tests run against SQLite and a throwaway PostgreSQL cluster that is always stopped.
-test: deps lint
+test: test-deps lint
 	$(SWIFT) build --build-tests
 	@mkdir -p .build
 	scripts/test-postgres.sh start > .build/test-postgres.env

@@ -28,7 +28,7 @@ public struct ExportTable: Sendable {
         case null
 
         /// A code from an enum domain, labelled from the domain.
-        static func coded(_ value: String?, _ domain: EnumDomain) -> Cell {
+        public static func coded(_ value: String?, _ domain: EnumDomain) -> Cell {
             guard let value else { return .null }
             return .code(value, label: domain.label(of: value) ?? value)
         }

@@ -171,7 +171,8 @@ import Testing
         // Good practices: the open case's lesson is shared; the redacted ones are not.
         let lessons = try Self.rows(meti, "good-practices")
         #expect(lessons.map { $0["case"] as? String } == [scenario.openCase, scenario.confidentialCase])
-        let mextLessons = try Self.rows(try scenario.export("mext", ["--format", "jsonl"], into: work.path), "good-practices")
+        let mextLessons = try Self.rows(
+            try scenario.export("mext", ["--format", "jsonl"], into: work.path), "good-practices")
         #expect(mextLessons.map { $0["case"] as? String } == [scenario.openCase])
 
         // The secret case is still counted: four new cases for the business-production program.
@@ -223,7 +224,8 @@ import Testing
         // New edits: a stage change on the open case and a new event on the confidential one.
         try scenario.yamada.check(["case", "stage", scenario.openCase, "prototyping"])
         let event = try scenario.yamada.check([
-            "event", "add", scenario.confidentialCase, "--kind", "consultation", "--date", "2026-07-01", "--body", "試作費の相談",
+            "event", "add", scenario.confidentialCase, "--kind", "consultation", "--date", "2026-07-01", "--body",
+            "試作費の相談",
         ]).output
         try scenario.yamada.check(["sync"])
 
@@ -248,12 +250,15 @@ import Testing
         // A cursor from the future is refused, naming the option, and writes nothing.
         let refused = try Executables.run(
             "kakehashi-server",
-            ["export", "--profile", "meti", "--out", work.path + "/future", "--since", "999999", "--db",
-                scenario.server.database])
+            [
+                "export", "--profile", "meti", "--out", work.path + "/future", "--since", "999999", "--db",
+                scenario.server.database,
+            ])
         #expect(refused.status == 65 && refused.stderr.contains("since"))
         #expect(!FileManager.default.fileExists(atPath: work.path + "/future/manifest.json"))
         let unknown = try Executables.run(
-            "kakehashi-server", ["export", "--profile", "jst", "--out", work.path + "/x", "--db", scenario.server.database])
+            "kakehashi-server",
+            ["export", "--profile", "jst", "--out", work.path + "/x", "--db", scenario.server.database])
         #expect(unknown.status == 65 && unknown.stderr.contains("cabinet-office, meti, mext"))
     }
 

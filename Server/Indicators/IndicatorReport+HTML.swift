@@ -46,10 +46,12 @@ extension IndicatorReport {
             out += "</tr></table>\n"
         }
         let programs = programTotals(fiscalYear: year)
+        // One scale for the whole year, so programs' bars compare at a glance.
+        let largest = programs.flatMap { program in Metric.activity.map { program.counts[$0] ?? 0 } }.max() ?? 1
         out += "<div class=\"charts\">\n"
         for (program, counts) in programs {
             out += "<figure>\n<figcaption>\(Self.escape(programName(program)))</figcaption>\n"
-            out += Self.barChart(Metric.activity.map { ($0.label, counts[$0] ?? 0) })
+            out += Self.barChart(Metric.activity.map { ($0.label, counts[$0] ?? 0) }, scale: largest)
             out += "</figure>\n"
         }
         out += "</div>\n<h3>事業別の指標</h3>\n<table>\n<tr><th>事業</th>"
@@ -75,12 +77,13 @@ extension IndicatorReport {
     }
 
     /// A horizontal bar chart as inline SVG, with each bar's figure written beside it.
-    static func barChart(_ bars: [(label: String, value: Int)]) -> String {
+    /// - Parameter scale: the value a full-length bar stands for.
+    static func barChart(_ bars: [(label: String, value: Int)], scale: Int) -> String {
         let labelWidth = 90
         let barArea = 260
         let rowHeight = 22
         let height = bars.count * rowHeight + 8
-        let largest = max(1, bars.map(\.value).max() ?? 1)
+        let largest = max(1, scale, bars.map(\.value).max() ?? 1)
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(labelWidth + barArea + 50)" height="\(height)" \
             role="img" font-size="12">

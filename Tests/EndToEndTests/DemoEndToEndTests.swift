@@ -1,0 +1,57 @@
+import Foundation
+import KakehashiClient
+import Testing
+
+/// `make demo`'s script, run against the built executables: it exits 0, tells the story, and
+/// leaves every file it names.
+@Suite struct DemoEndToEndTests {
+    @Test func theDemoRunsToTheEndAndLeavesTheFilesItNames() async throws {
+        let root = ExportEndToEndTests.repositoryRoot
+        let work = TemporaryDirectory("demo")
+        let output = work.path + "/demo-output"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["bash", root.path + "/scripts/demo.sh"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["KAKEHASHI_BIN_DIR"] = TestBinaries.productsDirectory.path
+        environment["DEMO_DIR"] = output
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errData = LockedData()
+        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        while !errData.isSet { usleep(1000) }
+        let stderr = String(decoding: errData.value, as: UTF8.self)
+        #expect(process.terminationStatus == 0, "stdout:\n\(stdout)\nstderr:\n\(stderr)")
+
+        // The narrative names what happened: the match, the stub, the conflict, the referral.
+        for line in ["樹脂と金属の異種材料接合部の表面改質", "（非開示：他事業の秘案件）", "stage", "他事業からの紹介", "完了"] {
+            #expect(stdout.contains(line), "the demo's story lacks \(line)")
+        }
+        // Every path it names exists; the exports verify.
+        let named = stdout.split(separator: "\n").compactMap { line -> String? in
+            line.split(separator: " ").first { $0.hasPrefix(output) }.map(String.init)
+        }
+        #expect(named.count >= 5, "\(stdout)")
+        for path in named {
+            #expect(FileManager.default.fileExists(atPath: path), "the demo names \(path) but it is missing")
+        }
+        for profile in ["cabinet-office", "meti", "mext"] {
+            let verified = try ExportEndToEndTests.verify(output + "/exports/" + profile)
+            #expect(verified.status == 0, "\(verified)")
+        }
+        let html = try String(contentsOfFile: output + "/indicators.html", encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("事業プロデュース") && !html.contains("<script"))
+        // The server was stopped: nothing answers at the URL it printed any more.
+        let url = try String(contentsOfFile: output + "/server/url", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        await #expect(throws: (any Error).self) { try await CurlTransport(baseURL: url).health() }
+    }
+}

@@ -13,8 +13,17 @@ for program in "$client" "$server"; do
   [ -x "$program" ] || { echo "error: $program is not built; run 'swift build' (make demo does)" >&2; exit 1; }
 done
 
-rm -rf "$out"
+# Only ever delete a directory an earlier demo made (it carries a marker file).
+if [ -e "$out" ]; then
+  if [ -f "$out/.kakehashi-demo" ]; then
+    rm -rf "$out"
+  elif [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
+    echo "error: $out exists and was not made by make demo; remove it or set DEMO_DIR" >&2
+    exit 1
+  fi
+fi
 mkdir -p "$out/server" "$out/laptops" "$out/exports"
+touch "$out/.kakehashi-demo"
 db="sqlite:$out/server/kakehashi.sqlite"
 step=""
 server_pid=""
@@ -50,6 +59,11 @@ for _ in $(seq 1 200); do
   kill -0 "$server_pid" 2>/dev/null || { cat "$out/server/server.log" >&2; exit 1; }
   sleep 0.05
 done
+if [ ! -s "$out/server/url" ]; then
+  echo "error: the server printed no URL within 10 seconds" >&2
+  cat "$out/server/server.log" >&2
+  exit 1
+fi
 url="$(head -n 1 "$out/server/url")"
 note "内閣府の同期サーバを起動しました: $url"
 note "組込み SQLite のデータ: $out/server/kakehashi.sqlite"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Kakehashi builds and tests against, when they are missing.
 # Safe to run repeatedly: it does nothing when everything is present.
-#   scripts/install-deps.sh        what building and `make demo` need
-#   scripts/install-deps.sh test   also what `make test` needs (LibreOffice opens the exported CSV)
+#   scripts/install-deps.sh        what building and `make demo` need (SQLite, libcurl)
+#   scripts/install-deps.sh test   also what `make test` needs: PostgreSQL (the second store) and
+#                                  LibreOffice (opens the exported CSV)
 set -euo pipefail
 
-packages=(libsqlite3-dev libcurl4-openssl-dev postgresql)
+packages=(libsqlite3-dev libcurl4-openssl-dev)
 if [ "${1:-}" = "test" ]; then
-  packages+=(libreoffice-calc-nogui)
+  packages+=(postgresql libreoffice-calc-nogui)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,7 +59,10 @@ def check_csv(path, data, expected_rows):
 
 
 def check_jsonl(path, data, expected_rows):
-    lines = data.decode("utf-8").splitlines()
+    # Split on LF only: JSON leaves U+2028 and U+2029 unescaped, and they are not line ends here.
+    lines = [line for line in data.decode("utf-8").split("\n") if line]
+    if data and not data.endswith(b"\n"):
+        fail(f"{path}: the last line does not end with LF")
     for number, line in enumerate(lines, start=1):
         try:
             if not isinstance(json.loads(line), dict):
@@ -72,6 +76,8 @@ def check_jsonl(path, data, expected_rows):
 def xlsx_strings(directory, csv_paths):
     with tempfile.TemporaryDirectory() as work:
         profile = "file://" + os.path.join(work, "profile")
+        if shutil.which("soffice") is None:
+            fail("soffice (LibreOffice) is not installed; apt-get install libreoffice-calc-nogui")
         result = subprocess.run(
             ["soffice", f"-env:UserInstallation={profile}", "--headless", "--infilter=CSV:44,34,76,1",
              "--convert-to", "xlsx",

@@ -37,22 +37,13 @@ struct ExportRows {
             let bounds = CalendarDate.fiscalYearBounds(fiscalYear)
             events = events.filter { bounds.contains($0.date) }
             let active = Set(events.map(\.caseID))
-            cases = cases.filter {
-                bounds.contains($0.created) || bounds.contains($0.updated) || active.contains($0.id)
-            }
+            cases = cases.filter { $0.changedYears.contains(fiscalYear) || active.contains($0.id) }
             caseIDs = Set(cases.map(\.id))
         }
         includedCases = cases
         includedEvents = events
         caseByID = exportableByID
         organizationByID = Dictionary(uniqueKeysWithValues: data.organizations.map { ($0.id, $0) })
-    }
-
-    /// Whether a row for record `id` belongs in this export (all of them, or for `--since`
-    /// only those changed after the cursor).
-    private func changed(_ ids: String...) -> Bool {
-        guard let changed = data.changedSince else { return true }
-        return ids.contains { changed.contains($0) }
     }
 
     // MARK: - Cases
@@ -68,8 +59,8 @@ struct ExportRows {
     ]
 
     func cases() -> ExportTable {
-        var table = ExportTable(name: "cases", columns: Self.caseColumns)
-        for item in includedCases where changed(item.id) {
+        var table = ExportTable(name: "cases", columns: Self.caseColumns, keyColumns: ["id"])
+        for item in includedCases {
             let full = profile.showsContent(of: item, in: data)
             var row: [String: ExportTable.Cell] = [
                 "id": .text(item.id),
@@ -117,8 +108,8 @@ struct ExportRows {
     ]
 
     func events() -> ExportTable {
-        var table = ExportTable(name: "events", columns: Self.eventColumns)
-        for event in includedEvents where changed(event.id) {
+        var table = ExportTable(name: "events", columns: Self.eventColumns, keyColumns: ["id"])
+        for event in includedEvents {
             guard let item = caseByID[event.caseID] else { continue }
             let full = profile.showsContent(of: item, in: data)
             let authorProgram = data.program(ofAdvisor: event.author)
@@ -153,19 +144,19 @@ struct ExportRows {
     ]
 
     /// Organizations linked to this export's cases (every organization for `cabinet-office`),
-    /// named only when a case shown in full, a seed or a need links them; otherwise by kind and
-    /// prefecture alone.
+    /// named only when a case this profile shows in full links them; otherwise by kind and
+    /// prefecture alone, so a row never tells which company a hidden case concerns.
     func organizations() -> ExportTable {
         var linked = Set<String>()
-        var named = data.publicOrganizations
+        var named = Set<String>()
         for item in includedCases {
             linked.formUnion(item.organizations)
             if profile.showsContent(of: item, in: data) { named.formUnion(item.organizations) }
         }
-        var table = ExportTable(name: "organizations", columns: Self.organizationColumns)
+        var table = ExportTable(name: "organizations", columns: Self.organizationColumns, keyColumns: ["id"])
         let everyOrganization = profile.coversAllPrograms && fiscalYear == nil
         for organization in data.organizations
-        where (everyOrganization || linked.contains(organization.id)) && changed(organization.id) {
+        where everyOrganization || linked.contains(organization.id) {
             let full = named.contains(organization.id)
             var row: [String: ExportTable.Cell] = [
                 "id": .text(organization.id),
@@ -196,7 +187,8 @@ struct ExportRows {
     /// Cases flagged 好事例 that this profile shows in full, one row per `lesson` event (one row
     /// with an empty lesson when none is written yet).
     func goodPractices() -> ExportTable {
-        var table = ExportTable(name: "good-practices", columns: Self.goodPracticeColumns)
+        var table = ExportTable(
+            name: "good-practices", columns: Self.goodPracticeColumns, keyColumns: ["case", "lesson_id"])
         var lessons: [String: [ReportData.Event]] = [:]
         for event in includedEvents where event.kind == "lesson" { lessons[event.caseID, default: []].append(event) }
         for item in includedCases where item.goodPractice && profile.showsContent(of: item, in: data) {
@@ -211,8 +203,8 @@ struct ExportRows {
                 "organizations": .texts(item.organizations.compactMap { organizationByID[$0]?.name }),
             ]
             let caseLessons = (lessons[item.id] ?? []).sorted { ($0.date, $0.id) < ($1.date, $1.id) }
-            if caseLessons.isEmpty, changed(item.id) { table.append(base) }
-            for lesson in caseLessons where changed(item.id, lesson.id) {
+            if caseLessons.isEmpty { table.append(base) }
+            for lesson in caseLessons {
                 var row = base
                 row["lesson_id"] = .text(lesson.id)
                 row["lesson_date"] = .date(lesson.date)

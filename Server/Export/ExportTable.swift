@@ -41,17 +41,45 @@ public struct ExportTable: Sendable {
     /// The file name without extension: `cases`, `events`, …
     public let name: String
     public let columns: [Column]
+    /// The columns that identify a row (`id`), for incremental exports; empty for aggregate
+    /// tables, which are always exported whole.
+    public let keyColumns: [String]
     public private(set) var rows: [[Cell]] = []
 
-    public init(name: String, columns: [Column]) {
+    public init(name: String, columns: [Column], keyColumns: [String] = []) {
+        precondition(keyColumns.allSatisfy { key in columns.contains { $0.key == key } }, "unknown key column")
         self.name = name
         self.columns = columns
+        self.keyColumns = keyColumns
     }
 
     /// Appends a row given as column key → cell; missing keys are empty cells.
     public mutating func append(_ cells: [String: Cell]) {
         precondition(cells.keys.allSatisfy { key in columns.contains { $0.key == key } }, "unknown export column")
         rows.append(columns.map { cells[$0.key] ?? .null })
+    }
+
+    /// The rows that differ from `earlier` (new or changed), and the keys of `earlier`'s rows
+    /// that are gone: what an incremental export holds.
+    public func changes(since earlier: ExportTable) -> (table: ExportTable, withdrawn: [String]) {
+        let indexes = keyColumns.compactMap { key in columns.firstIndex { $0.key == key } }
+        func key(_ row: [Cell]) -> String {
+            indexes.map { index in
+                if case .text(let text) = row[index] { return text }
+                return ""
+            }.filter { !$0.isEmpty }.joined(separator: "/")
+        }
+        var before: [String: [Cell]] = [:]
+        for row in earlier.rows { before[key(row)] = row }
+        var changed = ExportTable(name: name, columns: columns, keyColumns: keyColumns)
+        var present = Set<String>()
+        for row in rows {
+            let rowKey = key(row)
+            present.insert(rowKey)
+            if before[rowKey] != row { changed.rows.append(row) }
+        }
+        let withdrawn = earlier.rows.map(key).filter { !present.contains($0) }
+        return (changed, withdrawn)
     }
 
     /// The header row for `labels`.

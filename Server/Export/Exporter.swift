@@ -42,29 +42,58 @@ public struct Exporter: Sendable {
         self.now = now
     }
 
-    /// Writes the export and returns its manifest.
-    /// - Throws: `KakehashiError` (`.invalidData`) for a bad `--since` or `--out`.
-    public func run(_ options: Options) async throws -> ExportManifest {
-        if let year = options.fiscalYear, !CalendarDate.validYears.contains(year) {
+    /// Checks the options that need no store: a bad value changes nothing.
+    /// - Throws: `KakehashiError` (`.invalidData`) naming `fiscal-year`, `since` or `out`.
+    public static func validate(_ options: Options) throws(KakehashiError) {
+        if let year = options.fiscalYear,
+            !(CalendarDate.validYears.lowerBound..<CalendarDate.validYears.upperBound)
+                .contains(year)
+        {
             throw KakehashiError.invalid(
                 "fiscal-year", "\(year) is not a fiscal year; give the year it starts in April, e.g. 2026")
         }
         if let since = options.since, since < 0 {
             throw KakehashiError.invalid("since", "a cursor is a sequence number of 0 or more")
         }
-        try Self.prepare(directory: options.directory)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: options.directory, isDirectory: &isDirectory), !isDirectory.boolValue
+        {
+            throw KakehashiError.invalid("out", "'\(options.directory)' exists and is not a directory")
+        }
+    }
+
+    /// Writes the export and returns its manifest.
+    ///
+    /// With `since`, each row file holds the rows that differ between the export as it would
+    /// have been at that cursor and as it is now — new records, changed ones, and rows whose
+    /// redaction changed (a level raised, a program moved) — and the manifest lists the rows
+    /// that are gone (`withdrawn`). The indicator files are always whole.
+    /// - Throws: `KakehashiError` (`.invalidData`) for a bad `--since`, `--fiscal-year` or `--out`.
+    public func run(_ options: Options) async throws -> ExportManifest {
+        try Self.validate(options)
         let snapshot = try await store.snapshot(entities: LogSnapshot.reportingEntities, since: options.since)
         let data = ReportData(snapshot)
         let rows = ExportRows(data: data, profile: options.profile, fiscalYear: options.fiscalYear)
         let indicators = IndicatorEngine.compute(
             data, fiscalYear: options.fiscalYear,
-            ministry: options.profile.coversAllPrograms ? nil : options.profile.ministry,
-            today: CalendarDate(japanTimeOf: now()))
-        let tables = [
-            rows.cases(), rows.events(), rows.organizations(), indicators.table(), indicators.referralTable(),
-            rows.goodPractices(),
-        ]
+            ministry: options.profile.coversAllPrograms ? nil : options.profile.ministry, today: data.asOf)
+        var rowTables = [rows.cases(), rows.events(), rows.organizations(), rows.goodPractices()]
+        var withdrawn: [String: [String]]?
+        if let earlierSnapshot = snapshot.atSince {
+            let earlier = ExportRows(
+                data: ReportData(earlierSnapshot), profile: options.profile, fiscalYear: options.fiscalYear)
+            let earlierTables = [earlier.cases(), earlier.events(), earlier.organizations(), earlier.goodPractices()]
+            var gone: [String: [String]] = [:]
+            for index in rowTables.indices {
+                let (changed, removed) = rowTables[index].changes(since: earlierTables[index])
+                rowTables[index] = changed
+                gone[changed.name] = removed
+            }
+            withdrawn = gone
+        }
+        let tables = rowTables.prefix(3) + [indicators.table(), indicators.referralTable()] + rowTables.suffix(1)
 
+        try Self.prepare(directory: options.directory)
         var files: [ExportManifest.File] = []
         for table in tables {
             let name = "\(table.name).\(options.format.fileExtension)"
@@ -75,49 +104,53 @@ public struct Exporter: Sendable {
                     name: name, rows: table.rows.count, bytes: bytes.count,
                     sha256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()))
         }
-        var deleted: ExportManifest.Deleted?
-        if let changed = data.changedSince {
-            func pick(_ entity: Entity) -> [String] { (data.deleted[entity] ?? []).filter(changed.contains) }
-            deleted = .init(cases: pick(.case), events: pick(.event), organizations: pick(.organization))
-        }
         let manifest = ExportManifest(
             profile: options.profile.rawValue, format: options.format.rawValue, labels: options.labels.rawValue,
             fiscalYear: options.fiscalYear, incremental: options.since != nil,
-            cursor: .init(from: options.since ?? 0, to: data.head), schemaVersion: Self.schemaVersion,
-            generator: "kakehashi-server \(KakehashiVersion.current)",
-            generatedAt: Self.timestamp(millis: now()), files: files, deleted: deleted)
+            cursor: .init(from: options.since ?? 0, to: data.head), asOf: data.asOf.description,
+            schemaVersion: Self.schemaVersion, generator: "kakehashi-server \(KakehashiVersion.current)",
+            generatedAt: Self.timestamp(millis: now()), files: files, withdrawn: withdrawn)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try Self.write(try encoder.encode(manifest) + Data("\n".utf8), to: options.directory, name: Self.manifestName)
         return manifest
     }
 
-    /// Creates the directory when missing.
-    static func prepare(directory: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw KakehashiError.invalid("out", "'\(directory)' exists and is not a directory")
-            }
-            return
+    /// The names every export may write, in either format.
+    static let fileNames: [String] =
+        ["cases", "events", "organizations", "indicators", "referrals", "good-practices"].flatMap { name in
+            ExportFormat.allCases.map { "\(name).\($0.fileExtension)" }
         }
+
+    /// Creates the directory when missing. In an existing one, removes the old manifest first
+    /// (until the new one is written the directory claims no complete export), then every file an
+    /// earlier export wrote, so no file of another format or run is left beside the new ones.
+    static func prepare(directory: String) throws {
+        let manager = FileManager.default
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for name in [manifestName] + fileNames {
+                let path = directory + "/" + name
+                if manager.fileExists(atPath: path) { try manager.removeItem(atPath: path) }
+            }
         } catch {
-            throw KakehashiError.invalid("out", "cannot create '\(directory)': \(error.localizedDescription)")
+            throw KakehashiError.invalid("out", "cannot prepare '\(directory)': \(error.localizedDescription)")
         }
     }
 
-    /// Writes `bytes` to a temporary file beside `name` and renames it into place.
+    /// Writes `bytes` to a temporary file beside `name` and renames it into place (rename(2)
+    /// replaces atomically).
     static func write(_ bytes: Data, to directory: String, name: String) throws {
-        let url = URL(fileURLWithPath: directory).appendingPathComponent(name)
-        let temporary = URL(fileURLWithPath: directory).appendingPathComponent(".\(name).partial")
+        let path = directory + "/" + name
+        let temporary = directory + "/.\(name).partial"
         do {
-            try bytes.write(to: temporary)
-            if FileManager.default.fileExists(atPath: url.path) { _ = try FileManager.default.removeItem(at: url) }
-            try FileManager.default.moveItem(at: temporary, to: url)
+            try bytes.write(to: URL(fileURLWithPath: temporary))
         } catch {
-            throw KakehashiError.invalid("out", "cannot write \(url.path): \(error.localizedDescription)")
+            throw KakehashiError.invalid("out", "cannot write \(temporary): \(error.localizedDescription)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw KakehashiError.invalid("out", "cannot rename \(temporary) to \(path): \(reason)")
         }
     }
 
@@ -145,22 +178,43 @@ public struct ExportManifest: Codable, Sendable, Hashable {
         public let to: Int64
     }
 
-    /// Records deleted after the `--since` cursor (incremental exports only).
-    public struct Deleted: Codable, Sendable, Hashable {
-        public let cases: [String]
-        public let events: [String]
-        public let organizations: [String]
-    }
-
     public let profile: String
     public let format: String
     public let labels: String
     public let fiscalYear: Int?
     public let incremental: Bool
     public let cursor: CursorRange
+    /// The Japan-time day of the newest change in the log; indicators for the running fiscal
+    /// year count stages as of this day.
+    public let asOf: String
     public let schemaVersion: Int
     public let generator: String
     public let generatedAt: String
     public let files: [File]
-    public let deleted: Deleted?
+    /// For incremental exports, by file (`cases`, `events`, `organizations`, `good-practices`):
+    /// the keys of rows that were in the export at `cursor.from` and are not now (deleted, or no
+    /// longer in this profile). Null for a full export.
+    public let withdrawn: [String: [String]]?
+
+    enum CodingKeys: String, CodingKey {
+        case profile, format, labels, fiscalYear, incremental, cursor, asOf, schemaVersion, generator, generatedAt
+        case files, withdrawn
+    }
+
+    /// Absent values are written as `null`, so every manifest has the same keys.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(profile, forKey: .profile)
+        try container.encode(format, forKey: .format)
+        try container.encode(labels, forKey: .labels)
+        try container.encode(fiscalYear, forKey: .fiscalYear)
+        try container.encode(incremental, forKey: .incremental)
+        try container.encode(cursor, forKey: .cursor)
+        try container.encode(asOf, forKey: .asOf)
+        try container.encode(schemaVersion, forKey: .schemaVersion)
+        try container.encode(generator, forKey: .generator)
+        try container.encode(generatedAt, forKey: .generatedAt)
+        try container.encode(files, forKey: .files)
+        try container.encode(withdrawn, forKey: .withdrawn)
+    }
 }

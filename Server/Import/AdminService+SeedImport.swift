@@ -11,6 +11,8 @@ extension AdminService {
         public let organizationsCreated: [String]
         /// Rows skipped as invalid (only with `--skip-invalid`).
         public let skipped: [SeedFile.Problem]
+        /// Lines merged into an earlier row with the same title and holder.
+        public let merged: [Int]
     }
 
     /// Imports a seed list in one transaction: all valid rows or, when any row is invalid and
@@ -29,13 +31,15 @@ extension AdminService {
             )
         }
         var organizations: [String: String] = [:]
+        var names: [String: String] = [:]
         for state in try await store.records(.organization) where !state.isDeleted {
-            if let name = state.value("name").stringValue, organizations[name] == nil { organizations[name] = state.id }
+            guard let name = state.value("name").stringValue else { continue }
+            names[state.id] = name
+            if organizations[name] == nil { organizations[name] = state.id }
         }
         var existing = Set<String>()
         for state in try await store.records(.seed) where !state.isDeleted {
-            let holder = state.value("holder").stringValue
-            let holderName = organizations.first { $0.value == holder }?.key ?? ""
+            let holderName = state.value("holder").stringValue.flatMap { names[$0] } ?? ""
             existing.insert((state.value("title").stringValue ?? "") + "\u{0}" + holderName)
         }
 
@@ -79,6 +83,6 @@ extension AdminService {
         if !changes.isEmpty { try await write(changes) }
         return SeedImportOutcome(
             imported: imported, alreadyPresent: present, organizationsCreated: created,
-            skipped: skipInvalid ? file.problems : [])
+            skipped: skipInvalid ? file.problems : [], merged: file.mergedLines)
     }
 }

@@ -37,6 +37,9 @@ public struct SeedFile: Sendable {
 
     public let rows: [Row]
     public let problems: [Problem]
+    /// Lines whose seed repeats an earlier row's title and holder (a list with one row per
+    /// patent): their patent numbers and tags were merged into that row.
+    public let mergedLines: [Int]
 
     /// The columns by their canonical name, with the headers accepted for each.
     static let columns: KeyValuePairs<String, [String]> = [
@@ -69,7 +72,7 @@ public struct SeedFile: Sendable {
             throw KakehashiError.invalid("file", "\(name) is empty; the first line must name the columns")
         }
         var index: [String: Int] = [:]
-        for (position, cell) in header.enumerated() {
+        for (position, cell) in header.enumerated() where !TextNormalization.normalize(cell).isEmpty {
             let key = TextNormalization.normalize(cell).lowercased().replacingOccurrences(of: " ", with: "_")
                 .replacingOccurrences(of: "-", with: "_")
             guard let column = Self.columns.first(where: { $0.value.contains(key) })?.key else {
@@ -89,6 +92,7 @@ public struct SeedFile: Sendable {
 
         var rows: [Row] = []
         var problems: [Problem] = []
+        var merged: [Int] = []
         var seen: [String: Int] = [:]
         var line = 1 + Self.lineBreaks(in: header) + 1
         while let cells = reader.next() {
@@ -108,12 +112,12 @@ public struct SeedFile: Sendable {
             do {
                 let row = try Self.row(line: start, cell)
                 let key = (row.title.stringValue ?? "") + "\u{0}" + (row.holder ?? "")
-                if let first = seen[key] {
-                    problems.append(
-                        Problem(line: start, field: "title", reason: "the same seed and holder as line \(first)"))
+                if let index = seen[key] {
+                    rows[index] = rows[index].merging(row)
+                    merged.append(start)
                     continue
                 }
-                seen[key] = start
+                seen[key] = rows.count
                 rows.append(row)
             } catch {
                 problems.append(Problem(line: start, field: error.field, reason: error.message))
@@ -124,15 +128,15 @@ public struct SeedFile: Sendable {
         }
         self.rows = rows
         self.problems = problems
+        self.mergedLines = merged
     }
 
     private static func row(line: Int, _ cell: (String) -> String) throws(KakehashiError) -> Row {
         let schema = Entity.seed.schema
         let title = try schema.field("title").parse(cell("title"))
         guard !title.isNull else { throw KakehashiError.invalid("title", "is required") }
-        let holder = TextNormalization.normalize(cell("holder"))
-        if holder.count > 200 { throw KakehashiError.invalid("holder", "is longer than 200 characters") }
         let organization = Entity.organization.schema
+        let holder = try optional(cell("holder"), organization.field("name"), as: "holder") ?? ""
         let holderKind = try optional(cell("holder_kind"), organization.field("kind"), as: "holder_kind")
         let holderPrefecture = try optional(
             cell("holder_prefecture"), organization.field("prefecture"), as: "holder_prefecture")
@@ -210,5 +214,18 @@ public struct SeedFile: Sendable {
         if name.contains("試験場") || name.contains("技術センター") || name.contains("産業技術") { return "public-lab" }
         if name.contains("研究所") || name.contains("研究機構") || name.contains("研究開発法人") { return "research-institute" }
         return "other"
+    }
+}
+
+extension SeedFile.Row {
+    /// This row with `other`'s patent numbers and tags added, and its description when this one
+    /// has none.
+    func merging(_ other: SeedFile.Row) -> SeedFile.Row {
+        SeedFile.Row(
+            line: line, title: title, description: description.isNull ? other.description : description,
+            holder: holder, holderKind: holderKind ?? other.holderKind,
+            holderPrefecture: holderPrefecture ?? other.holderPrefecture, kind: kind,
+            patentNumbers: patentNumbers + other.patentNumbers.filter { !patentNumbers.contains($0) },
+            licensable: licensable, tags: tags + other.tags.filter { !tags.contains($0) })
     }
 }

@@ -56,6 +56,8 @@ public struct ReportData: Sendable {
         public let launched: CalendarDate?
         /// The one prefecture the case counts for (see `Docs/exports.md`), nil when unknown.
         public let prefecture: String?
+        /// The fiscal years in which the case itself was changed.
+        public let changedYears: Set<Int>
     }
 
     public struct Event: Sendable, Hashable {
@@ -71,17 +73,14 @@ public struct ReportData: Sendable {
 
     /// The log position the data is as of.
     public let head: Int64
+    /// The day (Japan time) of the newest change in the log: reports' "today", so the same log
+    /// gives the same report whenever it is made.
+    public let asOf: CalendarDate
     public let programs: [String: Program]
     public let advisors: [String: Advisor]
     public let organizations: [Organization]
     public let cases: [Case]
     public let events: [Event]
-    /// Organizations that hold a seed or state a need: public by nature (開放特許, シーズ).
-    public let publicOrganizations: Set<String>
-    /// Records changed after the `since` cursor; nil for a full read.
-    public let changedSince: Set<String>?
-    /// Ids of records deleted in the log, by entity (never a secret case's or its events').
-    public let deleted: [Entity: [String]]
     /// Each case's stage writes, oldest HLC first.
     let stageHistory: [String: [(hlc: HLC, stage: String)]]
     /// Each case's first HLC.
@@ -94,18 +93,7 @@ public struct ReportData: Sendable {
         func day(_ hlc: HLC?) -> CalendarDate { CalendarDate(japanTimeOf: hlc?.millis ?? 0) }
 
         head = snapshot.head
-        changedSince = snapshot.changedSince
-        // Deleted records, named only when they never belonged to a secret case.
-        var levels: [String: String] = [:]
-        for state in states(.case) { levels[state.id] = text(state, "level") ?? "confidential" }
-        let deletedEvents = states(.event).filter {
-            $0.isDeleted && text($0, "case").map { levels[$0] != "secret" } ?? true
-        }
-        deleted = [
-            .case: states(.case).filter { $0.isDeleted && levels[$0.id] != "secret" }.map(\.id),
-            .event: deletedEvents.map(\.id),
-            .organization: states(.organization).filter(\.isDeleted).map(\.id),
-        ]
+        asOf = CalendarDate(japanTimeOf: snapshot.latest?.millis ?? 0)
 
         var programs: [String: Program] = [:]
         for state in live(.program) {
@@ -128,8 +116,6 @@ public struct ReportData: Sendable {
         }
         self.organizations = organizations
         let prefectureOf = Dictionary(uniqueKeysWithValues: organizations.map { ($0.id, $0.prefecture) })
-        publicOrganizations = Set(
-            live(.seed).compactMap { text($0, "holder") } + live(.need).compactMap { text($0, "organization") })
 
         var history: [String: [(hlc: HLC, stage: String)]] = [:]
         for change in snapshot.stageWrites {
@@ -162,7 +148,9 @@ public struct ReportData: Sendable {
                         ? day(state.winner(RegisterKey(field: "product_launched", element: nil))?.hlc) : nil,
                     prefecture: Self.prefecture(
                         of: organizationIDs.compactMap { prefectureOf[$0] ?? nil },
-                        fallback: owner.flatMap { advisors[$0]?.prefecture })))
+                        fallback: owner.flatMap { advisors[$0]?.prefecture }),
+                    changedYears: Set(
+                        (snapshot.caseChangeTimes[state.id] ?? []).map { CalendarDate(japanTimeOf: $0).fiscalYear })))
         }
         self.cases = cases
         self.caseCreated = caseCreated

@@ -6,28 +6,71 @@ public struct LogSnapshot: Sendable {
     /// The highest sequence number included: the cursor an export records for the next
     /// `--since`. Zero for an empty log.
     public let head: Int64
-    /// Merged states (deleted records included) of the entities asked for, by id.
+    /// The newest HLC in the log: the log's own "now", so reports made from the same log are the
+    /// same whatever day they are made.
+    public let latest: HLC?
+    /// Merged states (deleted records included) of the entities asked for.
     public let states: [Entity: [RecordState]]
     /// The earliest HLC of each record of those entities: when it was created.
     public let firstWritten: [String: HLC]
-    /// The records with a change after the `since` cursor; nil when no cursor was given.
-    public let changedSince: Set<String>?
+    /// The wall times (HLC milliseconds) of every change to each case, to tell the fiscal years
+    /// a case was worked on.
+    public let caseChangeTimes: [String: [Int64]]
     /// Every accepted write of a case's stage, to tell a case's stage at a fiscal year's end.
     public let stageWrites: [Change]
+    /// With a `since` cursor: the records changed after it, each with its changes up to and
+    /// including it (empty for a record created after it). Nil without a cursor.
+    public let changedSince: [RecordRef: [Change]]?
 
     public init(
-        head: Int64, states: [Entity: [RecordState]], firstWritten: [String: HLC], changedSince: Set<String>?,
-        stageWrites: [Change]
+        head: Int64, latest: HLC?, states: [Entity: [RecordState]], firstWritten: [String: HLC],
+        caseChangeTimes: [String: [Int64]], stageWrites: [Change], changedSince: [RecordRef: [Change]]?
     ) {
         self.head = head
+        self.latest = latest
         self.states = states
         self.firstWritten = firstWritten
-        self.changedSince = changedSince
+        self.caseChangeTimes = caseChangeTimes
         self.stageWrites = stageWrites
+        self.changedSince = changedSince
     }
 
     /// The entities exports and indicators read.
     public static let reportingEntities: [Entity] = [.program, .advisor, .organization, .case, .event, .seed, .need]
+
+    /// The snapshot as it was at the `since` cursor, rebuilt from the changes each changed record
+    /// had by then (unchanged records are the same at both positions). Nil without a cursor.
+    ///
+    /// Only what exports' rows read is rebuilt; `stageWrites` and `latest` are left as they are now.
+    public var atSince: LogSnapshot? {
+        guard let changedSince else { return nil }
+        var before: [RecordRef: RecordState] = [:]
+        var firstWritten = firstWritten
+        var caseChangeTimes = caseChangeTimes
+        for (ref, changes) in changedSince {
+            guard !changes.isEmpty else {
+                firstWritten[ref.record] = nil
+                caseChangeTimes[ref.record] = nil
+                continue
+            }
+            var state = RecordState(entity: ref.entity, id: ref.record)
+            for change in changes { state.apply(change) }
+            before[ref] = state
+            firstWritten[ref.record] = changes.map(\.hlc).min()
+            if ref.entity == .case { caseChangeTimes[ref.record] = changes.map(\.hlc.millis) }
+        }
+        var states: [Entity: [RecordState]] = [:]
+        for (entity, list) in self.states {
+            states[entity] = list.compactMap { state in
+                let ref = RecordRef(entity: entity, record: state.id)
+                guard changedSince[ref] != nil else { return state }
+                return before[ref]
+            }
+        }
+        return LogSnapshot(
+            head: head, latest: latest, states: states, firstWritten: firstWritten, caseChangeTimes: caseChangeTimes,
+            stageWrites: stageWrites, changedSince: nil)
+    }
 
     /// The error both stores throw for a `--since` cursor beyond the log's head.
     static func cursorAhead(_ since: Int64, head: Int64) -> KakehashiError {

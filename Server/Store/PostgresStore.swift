@@ -407,10 +407,12 @@ public final class PostgresStore: ChangeLogStore {
             try await connection.query(
                 "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
             var head: Int64 = 0
-            for try await value in try await connection.query(
-                "SELECT coalesce(max(seq), 0)::BIGINT FROM changes", logger: logger
-            ).decode(Int64.self) {
+            var latest: HLC?
+            for try await (value, text) in try await connection.query(
+                "SELECT coalesce(max(seq), 0)::BIGINT, max(hlc) FROM changes", logger: logger
+            ).decode((Int64, String?).self) {
                 head = value
+                latest = text.flatMap(HLC.init)
             }
             if let since, since > head { throw LogSnapshot.cursorAhead(since, head: head) }
             var states: [Entity: [RecordState]] = [:]
@@ -430,15 +432,11 @@ public final class PostgresStore: ChangeLogStore {
                     if let hlc = HLC(text) { firstWritten[record] = hlc }
                 }
             }
-            var changed: Set<String>?
-            if let since {
-                var records = Set<String>()
-                for try await record in try await connection.query(
-                    "SELECT DISTINCT record FROM changes WHERE seq > \(since)", logger: logger
-                ).decode(String.self) {
-                    records.insert(record)
-                }
-                changed = records
+            var caseChangeTimes: [String: [Int64]] = [:]
+            for try await (record, text) in try await connection.query(
+                "SELECT record, hlc FROM changes WHERE entity = 'case'", logger: logger
+            ).decode((String, String).self) {
+                if let hlc = HLC(text) { caseChangeTimes[record, default: []].append(hlc.millis) }
             }
             var stageWrites: [Change] = []
             for try await body in try await connection.query(
@@ -446,9 +444,35 @@ public final class PostgresStore: ChangeLogStore {
             ).decode(String.self) {
                 stageWrites.append(try StoreCoding.change(body))
             }
+            var changed: [RecordRef: [Change]]?
+            if let since {
+                var byRecord: [RecordRef: [Change]] = [:]
+                for try await (entityText, record) in try await connection.query(
+                    "SELECT DISTINCT entity, record FROM changes WHERE seq > \(since)", logger: logger
+                ).decode((String, String).self) {
+                    guard let entity = Entity(rawValue: entityText), entities.contains(entity) else { continue }
+                    byRecord[RecordRef(entity: entity, record: record)] = []
+                }
+                for entity in entities {
+                    let ids = byRecord.keys.filter { $0.entity == entity }.map(\.record)
+                    for chunk in StoreCoding.chunks(ids) {
+                        let list = Array(chunk)
+                        for try await body in try await connection.query(
+                            """
+                            SELECT body FROM changes WHERE entity = \(entity.rawValue) AND record = ANY(\(list))
+                                AND seq <= \(since) ORDER BY seq
+                            """, logger: logger
+                        ).decode(String.self) {
+                            let change = try StoreCoding.change(body)
+                            byRecord[RecordRef(entity: entity, record: change.record), default: []].append(change)
+                        }
+                    }
+                }
+                changed = byRecord
+            }
             return LogSnapshot(
-                head: head, states: states, firstWritten: firstWritten, changedSince: changed,
-                stageWrites: stageWrites)
+                head: head, latest: latest, states: states, firstWritten: firstWritten,
+                caseChangeTimes: caseChangeTimes, stageWrites: stageWrites, changedSince: changed)
         }
     }
 

@@ -291,6 +291,7 @@ public final class SQLiteStore: ChangeLogStore {
         try await pool.read { db in
             let head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM changes") ?? 0
             if let since, since > head { throw LogSnapshot.cursorAhead(since, head: head) }
+            let latest = try String.fetchOne(db, sql: "SELECT max(hlc) FROM changes").flatMap(HLC.init)
             var states: [Entity: [RecordState]] = [:]
             var firstWritten: [String: HLC] = [:]
             for entity in entities {
@@ -305,15 +306,47 @@ public final class SQLiteStore: ChangeLogStore {
                     if let hlc = HLC(text) { firstWritten[row[0]] = hlc }
                 }
             }
-            let changed = try since.map {
-                Set(try String.fetchAll(db, sql: "SELECT DISTINCT record FROM changes WHERE seq > ?", arguments: [$0]))
+            var caseChangeTimes: [String: [Int64]] = [:]
+            let times = try Row.fetchCursor(db, sql: "SELECT record, hlc FROM changes WHERE entity = 'case'")
+            while let row = try times.next() {
+                let text: String = row[1]
+                if let hlc = HLC(text) { caseChangeTimes[row[0], default: []].append(hlc.millis) }
             }
             let stageWrites = try String.fetchAll(
                 db, sql: "SELECT body FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq"
             ).map(StoreCoding.change)
+            var changed: [RecordRef: [Change]]?
+            if let since {
+                var byRecord: [RecordRef: [Change]] = [:]
+                let refs = try Row.fetchAll(
+                    db, sql: "SELECT DISTINCT entity, record FROM changes WHERE seq > ?", arguments: [since]
+                )
+                .compactMap { row in Entity(rawValue: row[0]).map { RecordRef(entity: $0, record: row[1]) } }
+                .filter { entities.contains($0.entity) }
+                for ref in refs { byRecord[ref] = [] }
+                for entity in entities {
+                    let ids = refs.filter { $0.entity == entity }.map(\.record)
+                    for chunk in StoreCoding.chunks(ids) {
+                        let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                        var arguments: [any DatabaseValueConvertible] = [entity.rawValue]
+                        arguments += chunk.map { $0 as any DatabaseValueConvertible }
+                        arguments.append(since)
+                        let bodies = try String.fetchAll(
+                            db,
+                            sql:
+                                "SELECT body FROM changes WHERE entity = ? AND record IN (\(marks)) AND seq <= ? ORDER BY seq",
+                            arguments: StatementArguments(arguments))
+                        for body in bodies {
+                            let change = try StoreCoding.change(body)
+                            byRecord[RecordRef(entity: entity, record: change.record), default: []].append(change)
+                        }
+                    }
+                }
+                changed = byRecord
+            }
             return LogSnapshot(
-                head: head, states: states, firstWritten: firstWritten, changedSince: changed,
-                stageWrites: stageWrites)
+                head: head, latest: latest, states: states, firstWritten: firstWritten,
+                caseChangeTimes: caseChangeTimes, stageWrites: stageWrites, changedSince: changed)
         }
     }
 

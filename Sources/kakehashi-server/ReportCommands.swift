@@ -23,11 +23,16 @@ struct Export: AsyncParsableCommand {
     @Option(help: "Only rows changed after this cursor (cursor.to in an earlier manifest.json).") var since: Int64?
 
     func run() async throws {
-        try await Main.withStore(store) { store, _ in
+        // Arguments are checked before the store is opened: a bad one changes nothing.
+        let options = try Main.reportingErrors {
             let options = Exporter.Options(
                 profile: try ExportProfile.parse(profile), format: try ExportFormat.parse(format),
                 labels: try ExportTable.Labels.parse(labels), fiscalYear: fiscalYear, since: since,
                 directory: out)
+            try Exporter.validate(options)
+            return options
+        }
+        try await Main.withStore(store) { store, _ in
             let manifest = try await Exporter(store: store).run(options)
             let summary = manifest.files.map { "\($0.name) \($0.rows)" }.joined(separator: ", ")
             FileHandle.standardError.write(
@@ -62,15 +67,17 @@ struct Indicators: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await Main.withStore(store) { store, _ in
-            if let year = fiscalYear, !CalendarDate.validYears.contains(year) {
+        let labels = try Main.reportingErrors {
+            if let year = fiscalYear, !(1900..<2199).contains(year) {
                 throw KakehashiError.invalid("fiscal-year", "\(year) is not a fiscal year; e.g. 2026")
             }
-            let labels = try ExportTable.Labels.parse(labels)
+            return try ExportTable.Labels.parse(self.labels)
+        }
+        try await Main.withStore(store) { store, _ in
             let snapshot = try await store.snapshot(entities: LogSnapshot.reportingEntities, since: nil)
             let now = serverWallMillis()
-            let report = IndicatorEngine.compute(
-                ReportData(snapshot), fiscalYear: fiscalYear, today: CalendarDate(japanTimeOf: now))
+            let data = ReportData(snapshot)
+            let report = IndicatorEngine.compute(data, fiscalYear: fiscalYear, today: data.asOf)
             if json { return try Main.printJSON(report) }
             if csv {
                 FileHandle.standardOutput.write(try TableEncoding.csv(report.table(), labels: labels))
@@ -150,6 +157,10 @@ struct Import: AsyncParsableCommand {
                     summary += ", \(outcome.alreadyPresent.count) already present (lines \(lines))"
                 }
                 if !outcome.skipped.isEmpty { summary += ", \(outcome.skipped.count) invalid row(s) skipped" }
+                if !outcome.merged.isEmpty {
+                    let lines = outcome.merged.map(String.init).joined(separator: ", ")
+                    summary += ", lines \(lines) merged into an earlier row with the same title and holder"
+                }
                 FileHandle.standardError.write(Data((summary + "\n").utf8))
             }
         }

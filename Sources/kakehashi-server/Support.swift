@@ -48,13 +48,28 @@ enum Main {
                 throw error
             }
         } catch let error as KakehashiError {
-            var message = "error: \(error.description)"
-            if !error.validValues.isEmpty, !error.message.contains("valid values") {
-                message += " (valid values: \(error.validValues.joined(separator: ", ")))"
-            }
-            FileHandle.standardError.write(Data((message + "\n").utf8))
+            report(error)
             throw ExitCode(error.code.exitCode)
         }
+    }
+
+    /// Runs `body` (argument checks that need no store), turning a `KakehashiError` into one
+    /// sentence on stderr and its exit code, as `withStore` does.
+    static func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as KakehashiError {
+            report(error)
+            throw ExitCode(error.code.exitCode)
+        }
+    }
+
+    static func report(_ error: KakehashiError) {
+        var message = "error: \(error.description)"
+        if !error.validValues.isEmpty, !error.message.contains("valid values") {
+            message += " (valid values: \(error.validValues.joined(separator: ", ")))"
+        }
+        FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 
     static func printJSON(_ value: some Encodable) throws {

@@ -13,6 +13,11 @@ import Testing
     static let secretCanary = "KANARIA-KIMITSU-93c8"
     static let confidentialCanary = "KANARIA-HI-51e2"
 
+    /// The fiscal year running now in Japan: cases are created at the wall clock's time.
+    static var currentFiscalYear: Int {
+        CalendarDate(japanTimeOf: Int64(Date().timeIntervalSince1970 * 1000)).fiscalYear
+    }
+
     /// Three programs' advisors record a realistic year: an open case with visits either side of
     /// the fiscal-year boundary, and confidential, strict and secret cases carrying canaries.
     struct Scenario {
@@ -124,13 +129,16 @@ import Testing
         var everyFile: [(String, Data)] = []
         var byProfile: [String: [(name: String, data: Data)]] = [:]
         for profile in ["cabinet-office", "meti", "mext"] {
-            for format in ["csv", "jsonl"] {
-                for labels in ["ja", "en"] {
-                    let out = try scenario.export(
-                        profile, ["--format", format, "--labels", labels], into: work.path)
+            let variants = [
+                ["--format", "csv", "--labels", "ja"], ["--format", "csv", "--labels", "en"],
+                ["--format", "jsonl", "--labels", "ja"], ["--fiscal-year", "2026"],
+            ]
+            for arguments in variants {
+                do {
+                    let out = try scenario.export(profile, arguments, into: work.path)
                     let files = try Self.files(in: out)
                     #expect(files.count == 7, "six data files and the manifest in \(out)")
-                    everyFile += files.map { ("\(profile)/\(format)/\(labels)/\($0.name)", $0.data) }
+                    everyFile += files.map { ("\(profile) \(arguments) \($0.name)", $0.data) }
                     byProfile[profile, default: []] += files
                 }
             }
@@ -180,7 +188,7 @@ import Testing
             try JSONSerialization.jsonObject(with: Data(scenario.server.admin(["indicators", "--json"]).utf8))
                 as? [String: Any])
         let rows = try #require(report["rows"] as? [[String: Any]])
-        let newCases = rows.filter { $0["fiscalYear"] as? Int == 2026 }.compactMap {
+        let newCases = rows.filter { $0["fiscalYear"] as? Int == Self.currentFiscalYear }.compactMap {
             ($0["counts"] as? [String: Int])?["new_cases"]
         }.reduce(0, +)
         #expect(newCases == 4)
@@ -213,8 +221,11 @@ import Testing
         let work = TemporaryDirectory("exports")
         let first = try scenario.export("cabinet-office", into: work.path)
         let again = try scenario.export("cabinet-office", into: work.path)
-        for (a, b) in zip(try Self.files(in: first), try Self.files(in: again)) where a.name != "manifest.json" {
-            #expect(a.name == b.name && a.data == b.data, "\(a.name) differs between two runs")
+        let firstFiles = try Self.files(in: first)
+        let againFiles = try Self.files(in: again)
+        #expect(firstFiles.map(\.name) == againFiles.map(\.name) && firstFiles.count == 7)
+        for (a, b) in zip(firstFiles, againFiles) where a.name != "manifest.json" {
+            #expect(a.data == b.data, "\(a.name) differs between two runs")
         }
         let manifest = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: first + "/manifest.json")))
@@ -240,6 +251,8 @@ import Testing
                 as? [String: Any])
         let range = try #require(deltaManifest["cursor"] as? [String: Int])
         #expect(range["from"] == cursor && range["to"]! > cursor && deltaManifest["incremental"] as? Bool == true)
+
+        #expect((deltaManifest["withdrawn"] as? [String: [String]])?.values.allSatisfy(\.isEmpty) == true)
 
         // Nothing changed since the delta: the next incremental export is empty.
         let empty = try scenario.export("cabinet-office", ["--since", String(range["to"]!)], into: work.path)
@@ -291,13 +304,15 @@ import Testing
         try scenario.yamada.check(["sync"])
         try scenario.sato.check(["sync"])
         try scenario.sato.check([
-            "event", "add", scenario.openCase, "--kind", "matching", "--date", "2026-08-01", "--body", "東北大学のシーズを紹介した。",
+            "event", "add", scenario.openCase, "--kind", "matching", "--body", "東北大学のシーズを紹介した。",
         ])
         try scenario.sato.check(["sync"])
 
+        // The referral and the matching are dated today; the cases were created today.
+        let year = String(Self.currentFiscalYear)
         let report = try #require(
             try JSONSerialization.jsonObject(
-                with: Data(scenario.server.admin(["indicators", "--json", "--fiscal-year", "2026"]).utf8))
+                with: Data(scenario.server.admin(["indicators", "--json", "--fiscal-year", year]).utf8))
                 as? [String: Any])
         let referrals = try #require(report["referrals"] as? [[String: Any]])
         #expect(referrals.count == 1)
@@ -316,7 +331,49 @@ import Testing
         #expect(totals["new_cases"] == 4, "each case once, though two programs support the open one")
         #expect(totals["new_cases"] == sum("business-production", "new_cases") + sum("matching-planner", "new_cases"))
 
-        let table = try scenario.server.admin(["indicators", "--fiscal-year", "2026"])
-        #expect(table.contains("マッチングプランナー") && table.contains("2026年度"))
+        let table = try scenario.server.admin(["indicators", "--fiscal-year", year])
+        #expect(table.contains("マッチングプランナー") && table.contains("\(year)年度"))
+    }
+
+    @Test func incrementalExportsRedactAndWithdrawRowsWhoseLevelWasRaised() async throws {
+        let scenario = try await Scenario.make()
+        let work = TemporaryDirectory("exports")
+        let base = try scenario.export("meti", ["--format", "jsonl"], into: work.path)
+        let baseManifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + "/manifest.json")))
+                as? [String: Any])
+        let cursor = try #require((baseManifest["cursor"] as? [String: Any])?["to"] as? Int)
+        #expect(
+            try Self.rows(base, "events").contains {
+                $0["case"] as? String == scenario.confidentialCase && $0["body"] is String
+            }, "METI sees its own confidential case's events in full")
+
+        // The confidential case becomes strict; the strict one becomes secret.
+        try scenario.yamada.check(["case", "set", scenario.confidentialCase, "level=strict"])
+        try scenario.yamada.check(["case", "set", scenario.strictCase, "level=secret"])
+        try scenario.yamada.check(["sync"])
+
+        let delta = try scenario.export("meti", ["--format", "jsonl", "--since", String(cursor)], into: work.path)
+        for file in try Self.files(in: delta) {
+            let text = String(decoding: file.data, as: UTF8.self)
+            for canary in [Self.confidentialCanary, Self.strictCanary, Self.secretCanary] {
+                #expect(!text.contains(canary), "\(canary) in the incremental \(file.name)")
+            }
+        }
+        // The case row and its events come again, redacted; the now-secret case is withdrawn.
+        let cases = try Self.rows(delta, "cases")
+        #expect(cases.map { $0["id"] as? String } == [scenario.confidentialCase])
+        #expect(cases.first?["redacted"] as? Bool == true && cases.first?["title"] is NSNull)
+        let events = try Self.rows(delta, "events")
+        #expect(events.count == 2 && events.allSatisfy { $0["body"] is NSNull && $0["redacted"] as? Bool == true })
+        let manifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: delta + "/manifest.json")))
+                as? [String: Any])
+        let withdrawn = try #require(manifest["withdrawn"] as? [String: [String]])
+        #expect(withdrawn["cases"] == [scenario.strictCase])
+        #expect(withdrawn["events"]?.count == 2, "the strict case's two events were in the base export")
+        #expect(withdrawn["good-practices"]?.allSatisfy { $0.hasPrefix(scenario.confidentialCase + "/") } == true)
+        #expect(withdrawn["good-practices"]?.count == 1)
+        #expect(try Self.rows(delta, "good-practices").isEmpty)
     }
 }

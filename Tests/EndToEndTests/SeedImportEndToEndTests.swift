@@ -25,7 +25,7 @@ import Testing
         #expect(refused.status == 65, "\(refused)")
         #expect(refused.stderr.contains("line 5: title"), "\(refused.stderr)")
         #expect(refused.stderr.contains("line 6: licensable"), "\(refused.stderr)")
-        #expect(refused.stderr.contains("line 7: holder"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("line 7: holder_kind"), "\(refused.stderr)")
         #expect(refused.stdout.isEmpty)
 
         // Nothing was imported: a laptop sees no seeds.

@@ -109,8 +109,8 @@ import Testing
         #expect(report.rows.allSatisfy { $0.prefecture == "kanagawa" }, "by organization, else by owner")
     }
 
-    @Test func bothStoresGiveByteIdenticalExports() async throws {
-        guard StoreKind.available.contains(.postgres) else { return }
+    @Test(.enabled(if: StoreKind.available.contains(.postgres), "needs the test PostgreSQL cluster"))
+    func bothStoresGiveByteIdenticalExports() async throws {
         let (sqlite, _) = try await Self.export(.sqlite)
         let (postgres, _) = try await Self.export(.postgres)
         let names = try FileManager.default.contentsOfDirectory(atPath: sqlite).filter { $0.hasSuffix(".csv") }.sorted()
@@ -174,6 +174,19 @@ import Testing
         #expect(row.kind == .string("open-patent"))
         #expect(file.problems.map(\.line) == [5, 6], "\(file.problems)")
         #expect(file.problems.map(\.field) == ["title", "licensable"])
+    }
+
+    @Test func rowsRepeatingATitleAndHolderAreMergedAndTrailingEmptyColumnsIgnored() throws {
+        let text =
+            "title,holder,patent_numbers,tags,,\n"
+            + "画像検査,富士通株式会社,特許第1号,検査,,\n"
+            + "画像検査,富士通株式会社,特許第2号,画像,,\n"
+            + "画像検査,,特許第3号,,,\n"
+            + "画像検査,\"二行の\n保有機関\",,,,\n"
+        let file = try SeedFile(data: Data(text.utf8), name: "list.csv")
+        #expect(file.rows.count == 2 && file.mergedLines == [3])
+        #expect(file.rows.first?.patentNumbers == ["特許第1号", "特許第2号"] && file.rows.first?.tags == ["検査", "画像"])
+        #expect(file.problems.map(\.description) == ["line 5: holder: must be a single line"], "\(file.problems)")
     }
 
     @Test func aFileWithAnUnknownColumnOrNoTitleIsRefusedWhole() {

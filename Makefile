@@ -9,7 +9,7 @@ all: build
 help:
 	@echo "make test    install missing system packages, build, check formatting, run every test"
 	@echo "make build   debug build of both executables"
-	@echo "make soak    the convergence test with 50,000 randomized trials"
+	@echo "make soak    the convergence test with 50,000 randomized trials, the chaos test with 2,000 steps"
 	@echo "make bench   client benchmarks (release build): pull-apply vs raw SQLite, list/search latency"
 	@echo "make format  format the tree with swift format"
 
@@ -37,7 +37,9 @@ bench: deps
 	.build/release/kakehashi-bench --changes 100000 --events 100000
 
 soak: deps
-	KAKEHASHI_CONVERGENCE_TRIALS=50000 $(SWIFT) test --filter ConvergenceTests
+	$(SWIFT) build --build-tests
+	KAKEHASHI_CONVERGENCE_TRIALS=50000 $(SWIFT) test --skip-build --filter ConvergenceTests
+	KAKEHASHI_CHAOS_STEPS=2000 $(SWIFT) test --skip-build --filter ChaosTests
 
 clean:
 	rm -rf .build

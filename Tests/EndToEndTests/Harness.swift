@@ -124,6 +124,9 @@ final class ServerProcess: @unchecked Sendable {
             command: "health check of \(url)", result: CommandResult(status: -1, stdout: "", stderr: "no answer"))
     }
 
+    /// The loopback port it listens on.
+    var port: UInt16 { url.split(separator: ":").last.flatMap { UInt16($0) } ?? 0 }
+
     func stop() {
         guard let process, process.isRunning else { return }
         process.terminate()
@@ -159,19 +162,22 @@ final class ServerProcess: @unchecked Sendable {
 struct Laptop {
     let home = TemporaryDirectory("laptop")
     let advisor: String
+    /// Extra environment for every command, e.g. `KAKEHASHI_TEST_CLOCK_SKEW_SECONDS`.
+    var environment: [String: String] = [:]
 
-    /// Enrolls a new laptop for a new advisor of `program`.
+    /// Enrolls a new laptop for a new advisor of `program`, through `url` (default: the server's).
     static func enroll(
-        _ server: ServerProcess, _ name: String, program: String = "business-production"
+        _ server: ServerProcess, _ name: String, program: String = "business-production", via url: String? = nil,
+        environment: [String: String] = [:]
     ) throws -> Laptop {
         let (advisor, code) = try server.advisor(name, program: program)
-        let laptop = Laptop(advisor: advisor)
-        try laptop.check(["init", "--server", server.url, "--code", code])
+        let laptop = Laptop(advisor: advisor, environment: environment)
+        try laptop.check(["init", "--server", url ?? server.url, "--code", code])
         return laptop
     }
 
     func run(_ arguments: [String]) throws -> CommandResult {
-        try Executables.run("kakehashi", arguments + ["--home", home.path])
+        try Executables.run("kakehashi", arguments + ["--home", home.path], environment: environment)
     }
 
     @discardableResult

@@ -1,8 +1,8 @@
 # Kakehashi — the two commands a newcomer types are `make demo` and `make test`.
 SWIFT ?= swift
-SOURCES := Package.swift Shared Client Server Sources Tests
+SOURCES := Package.swift Shared Client Server Sources Tests fuzz
 
-.PHONY: all deps build test lint format soak bench clean help demo
+.PHONY: all deps build test lint format soak bench fuzz clean help demo
 
 all: build
 
@@ -11,6 +11,7 @@ help:
 	@echo "make build   debug build of both executables"
 	@echo "make soak    the convergence test with 50,000 randomized trials, the chaos test with 2,000 steps"
 	@echo "make bench   client benchmarks (release build): pull-apply vs raw SQLite, list/search latency"
+	@echo "make fuzz    libFuzzer on the push/pull body decoders and the change validator (FUZZ_SECONDS each, default 60)"
 	@echo "make format  format the tree with swift format"
 
 deps:
@@ -35,6 +36,9 @@ format:
 bench: deps
 	$(SWIFT) build -c release --product kakehashi-bench
 	.build/release/kakehashi-bench --changes 100000 --events 100000
+
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 soak: deps
 	$(SWIFT) build --build-tests

@@ -26,6 +26,7 @@ test: deps lint
 	@mkdir -p .build
 	scripts/test-postgres.sh start > .build/test-postgres.env
 	. ./.build/test-postgres.env && $(SWIFT) test; status=$$?; scripts/test-postgres.sh stop; exit $$status
+	Tests/API/schemathesis.sh
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(SOURCES)

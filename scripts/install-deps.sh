@@ -3,7 +3,8 @@
 # Safe to run repeatedly: it does nothing when everything is present.
 set -euo pipefail
 
-packages=(libsqlite3-dev libcurl4-openssl-dev postgresql)
+# python3-venv: Tests/API/schemathesis.sh installs schemathesis into .build/venv.
+packages=(libsqlite3-dev libcurl4-openssl-dev postgresql python3-venv)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -39,10 +39,12 @@ token=$(curl -sf -X POST "$url/v1/enroll" -H 'Content-Type: application/json' \
 
 echo "schemathesis against $url, $examples examples per operation"
 status=0
-"$venv/bin/schemathesis" run Docs/openapi.yaml --url "$url" \
+# From the scratch directory: schemathesis keeps state in .schemathesis/ of its working directory.
+root=$(pwd)
+(cd "$work" && "$root/$venv/bin/schemathesis" run "$root/Docs/openapi.yaml" --url "$url" \
   --header "Authorization: Bearer $token" \
   --checks all --exclude-checks positive_data_acceptance --max-examples "$examples" --seed "${SCHEMATHESIS_SEED:-20261121}" \
-  --generation-database none --no-color || status=$?
+  --generation-database none --no-color) || status=$?
 if grep -q '"status":5' "$work/server.log" 2>/dev/null; then
   echo "the server logged a 5xx:" >&2
   grep '"status":5' "$work/server.log" >&2

@@ -88,8 +88,12 @@ final class ServerProcess: @unchecked Sendable {
     private(set) var process: Process?
     private(set) var url = ""
 
-    init(database: String? = nil) {
+    /// Where the server's stderr, and its stdout after the URL line, go: `/dev/null` unless set.
+    let logPath: String?
+
+    init(database: String? = nil, logPath: String? = nil) {
         self.database = database ?? "sqlite:" + directory.path + "/server.sqlite"
+        self.logPath = logPath
     }
 
     /// Starts serving and waits until `/v1/health` answers.
@@ -99,7 +103,15 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--db", database]
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let log = logPath.flatMap { path -> FileHandle? in
+            if !FileManager.default.fileExists(atPath: path) {
+                FileManager.default.createFile(atPath: path, contents: nil)
+            }
+            let handle = FileHandle(forWritingAtPath: path)
+            handle?.seekToEndOfFile()
+            return handle
+        }
+        process.standardError = log ?? FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         self.process = process
         var line = Data()
@@ -115,6 +127,12 @@ final class ServerProcess: @unchecked Sendable {
             line += chunk
         }
         url = String(decoding: line, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        if let log {
+            let rest = out.fileHandleForReading
+            Thread.detachNewThread {
+                while case let chunk = rest.availableData, !chunk.isEmpty { log.write(chunk) }
+            }
+        }
         let transport = CurlTransport(baseURL: url)
         for _ in 0..<200 {
             if (try? await transport.health()) != nil { return }

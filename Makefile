@@ -10,7 +10,7 @@ help:
 	@echo "make test    install missing system packages, build, check formatting, run every test"
 	@echo "make build   debug build of both executables"
 	@echo "make soak    the convergence test with 50,000 randomized trials, the chaos test with 2,000 steps"
-	@echo "make bench   client benchmarks (release build): pull-apply vs raw SQLite, list/search latency"
+	@echo "make bench   benchmarks (release build), each next to a limit measured in the same run"
 	@echo "make fuzz    libFuzzer on the push/pull body decoders and the change validator (FUZZ_SECONDS each, default 60)"
 	@echo "make format  format the tree with swift format"
 
@@ -34,9 +34,13 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive $(SOURCES)
 
+# Release builds; the sync benchmarks start the release kakehashi-server next to the benchmark.
 bench: deps
+	$(SWIFT) build -c release --product kakehashi-server
 	$(SWIFT) build -c release --product kakehashi-bench
-	.build/release/kakehashi-bench --changes 100000 --events 100000
+	@test -x .build/venv/bin/pip || python3 -m venv .build/venv
+	.build/venv/bin/pip install --quiet --disable-pip-version-check pycrdt==0.14.13
+	.build/release/kakehashi-bench --changes 100000 --events 100000 --records 100000
 
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)

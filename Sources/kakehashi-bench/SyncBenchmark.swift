@@ -96,7 +96,7 @@ enum SyncBenchmark {
                 _ = try client.create(
                     .event,
                     RecordInput(values: [
-                        "case": caseID, "kind": "visit", "date": "2026-05-\(index % 28 + 10)",
+                        "case": caseID, "kind": "visit", "date": "2026-05-\(index % 20 + 10)",
                         "body": "\(subject)について打合せ。次回は試作品の評価結果を共有する。記録\(index)",
                     ]))
                 changes += 5
@@ -177,7 +177,7 @@ enum SyncBenchmark {
             String(
                 format: "  plain HTTP, same bytes %10.0f changes/s  (%.2f s, same request count, libcurl ↔ loopback)",
                 Double(figures.changes) / figures.plainSeconds, figures.plainSeconds))
-        print(String(format: "  ratio                  %10.3f", figures.plainSeconds / total))
+        print(String(format: "  ratio kakehashi/plain  %10.3f", figures.plainSeconds / total))
         print(
             String(
                 format: "  initial sync of the second laptop: %.1f s, %.1f MB on the wire", figures.pullSeconds,

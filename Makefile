@@ -1,8 +1,8 @@
 # Kakehashi — the two commands a newcomer types are `make demo` and `make test`.
 SWIFT ?= swift
-SOURCES := Package.swift Shared Client Server Sources Tests
+SOURCES := Package.swift Shared Client Server Sources Tests fuzz
 
-.PHONY: all deps test-deps build test lint format soak bench clean help demo
+.PHONY: all deps test-deps build test lint format soak bench fuzz clean help demo
 
 all: build
 
@@ -10,8 +10,9 @@ help:
 	@echo "make demo    build, start a server, play three advisors' week on three laptops, write exports"
 	@echo "make test    install missing system packages, build, check formatting, run every test"
 	@echo "make build   debug build of both executables"
-	@echo "make soak    the convergence test with 50,000 randomized trials"
-	@echo "make bench   client benchmarks (release build): pull-apply vs raw SQLite, list/search latency"
+	@echo "make soak    the convergence test with 50,000 randomized trials, the chaos test with 2,000 steps"
+	@echo "make bench   benchmarks (release build), each next to a limit measured in the same run"
+	@echo "make fuzz    libFuzzer on the push/pull body decoders and the change validator (FUZZ_SECONDS each, default 60)"
 	@echo "make format  format the tree with swift format"
 
 deps:
@@ -29,6 +30,7 @@ test: test-deps lint
 	@mkdir -p .build
 	scripts/test-postgres.sh start > .build/test-postgres.env
 	. ./.build/test-postgres.env && $(SWIFT) test; status=$$?; scripts/test-postgres.sh stop; exit $$status
+	Tests/API/schemathesis.sh
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(SOURCES)
@@ -36,12 +38,21 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive $(SOURCES)
 
-bench: deps
+# Release builds; the sync benchmarks start the release kakehashi-server next to the benchmark.
+bench: test-deps
+	$(SWIFT) build -c release --product kakehashi-server
 	$(SWIFT) build -c release --product kakehashi-bench
-	.build/release/kakehashi-bench --changes 100000 --events 100000
+	@test -x .build/venv/bin/pip || python3 -m venv .build/venv
+	.build/venv/bin/pip install --quiet --disable-pip-version-check pycrdt==0.14.13
+	.build/release/kakehashi-bench --changes 100000 --events 100000 --records 100000
+
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 soak: deps
-	KAKEHASHI_CONVERGENCE_TRIALS=50000 $(SWIFT) test --filter ConvergenceTests
+	$(SWIFT) build --build-tests
+	KAKEHASHI_CONVERGENCE_TRIALS=50000 $(SWIFT) test --skip-build --filter ConvergenceTests
+	KAKEHASHI_CHAOS_STEPS=2000 $(SWIFT) test --skip-build --filter ChaosTests
 
 clean:
 	rm -rf .build

@@ -103,6 +103,7 @@ let package = Package(
             name: "kakehashi-bench",
             dependencies: [
                 "KakehashiClient",
+                "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Sources/kakehashi-bench",

@@ -10,7 +10,12 @@ public struct FieldClient: Sendable {
     /// The laptop's wall clock in Unix milliseconds (injected so tests can skew it).
     let wallClock: @Sendable () -> Int64
 
-    public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    /// The system clock, shifted by `KAKEHASHI_TEST_CLOCK_SKEW_SECONDS` when that is set: a test hook that
+    /// lets end-to-end tests play a laptop whose clock is wrong by hours with the real executable.
+    public static let systemClock: @Sendable () -> Int64 = {
+        let skew = ProcessInfo.processInfo.environment["KAKEHASHI_TEST_CLOCK_SKEW_SECONDS"].flatMap(Int64.init) ?? 0
+        return { Int64(Date().timeIntervalSince1970 * 1000) + skew * 1000 }
+    }()
 
     public init(store: LocalStore, wallClock: @escaping @Sendable () -> Int64 = FieldClient.systemClock) {
         self.store = store

@@ -2,13 +2,15 @@
 # Installs the Debian packages Kakehashi builds and tests against, when they are missing.
 # Safe to run repeatedly: it does nothing when everything is present.
 #   scripts/install-deps.sh        what building and `make demo` need (SQLite, libcurl)
-#   scripts/install-deps.sh test   also what `make test` needs: PostgreSQL (the second store) and
-#                                  LibreOffice (opens the exported CSV)
+#   scripts/install-deps.sh test   also what `make test` and `make bench` need: PostgreSQL (the
+#                                  second store), Python's venv, LibreOffice (opens exported CSV)
 set -euo pipefail
 
 packages=(libsqlite3-dev libcurl4-openssl-dev)
 if [ "${1:-}" = "test" ]; then
-  packages+=(postgresql libreoffice-calc-nogui)
+  # python3-venv: Tests/API/schemathesis.sh installs schemathesis into .build/venv, and
+  # scripts/verify-export.py checks exports; the benchmarks put pycrdt in the same venv.
+  packages+=(postgresql python3-venv libreoffice-calc-nogui)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -10,6 +10,12 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServerMetrics
     let now: @Sendable () -> Int64
 
+    /// The method each endpoint answers (`SyncController.addRoutes`). The router answers 404 for a
+    /// known path asked with another method; HTTP wants 405 with an `Allow` header there.
+    static var methods: [String: String] {
+        ["/v1/enroll": "POST", "/v1/push": "POST", "/v1/pull": "GET", "/v1/health": "GET", "/metrics": "GET"]
+    }
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws
@@ -23,6 +29,10 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             let apiError: APIError
             switch error {
             case let error as APIError: apiError = error
+            case let error as HTTPError where error.status == .notFound && Self.methods[request.uri.path] != nil:
+                apiError = APIError(
+                    .methodNotAllowed, code: "method-not-allowed",
+                    message: "\(request.uri.path) answers \(Self.methods[request.uri.path] ?? "")")
             case let error as HTTPError: apiError = .from(error)
             case is NIOTooManyBytesError: apiError = .tooLarge
             default:
@@ -33,6 +43,9 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             response = try JSONResponse.make(
                 apiError.body, status: apiError.status, request: request, serverTime: now())
+        }
+        if response.status == .methodNotAllowed, let allowed = Self.methods[request.uri.path] {
+            response.headers[.allow] = allowed
         }
         if response.headers[JSONResponse.serverTimeField] == nil {
             response.headers[JSONResponse.serverTimeField] = String(now())

@@ -42,6 +42,14 @@ struct SyncController<Context: RequestContext>: Sendable {
             context.logger.notice("enrollment refused: unknown, used or expired code")
             throw APIError.unauthorized("the enrollment code is unknown, already used or expired; ask for a new one")
         }
+        // A code handed out before its advisor was deactivated must not yield a working device: the
+        // new device is revoked at once and the answer is the same as for any dead code.
+        let viewer = AccessPolicy.Viewer(advisor: advisor, state: try await store.record(.advisor, advisor))
+        guard viewer.active else {
+            _ = try await store.revoke(device.id, at: time)
+            context.logger.notice("enrollment refused: advisor deactivated", metadata: ["advisor": "\(advisor)"])
+            throw APIError.unauthorized("the enrollment code is unknown, already used or expired; ask for a new one")
+        }
         context.logger.notice("device enrolled", metadata: ["device": "\(device.id)", "advisor": "\(advisor)"])
         return try JSONResponse.make(
             EnrollResponse(device: device.id, token: token, advisor: advisor, serverTime: time), request: request,

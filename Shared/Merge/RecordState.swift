@@ -40,9 +40,11 @@ public struct RecordState: Sendable, Hashable {
         var current = heads[key, default: []]
         if current.contains(where: { $0.hlc == change.hlc }) { return false }
 
-        var seen = superseded[key, default: []]
-        let before = seen.count
-        seen.formUnion(change.prev)
+        // Grown in place: a copy taken out of the dictionary and written back would copy the whole
+        // set on every write, making a register's history quadratic to merge.
+        let before = superseded[key]?.count ?? 0
+        superseded[key, default: []].formUnion(change.prev)
+        let seen = superseded[key] ?? []
         let isSuperseded = seen.contains(change.hlc)
         // A late-arriving write can still supersede heads through its own `prev`, even when it
         // was itself superseded before it got here.
@@ -53,7 +55,6 @@ public struct RecordState: Sendable, Hashable {
             current.insert(write, at: index)
         }
         heads[key] = current.isEmpty ? nil : current
-        superseded[key] = seen
         return !isSuperseded || seen.count != before
     }
 

@@ -3,30 +3,44 @@ import GRDB
 import KakehashiClient
 import KakehashiShared
 
-// kakehashi-bench [--changes N] [--events N] [--runs N]
+// kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N]
+//                 [--only client,merge,sync,growth] [--db URL]
 //
-// 1. Pull-apply: a fresh laptop pulls N changes (JSON pages of 1,000, decoded and merged, each
-//    page in one transaction with its cursor) — next to SQLite's raw transactional insert of N
-//    equivalent rows into a plain table, measured in the same run on the same disk. Prints the ratio.
-// 2. Query latency on a laptop holding N events: case list, event list of a case, search on the
-//    trigram path and on the short-term (LIKE) path; median and p95 of several runs.
-
+// Every figure is printed next to a limit measured in the same run on the same machine:
+// 1. client: pull-apply of N changes (JSON pages of 1,000, decoded and merged, each page in one
+//    transaction with its cursor) next to SQLite's raw transactional insert of N equivalent rows;
+//    then query latency on a laptop holding N events.
+// 2. merge: the shared engine's merge next to pycrdt (Yrs) on the same logical workload.
+// 3. sync: laptop → real server process → laptop over loopback, next to plain HTTP moving the
+//    same bytes; the second laptop's initial sync (seconds, bytes); pull latency and server memory.
+// 4. growth: how pull latency, server memory, laptop store size and `case list` grow with size.
 struct Arguments {
     var changes = 100_000
     var events = 100_000
     var runs = 20
+    var records = 100_000
+    var mergeUpdates = 100_000
+    var only: Set<String> = ["client", "merge", "sync", "growth"]
+    var database: String?
 
     init() {
         var iterator = CommandLine.arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
-            let value = iterator.next().flatMap(Int.init)
+            let text = iterator.next()
+            let value = text.flatMap(Int.init)
             switch (flag, value) {
             case ("--changes", let number?): changes = number
             case ("--events", let number?): events = number
             case ("--runs", let number?): runs = number
+            case ("--records", let number?): records = number
+            case ("--merge-updates", let number?): mergeUpdates = number
+            case ("--only", _) where text != nil: only = Set((text ?? "").split(separator: ",").map(String.init))
+            case ("--db", _) where text != nil: database = text
             default:
                 FileHandle.standardError.write(
-                    Data("usage: kakehashi-bench [--changes N] [--events N] [--runs N]\n".utf8))
+                    Data(
+                        "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,growth] [--db URL]\n"
+                            .utf8))
                 exit(64)
             }
         }
@@ -193,43 +207,62 @@ print(
     "Kakehashi benchmark — \(ProcessInfo.processInfo.processorCount) cores, SQLite \(try DatabaseQueue().read { try String.fetchOne($0, sql: "SELECT sqlite_version()") ?? "?" })"
 )
 
-// 1. Pull-apply against raw insert.
-let cases = arguments.changes / 20
-let log = makeLog(cases: cases, events: (arguments.changes - cases * 8) / 5, advisor: advisor)
-// Alternate the two measurements three times and keep each one's median, so a burst of other
-// load on this shared machine does not decide the ratio.
-var pullTimes: [Double] = []
-var rawTimes: [Double] = []
-for round in 0..<3 {
-    pullTimes.append(try await pull(log, advisor: advisor, into: workspace + "/pull\(round)").1)
-    rawTimes.append(try rawInsert(log, into: workspace + "/raw\(round).sqlite"))
+if arguments.only.contains("client") {
+    try await clientBenchmarks()
 }
-let pullSeconds = percentile(pullTimes, 0.5)
-let rawSeconds = percentile(rawTimes, 0.5)
-let applyRate = Double(log.count) / pullSeconds
-let rawRate = Double(log.count) / rawSeconds
-print(
-    "\nPull-apply of \(log.count) changes (pages of \(WireProtocol.defaultPullLimit), JSON decode + merge + index, one transaction per page; median of 3)"
-)
-print(String(format: "  kakehashi pull-apply   %10.0f changes/s  (%.2f s)", applyRate, pullSeconds))
-print(String(format: "  SQLite raw insert      %10.0f rows/s     (%.2f s, one transaction)", rawRate, rawSeconds))
-print(String(format: "  ratio                  %10.2f            (goal ≥ 0.30)", applyRate / rawRate))
+if arguments.only.contains("merge") {
+    MergeBenchmark.run(updates: arguments.mergeUpdates)
+}
+if arguments.only.contains("sync") {
+    SyncBenchmark.report(
+        try await SyncBenchmark.run(records: arguments.records, workspace: workspace, database: arguments.database),
+        records: arguments.records)
+}
+if arguments.only.contains("growth") {
+    try await GrowthBenchmark.run(workspace: workspace, database: arguments.database, runs: arguments.runs)
+}
 
-// 2. Query latency with many events.
-let eventLog = makeLog(cases: max(1, arguments.events / 50), events: arguments.events, advisor: advisor)
-let (client, eventSeconds) = try await pull(eventLog, advisor: advisor, into: workspace + "/events")
-let someCase = try client.list(.case, limit: 1).first?.id ?? ""
-print(
-    String(
-        format: "\nQueries on a laptop holding %d events in %d cases (initial sync %.1f s)", arguments.events,
-        max(1, arguments.events / 50), eventSeconds))
-try latency("case list (all)", runs: arguments.runs) { try client.list(.case).count }
-try latency("case list --stage matching", runs: arguments.runs) {
-    try client.list(.case, filter: .init(stage: "matching")).count
+func clientBenchmarks() async throws {
+    // 1. Pull-apply against raw insert.
+    let cases = arguments.changes / 20
+    let log = makeLog(cases: cases, events: (arguments.changes - cases * 8) / 5, advisor: advisor)
+    // Alternate the two measurements three times and keep each one's median, so a burst of other
+    // load on this shared machine does not decide the ratio.
+    var pullTimes: [Double] = []
+    var rawTimes: [Double] = []
+    for round in 0..<3 {
+        pullTimes.append(try await pull(log, advisor: advisor, into: workspace + "/pull\(round)").1)
+        rawTimes.append(try rawInsert(log, into: workspace + "/raw\(round).sqlite"))
+    }
+    let pullSeconds = percentile(pullTimes, 0.5)
+    let rawSeconds = percentile(rawTimes, 0.5)
+    let applyRate = Double(log.count) / pullSeconds
+    let rawRate = Double(log.count) / rawSeconds
+    print(
+        "\nPull-apply of \(log.count) changes (pages of \(WireProtocol.defaultPullLimit), JSON decode + merge + index, one transaction per page; median of 3)"
+    )
+    print(String(format: "  kakehashi pull-apply   %10.0f changes/s  (%.2f s)", applyRate, pullSeconds))
+    print(String(format: "  SQLite raw insert      %10.0f rows/s     (%.2f s, one transaction)", rawRate, rawSeconds))
+    print(String(format: "  ratio                  %10.2f            (goal ≥ 0.30)", applyRate / rawRate))
+
+    // 2. Query latency with many events.
+    let eventLog = makeLog(cases: max(1, arguments.events / 50), events: arguments.events, advisor: advisor)
+    let (client, eventSeconds) = try await pull(eventLog, advisor: advisor, into: workspace + "/events")
+    let someCase = try client.list(.case, limit: 1).first?.id ?? ""
+    print(
+        String(
+            format: "\nQueries on a laptop holding %d events in %d cases (initial sync %.1f s)", arguments.events,
+            max(1, arguments.events / 50), eventSeconds))
+    try latency("case list (all)", runs: arguments.runs) { try client.list(.case).count }
+    try latency("case list --stage matching", runs: arguments.runs) {
+        try client.list(.case, filter: .init(stage: "matching")).count
+    }
+    try latency("event list CASE", runs: arguments.runs) {
+        try client.list(.event, filter: .init(caseID: someCase)).count
+    }
+    try latency("search 精密加工 (trigram index)", runs: arguments.runs) { try client.search("精密加工").count }
+    try latency("search 試作 (two characters: LIKE scan)", runs: arguments.runs) { try client.search("試作").count }
+    let storeBytes =
+        (try FileManager.default.attributesOfItem(atPath: client.store.path)[.size] as? NSNumber)?.intValue ?? 0
+    print(String(format: "  store size %.1f MB", Double(storeBytes) / 1_048_576))
 }
-try latency("event list CASE", runs: arguments.runs) { try client.list(.event, filter: .init(caseID: someCase)).count }
-try latency("search 精密加工 (trigram index)", runs: arguments.runs) { try client.search("精密加工").count }
-try latency("search 試作 (two characters: LIKE scan)", runs: arguments.runs) { try client.search("試作").count }
-let storeBytes =
-    (try FileManager.default.attributesOfItem(atPath: client.store.path)[.size] as? NSNumber)?.intValue ?? 0
-print(String(format: "  store size %.1f MB", Double(storeBytes) / 1_048_576))

@@ -88,8 +88,12 @@ final class ServerProcess: @unchecked Sendable {
     private(set) var process: Process?
     private(set) var url = ""
 
-    init(database: String? = nil) {
+    /// Where the server's stderr, and its stdout after the URL line, go: `/dev/null` unless set.
+    let logPath: String?
+
+    init(database: String? = nil, logPath: String? = nil) {
         self.database = database ?? "sqlite:" + directory.path + "/server.sqlite"
+        self.logPath = logPath
     }
 
     /// Starts serving and waits until `/v1/health` answers.
@@ -99,7 +103,15 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--db", database]
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let log = logPath.flatMap { path -> FileHandle? in
+            if !FileManager.default.fileExists(atPath: path) {
+                FileManager.default.createFile(atPath: path, contents: nil)
+            }
+            let handle = FileHandle(forWritingAtPath: path)
+            handle?.seekToEndOfFile()
+            return handle
+        }
+        process.standardError = log ?? FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         self.process = process
         var line = Data()
@@ -115,6 +127,12 @@ final class ServerProcess: @unchecked Sendable {
             line += chunk
         }
         url = String(decoding: line, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        if let log {
+            let rest = out.fileHandleForReading
+            Thread.detachNewThread {
+                while case let chunk = rest.availableData, !chunk.isEmpty { log.write(chunk) }
+            }
+        }
         let transport = CurlTransport(baseURL: url)
         for _ in 0..<200 {
             if (try? await transport.health()) != nil { return }
@@ -123,6 +141,9 @@ final class ServerProcess: @unchecked Sendable {
         throw CommandFailed(
             command: "health check of \(url)", result: CommandResult(status: -1, stdout: "", stderr: "no answer"))
     }
+
+    /// The loopback port it listens on.
+    var port: UInt16 { url.split(separator: ":").last.flatMap { UInt16($0) } ?? 0 }
 
     func stop() {
         guard let process, process.isRunning else { return }
@@ -159,19 +180,22 @@ final class ServerProcess: @unchecked Sendable {
 struct Laptop {
     let home = TemporaryDirectory("laptop")
     let advisor: String
+    /// Extra environment for every command, e.g. `KAKEHASHI_TEST_CLOCK_SKEW_SECONDS`.
+    var environment: [String: String] = [:]
 
-    /// Enrolls a new laptop for a new advisor of `program`.
+    /// Enrolls a new laptop for a new advisor of `program`, through `url` (default: the server's).
     static func enroll(
-        _ server: ServerProcess, _ name: String, program: String = "business-production"
+        _ server: ServerProcess, _ name: String, program: String = "business-production", via url: String? = nil,
+        environment: [String: String] = [:]
     ) throws -> Laptop {
         let (advisor, code) = try server.advisor(name, program: program)
-        let laptop = Laptop(advisor: advisor)
-        try laptop.check(["init", "--server", server.url, "--code", code])
+        let laptop = Laptop(advisor: advisor, environment: environment)
+        try laptop.check(["init", "--server", url ?? server.url, "--code", code])
         return laptop
     }
 
     func run(_ arguments: [String]) throws -> CommandResult {
-        try Executables.run("kakehashi", arguments + ["--home", home.path])
+        try Executables.run("kakehashi", arguments + ["--home", home.path], environment: environment)
     }
 
     @discardableResult

@@ -129,6 +129,14 @@ import Testing
             }
             let missing = try await client.send(.get, "/v1/nothing-here")
             #expect(missing.status == .notFound && missing.error?.code == "not-found")
+            for (method, uri, allowed) in [
+                (HTTPRequest.Method.get, "/v1/push", "POST"), (.delete, "/v1/pull", "GET"),
+                (.put, "/v1/enroll", "POST"),
+            ] {
+                let wrong = try await client.send(method, uri)
+                #expect(wrong.status == .methodNotAllowed && wrong.error?.code == "method-not-allowed", "\(uri)")
+                #expect(wrong.headers[.allow] == allowed, "\(uri)")
+            }
         }
     }
 }

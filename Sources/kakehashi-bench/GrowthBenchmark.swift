@@ -1,0 +1,55 @@
+import Foundation
+import KakehashiClient
+import KakehashiShared
+
+/// How cost grows with size: a cost that grows faster than the size shows as a rising
+/// "per 1,000" column.
+enum GrowthBenchmark {
+    static func run(workspace: String, database: String?, runs: Int) async throws {
+        print("\nGrowth of the server: log of N changes, real server process over loopback")
+        print("  changes     pull page p50 / p99   server peak RSS   e2e changes/s   ratio to plain HTTP")
+        for target in [10_000, 100_000, 1_000_000] {
+            let records = target * 5 / 28  // 1 case (8 changes) per 4 activity records (5 each)
+            let figures = try await SyncBenchmark.run(
+                records: records, workspace: workspace + "/growth", database: database)
+            let total = figures.pushSeconds + figures.pullSeconds
+            print(
+                String(
+                    format: "  %9d   %6.1f / %6.1f ms    %8.0f MiB      %10.0f      %8.3f", figures.changes,
+                    figures.pullP50, figures.pullP99, figures.serverPeakMiB, Double(figures.changes) / total,
+                    figures.plainSeconds / total))
+            try? FileManager.default.removeItem(atPath: workspace + "/growth")
+        }
+
+        print("\nGrowth of the laptop: N cases pulled into a fresh store (no network)")
+        print("  cases       store size   per 1,000 cases   case list p50   per 1,000 cases")
+        for cases in [1_000, 10_000, 100_000] {
+            let log = makeLog(cases: cases, events: 0, advisor: advisor)
+            let (client, _) = try await pull(log, advisor: advisor, into: workspace + "/laptop-\(cases)")
+            var times: [Double] = []
+            for _ in 0..<runs {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try client.list(.case)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            let bytes = try client.store.sizeInBytes()
+            let p50 = percentile(times, 0.5)
+            print(
+                String(
+                    format: "  %7d   %8.1f MB     %8.2f MB      %8.1f ms     %8.2f ms", cases,
+                    Double(bytes) / 1_048_576, Double(bytes) / 1_048_576 / Double(cases) * 1000, p50,
+                    p50 / Double(cases) * 1000))
+            try? FileManager.default.removeItem(atPath: workspace + "/laptop-\(cases)")
+        }
+    }
+}
+
+extension LocalStore {
+    /// The store's files on disk (database, WAL and shared memory).
+    func sizeInBytes() throws -> Int {
+        try [path, path + "-wal", path + "-shm"].reduce(0) { total, file in
+            guard FileManager.default.fileExists(atPath: file) else { return total }
+            return total + ((try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0)
+        }
+    }
+}

@@ -11,10 +11,12 @@ import KakehashiShared
 /// ministry funding the case (the program's own people, as on the laptops), metadata otherwise;
 /// `strict` rows are always metadata only; `secret` cases and their events never appear as rows,
 /// only inside the indicators' counts.
-public enum ExportProfile: String, Sendable, CaseIterable {
+public enum ExportProfile: String, Sendable, CommandLineChoice {
     case cabinetOffice = "cabinet-office"
     case meti
     case mext
+
+    public static let optionName = "profile"
 
     /// The ministry whose own confidential cases this profile holds in full.
     public var ministry: String {
@@ -27,18 +29,6 @@ public enum ExportProfile: String, Sendable, CaseIterable {
 
     /// Every program's rows, or only those attributed to `ministry`.
     public var coversAllPrograms: Bool { self == .cabinetOffice }
-
-    /// Reads `--profile`.
-    /// - Throws: `KakehashiError` (`.invalidData`, field `profile`) listing the valid profiles.
-    public static func parse(_ text: String) throws(KakehashiError) -> ExportProfile {
-        guard let profile = ExportProfile(rawValue: text.lowercased()) else {
-            let valid = allCases.map(\.rawValue)
-            throw KakehashiError.invalid(
-                "profile", "unknown profile '\(text)'; valid values: \(valid.joined(separator: ", "))",
-                validValues: valid)
-        }
-        return profile
-    }
 
     /// Whether a case's title, summary, events' bodies and organizations' names may be in this
     /// profile's rows.

@@ -34,8 +34,10 @@ public struct ExportTable: Sendable {
         }
     }
 
-    public enum Labels: String, Sendable, CaseIterable {
+    public enum Labels: String, Sendable, CommandLineChoice {
         case ja, en
+
+        public static let optionName = "labels"
     }
 
     /// The file name without extension: `cases`, `events`, …
@@ -55,7 +57,7 @@ public struct ExportTable: Sendable {
 
     /// Appends a row given as column key → cell; missing keys are empty cells.
     public mutating func append(_ cells: [String: Cell]) {
-        precondition(cells.keys.allSatisfy { key in columns.contains { $0.key == key } }, "unknown export column")
+        assert(cells.keys.allSatisfy { key in columns.contains { $0.key == key } }, "unknown export column")
         rows.append(columns.map { cells[$0.key] ?? .null })
     }
 

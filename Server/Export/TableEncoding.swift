@@ -3,38 +3,16 @@ import Foundation
 import KakehashiShared
 
 /// The file formats of an export.
-public enum ExportFormat: String, Sendable, CaseIterable, Codable {
+public enum ExportFormat: String, Sendable, CommandLineChoice, Codable {
     /// RFC 4180 CSV in UTF-8 with a byte-order mark and CRLF line ends, so Excel opens it with
     /// the Japanese intact.
     case csv
     /// JSON Lines: one JSON object per row, field names as keys and codes as values.
     case jsonl
 
+    public static let optionName = "format"
+
     public var fileExtension: String { rawValue }
-
-    /// Reads `--format`.
-    /// - Throws: `KakehashiError` (`.invalidData`, field `format`) listing the valid formats.
-    public static func parse(_ text: String) throws(KakehashiError) -> ExportFormat {
-        guard let format = ExportFormat(rawValue: text.lowercased()) else {
-            let valid = allCases.map(\.rawValue)
-            throw KakehashiError.invalid(
-                "format", "unknown format '\(text)'; valid values: \(valid.joined(separator: ", "))",
-                validValues: valid)
-        }
-        return format
-    }
-}
-
-extension ExportTable.Labels {
-    /// Reads `--labels`.
-    /// - Throws: `KakehashiError` (`.invalidData`, field `labels`) listing the valid values.
-    public static func parse(_ text: String) throws(KakehashiError) -> ExportTable.Labels {
-        guard let labels = ExportTable.Labels(rawValue: text.lowercased()) else {
-            throw KakehashiError.invalid(
-                "labels", "unknown labels '\(text)'; valid values: ja, en", validValues: allCases.map(\.rawValue))
-        }
-        return labels
-    }
 }
 
 /// Turns tables into file bytes; the same table always gives the same bytes.

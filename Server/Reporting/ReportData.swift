@@ -83,14 +83,14 @@ public struct ReportData: Sendable {
     public let events: [Event]
     /// Each case's stage writes, oldest HLC first.
     let stageHistory: [String: [(hlc: HLC, stage: String)]]
-    /// Each case's first HLC.
-    let caseCreated: [String: HLC]
+    /// The wall time (HLC milliseconds) of each case's first change.
+    let caseCreated: [String: Int64]
 
     public init(_ snapshot: LogSnapshot) {
         func states(_ entity: Entity) -> [RecordState] { snapshot.states[entity] ?? [] }
         func live(_ entity: Entity) -> [RecordState] { states(entity).filter { !$0.isDeleted } }
         func text(_ state: RecordState, _ field: String) -> String? { state.value(field).stringValue }
-        func day(_ hlc: HLC?) -> CalendarDate { CalendarDate(japanTimeOf: hlc?.millis ?? 0) }
+        func day(_ millis: Int64) -> CalendarDate { CalendarDate(japanTimeOf: millis) }
 
         head = snapshot.head
         asOf = CalendarDate(japanTimeOf: snapshot.latest?.millis ?? 0)
@@ -124,11 +124,11 @@ public struct ReportData: Sendable {
         }
         for key in history.keys { history[key]!.sort { $0.hlc < $1.hlc } }
         stageHistory = history
-        var caseCreated: [String: HLC] = [:]
+        var caseCreated: [String: Int64] = [:]
 
         var cases: [Case] = []
         for state in live(.case) {
-            let created = snapshot.firstWritten[state.id] ?? state.lastEdit?.hlc
+            let created = snapshot.caseChangeTimes[state.id]?.min() ?? state.lastEdit?.hlc.millis ?? 0
             caseCreated[state.id] = created
             let organizationIDs = state.elements("organizations")
             let owner = text(state, "owner")
@@ -142,10 +142,11 @@ public struct ReportData: Sendable {
                     tags: state.elements("tags"), licenseSigned: state.value("license_signed") == .bool(true),
                     amountYen: state.value("amount_yen").integerValue, productLaunched: launched,
                     goodPractice: state.value("good_practice") == .bool(true), created: day(created),
-                    updated: day(state.lastEdit?.hlc ?? created),
-                    stageSet: day(state.winner(RegisterKey(field: "stage", element: nil))?.hlc ?? created),
+                    updated: day(state.lastEdit?.hlc.millis ?? created),
+                    stageSet: day(state.winner(RegisterKey(field: "stage", element: nil))?.hlc.millis ?? created),
                     launched: launched
-                        ? day(state.winner(RegisterKey(field: "product_launched", element: nil))?.hlc) : nil,
+                        ? day(state.winner(RegisterKey(field: "product_launched", element: nil))?.hlc.millis ?? created)
+                        : nil,
                     prefecture: Self.prefecture(
                         of: organizationIDs.compactMap { prefectureOf[$0] ?? nil },
                         fallback: owner.flatMap { advisors[$0]?.prefecture }),
@@ -195,7 +196,7 @@ public struct ReportData: Sendable {
     /// yet. The stage write that wins is the latest by HLC among those made by then, as the log
     /// knows them now.
     public func stage(of caseID: String, atEndOf day: CalendarDate) -> String? {
-        guard let created = caseCreated[caseID], CalendarDate(japanTimeOf: created.millis) <= day else { return nil }
+        guard let created = caseCreated[caseID], CalendarDate(japanTimeOf: created) <= day else { return nil }
         let writes = stageHistory[caseID] ?? []
         return writes.last { CalendarDate(japanTimeOf: $0.hlc.millis) <= day }?.stage ?? "intake"
     }

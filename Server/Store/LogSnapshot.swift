@@ -11,10 +11,8 @@ public struct LogSnapshot: Sendable {
     public let latest: HLC?
     /// Merged states (deleted records included) of the entities asked for.
     public let states: [Entity: [RecordState]]
-    /// The earliest HLC of each record of those entities: when it was created.
-    public let firstWritten: [String: HLC]
-    /// The wall times (HLC milliseconds) of every change to each case, to tell the fiscal years
-    /// a case was worked on.
+    /// The wall times (HLC milliseconds) of every change to each case, to tell when it was
+    /// created and the fiscal years it was worked on.
     public let caseChangeTimes: [String: [Int64]]
     /// Every accepted write of a case's stage, to tell a case's stage at a fiscal year's end.
     public let stageWrites: [Change]
@@ -23,13 +21,12 @@ public struct LogSnapshot: Sendable {
     public let changedSince: [RecordRef: [Change]]?
 
     public init(
-        head: Int64, latest: HLC?, states: [Entity: [RecordState]], firstWritten: [String: HLC],
-        caseChangeTimes: [String: [Int64]], stageWrites: [Change], changedSince: [RecordRef: [Change]]?
+        head: Int64, latest: HLC?, states: [Entity: [RecordState]], caseChangeTimes: [String: [Int64]],
+        stageWrites: [Change], changedSince: [RecordRef: [Change]]?
     ) {
         self.head = head
         self.latest = latest
         self.states = states
-        self.firstWritten = firstWritten
         self.caseChangeTimes = caseChangeTimes
         self.stageWrites = stageWrites
         self.changedSince = changedSince
@@ -45,18 +42,15 @@ public struct LogSnapshot: Sendable {
     public var atSince: LogSnapshot? {
         guard let changedSince else { return nil }
         var before: [RecordRef: RecordState] = [:]
-        var firstWritten = firstWritten
         var caseChangeTimes = caseChangeTimes
         for (ref, changes) in changedSince {
             guard !changes.isEmpty else {
-                firstWritten[ref.record] = nil
                 caseChangeTimes[ref.record] = nil
                 continue
             }
             var state = RecordState(entity: ref.entity, id: ref.record)
             for change in changes { state.apply(change) }
             before[ref] = state
-            firstWritten[ref.record] = changes.map(\.hlc).min()
             if ref.entity == .case { caseChangeTimes[ref.record] = changes.map(\.hlc.millis) }
         }
         var states: [Entity: [RecordState]] = [:]
@@ -68,7 +62,7 @@ public struct LogSnapshot: Sendable {
             }
         }
         return LogSnapshot(
-            head: head, latest: latest, states: states, firstWritten: firstWritten, caseChangeTimes: caseChangeTimes,
+            head: head, latest: latest, states: states, caseChangeTimes: caseChangeTimes,
             stageWrites: stageWrites, changedSince: nil)
     }
 

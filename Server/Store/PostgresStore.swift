@@ -416,7 +416,6 @@ public final class PostgresStore: ChangeLogStore {
             }
             if let since, since > head { throw LogSnapshot.cursorAhead(since, head: head) }
             var states: [Entity: [RecordState]] = [:]
-            var firstWritten: [String: HLC] = [:]
             for entity in entities {
                 var entityStates: [RecordState] = []
                 for try await text in try await connection.query(
@@ -425,12 +424,6 @@ public final class PostgresStore: ChangeLogStore {
                     entityStates.append(try StoreCoding.state(text))
                 }
                 states[entity] = entityStates
-                for try await (record, text) in try await connection.query(
-                    "SELECT record, min(hlc) FROM changes WHERE entity = \(entity.rawValue) GROUP BY record",
-                    logger: logger
-                ).decode((String, String).self) {
-                    if let hlc = HLC(text) { firstWritten[record] = hlc }
-                }
             }
             var caseChangeTimes: [String: [Int64]] = [:]
             for try await (record, text) in try await connection.query(
@@ -471,7 +464,7 @@ public final class PostgresStore: ChangeLogStore {
                 changed = byRecord
             }
             return LogSnapshot(
-                head: head, latest: latest, states: states, firstWritten: firstWritten,
+                head: head, latest: latest, states: states,
                 caseChangeTimes: caseChangeTimes, stageWrites: stageWrites, changedSince: changed)
         }
     }

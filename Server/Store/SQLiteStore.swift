@@ -293,18 +293,10 @@ public final class SQLiteStore: ChangeLogStore {
             if let since, since > head { throw LogSnapshot.cursorAhead(since, head: head) }
             let latest = try String.fetchOne(db, sql: "SELECT max(hlc) FROM changes").flatMap(HLC.init)
             var states: [Entity: [RecordState]] = [:]
-            var firstWritten: [String: HLC] = [:]
             for entity in entities {
                 states[entity] = try String.fetchAll(
                     db, sql: "SELECT state FROM records WHERE entity = ? ORDER BY id", arguments: [entity.rawValue]
                 ).map(StoreCoding.state)
-                let rows = try Row.fetchCursor(
-                    db, sql: "SELECT record, min(hlc) FROM changes WHERE entity = ? GROUP BY record",
-                    arguments: [entity.rawValue])
-                while let row = try rows.next() {
-                    let text: String = row[1]
-                    if let hlc = HLC(text) { firstWritten[row[0]] = hlc }
-                }
             }
             var caseChangeTimes: [String: [Int64]] = [:]
             let times = try Row.fetchCursor(db, sql: "SELECT record, hlc FROM changes WHERE entity = 'case'")
@@ -345,7 +337,7 @@ public final class SQLiteStore: ChangeLogStore {
                 changed = byRecord
             }
             return LogSnapshot(
-                head: head, latest: latest, states: states, firstWritten: firstWritten,
+                head: head, latest: latest, states: states,
                 caseChangeTimes: caseChangeTimes, stageWrites: stageWrites, changedSince: changed)
         }
     }

@@ -9,26 +9,11 @@ import Testing
         let root = ExportEndToEndTests.repositoryRoot
         let work = TemporaryDirectory("demo")
         let output = work.path + "/demo-output"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["bash", root.path + "/scripts/demo.sh"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["KAKEHASHI_BIN_DIR"] = TestBinaries.productsDirectory.path
-        environment["DEMO_DIR"] = output
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errData = LockedData()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        while !errData.isSet { usleep(1000) }
-        let stderr = String(decoding: errData.value, as: UTF8.self)
-        #expect(process.terminationStatus == 0, "stdout:\n\(stdout)\nstderr:\n\(stderr)")
+        let result = try Executables.runTool(
+            ["bash", root.path + "/scripts/demo.sh"],
+            environment: ["KAKEHASHI_BIN_DIR": TestBinaries.productsDirectory.path, "DEMO_DIR": output])
+        let stdout = result.stdout
+        #expect(result.status == 0, "stdout:\n\(stdout)\nstderr:\n\(result.stderr)")
 
         // The narrative names what happened: the match, the stub, the conflict, the referral.
         for line in ["樹脂と金属の異種材料接合部の表面改質", "（非開示：他事業の秘案件）", "stage", "他事業からの紹介", "完了"] {

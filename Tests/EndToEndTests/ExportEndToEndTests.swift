@@ -107,20 +107,7 @@ import Testing
     }
 
     static func verify(_ directory: String, _ extra: [String] = []) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repositoryRoot.path + "/scripts/verify-export.py", directory] + extra
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        try Executables.runTool(["python3", repositoryRoot.path + "/scripts/verify-export.py", directory] + extra)
     }
 
     @Test func canariesOfStrictAndSecretCasesAppearInNoExportAndConfidentialOnlyWhereAllowed() async throws {

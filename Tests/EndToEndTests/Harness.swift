@@ -38,8 +38,18 @@ enum Executables {
     /// Runs a built executable to completion.
     static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult
     {
+        try run(executable: TestBinaries.url(name), arguments, environment: environment)
+    }
+
+    /// Runs a program found on `PATH` (a script, `python3`) to completion.
+    static func runTool(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+        try run(executable: URL(fileURLWithPath: "/usr/bin/env"), arguments, environment: environment)
+    }
+
+    /// Runs any program to completion, with `environment` added to this process's.
+    static func run(executable: URL, _ arguments: [String], environment: [String: String]) throws -> CommandResult {
         let process = Process()
-        process.executableURL = try TestBinaries.url(name)
+        process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }

@@ -56,15 +56,11 @@ import Testing
 
         // Shift_JIS, as Excel saves "CSV (comma separated)" on a Japanese Windows.
         let sjis = work.path + "/sjis.csv"
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = [
+        _ = try Executables.runTool([
             "python3", "-c",
             "import sys; open(sys.argv[1], 'wb').write('名称,保有機関,ライセンス可\\r\\n水素吸蔵合金の製造方法,国立研究開発法人産業技術総合研究所,可\\r\\n'.encode('shift_jis'))",
             sjis,
-        ]
-        try python.run()
-        python.waitUntilExit()
+        ])
         #expect(try server.admin(["import", "seeds", sjis]).split(separator: "\n").count == 1)
 
         let laptop = try Laptop.enroll(server, "佐藤花子", program: "matching-planner")

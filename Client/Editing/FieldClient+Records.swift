@@ -23,7 +23,9 @@ extension FieldClient {
         try fillDefaults(entity, &values, session: &session)
         try entity.schema.validateComplete(values, sets: sets)
         if entity == .event, let caseID = values["case"]?.stringValue {
-            try requireFullAccess(toCase: caseID, session: &session)
+            let right: AccessPolicy.WriteRight = values["kind"]?.stringValue == "referral" ? .refer : .content
+            try requireRight(right, onCase: caseID, field: "case", session: &session)
+            try checkCredit(values, session: &session)
         }
         var generator = SystemRandomNumberGenerator()
         let ref = RecordRef(entity: entity, record: RecordID.uuidV7(unixMillis: wallClock(), using: &generator))
@@ -80,6 +82,7 @@ extension FieldClient {
             var session = try WriteSession(db: db, wallClock: wallClock())
             let ref = try existing(entity, id, session: &session)
             let current = try session.state(ref) ?? RecordState(entity: entity, id: ref.record)
+            try requireRights(toChange: Set(values.keys).union(sets.keys), of: ref, current, session: &session)
             var merged: [String: FieldValue] = [:]
             var mergedSets: [String: [String]] = [:]
             for field in entity.schema.fields {
@@ -111,7 +114,12 @@ extension FieldClient {
             }
             var session = try WriteSession(db: db, wallClock: wallClock())
             let ref = try existing(entity, id, session: &session)
-            let present = try session.state(ref)?.elements(field).contains(value) ?? false
+            let current = try session.state(ref) ?? RecordState(entity: entity, id: ref.record)
+            try requireRights(toChange: [field], of: ref, current, session: &session)
+            let present = current.elements(field).contains(value)
+            if add, !present, current.elements(field).count >= RecordLimits.maxSetElements {
+                throw KakehashiError.invalid(field, "holds at most \(RecordLimits.maxSetElements) elements")
+            }
             if add == present { return }  // already as asked: no change to sync
             try session.write(add ? .add : .remove, ref, field: field, value: .string(value))
             try session.commit()
@@ -123,6 +131,11 @@ extension FieldClient {
         try store.write { db in
             var session = try WriteSession(db: db, wallClock: wallClock())
             let ref = try existing(entity, id, session: &session)
+            if entity == .case {
+                try requireRight(.control, onCase: ref.record, field: "id", session: &session)
+            } else if entity == .event, let caseID = try session.state(ref)?.value("case").stringValue {
+                try requireRight(.content, onCase: caseID, field: "id", session: &session)
+            }
             try session.write(.delete, ref, field: nil, value: .bool(true))
             try session.commit()
         }
@@ -135,6 +148,7 @@ extension FieldClient {
             let advisorID = try InputParser(db: db).resolveReference(advisor, to: .advisor, field: "advisor")
             var session = try WriteSession(db: db, wallClock: wallClock())
             let ref = try existing(.case, caseID, session: &session)
+            try requireRight(.refer, onCase: ref.record, field: "id", session: &session)
             let eventID = try create(
                 .event,
                 RecordInput(values: ["case": ref.record, "kind": "referral", "referred_to": advisorID, "body": note]),
@@ -165,17 +179,82 @@ extension FieldClient {
         return ref
     }
 
+    /// The viewer this laptop writes as, from its synced directory record (inactive when the
+    /// directory has not been synced yet).
+    private func viewer(_ session: inout WriteSession) throws -> AccessPolicy.Viewer {
+        AccessPolicy.Viewer(
+            advisor: session.advisor, state: try session.state(RecordRef(entity: .advisor, record: session.advisor)))
+    }
+
     func requireFullAccess(toCase caseID: String, session: inout WriteSession) throws {
         guard let caseState = try session.state(RecordRef(entity: .case, record: caseID)) else { return }
-        let viewer = AccessPolicy.Viewer(
-            advisor: session.advisor, state: try session.state(RecordRef(entity: .advisor, record: session.advisor)))
-        let facts = AccessPolicy.CaseFacts(caseState)
+        let viewer = try viewer(&session)
         // A laptop that has not yet synced the directory knows nothing about itself: let the
         // server decide rather than refusing offline work.
         guard viewer.active else { return }
-        if AccessPolicy.access(to: facts, for: viewer) != .full {
+        if AccessPolicy.access(to: AccessPolicy.CaseFacts(caseState), for: viewer) != .full {
             throw KakehashiError(
                 .notAuthorized, field: "id", "you see only the stub of case \(caseID); ask its owner to share it")
+        }
+    }
+
+    /// Refuses, before anything is written, what the server would refuse: the same rule
+    /// (`AccessPolicy.rights`) on the laptop's copy of the case.
+    func requireRight(
+        _ right: AccessPolicy.WriteRight, onCase caseID: String, field: String, session: inout WriteSession
+    ) throws {
+        try requireFullAccess(toCase: caseID, session: &session)
+        guard let caseState = try session.state(RecordRef(entity: .case, record: caseID)) else { return }
+        let viewer = try viewer(&session)
+        guard viewer.active else { return }
+        if let reason = AccessPolicy.refusal(right, on: caseID, facts: AccessPolicy.CaseFacts(caseState), for: viewer) {
+            throw KakehashiError(.notAuthorized, field: field, reason)
+        }
+    }
+
+    /// The rights that changing `fields` of an existing record needs: a case's access fields
+    /// need control; an event's credit fields cannot be changed at all.
+    private func requireRights(
+        toChange fields: Set<String>, of ref: RecordRef, _ current: RecordState, session: inout WriteSession
+    ) throws {
+        switch ref.entity {
+        case .case:
+            let control = fields.sorted().first { AccessPolicy.caseAccessFields.contains($0) }
+            try requireRight(
+                control == nil ? .content : .control, onCase: ref.record, field: control ?? "id", session: &session)
+        case .event:
+            if let credit = fields.sorted().first(where: { $0 == "author" || $0 == "referred_to" }) {
+                throw KakehashiError(
+                    .notAuthorized, field: credit,
+                    "an event's author and the advisor a referral names cannot be changed; record a new event instead")
+            }
+            if let caseID = current.value("case").stringValue {
+                try requireRight(.content, onCase: caseID, field: "id", session: &session)
+            }
+        default:
+            break
+        }
+    }
+
+    /// An event is credited to the advisor who writes it; a referral names an active advisor of
+    /// another program.
+    private func checkCredit(_ values: [String: FieldValue], session: inout WriteSession) throws {
+        if let author = values["author"]?.stringValue, author != session.advisor {
+            throw KakehashiError(
+                .notAuthorized, field: "author",
+                "an event is recorded in your own name; author cannot be another advisor")
+        }
+        guard let advisor = values["referred_to"]?.stringValue else { return }
+        let referred = AccessPolicy.Viewer(
+            advisor: advisor, state: try session.state(RecordRef(entity: .advisor, record: advisor)))
+        guard referred.active else {
+            throw KakehashiError.invalid(
+                "referred_to", "\(advisor) is not an active advisor; see kakehashi advisor list")
+        }
+        let me = try viewer(&session)
+        if me.active, let program = referred.program, program == me.program {
+            throw KakehashiError.invalid(
+                "referred_to", "a referral hands a case to another program; \(advisor) is in your own program")
         }
     }
 }

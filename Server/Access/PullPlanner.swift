@@ -10,6 +10,8 @@ struct LogRow: Sendable {
     let field: String?
     let caseID: String?
     let json: String
+    /// For a change that moved an event, the case the event left.
+    var movedFrom: String? = nil
 }
 
 /// Decides, for one pull page, what the device may receive now, which cases it must purge and
@@ -41,8 +43,10 @@ struct PullPlanner {
     /// How many cases a full reconciliation loads at a time, which bounds its memory.
     static let reconcileChunk = 1_000
 
-    /// The cases the page touches.
-    static func cases(in rows: [LogRow]) -> Set<String> { Set(rows.compactMap(\.caseID)) }
+    /// The cases the page touches, and the cases its moved events left.
+    static func cases(in rows: [LogRow]) -> Set<String> {
+        Set(rows.compactMap(\.caseID)).union(rows.compactMap(\.movedFrom))
+    }
 
     /// What changed in the device's access to each case.
     struct Reconciliation {
@@ -52,6 +56,17 @@ struct PullPlanner {
         var backfill: [String: AccessPolicy.Access] = [:]
         /// New bookkeeping levels to record under the response's generation.
         var updates: [String: AccessPolicy.Access] = [:]
+        /// Events moved out of the device's sight: purge them.
+        var eventPurges: [String] = []
+        /// Events moved into the device's sight whose history it lacks: back-fill it up to the
+        /// request cursor (what comes after arrives in the page).
+        var eventBackfill: [String] = []
+
+        /// What the device must drop: cases, then moved events.
+        var purgedRecords: [RecordRef] {
+            purges.map { RecordRef(entity: .case, record: $0) }
+                + eventPurges.map { RecordRef(entity: .event, record: $0) }
+        }
 
         /// Adds another chunk's outcome; its `current` levels are not kept (only the page's
         /// cases need them, for filtering).
@@ -84,6 +99,36 @@ struct PullPlanner {
             }
         }
         return result
+    }
+
+    /// Reconciles the page's cases, then the events the page moves between cases.
+    ///
+    /// An event follows its case: the log keeps every change of an event under the case it is in
+    /// now, so a device that could read the case the event left holds its history and must purge
+    /// it when it cannot read the new one; a device that can read the new case but could not
+    /// read the old one lacks its history and is back-filled.
+    func reconcile(
+        page rows: [LogRow], states: [String: RecordState], recorded: [String: AccessPolicy.Access]
+    ) -> Reconciliation {
+        var plan = reconcile(cases: Self.cases(in: rows), states: states, recorded: recorded)
+        var origins: [String: String] = [:]
+        var currentCase: [String: String] = [:]
+        for row in rows where row.entity == .event {
+            if let from = row.movedFrom, origins[row.record] == nil { origins[row.record] = from }
+            if let caseID = row.caseID { currentCase[row.record] = caseID }
+        }
+        let purged = Set(plan.purges)
+        for (event, origin) in origins.sorted(by: { $0.key < $1.key }) {
+            let hadEvent = recorded[origin] == .full
+            let seesEvent = currentCase[event].flatMap { plan.current[$0] } == .full
+            if seesEvent {
+                let caseBackfilled = currentCase[event].flatMap { plan.backfill[$0] } == .full
+                if (!hadEvent || purged.contains(origin)) && !caseBackfilled { plan.eventBackfill.append(event) }
+            } else if hadEvent {
+                plan.eventPurges.append(event)
+            }
+        }
+        return plan
     }
 
     /// Whether one logged change may travel to the viewer, given current access to its case.

@@ -1,10 +1,14 @@
 import KakehashiShared
 
 /// Decides, change by change, what a pushed batch does to the log: pure logic that both stores run
-/// inside their write transaction, after loading the states it needs (`requiredRecords`).
+/// inside their write transaction, after loading the states it needs (`requiredRecords`,
+/// `eventCases`, `referralCases`).
 ///
 /// Changes are processed in request order and each accepted change is merged at once, so a later
 /// change in the batch sees the earlier ones (an event may name a case created in the same batch).
+/// Every decision is taken against the record states as they stand, never against what the batch
+/// claims: a case created earlier in the batch grants its creator nothing over records that
+/// existed before (Docs/security.md, "Who changes what").
 struct PushPlanner {
     /// Record states as loaded from the store, updated as changes are accepted.
     var states: [RecordRef: RecordState]
@@ -21,11 +25,23 @@ struct PushPlanner {
         var accepted: [Change] = []
         /// Events whose `case` field was written: their older log rows move with them.
         var movedEvents: Set<String> = []
+        /// For each accepted change that moved an event, the case the event left: pulls use it
+        /// to purge the event where it is lost and back-fill it where it is gained.
+        var movedFrom: [ChangeID: String] = [:]
     }
 
     /// The entities each record id of the batch already exists under (ids are unique across
-    /// entities: a change naming an id that belongs to another entity is `invalid`).
+    /// entities).
     private var owners: [String: Entity] = [:]
+    /// Records this batch creates (they did not exist before it). The batch comes from one device,
+    /// so a case in this set is being written by its creator, who holds every right on it until
+    /// the batch ends, even before its `owner` field arrives.
+    private var createdInBatch: Set<RecordRef> = []
+    /// For each event the batch names a case for, that case (the newest such write): a new
+    /// event's fields may arrive before its `case` field in the same batch.
+    private var batchEventCases: [String: String] = [:]
+    /// Estimated state sizes of the records the batch writes (`RecordLimits.maxStateBytes`).
+    private var sizes: [RecordRef: Int] = [:]
 
     init(
         states: [RecordRef: RecordState], known: Set<ChangeID>, viewer: AccessPolicy.Viewer?, wallMillis: Int64,
@@ -40,11 +56,18 @@ struct PushPlanner {
         self.clock = HybridClock(device: DeviceID("server")!)
     }
 
-    /// The records a batch touches, then (second pass) the cases its events belong to.
+    /// The records a batch touches, the cases its events name, and the advisors it refers to.
+    /// The store also loads the records of other entities that hold a batch's ids
+    /// (`existingIDs`), then (second pass) `eventCases` and `referralCases`.
     static func requiredRecords(_ changes: [Change]) -> Set<RecordRef> {
         var refs = Set(changes.map { RecordRef(entity: $0.entity, record: $0.record) })
-        for change in changes where change.entity == .event && change.field == "case" && change.op == .set {
-            if let caseID = change.value.stringValue { refs.insert(RecordRef(entity: .case, record: caseID)) }
+        for change in changes where change.entity == .event && change.op == .set {
+            guard let id = change.value.stringValue else { continue }
+            switch change.field {
+            case "case": refs.insert(RecordRef(entity: .case, record: id))
+            case "referred_to": refs.insert(RecordRef(entity: .advisor, record: id))
+            default: break
+            }
         }
         return refs
     }
@@ -57,13 +80,14 @@ struct PushPlanner {
             })
     }
 
-    /// For each event the batch names a case for, that case (the newest such write): a new
-    /// event's fields may arrive before its `case` field in the same batch.
-    private var batchEventCases: [String: String] = [:]
-    /// Records this batch creates: until the batch ends they are being written by their creator,
-    /// whose access cannot be judged from a half-written state (a case's `owner` may come after
-    /// its `kind`).
-    private var createdInBatch: Set<RecordRef> = []
+    /// Cases the batch adds participants to: a participant who is not the owner may do so only
+    /// for an advisor they referred the case to, so the store loads the cases' referral events
+    /// (the events with a `referred_to` write in the log).
+    static func referralCases(_ changes: [Change]) -> [String] {
+        Set(
+            changes.filter { $0.entity == .case && $0.field == "participants" && $0.op == .add }.map(\.record)
+        ).sorted()
+    }
 
     mutating func plan(_ changes: [Change]) -> Outcome {
         var newest: [String: HLC] = [:]
@@ -81,10 +105,16 @@ struct PushPlanner {
             let ref = RecordRef(entity: change.entity, record: change.record)
             if states[ref] == nil { createdInBatch.insert(ref) }
             owners[change.record] = change.entity
+            if change.entity == .event && change.field == "case" {
+                outcome.movedEvents.insert(change.record)
+                if let from = states[ref]?.value("case").stringValue, from != change.value.stringValue {
+                    outcome.movedFrom[change.id] = from
+                }
+            }
             states[ref, default: RecordState(entity: change.entity, id: change.record)].apply(change)
+            sizes[ref] = states[ref]?.estimatedBytes
             known.insert(change.id)
             outcome.accepted.append(change)
-            if change.entity == .event && change.field == "case" { outcome.movedEvents.insert(change.record) }
         }
         return outcome
     }
@@ -99,51 +129,201 @@ struct PushPlanner {
         }
     }
 
-    private func decide(_ change: Change) -> PushResult {
+    private mutating func size(of ref: RecordRef) -> Int {
+        if let size = sizes[ref] { return size }
+        let size = states[ref]?.estimatedBytes ?? 0
+        sizes[ref] = size
+        return size
+    }
+
+    private mutating func decide(_ change: Change) -> PushResult {
         if known.contains(change.id) { return PushResult(id: change.id, status: .duplicate) }
-        if let owner = owners[change.record], owner != change.entity {
-            return PushResult(
-                id: change.id, status: .rejected, code: .invalid,
-                reason:
-                    "record id \(change.record) already belongs to a \(owner.rawValue), not a \(change.entity.rawValue)"
-            )
-        }
         do {
             try clock.checkDrift(change.hlc, wallMillis: wallMillis)
         } catch {
             return PushResult(id: change.id, status: .rejected, code: .clockSkew, reason: error.message)
         }
-        guard let viewer else { return PushResult(id: change.id, status: .accepted) }
-        let ref = RecordRef(entity: change.entity, record: change.record)
-        let state = createdInBatch.contains(ref) && change.entity == .case ? nil : states[ref]
-        var facts: AccessPolicy.CaseFacts?
+        if let refusal = accessRefusal(change) { return refusal.result(for: change.id) }
+        if let reason = limitRefusal(change) {
+            return PushResult(id: change.id, status: .rejected, code: .invalid, reason: reason)
+        }
+        return PushResult(id: change.id, status: .accepted)
+    }
+
+    /// A refused change's code and reason.
+    private struct Refusal {
+        let code: PushResult.RejectionCode
+        let reason: String
+
+        static func forbidden(_ reason: String) -> Refusal { Refusal(code: .forbidden, reason: reason) }
+        static func notVisible(_ id: String) -> Refusal { .forbidden(AccessPolicy.notVisible(id)) }
+
+        func result(for id: ChangeID) -> PushResult {
+            PushResult(id: id, status: .rejected, code: code, reason: reason)
+        }
+    }
+
+    // MARK: - Access
+
+    private func accessRefusal(_ change: Change) -> Refusal? {
+        guard let viewer else { return nil }  // the administrators' own writes
+        guard viewer.active else { return .forbidden("advisor \(viewer.advisor) is deactivated") }
+        if let owner = owners[change.record], owner != change.entity {
+            // The id belongs to another record. Saying which entity would tell an advisor about a
+            // record they cannot see, so only a visible one is named.
+            let other = RecordRef(entity: owner, record: change.record)
+            guard isVisible(other, to: viewer) else { return .notVisible(change.record) }
+            return Refusal(
+                code: .invalid,
+                reason:
+                    "record id \(change.record) already belongs to a \(owner.rawValue), not a \(change.entity.rawValue)"
+            )
+        }
+        if change.entity.schema.adminOnly {
+            return .forbidden("\(change.entity.rawValue) records are kept by the Cabinet Office administrators")
+        }
         switch change.entity {
+        case .case: return caseRefusal(change, viewer)
+        case .event: return eventRefusal(change, viewer)
+        default: return nil  // organizations, seeds and needs are shared by every active advisor
+        }
+    }
+
+    /// Whether the record exists for `viewer` at all: directory-like records for everyone, a case
+    /// from its stub up, an event with full access to its case.
+    private func isVisible(_ ref: RecordRef, to viewer: AccessPolicy.Viewer) -> Bool {
+        switch ref.entity {
         case .case:
-            facts = state.map(AccessPolicy.CaseFacts.init)
+            return access(toCase: ref.record, viewer) > .none
         case .event:
-            let current = state?.value("case").stringValue
-            let target =
-                change.field == "case" && change.op == .set
-                ? change.value.stringValue : current ?? batchEventCases[change.record]
-            if viewer.active, let target, createdInBatch.contains(RecordRef(entity: .case, record: target)) {
-                return PushResult(id: change.id, status: .accepted)
+            guard let caseID = states[ref]?.value("case").stringValue else { return false }
+            return access(toCase: caseID, viewer) == .full
+        default:
+            return true
+        }
+    }
+
+    private func access(toCase caseID: String, _ viewer: AccessPolicy.Viewer) -> AccessPolicy.Access {
+        let ref = RecordRef(entity: .case, record: caseID)
+        if createdInBatch.contains(ref) { return .full }
+        guard let state = states[ref] else { return .none }
+        return AccessPolicy.access(to: AccessPolicy.CaseFacts(state), for: viewer)
+    }
+
+    /// Why `viewer` may not do what needs `right` on the case; the case must be one they see.
+    private func refusal(
+        _ right: AccessPolicy.WriteRight, onCase caseID: String, _ viewer: AccessPolicy.Viewer
+    ) -> Refusal? {
+        let ref = RecordRef(entity: .case, record: caseID)
+        if createdInBatch.contains(ref) { return nil }
+        guard let state = states[ref] else { return .notVisible(caseID) }
+        return AccessPolicy.refusal(right, on: caseID, facts: AccessPolicy.CaseFacts(state), for: viewer)
+            .map(Refusal.forbidden)
+    }
+
+    private func caseRefusal(_ change: Change, _ viewer: AccessPolicy.Viewer) -> Refusal? {
+        let ref = RecordRef(entity: .case, record: change.record)
+        if states[ref] == nil || createdInBatch.contains(ref) {
+            // Creating a case: its owner is the advisor who creates it.
+            let owner = states[ref]?.value("owner").stringValue
+            if change.field == "owner", owner == nil, change.value.stringValue != viewer.advisor {
+                return .forbidden("a new case's owner is the advisor who creates it")
             }
-            facts = target.flatMap { states[RecordRef(entity: .case, record: $0)] }.map(AccessPolicy.CaseFacts.init)
-            // Moving an event out of a case needs full access to the case it leaves as well.
-            if let current, current != target {
-                let old = states[RecordRef(entity: .case, record: current)].map(AccessPolicy.CaseFacts.init)
-                if let old, AccessPolicy.access(to: old, for: viewer) != .full {
-                    return PushResult(
-                        id: change.id, status: .rejected, code: .forbidden, reason: "no full access to the event's case"
-                    )
-                }
+            return nil
+        }
+        guard access(toCase: change.record, viewer) > .none else { return .notVisible(change.record) }
+        let right = AccessPolicy.requiredRight(forCaseChange: change)
+        guard let refused = refusal(right, onCase: change.record, viewer) else { return nil }
+        if change.field == "participants", change.op == .add, let advisor = change.value.stringValue,
+            refusal(.refer, onCase: change.record, viewer) == nil,
+            hasReferral(ofCase: change.record, to: advisor, by: viewer.advisor)
+        {
+            return nil
+        }
+        return refused
+    }
+
+    /// Whether a referral event on the case, created by `author`, names `advisor`.
+    private func hasReferral(ofCase caseID: String, to advisor: String, by author: String) -> Bool {
+        states.values.contains { state in
+            state.entity == .event && !state.isDeleted && state.value("case").stringValue == caseID
+                && state.value("kind").stringValue == "referral"
+                && state.value("referred_to").stringValue == advisor
+                && EventCredit.author(of: state) == author
+        }
+    }
+
+    private func eventRefusal(_ change: Change, _ viewer: AccessPolicy.Viewer) -> Refusal? {
+        let ref = RecordRef(entity: .event, record: change.record)
+        let state = states[ref]
+        let current = state?.value("case").stringValue ?? batchEventCases[change.record]
+        if state != nil, let current {
+            // An existing event is seen, and changed, only through the case it is in now.
+            guard access(toCase: current, viewer) == .full else { return .notVisible(change.record) }
+        }
+        let right = AccessPolicy.requiredRight(forEventChange: change)
+        if change.field == "case", change.op == .set {
+            guard let target = change.value.stringValue else { return .forbidden("an event must name its case") }
+            if let current, current != target, state != nil {
+                if let refusal = refusal(.content, onCase: current, viewer) { return refusal }
+            }
+            guard access(toCase: target, viewer) > .none else { return .notVisible(target) }
+            if let refusal = refusal(right, onCase: target, viewer) { return refusal }
+        } else {
+            guard let current else {
+                return .forbidden("event \(change.record) names no case; send its `case` field first")
+            }
+            guard access(toCase: current, viewer) > .none else { return .notVisible(current) }
+            if let refusal = refusal(right, onCase: current, viewer) { return refusal }
+        }
+        return creditRefusal(change, state, viewer)
+    }
+
+    /// Credit is never taken from the client's word: an event's author is the advisor who wrote
+    /// it, once; a referral names, once, an active advisor of another program.
+    private func creditRefusal(_ change: Change, _ state: RecordState?, _ viewer: AccessPolicy.Viewer) -> Refusal? {
+        switch change.field {
+        case "author":
+            guard state?.value("author").isNull ?? true, change.value.stringValue == viewer.advisor else {
+                return .forbidden("an event's author is the advisor who created it and cannot be changed")
+            }
+        case "referred_to":
+            guard state?.value("referred_to").isNull ?? true else {
+                return .forbidden("the advisor a referral names cannot be changed; record a new referral instead")
+            }
+            guard let advisor = change.value.stringValue,
+                let directory = states[RecordRef(entity: .advisor, record: advisor)],
+                AccessPolicy.Viewer(advisor: advisor, state: directory).active
+            else { return .forbidden("referred_to must be an active advisor") }
+            if let program = directory.value("program").stringValue, program == viewer.program {
+                return .forbidden("a referral hands a case to another program; \(advisor) is in your own program")
             }
         default:
             break
         }
-        if let reason = AccessPolicy.writeRefusal(change, by: viewer, recordExists: state != nil, caseFacts: facts) {
-            return PushResult(id: change.id, status: .rejected, code: .forbidden, reason: reason)
+        return nil
+    }
+
+    // MARK: - Limits
+
+    private mutating func limitRefusal(_ change: Change) -> String? {
+        let ref = RecordRef(entity: change.entity, record: change.record)
+        if change.op == .add, let field = change.field, let state = states[ref],
+            let element = change.value.stringValue, !state.elements(field).contains(element),
+            state.elements(field).count >= RecordLimits.maxSetElements
+        {
+            return "\(field) holds at most \(RecordLimits.maxSetElements) elements"
         }
-        return PushResult(id: change.id, status: .accepted)
+        if change.op != .delete, let heads = states[ref]?.heads[change.register],
+            heads.count(where: { !change.prev.contains($0.hlc) }) >= RecordLimits.maxHeads
+        {
+            return "\(change.register) already holds \(RecordLimits.maxHeads) concurrent values; "
+                + "resolve the conflict before writing it again"
+        }
+        if size(of: ref) + RecordLimits.estimatedBytes(of: change) > RecordLimits.maxStateBytes {
+            return "record \(change.record) has reached its size limit (\(RecordLimits.maxStateBytes / 1024) KiB "
+                + "of merged history); resolve its conflicts or start a new record"
+        }
+        return nil
     }
 }

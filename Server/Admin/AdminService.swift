@@ -90,6 +90,27 @@ public actor AdminService {
         try await write(try await makeChanges(.advisor, id, [("active", .bool(false))]))
     }
 
+    /// Hands a case to a new owner (`kakehashi-server case reassign`): the administrators' path
+    /// when an owner leaves or is deactivated, since only a case's owner may change its owner.
+    /// The case keeps its level, program and participants.
+    /// - Throws: `KakehashiError` (`.invalidData`) naming `case` or `advisor`.
+    public func reassignCase(_ caseID: String, to advisor: String) async throws {
+        guard let id = RecordID.canonicalUUID(caseID) else {
+            throw KakehashiError.invalid("case", "'\(caseID)' is not a case id (a UUID)")
+        }
+        guard let state = try await store.record(.case, id), !state.isDeleted else {
+            throw KakehashiError.invalid("case", "no case with id \(id)")
+        }
+        let owner = try activeAdvisor(advisor, allowInactive: false)
+        guard let directory = try await store.record(.advisor, owner),
+            AccessPolicy.Viewer(advisor: owner, state: directory).active
+        else {
+            throw KakehashiError.invalid("advisor", "\(owner) is not an active advisor; see kakehashi-server advisors")
+        }
+        if state.value("owner").stringValue == owner { return }
+        try await write(try await makeChanges(.case, id, [("owner", .string(owner))]))
+    }
+
     /// Creates a one-time enrollment code for an active advisor, valid for `ttlSeconds`.
     /// - Returns: the code, which is shown once and stored only as a hash.
     public func enroll(advisor: String, ttlSeconds: Int64) async throws -> String {

@@ -163,9 +163,8 @@ public struct ReportData: Sendable {
             else { return nil }
             return Event(
                 id: state.id, caseID: caseID, kind: text(state, "kind") ?? "note", date: date,
-                author: text(state, "author") ?? state.winner(RegisterKey(field: "body", element: nil))?.author,
-                participants: state.elements("participants"), body: text(state, "body") ?? "",
-                referredTo: text(state, "referred_to"))
+                author: EventCredit.author(of: state), participants: state.elements("participants"),
+                body: text(state, "body") ?? "", referredTo: EventCredit.referredTo(of: state))
         }
     }
 

@@ -172,6 +172,8 @@ public final class PostgresStore: ChangeLogStore {
             level INTEGER NOT NULL, PRIMARY KEY (device, case_id, generation))
         """,
         "CREATE INDEX IF NOT EXISTS device_access_by_generation ON device_access(device, generation)",
+        // The case an event left when a change moved it (pulls purge and back-fill moved events).
+        "ALTER TABLE changes ADD COLUMN IF NOT EXISTS moved_from TEXT COLLATE \"C\"",
     ]
 
     public func append(
@@ -184,9 +186,6 @@ public final class PostgresStore: ChangeLogStore {
                 let rows = try await connection.query("SELECT count(*)::BIGINT FROM changes", logger: logger)
                 for try await count in rows.decode(Int64.self) where count > 0 { return [] }
             }
-            var states: [RecordRef: RecordState] = [:]
-            try await Self.load(PushPlanner.requiredRecords(changes), into: &states, connection, logger)
-            try await Self.load(PushPlanner.eventCases(states), into: &states, connection, logger)
             var known = Set<ChangeID>()
             let ids = changes.map(\.id.description)
             for try await text in try await connection.query(
@@ -201,6 +200,23 @@ public final class PostgresStore: ChangeLogStore {
             ).decode((String, String).self) {
                 if let entity = Entity(rawValue: entity) { existing.append(RecordRef(entity: entity, record: id)) }
             }
+            var states: [RecordRef: RecordState] = [:]
+            try await Self.load(
+                PushPlanner.requiredRecords(changes).union(existing), into: &states, connection, logger)
+            try await Self.load(PushPlanner.eventCases(states), into: &states, connection, logger)
+            var referrals = Set<RecordRef>()
+            let referralCases = PushPlanner.referralCases(changes)
+            if !referralCases.isEmpty {
+                for try await event in try await connection.query(
+                    """
+                    SELECT DISTINCT record FROM changes
+                    WHERE case_id = ANY(\(referralCases)) AND entity = 'event' AND field = 'referred_to'
+                    """, logger: logger
+                ).decode(String.self) {
+                    referrals.insert(RecordRef(entity: .event, record: event))
+                }
+            }
+            try await Self.load(referrals, into: &states, connection, logger)
             var planner = PushPlanner(
                 states: states, known: known, viewer: viewer, wallMillis: wallMillis, existingIDs: existing)
             let outcome = planner.plan(changes)
@@ -219,6 +235,7 @@ public final class PostgresStore: ChangeLogStore {
             var caseIDs: [String] = []
             var hlcs: [String] = []
             var bodies: [String] = []
+            var movedFrom: [String] = []
             for change in outcome.accepted {
                 next += 1
                 seqs.append(next)
@@ -229,14 +246,16 @@ public final class PostgresStore: ChangeLogStore {
                 caseIDs.append(planner.caseID(of: change) ?? "")
                 hlcs.append(change.hlc.description)
                 bodies.append(try StoreCoding.encode(change))
+                movedFrom.append(outcome.movedFrom[change.id] ?? "")
             }
             try await connection.query(
                 """
-                INSERT INTO changes (seq, change_id, entity, record, field, case_id, hlc, body)
-                SELECT s, c, e, r, NULLIF(f, ''), NULLIF(k, ''), h, b
+                INSERT INTO changes (seq, change_id, entity, record, field, case_id, hlc, body, moved_from)
+                SELECT s, c, e, r, NULLIF(f, ''), NULLIF(k, ''), h, b, NULLIF(m, '')
                 FROM unnest(\(seqs)::BIGINT[], \(changeIDs)::TEXT[], \(entities)::TEXT[], \(records)::TEXT[],
-                            \(fields)::TEXT[], \(caseIDs)::TEXT[], \(hlcs)::TEXT[], \(bodies)::TEXT[])
-                     AS t(s, c, e, r, f, k, h, b)
+                            \(fields)::TEXT[], \(caseIDs)::TEXT[], \(hlcs)::TEXT[], \(bodies)::TEXT[],
+                            \(movedFrom)::TEXT[])
+                     AS t(s, c, e, r, f, k, h, b, m)
                 """, logger: logger)
             for event in outcome.movedEvents {
                 let caseID = planner.states[RecordRef(entity: .event, record: event)]?.value("case").stringValue
@@ -291,15 +310,17 @@ public final class PostgresStore: ChangeLogStore {
                 logger: logger)
 
             var rows: [LogRow] = []
-            for try await (seq, entity, record, field, caseID, body) in try await connection.query(
+            for try await (seq, entity, record, field, caseID, body, movedFrom) in try await connection.query(
                 """
-                SELECT seq, entity, record, field, case_id, body FROM changes
+                SELECT seq, entity, record, field, case_id, body, moved_from FROM changes
                 WHERE seq > \(cursor.seq) ORDER BY seq LIMIT \(limit + 1)
                 """, logger: logger
-            ).decode((Int64, String, String, String?, String?, String).self) {
+            ).decode((Int64, String, String, String?, String?, String, String?).self) {
                 guard let entity = Entity(rawValue: entity) else { continue }
                 rows.append(
-                    LogRow(seq: seq, entity: entity, record: record, field: field, caseID: caseID, json: body))
+                    LogRow(
+                        seq: seq, entity: entity, record: record, field: field, caseID: caseID, json: body,
+                        movedFrom: movedFrom))
             }
             let hasMore = rows.count > limit
             if hasMore { rows.removeLast() }
@@ -307,7 +328,7 @@ public final class PostgresStore: ChangeLogStore {
             let planner = PullPlanner(viewer: viewer)
             let pageCases = PullPlanner.cases(in: rows)
             var plan = planner.reconcile(
-                cases: pageCases,
+                page: rows,
                 states: try await Self.caseStates(
                     "SELECT id, state FROM records WHERE entity = 'case' AND id = ANY(\(Array(pageCases)))", connection,
                     logger),
@@ -345,6 +366,16 @@ public final class PostgresStore: ChangeLogStore {
                     if level == .full || StoreCoding.isStubField(field) { changes.append(body) }
                 }
             }
+            for event in plan.eventBackfill {
+                for try await body in try await connection.query(
+                    """
+                    SELECT body FROM changes WHERE entity = 'event' AND record = \(event) AND seq <= \(cursor.seq)
+                    ORDER BY seq
+                    """, logger: logger
+                ).decode(String.self) {
+                    changes.append(body)
+                }
+            }
             changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.json)
             for (caseID, level) in plan.updates {
                 // Keep the acknowledged level and the new one (see SQLiteStore.pull).
@@ -368,7 +399,7 @@ public final class PostgresStore: ChangeLogStore {
                 nextGeneration = newGeneration
             }
             return PullPage(
-                changes: changes, purges: plan.purges.map { RecordRef(entity: .case, record: $0) },
+                changes: changes, purges: plan.purgedRecords,
                 nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore)
         }
     }

@@ -76,6 +76,10 @@ public final class SQLiteStore: ChangeLogStore {
                     CREATE INDEX device_access_by_generation ON device_access(device, generation);
                     """)
         }
+        // v2: the case an event left when a change moved it (pulls purge and back-fill moved events).
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: "ALTER TABLE changes ADD COLUMN moved_from TEXT")
+        }
         return migrator
     }
 
@@ -84,9 +88,6 @@ public final class SQLiteStore: ChangeLogStore {
     ) async throws -> [PushResult] {
         try await pool.write { db in
             if onlyIfEmpty, try Int.fetchOne(db, sql: "SELECT count(*) FROM changes") ?? 0 > 0 { return [] }
-            var states: [RecordRef: RecordState] = [:]
-            try Self.load(PushPlanner.requiredRecords(changes), into: &states, db)
-            try Self.load(PushPlanner.eventCases(states), into: &states, db)
             var known = Set<ChangeID>()
             for chunk in StoreCoding.chunks(changes.map(\.id.description)) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
@@ -109,19 +110,34 @@ public final class SQLiteStore: ChangeLogStore {
                     }
                 }
             }
+            var states: [RecordRef: RecordState] = [:]
+            try Self.load(PushPlanner.requiredRecords(changes).union(existing), into: &states, db)
+            try Self.load(PushPlanner.eventCases(states), into: &states, db)
+            var referrals = Set<RecordRef>()
+            for caseID in PushPlanner.referralCases(changes) {
+                for event in try String.fetchAll(
+                    db,
+                    sql: "SELECT DISTINCT record FROM changes WHERE case_id = ? AND entity = 'event' "
+                        + "AND field = 'referred_to'",
+                    arguments: [caseID])
+                {
+                    referrals.insert(RecordRef(entity: .event, record: event))
+                }
+            }
+            try Self.load(referrals, into: &states, db)
             var planner = PushPlanner(
                 states: states, known: known, viewer: viewer, wallMillis: wallMillis, existingIDs: existing)
             let outcome = planner.plan(changes)
             for change in outcome.accepted {
                 try db.execute(
                     sql: """
-                        INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body, moved_from)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         change.id.description, change.entity.rawValue, change.record, change.field,
                         planner.caseID(of: change),
-                        change.hlc.description, try StoreCoding.encode(change),
+                        change.hlc.description, try StoreCoding.encode(change), outcome.movedFrom[change.id],
                     ])
             }
             for event in outcome.movedEvents {
@@ -190,12 +206,17 @@ public final class SQLiteStore: ChangeLogStore {
         var rows: [LogRow] = []
         let cursorRows = try Row.fetchCursor(
             db,
-            sql: "SELECT seq, entity, record, field, case_id, body FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            sql: """
+                SELECT seq, entity, record, field, case_id, body, moved_from FROM changes
+                WHERE seq > ? ORDER BY seq LIMIT ?
+                """,
             arguments: [cursor.seq, limit + 1])
         while let row = try cursorRows.next() {
             guard let entity = Entity(rawValue: row[1]) else { continue }
             rows.append(
-                LogRow(seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4], json: row[5]))
+                LogRow(
+                    seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4], json: row[5],
+                    movedFrom: row[6]))
         }
         let hasMore = rows.count > limit
         if hasMore { rows.removeLast() }
@@ -203,7 +224,7 @@ public final class SQLiteStore: ChangeLogStore {
         let planner = PullPlanner(viewer: viewer)
         let pageCases = PullPlanner.cases(in: rows)
         var plan = planner.reconcile(
-            cases: pageCases, states: try Self.caseStates(Array(pageCases), db),
+            page: rows, states: try Self.caseStates(Array(pageCases), db),
             recorded: try Self.recordedLevels(device, Array(pageCases), db))
         if planner.needsFullReconcile(rows, cursor: cursor) {
             var after = ""
@@ -236,6 +257,11 @@ public final class SQLiteStore: ChangeLogStore {
                 if level == .full || StoreCoding.isStubField(row[0]) { changes.append(row[1]) }
             }
         }
+        for event in plan.eventBackfill {
+            changes += try String.fetchAll(
+                db, sql: "SELECT body FROM changes WHERE entity = 'event' AND record = ? AND seq <= ? ORDER BY seq",
+                arguments: [event, cursor.seq])
+        }
         changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.json)
         for (caseID, level) in plan.updates {
             // Keep the level the client has acknowledged (the newest at or below its cursor's
@@ -258,7 +284,7 @@ public final class SQLiteStore: ChangeLogStore {
             nextGeneration = newGeneration
         }
         return PullPage(
-            changes: changes, purges: plan.purges.map { RecordRef(entity: .case, record: $0) },
+            changes: changes, purges: plan.purgedRecords,
             nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore)
     }
 

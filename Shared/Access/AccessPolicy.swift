@@ -92,30 +92,76 @@ public enum AccessPolicy {
         }
     }
 
-    /// Whether `viewer` may write `change`, given the record's current state.
-    ///
-    /// - Parameters:
-    ///   - caseFacts: for a case, its current facts (nil for a new case); for an event, the facts
-    ///     of the case it belongs to (nil when that case is unknown).
-    /// - Returns: nil when allowed, else the reason for the rejection.
-    public static func writeRefusal(
-        _ change: Change, by viewer: Viewer, recordExists: Bool, caseFacts: CaseFacts?
-    ) -> String? {
+    /// What an advisor may change in a case (Docs/security.md, "Who changes what").
+    public enum WriteRight: String, Sendable, Hashable, CaseIterable {
+        /// Content fields, stage, and the case's events.
+        case content
+        /// The access-deciding fields (`level`, `program`, `owner`, `participants`: share and
+        /// unshare) and deleting the case.
+        case control
+        /// Handing the case to an advisor of another program: a `referral` event, and adding the
+        /// advisor it names as a participant.
+        case refer
+    }
+
+    /// The rights `viewer` holds on a case: the owner holds all; a participant content and refer;
+    /// an advisor of the case's program who is neither, content (on `open` and `confidential`
+    /// cases); everyone else, even on an `open` case they can read, none.
+    public static func rights(to facts: CaseFacts, for viewer: Viewer) -> Set<WriteRight> {
+        guard viewer.active else { return [] }
+        if let owner = facts.owner, owner == viewer.advisor { return Set(WriteRight.allCases) }
+        if facts.participants.contains(viewer.advisor) { return [.content, .refer] }
+        let sameProgram = facts.program != nil && facts.program == viewer.program
+        if sameProgram && access(to: facts, for: viewer) == .full { return [.content] }
+        return []
+    }
+
+    /// The right a change to a case needs (an element added to `participants` may instead be
+    /// allowed by `refer`, when a referral names that advisor: the server checks that).
+    public static func requiredRight(forCaseChange change: Change) -> WriteRight {
+        if change.op == .delete { return .control }
+        return change.field.map(caseAccessFields.contains) == true ? .control : .content
+    }
+
+    /// The right an event change needs on its case: `refer` for what makes a referral (the kind
+    /// `referral`, the advisor referred to), `content` for everything else.
+    public static func requiredRight(forEventChange change: Change) -> WriteRight {
+        switch change.field {
+        case "referred_to": .refer
+        case "kind" where change.value.stringValue == "referral": .refer
+        default: .content
+        }
+    }
+
+    /// Why `viewer`, who can see the case, may not make a change that needs `right`; nil when
+    /// they may. The reason names only the case, which the viewer can see.
+    public static func refusal(
+        _ right: WriteRight, on caseID: String, facts: CaseFacts, for viewer: Viewer
+    )
+        -> String?
+    {
         guard viewer.active else { return "advisor \(viewer.advisor) is deactivated" }
-        if change.entity.schema.adminOnly {
-            return "\(change.entity.rawValue) records are kept by the Cabinet Office administrators"
+        let held = rights(to: facts, for: viewer)
+        if held.contains(right) { return nil }
+        if held.isEmpty {
+            return "you may read case \(caseID) but not change it: only its owner, its participants and "
+                + "advisors of its program write to it"
         }
-        switch change.entity {
-        case .case:
-            guard recordExists, let facts = caseFacts else { return nil }  // creating a new case
-            return access(to: facts, for: viewer) == .full ? nil : "no full access to case \(change.record)"
-        case .event:
-            guard let facts = caseFacts else {
-                return recordExists ? nil : "the event's case is unknown or not visible"
-            }
-            return access(to: facts, for: viewer) == .full ? nil : "no full access to the event's case"
-        default:
-            return nil
+        switch right {
+        case .control:
+            return "only the owner of case \(caseID) may change its level, program, owner or participants, "
+                + "or delete it"
+        case .refer:
+            return "only the owner or a participant of case \(caseID) may refer it to another program"
+        case .content:
+            return "you may not change case \(caseID)"
         }
+    }
+
+    /// The one refusal for a record that exists but that the advisor may not see, whatever its
+    /// entity, level or history, and for a referenced record that does not exist: answers never
+    /// tell an unseen record from a missing one.
+    public static func notVisible(_ id: String) -> String {
+        "no record \(id) that you may see"
     }
 }

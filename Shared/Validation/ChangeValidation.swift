@@ -16,6 +16,10 @@ extension Change {
         guard hlc.device == id.device else {
             throw .invalid("hlc", "device \(hlc.device) does not match the change id's device \(id.device)")
         }
+        let maxPrev = op == .delete ? RecordLimits.maxDeletePrev : RecordLimits.maxPrev
+        guard prev.count <= maxPrev else {
+            throw .invalid("prev", "lists \(prev.count) timestamps; a \(op.rawValue) lists at most \(maxPrev)")
+        }
         if let newer = prev.first(where: { $0 >= hlc }) {
             throw .invalid("prev", "\(newer) is not older than the change's own timestamp \(hlc)")
         }

@@ -11,13 +11,14 @@ final class Laptop: @unchecked Sendable {
     let device: DeviceID
     let token: String
     let client: APIClient
-    private(set) var maker: ChangeMaker
+    var maker: ChangeMaker
     /// The local replica: merged records.
     private(set) var records: [RecordRef: RecordState] = [:]
     /// Every change this laptop ever received, to check nothing confidential arrived.
     private(set) var received: [Change] = []
     private(set) var purged: [RecordRef] = []
-    private(set) var pending: [Change] = []
+    /// Changes waiting for the next push (attack tests take them and push them by hand).
+    var pending: [Change] = []
     private(set) var cursor = WireProtocol.initialCursor
 
     init(advisor: String, device: DeviceID, token: String, client: APIClient) {

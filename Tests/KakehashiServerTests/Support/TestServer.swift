@@ -17,11 +17,12 @@ struct TestServer {
         return TestServer(store: store, admin: AdminService(store: store), kind: kind)
     }
 
-    /// Runs `body` against the router (no sockets), then closes the store.
-    func run<T>(_ body: @Sendable (APIClient) async throws -> T) async throws -> T {
+    /// Runs `body` against the router (no sockets; `.live` for real HTTP over loopback), then
+    /// closes the store.
+    func run<T>(_ setup: TestingSetup = .router, _ body: @Sendable (APIClient) async throws -> T) async throws -> T {
         let app = Application(router: buildRouter(store: store, metrics: ServerMetrics()), logger: StoreKind.logger)
         do {
-            let result = try await app.test(.router) { client in try await body(APIClient(client: client)) }
+            let result = try await app.test(setup) { client in try await body(APIClient(client: client)) }
             await store.close()
             return result
         } catch {

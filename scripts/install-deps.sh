@@ -3,14 +3,17 @@
 # Safe to run repeatedly: it does nothing when everything is present.
 #   scripts/install-deps.sh        what building and `make demo` need (SQLite, libcurl)
 #   scripts/install-deps.sh test   also what `make test` and `make bench` need: PostgreSQL (the
-#                                  second store), Python's venv, LibreOffice (opens exported CSV)
+#                                  second store), Python's venv, LibreOffice (opens exported CSV),
+#                                  slowhttptest and openssl (attacks on the server's HTTP edge)
 set -euo pipefail
 
 packages=(libsqlite3-dev libcurl4-openssl-dev)
 if [ "${1:-}" = "test" ]; then
   # python3-venv: Tests/API/schemathesis.sh installs schemathesis into .build/venv, and
   # scripts/verify-export.py checks exports; the benchmarks put pycrdt in the same venv.
-  packages+=(postgresql python3-venv libreoffice-calc-nogui)
+  # slowhttptest, openssl: HTTPEdgeTests attack a real server with slow-loris and slow bodies and
+  # probe its TLS versions and cipher suites with `openssl s_client`.
+  packages+=(postgresql python3-venv libreoffice-calc-nogui slowhttptest openssl)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -32,9 +32,16 @@ public struct APIError: Error, Sendable {
         APIError(.unauthorized, code: ErrorResponse.revokedCode, message: message)
     }
 
-    public static let tooLarge = APIError(
-        .contentTooLarge, code: "too-large",
-        message: "the request body is larger than \(WireProtocol.maxRequestBytes) bytes; send smaller batches")
+    public static let tooLarge = bodyTooLarge(limit: WireProtocol.maxRequestBytes)
+
+    /// 413 for a body over `limit` bytes.
+    public static func bodyTooLarge(limit: Int) -> APIError {
+        APIError(
+            .contentTooLarge, code: "too-large",
+            message: limit >= WireProtocol.maxRequestBytes
+                ? "the request body is larger than \(limit) bytes; send smaller batches"
+                : "the request body is larger than \(limit) bytes")
+    }
 
     public var body: ErrorResponse { ErrorResponse(code: code, message: message, field: field) }
 

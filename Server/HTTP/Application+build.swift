@@ -13,13 +13,36 @@ public struct ServeConfiguration: Sendable {
     /// PEM certificate chain and private key files; both or neither.
     public var tlsCertificate: String?
     public var tlsKey: String?
+    /// Timeouts and connection limits against slow clients.
+    public var limits: HTTPLimits
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, tlsCertificate: String? = nil, tlsKey: String? = nil) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, tlsCertificate: String? = nil, tlsKey: String? = nil,
+        limits: HTTPLimits = HTTPLimits()
+    ) {
         self.host = host
         self.port = port
         self.tlsCertificate = tlsCertificate
         self.tlsKey = tlsKey
+        self.limits = limits
     }
+}
+
+/// The TLS versions and cipher suites the server offers: TLS 1.2 and 1.3 only, and for TLS 1.2
+/// only ephemeral ECDH key exchange (forward secrecy) with AEAD ciphers. TLS 1.3 suites are all
+/// forward-secret AEAD and are not configurable.
+public func serverTLSConfiguration(
+    certificateChain: [NIOSSLCertificateSource], privateKey: NIOSSLPrivateKeySource
+) -> TLSConfiguration {
+    var configuration = TLSConfiguration.makeServerConfiguration(
+        certificateChain: certificateChain, privateKey: privateKey)
+    configuration.minimumTLSVersion = .tlsv12
+    configuration.cipherSuiteValues = [
+        .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
+    return configuration
 }
 
 /// The server's wall clock in Unix milliseconds.
@@ -27,11 +50,14 @@ public struct ServeConfiguration: Sendable {
 
 /// Builds the router with every endpoint and the error/time/metrics middleware.
 public func buildRouter(
-    store: any ChangeLogStore, metrics: ServerMetrics, now: @escaping @Sendable () -> Int64 = serverWallMillis
+    store: any ChangeLogStore, metrics: ServerMetrics, now: @escaping @Sendable () -> Int64 = serverWallMillis,
+    limits: HTTPLimits = HTTPLimits()
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ServerMiddleware(metrics: metrics, now: now))
-    SyncController(store: store, metrics: metrics, now: now).addRoutes(to: router)
+    SyncController(
+        store: store, metrics: metrics, now: now, maxUnauthenticatedBodyBytes: limits.maxUnauthenticatedBodyBytes
+    ).addRoutes(to: router)
     return router
 }
 
@@ -45,21 +71,30 @@ public func buildApplication(
     store: any ChangeLogStore, configuration: ServeConfiguration, metrics: ServerMetrics, logger: Logger,
     onListening: @escaping @Sendable (String) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let router = buildRouter(store: store, metrics: metrics)
+    let limits = configuration.limits
+    let router = buildRouter(store: store, metrics: metrics, limits: limits)
+    // One guard per connection, right after the HTTP/1 decoder; Hummingbird's idle timeout closes
+    // connections on which nothing arrives (ConnectionGuard.swift).
+    let registry = ConnectionRegistry(limit: limits.maxConnections)
+    let http1 = HTTPServerBuilder.http1(
+        configuration: HTTP1Channel.Configuration(
+            additionalChannelHandlers: [
+                ConnectionGuardHandler(limits: limits, registry: registry, metrics: metrics, logger: logger)
+            ],
+            idleTimeout: limits.idleTimeout))
     let server: HTTPServerBuilder
     let scheme: String
     switch (configuration.tlsCertificate, configuration.tlsKey) {
     case (nil, nil):
-        server = .http1()
+        server = http1
         scheme = "http"
     case (let certificate?, let key?):
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
             let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
             server = try .tls(
-                .http1(),
-                tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
-            )
+                http1,
+                tlsConfiguration: serverTLSConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey)))
         } catch {
             throw KakehashiError(
                 .invalidData, field: "tls-cert", "cannot load the TLS certificate or key", cause: error)
@@ -87,6 +122,9 @@ public func runServer(
     store: any ChangeLogStore, configuration: ServeConfiguration, logger: Logger,
     onListening: @escaping @Sendable (String) async -> Void
 ) async throws {
+    var configuration = configuration
+    configuration.limits.maxConnections = fitOpenFileLimit(
+        connections: configuration.limits.maxConnections, logger: logger)
     let app = try buildApplication(
         store: store, configuration: configuration, metrics: ServerMetrics(), logger: logger, onListening: onListening)
     try await app.runService()

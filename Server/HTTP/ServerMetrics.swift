@@ -45,6 +45,15 @@ public struct ServerMetrics: Sendable {
             .increment(by: Int64(purges))
     }
 
+    /// A connection the server closed to protect itself: `header-timeout`, `body-too-slow`,
+    /// `evicted` (to make room at the connection limit) or `limit` (no room).
+    func recordConnectionClosed(reason: String) {
+        registry.makeCounter(
+            descriptor: Self.describe("closed_connections", "total", "connections closed for slowness or at the limit"),
+            labels: [("reason", reason)]
+        ).increment()
+    }
+
     private static func describe(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "kakehashi", metricName: name, unitName: unit, helpText: help)
     }

@@ -8,6 +8,8 @@ struct SyncController<Context: RequestContext>: Sendable {
     let store: any ChangeLogStore
     let metrics: ServerMetrics
     let now: @Sendable () -> Int64
+    /// The body limit of requests that carry no token (enroll); see `HTTPLimits`.
+    let maxUnauthenticatedBodyBytes: Int
 
     var authenticator: Authenticator { Authenticator(store: store) }
 
@@ -26,7 +28,7 @@ struct SyncController<Context: RequestContext>: Sendable {
 
     func enroll(_ request: Request, context: Context) async throws -> Response {
         var request = request
-        let body: EnrollRequest = try await decode(&request)
+        let body: EnrollRequest = try await decode(&request, upTo: maxUnauthenticatedBodyBytes)
         if let name = body.deviceName, name.count > 100 || name.unicodeScalars.contains(where: { $0.value < 0x20 }) {
             throw APIError.invalid(.invalid("deviceName", "at most 100 characters, on one line"))
         }
@@ -57,9 +59,11 @@ struct SyncController<Context: RequestContext>: Sendable {
     }
 
     func push(_ request: Request, context: Context) async throws -> Response {
+        // The token is checked before a byte of the body is read: without one, the answer is 401
+        // and the body is discarded (`ConnectionGuardHandler`), never buffered.
         let session = try await authenticator.authenticate(authorization: request.headers[.authorization])
         var request = request
-        let body: PushRequest = try await decode(&request)
+        let body: PushRequest = try await decode(&request, upTo: WireProtocol.maxRequestBytes)
         guard body.changes.count <= WireProtocol.maxPushChanges else {
             throw APIError(
                 .contentTooLarge, code: "too-large",
@@ -156,13 +160,17 @@ struct SyncController<Context: RequestContext>: Sendable {
             serverTime: time)
     }
 
-    /// Reads and decodes a JSON body, mapping every failure to the protocol's errors.
-    private func decode<T: Decodable>(_ request: inout Request) async throws -> T {
+    /// Reads and decodes a JSON body of at most `limit` bytes, mapping every failure to the
+    /// protocol's errors. A larger `Content-Length` is refused before the body is read.
+    private func decode<T: Decodable>(_ request: inout Request, upTo limit: Int) async throws -> T {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError.bodyTooLarge(limit: limit)
+        }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: WireProtocol.maxRequestBytes)
+            buffer = try await request.collectBody(upTo: limit)
         } catch is NIOTooManyBytesError {
-            throw APIError.tooLarge
+            throw APIError.bodyTooLarge(limit: limit)
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))

@@ -1,23 +1,77 @@
 import ArgumentParser
 import Foundation
 import KakehashiServer
+import NIOCore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the sync API; prints the base URL alone on stdout once listening.")
+        abstract: "Serve the sync API; prints the base URL alone on stdout once listening.",
+        discussion: """
+            Slow or idle clients are cut off so they cannot exhaust the server: a new connection must \
+            send complete request headers within --header-timeout; a connection on which nothing \
+            arrives for --idle-timeout is closed; a request body must arrive at --min-body-rate \
+            bytes/s on average after a grace of --body-timeout. At --max-connections, a new \
+            connection closes the oldest one still waiting for headers (else the slowest body); \
+            requests being answered are never closed. Enrollment bodies (no token yet) are limited to \
+            --max-unauthenticated-body bytes; push bodies (8 MiB) are read only after the token is \
+            checked. With --tls-cert, only TLS 1.2 (ECDHE with AES-GCM or ChaCha20-Poly1305) and \
+            TLS 1.3 are offered.
+            """)
 
     @OptionGroup var store: StoreOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on; 0 picks a free port.") var port = 8080
     @Option(name: .customLong("tls-cert"), help: "PEM certificate chain file (with --tls-key).") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "PEM private key file (with --tls-cert).") var tlsKey: String?
+    @Option(
+        name: .customLong("header-timeout"), help: "Seconds a new connection has to send complete request headers.")
+    var headerTimeout = 10
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "Seconds without any data, between requests or within one, before a connection is closed.")
+    var idleTimeout = 30
+    @Option(
+        name: .customLong("body-timeout"),
+        help: "Seconds of grace for a request body before --min-body-rate applies.")
+    var bodyTimeout = 20
+    @Option(
+        name: .customLong("min-body-rate"),
+        help: "Bytes per second a request body must average after --body-timeout.")
+    var minBodyRate = 500
+    @Option(
+        name: .customLong("max-connections"),
+        help: "Open connections at most (the open-file limit is raised to fit when it can).")
+    var maxConnections = 1000
+    @Option(
+        name: .customLong("max-unauthenticated-body"),
+        help: "Bytes at most in the body of a request without a token (enroll).")
+    var maxUnauthenticatedBody = 4096
+
+    func validate() throws {
+        let positive: [(String, Int)] = [
+            ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout),
+            ("--min-body-rate", minBodyRate), ("--max-connections", maxConnections),
+            ("--max-unauthenticated-body", maxUnauthenticatedBody),
+        ]
+        for (name, value) in positive where value <= 0 {
+            throw ValidationError("\(name) must be a positive integer")
+        }
+    }
+
+    var limits: HTTPLimits {
+        HTTPLimits(
+            headerTimeout: .seconds(Int64(headerTimeout)), idleTimeout: .seconds(Int64(idleTimeout)),
+            bodyTimeout: .seconds(Int64(bodyTimeout)), minBodyBytesPerSecond: minBodyRate,
+            maxConnections: maxConnections, maxUnauthenticatedBodyBytes: maxUnauthenticatedBody)
+    }
 
     func run() async throws {
         let logger = Main.logger()
         try await Main.withStore(store) { store, _ in
             try await runServer(
                 store: store,
-                configuration: ServeConfiguration(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey),
+                configuration: ServeConfiguration(
+                    host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, limits: limits),
                 logger: logger,
                 onListening: { url in
                     // Unbuffered, so a parent process reading the pipe sees the line at once.

@@ -96,5 +96,7 @@ enum ChangeApplier {
                 sql: "DELETE FROM changes WHERE entity = ? AND record = ?",
                 arguments: [target.entity.rawValue, target.record])
         }
+        // The deleted text still sits in old search-index segments and WAL frames: scrub them.
+        try Scrub.markNeeded(in: db)
     }
 }

@@ -41,6 +41,9 @@ public final class LocalStore: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Deleted cells and freed pages are overwritten with zeros, whatever SQLite's
+            // compile-time default: purged content must not stay readable in free space.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         let pool: DatabasePool
         do {
@@ -52,8 +55,11 @@ public final class LocalStore: Sendable {
         try StoreMigrations.migrator.migrate(pool)
         try pool.write { db in
             for entity in Entity.allCases { try RecordTable(entity).create(db) }
+            try Scrub.createTable(db)
         }
         store.restrictPermissions()
+        // A purge whose scrub was interrupted (a crash, a killed sync) is finished first.
+        try Scrub.runIfNeeded(pool)
         return store
     }
 
@@ -64,12 +70,33 @@ public final class LocalStore: Sendable {
         }
     }
 
-    /// Deletes the store files: what a revoked device does with its data.
+    /// Finishes any scrub a purge asked for (see `Scrub`).
+    func scrubIfNeeded() throws {
+        try Scrub.runIfNeeded(pool)
+    }
+
+    /// Destroys this open store: what a revoked device does with its data. The files are
+    /// overwritten with zeros while the connections are still open (so closing them has nothing
+    /// left to checkpoint), then the connections are closed and the files unlinked.
+    public func wipe() throws {
+        try Self.wipe(directory: directory, closing: pool)
+    }
+
+    /// Destroys the store files in `directory`: each is overwritten with zeros and flushed to disk
+    /// before it is unlinked, so none of its content stays in the blocks it gave back.
     public static func wipe(directory: String) throws {
-        for suffix in ["", "-wal", "-shm"] {
-            let file = directory + "/" + fileName + suffix
-            if FileManager.default.fileExists(atPath: file) { try FileManager.default.removeItem(atPath: file) }
+        try wipe(directory: directory, closing: nil)
+    }
+
+    private static func wipe(directory: String, closing pool: DatabasePool?) throws {
+        let files = ["", "-wal", "-shm", "-journal"].map { directory + "/" + fileName + $0 }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+        for file in files { try Scrub.overwriteWithZeros(file) }
+        try? pool?.close()
+        for file in files where FileManager.default.fileExists(atPath: file) {
+            try FileManager.default.removeItem(atPath: file)
         }
+        Scrub.synchronizeDirectory(directory)
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {

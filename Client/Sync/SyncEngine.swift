@@ -61,12 +61,14 @@ public struct SyncEngine: Sendable {
         } catch let failure as TransportFailure {
             if case .status(401, let body) = failure, body?.error.code == ErrorResponse.revokedCode {
                 let directory = client.store.directory
-                try LocalStore.wipe(directory: directory)
+                try client.store.wipe()
                 throw KakehashiError(
                     .notAuthorized,
                     "the server says this device is revoked or its advisor deactivated (\(body?.error.message ?? "401")); the local data in \(directory) has been wiped"
                 )
             }
+            // Pages pulled before the failure may have purged: scrub now (or at the next open).
+            try? client.store.scrubIfNeeded()
             throw failure.kakehashiError
         }
         try client.store.write { db in
@@ -75,6 +77,8 @@ public struct SyncEngine: Sendable {
             try identity.save(db)
             summary.conflicts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts") ?? 0
         }
+        // Once per sync, after the last page: purged text leaves the search index and the WAL.
+        try client.store.scrubIfNeeded()
         return summary
     }
 

@@ -82,6 +82,7 @@ import Testing
             laptops.append(try Laptop.enroll(server, name, via: proxy.url, environment: environment))
         }
         var known = [[String]](repeating: [], count: laptops.count)  // case ids each laptop can edit
+        var owned = [[String]](repeating: [], count: laptops.count)  // case ids each laptop owns (may delete)
         var created: [String] = []  // ids of cases whose `case add` succeeded
         var tally = Tally()
         proxy.faultRate = 0.35
@@ -101,6 +102,7 @@ import Testing
                     "--summary", "\(subject)について大学のシーズと中小企業のニーズを照合する", "--tag", subject,
                 ]).output
                 known[which].append(id)
+                owned[which].append(id)
                 created.append(id)
                 tally.writes += 1
             case 25..<40 where target != nil:
@@ -113,9 +115,11 @@ import Testing
             case 50..<62 where target != nil:
                 try laptop.check(["event", "add", target!, "--kind", "visit", "--body", "\(subject)の現場を訪問（\(step)）"])
                 tally.writes += 1
-            case 62..<64 where target != nil:
-                try laptop.check(["case", "delete", target!])
-                known[which].removeAll { $0 == target }
+            case 62..<64 where owned[which].contains(where: known[which].contains):
+                // Only a case's owner deletes it.
+                let victim = owned[which].filter(known[which].contains).randomElement(using: &random)!
+                try laptop.check(["case", "delete", victim])
+                known[which].removeAll { $0 == victim }
                 tally.writes += 1
             case 64..<66:
                 // A write killed at a random moment either happened or did not; nothing half-done.

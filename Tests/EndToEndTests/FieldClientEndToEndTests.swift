@@ -55,7 +55,7 @@ import Testing
         let server = ServerProcess()
         try await server.start()
         let laptop = try Laptop.enroll(server, "高橋次郎")
-        let colleague = try server.advisor("鈴木一郎").id
+        let colleague = try server.advisor("鈴木一郎", program: "matching-planner").id
         try laptop.check(["sync"])  // learn the colleague from the directory
         server.stop()
 

@@ -78,14 +78,12 @@ import Testing
         try await server.run { client in
             let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
             let made = try await AccessTests.makeCase(by: owner)
-            // Hand the case to nobody in the batch, then try to write to it: the second write is refused.
-            let outsider = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
-            owner.write(.case, made.case, "participants", .string(outsider.advisor), op: .add)
-            try await owner.sync()
-            try await outsider.sync()
-            outsider.write(.case, made.case, "participants", .string(outsider.advisor), op: .remove)
-            outsider.write(.case, made.case, "stage", .string("prototyping"))
-            let results = try await outsider.sync()
+            // Hand the case to another owner in the batch, then change its level: the second write
+            // is judged with the first applied, and refused.
+            let successor = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
+            owner.write(.case, made.case, "owner", .string(successor.advisor))
+            owner.write(.case, made.case, "level", .string("secret"))
+            let results = try await owner.sync()
             #expect(results.map(\.status) == [.accepted, .rejected])
         }
     }

@@ -5,6 +5,13 @@ import KakehashiShared
 struct CaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case", abstract: "Cases (案件): create, list, change, share and refer.",
+        discussion: """
+            Who may change what: the owner, participants and advisors of the case's program change \
+            its content, stage and events; only the owner changes level, program, owner and \
+            participants (share, unshare) or deletes it; the owner and participants refer it. \
+            Other programs read an open case but never change it. Administrators hand a case to a \
+            new owner with `kakehashi-server case reassign`.
+            """,
         subcommands: [
             Add.self, List.self, Show.self, Set.self, Stage.self, Delete.self, Share.self, Unshare.self, Refer.self,
         ])
@@ -82,7 +89,7 @@ struct CaseCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change fields: case set ID FIELD=VALUE...",
             discussion:
-                "Fields: \(Entity.case.schema.fieldNames.joined(separator: ", ")). A set field takes a comma-separated list that replaces it (tags=知財,試作)."
+                "Fields: \(Entity.case.schema.fieldNames.joined(separator: ", ")). A set field takes a comma-separated list that replaces it (tags=知財,試作). Only the owner may set level, program, owner or participants."
         )
         @OptionGroup var options: ClientOptions
         @Argument(help: "Case id.") var id: String
@@ -107,7 +114,7 @@ struct CaseCommand: AsyncParsableCommand {
 
     struct Delete: ClientCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete a case (an edit elsewhere that you had not seen revives it).")
+            abstract: "Delete a case (an edit elsewhere that you had not seen revives it); owner only.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Case id.") var id: String
 
@@ -115,7 +122,8 @@ struct CaseCommand: AsyncParsableCommand {
     }
 
     struct Share: ClientCommand {
-        static let configuration = CommandConfiguration(abstract: "Add an advisor as a participant of a case.")
+        static let configuration = CommandConfiguration(
+            abstract: "Add an advisor as a participant of a case; owner only.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Case id.") var id: String
         @Argument(help: "Advisor id or name.") var advisor: String
@@ -126,7 +134,8 @@ struct CaseCommand: AsyncParsableCommand {
     }
 
     struct Unshare: ClientCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an advisor from a case's participants.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove an advisor from a case's participants; owner only.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Case id.") var id: String
         @Argument(help: "Advisor id or name.") var advisor: String
@@ -139,7 +148,11 @@ struct CaseCommand: AsyncParsableCommand {
     struct Refer: ClientCommand {
         static let configuration = CommandConfiguration(
             abstract: "Hand a case to an advisor of another program; prints the referral event's id.",
-            discussion: "Adds the advisor as a participant and records a referral (紹介・引継ぎ) event with the note.")
+            discussion: """
+                Adds the advisor as a participant and records a referral (紹介・引継ぎ) event with \
+                the note. The owner and participants may refer a case, to an active advisor of \
+                another program.
+                """)
         @OptionGroup var options: ClientOptions
         @Argument(help: "Case id.") var id: String
         @Argument(help: "Advisor id or name.") var advisor: String

@@ -69,6 +69,9 @@ struct PushPlanner {
             default: break
             }
         }
+        for change in changes where change.entity == .case && change.field == "owner" && change.op == .set {
+            if let id = change.value.stringValue { refs.insert(RecordRef(entity: .advisor, record: id)) }
+        }
         return refs
     }
 
@@ -232,6 +235,9 @@ struct PushPlanner {
             return nil
         }
         guard access(toCase: change.record, viewer) > .none else { return .notVisible(change.record) }
+        if change.field == "owner", let advisor = change.value.stringValue, !isActiveAdvisor(advisor) {
+            return .forbidden("owner must be an active advisor")
+        }
         let right = AccessPolicy.requiredRight(forCaseChange: change)
         guard let refused = refusal(right, onCase: change.record, viewer) else { return nil }
         if change.field == "participants", change.op == .add, let advisor = change.value.stringValue,
@@ -264,8 +270,18 @@ struct PushPlanner {
         let right = AccessPolicy.requiredRight(forEventChange: change)
         if change.field == "case", change.op == .set {
             guard let target = change.value.stringValue else { return .forbidden("an event must name its case") }
-            if let current, current != target, state != nil {
+            if let current, current != target, let state {
                 if let refusal = refusal(.content, onCase: current, viewer) { return refusal }
+                // Moving takes the event away from everyone who reads only the case it leaves: only
+                // the event's author or that case's owner may do it.
+                let leaving = RecordRef(entity: .case, record: current)
+                let mayMove =
+                    createdInBatch.contains(leaving) || EventCredit.author(of: state) == viewer.advisor
+                    || states[leaving]?.value("owner").stringValue == viewer.advisor
+                if !mayMove {
+                    return .forbidden(
+                        "only the event's author or the owner of case \(current) may move the event to another case")
+                }
             }
             guard access(toCase: target, viewer) > .none else { return .notVisible(target) }
             if let refusal = refusal(right, onCase: target, viewer) { return refusal }
@@ -291,17 +307,22 @@ struct PushPlanner {
             guard state?.value("referred_to").isNull ?? true else {
                 return .forbidden("the advisor a referral names cannot be changed; record a new referral instead")
             }
-            guard let advisor = change.value.stringValue,
-                let directory = states[RecordRef(entity: .advisor, record: advisor)],
-                AccessPolicy.Viewer(advisor: advisor, state: directory).active
-            else { return .forbidden("referred_to must be an active advisor") }
-            if let program = directory.value("program").stringValue, program == viewer.program {
+            guard let advisor = change.value.stringValue, isActiveAdvisor(advisor) else {
+                return .forbidden("referred_to must be an active advisor")
+            }
+            let directory = states[RecordRef(entity: .advisor, record: advisor)]
+            if let program = directory?.value("program").stringValue, program == viewer.program {
                 return .forbidden("a referral hands a case to another program; \(advisor) is in your own program")
             }
         default:
             break
         }
         return nil
+    }
+
+    private func isActiveAdvisor(_ advisor: String) -> Bool {
+        guard let directory = states[RecordRef(entity: .advisor, record: advisor)] else { return false }
+        return AccessPolicy.Viewer(advisor: advisor, state: directory).active
     }
 
     // MARK: - Limits

@@ -110,6 +110,39 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.available)
+    func aColleagueCannotHideTheOwnersEventByMovingItIntoTheirOwnCase(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run(.live) { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let colleague = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let made = try await Self.makeCase(by: owner, level: "confidential")
+            let hideout = try await Self.makeCase(by: colleague, level: "secret", title: "自分だけの案件")
+            try await colleague.sync()
+            let move = colleague.write(.event, made.event, "case", .string(hideout.case))
+            let results = try await colleague.sync()
+            #expect(results.first { $0.id == move.id }?.reason?.contains("only the event's author") == true)
+            #expect(try await server.store.record(.event, made.event)?.value("case") == .string(made.case))
+
+            // Their own note in the owner's case is theirs to move.
+            let note = colleague.create(
+                .event,
+                [
+                    "case": .string(made.case), "kind": .string("note"), "date": .string("2026-10-04"),
+                    "body": .string("誤って登録したメモ"), "author": .string(colleague.advisor),
+                ])
+            #expect(try await colleague.sync().allSatisfy { $0.status == .accepted })
+            colleague.write(.event, note, "case", .string(hideout.case))
+            #expect(try await colleague.sync().allSatisfy { $0.status == .accepted })
+
+            // An owner hands a case only to an advisor who exists and is active.
+            var generator = SystemRandomNumberGenerator()
+            let nobody = RecordID.uuidV7(unixMillis: Laptop.now(), using: &generator)
+            owner.write(.case, made.case, "owner", .string(nobody))
+            #expect(try await owner.sync().first?.reason == "owner must be an active advisor")
+        }
+    }
+
     // MARK: - 2. A moved event is purged where it is lost and back-filled where it is gained
 
     @Test(arguments: StoreKind.available)

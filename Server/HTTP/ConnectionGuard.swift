@@ -15,8 +15,9 @@ import Darwin
 ///
 /// - The first request on a connection must have complete headers within `headerTimeout` of the
 ///   connection opening (TLS handshake included).
-/// - A connection on which nothing arrives for `idleTimeout` is closed: between requests, or in
-///   the middle of a request (Hummingbird's `HTTP1Channel` idle timeout).
+/// - A kept-alive connection must complete the next request's headers within `idleTimeout` of the
+///   previous answer, and a request body may not stall for `idleTimeout` (Hummingbird's
+///   `HTTP1Channel` idle timeout, which counts from the last request part read or answer written).
 /// - A request body must arrive at `minBodyBytesPerSecond` on average after a grace of
 ///   `bodyTimeout`: after `bodyTimeout + n / minBodyBytesPerSecond` seconds at least `n` bytes must
 ///   have arrived. Time during which the server itself is not reading does not count.

@@ -8,11 +8,12 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve the sync API; prints the base URL alone on stdout once listening.",
         discussion: """
             Slow or idle clients are cut off so they cannot exhaust the server: a new connection must \
-            send complete request headers within --header-timeout; a connection on which nothing \
-            arrives for --idle-timeout is closed; a request body must arrive at --min-body-rate \
-            bytes/s on average after a grace of --body-timeout. At --max-connections, a new \
-            connection closes the oldest one still waiting for headers (else the slowest body); \
-            requests being answered are never closed. Enrollment bodies (no token yet) are limited to \
+            send complete request headers within --header-timeout, a later request on a kept-alive \
+            connection within --idle-timeout of the previous answer; a body that stalls for \
+            --idle-timeout is cut off, and a request body must arrive at --min-body-rate bytes/s on \
+            average after a grace of --body-timeout. At --max-connections, a new connection closes \
+            the oldest one still waiting for headers (else the slowest body); requests being \
+            answered are never closed. Enrollment bodies (no token yet) are limited to \
             --max-unauthenticated-body bytes; push bodies (8 MiB) are read only after the token is \
             checked. With --tls-cert, only TLS 1.2 (ECDHE with AES-GCM or ChaCha20-Poly1305) and \
             TLS 1.3 are offered.
@@ -28,7 +29,7 @@ struct Serve: AsyncParsableCommand {
     var headerTimeout = 10
     @Option(
         name: .customLong("idle-timeout"),
-        help: "Seconds without any data, between requests or within one, before a connection is closed.")
+        help: "Seconds a kept-alive connection may wait for complete headers, or a body may stall, before closing.")
     var idleTimeout = 30
     @Option(
         name: .customLong("body-timeout"),

@@ -11,6 +11,9 @@ extension FieldClient {
         public let pending: Int
         public let rejected: [SyncEngine.Rejection]
         public let conflicts: Int
+        /// Entries of the refused store (`kakehashi refused`): own changes kept after the server
+        /// refused them or access to their case was withdrawn.
+        public let refused: Int
         /// Unix milliseconds of the last completed sync, nil if never.
         public let lastSync: Int64?
         public let cursor: String
@@ -35,6 +38,7 @@ extension FieldClient {
                     db, sql: "SELECT name FROM advisors WHERE id = ?", arguments: [identity.advisor]),
                 pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes WHERE status = 'pending'") ?? 0,
                 rejected: rejected, conflicts: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts") ?? 0,
+                refused: try RefusedStore.count(in: db),
                 lastSync: identity.lastSync, cursor: identity.cursor, clockOffsetMillis: identity.clockOffset)
         }
     }

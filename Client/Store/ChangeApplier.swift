@@ -82,14 +82,19 @@ enum ChangeApplier {
         try db.execute(sql: "DELETE FROM conflicts WHERE record = ?", arguments: [ref.record])
     }
 
-    /// Removes a case and its events, their history included: the device lost access.
-    static func purge(_ ref: RecordRef, in db: Database) throws {
+    /// Removes a case and its events, their history included: the device lost access. The
+    /// user's own changes to them, sent or not, are first kept in full in the refused store.
+    /// - Parameter time: when the purge happens (Unix milliseconds), for the refused store.
+    /// - Returns: the number of new refused-store entries.
+    @discardableResult
+    static func purge(_ ref: RecordRef, keptAt time: Int64 = FieldClient.systemClock(), in db: Database) throws -> Int {
         var refs = [ref]
         if ref.entity == .case {
             let events = try String.fetchAll(
                 db, sql: "SELECT id FROM events WHERE \"case\" = ?", arguments: [ref.record])
             refs += events.map { RecordRef(entity: .event, record: $0) }
         }
+        let kept = try RefusedStore.keepBeforePurge(refs, at: time, in: db)
         for target in refs {
             try remove(target, in: db)
             try db.execute(
@@ -98,5 +103,6 @@ enum ChangeApplier {
         }
         // The deleted text still sits in old search-index segments and WAL frames: scrub them.
         try Scrub.markNeeded(in: db)
+        return kept
     }
 }

@@ -87,6 +87,33 @@ enum StoreMigrations {
             // unindexed ones included: entity, record, title (10×), content.
             try db.execute(sql: "INSERT INTO search (search, rank) VALUES ('rank', 'bm25(0.0, 0.0, 10.0, 1.0)')")
         }
+        migrator.registerMigration("v3-refused") { db in
+            // Own changes the server refused, or that a purge took away with the case, copied in
+            // full before anything is deleted; they stay until the user removes them
+            // (`kakehashi refused`). One row per change; `entry` groups a record's changes that
+            // were kept together, and is the short id people type.
+            try db.execute(
+                sql: """
+                    CREATE TABLE refused (
+                        change TEXT PRIMARY KEY NOT NULL,
+                        entry TEXT NOT NULL,
+                        entity TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        field TEXT,
+                        op TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        hlc TEXT NOT NULL,
+                        case_id TEXT,
+                        context TEXT,
+                        cause TEXT NOT NULL,
+                        code TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        on_server INTEGER NOT NULL,
+                        kept_at INTEGER NOT NULL
+                    )
+                    """)
+            try db.execute(sql: "CREATE INDEX refused_by_entry ON refused (entry)")
+        }
         return migrator
     }
 }

@@ -33,6 +33,10 @@ public struct SyncEngine: Sendable {
         public var rejected: [Rejection] = []
         public var pulled = 0
         public var purged = 0
+        /// New entries in the refused store (`kakehashi refused`) from changes the server refused.
+        public var refused = 0
+        /// New entries in the refused store from own changes a purge took away with their case.
+        public var keptFromPurges = 0
         public var bytes = 0
         public var conflicts = 0
         /// Server time minus laptop time (ms) as seen during this sync.
@@ -114,6 +118,9 @@ public struct SyncEngine: Sendable {
                     // refuse that change locally, with the server's reason, and go on.
                     try client.store.write { db in
                         try reject(bad, code: "invalid", reason: message, summary: &summary, in: db)
+                        summary.refused += try RefusedStore.keep(
+                            [RefusedStore.Kept(change: bad, code: "invalid", reason: message)], cause: .rejected,
+                            at: client.wallClock(), in: db)
                         try rebuild([RecordRef(entity: bad.entity, record: bad.record)], in: db)
                     }
                 case .fail:
@@ -146,6 +153,7 @@ public struct SyncEngine: Sendable {
         }
         var affected: Set<RecordRef> = []
         var restamp: [Change] = []
+        var refused: [RefusedStore.Kept] = []
         for (change, result) in zip(batch, response.results) {
             switch result.status {
             case .accepted, .duplicate:
@@ -158,12 +166,14 @@ public struct SyncEngine: Sendable {
                     restamp.append(change)
                     continue
                 }
-                try reject(
-                    change, code: result.code?.rawValue ?? "rejected",
-                    reason: result.reason ?? "rejected by the server",
-                    summary: &summary, in: db)
+                let code = result.code?.rawValue ?? "rejected"
+                let reason = result.reason ?? "rejected by the server"
+                try reject(change, code: code, reason: reason, summary: &summary, in: db)
+                refused.append(RefusedStore.Kept(change: change, code: code, reason: reason))
             }
         }
+        // Kept in full (one entry per record) before `rebuild` drops them from their records.
+        summary.refused += try RefusedStore.keep(refused, cause: .rejected, at: client.wallClock(), in: db)
         if !restamp.isEmpty {
             // Every other pending change stamped as far ahead would be refused too: re-stamp them now.
             let limit = response.serverTime + HybridClock.defaultMaxDriftMillis
@@ -208,10 +218,8 @@ public struct SyncEngine: Sendable {
     {
         do {
             return .success(try await transport.push(PushRequest(changes: batch), token: token))
-        } catch let failure as TransportFailure {
-            return .failure(failure)
         } catch {
-            return .failure(.unreachable("\(error)"))
+            return .failure(error)
         }
     }
 
@@ -291,7 +299,9 @@ public struct SyncEngine: Sendable {
             let offset = summary.clockOffset
             let wall = client.wallClock()
             try client.store.write { db in
-                for ref in page.purges { try ChangeApplier.purge(ref, in: db) }
+                for ref in page.purges {
+                    summary.keptFromPurges += try ChangeApplier.purge(ref, keptAt: wall, in: db)
+                }
                 let applied = try ChangeApplier.apply(page.changes, local: false, in: db)
                 var identity = try DeviceIdentity.load(db)
                 var clock = HybridClock(device: identity.device, last: identity.clock)

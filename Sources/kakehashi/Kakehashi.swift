@@ -19,7 +19,7 @@ struct Kakehashi: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, StatusCommand.self, SyncCommand.self, OrgCommand.self, CaseCommand.self,
             EventCommand.self, SeedCommand.self, NeedCommand.self, MatchCommand.self, SearchCommand.self,
-            ConflictsCommand.self, LogCommand.self, AdvisorCommand.self,
+            ConflictsCommand.self, LogCommand.self, RefusedCommand.self, AdvisorCommand.self,
         ]
     )
 }

@@ -79,11 +79,8 @@ struct SyncCommand: ClientCommand {
         if summary.purged > 0 { line += ", removed \(summary.purged) cases no longer shared with you" }
         line += ", \(Output.bytes(summary.bytes)); \(summary.conflicts) conflict(s)"
         Output.line(line)
-        for rejection in summary.rejected {
-            Output.note(
-                "rejected by the server: \(rejection.field ?? "delete") of \(rejection.record) — \(rejection.reason) [\(rejection.code)]; the local record was set back to the server's value"
-            )
-        }
+        // Every refused change is in the refused store with its reason and its text.
+        if let notice = Self.refusedNotice(summary) { Output.line(notice) }
         if abs(summary.clockOffset) >= 60_000 {
             Output.note(
                 "note: this laptop's clock is \(summary.clockOffset / 1000) s off the server's; Kakehashi corrects for it"
@@ -93,6 +90,21 @@ struct SyncCommand: ClientCommand {
 }
 
 extension SyncCommand {
+    /// One line when the sync put changes into the refused store, so nothing typed is lost silently.
+    static func refusedNotice(_ summary: SyncEngine.Summary) -> String? {
+        let hint = "内容は `kakehashi refused` で確認できます"
+        switch (summary.refused, summary.keptFromPurges) {
+        case (0, 0):
+            return nil
+        case (let refused, 0):
+            return "サーバーが \(refused) 件の変更を受け付けませんでした。\(hint)"
+        case (0, let kept):
+            return "アクセスできなくなった案件から、あなたの変更 \(kept) 件を消える前に保管しました。\(hint)"
+        case (let refused, let kept):
+            return "サーバーが \(refused) 件の変更を受け付けず、アクセスできなくなった案件からあなたの変更 \(kept) 件を保管しました。\(hint)"
+        }
+    }
+
     /// `push [██████░░░░░░] 300/500 changes, 1.2 MB` while pushing; a count while pulling.
     static func bar(_ progress: SyncEngine.Progress) -> String {
         let bytes = Output.bytes(progress.bytes)
@@ -124,6 +136,7 @@ struct StatusCommand: ClientCommand {
         table.append(["pending changes", String(status.pending)])
         table.append(["conflicts", String(status.conflicts)])
         table.append(["rejected changes", String(status.rejected.count)])
+        table.append(["refused store", "\(status.refused) 件（kakehashi refused）"])
         let lastSync = status.lastSync.map {
             ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0) / 1000))
         }

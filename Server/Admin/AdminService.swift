@@ -111,6 +111,24 @@ public actor AdminService {
         try await write(try await makeChanges(.case, id, [("owner", .string(owner))]))
     }
 
+    /// A case as the administrators list it: what identifies it, never its content.
+    public struct CaseEntry: Codable, Sendable, Hashable {
+        public let id: String
+        public let level: String
+        public let program: String?
+        public let stage: String?
+    }
+
+    /// The live cases an advisor owns (`case list --owner`), to reassign a leaver's cases.
+    public func cases(ownedBy advisor: String) async throws -> [CaseEntry] {
+        let owner = try activeAdvisor(advisor, allowInactive: true)
+        return try await store.records(.case).filter { !$0.isDeleted && $0.value("owner").stringValue == owner }.map {
+            CaseEntry(
+                id: $0.id, level: AccessPolicy.CaseFacts($0).level, program: $0.value("program").stringValue,
+                stage: $0.value("stage").stringValue)
+        }
+    }
+
     /// Creates a one-time enrollment code for an active advisor, valid for `ttlSeconds`.
     /// - Returns: the code, which is shown once and stored only as a hash.
     public func enroll(advisor: String, ttlSeconds: Int64) async throws -> String {

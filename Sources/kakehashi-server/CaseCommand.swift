@@ -4,7 +4,31 @@ import KakehashiShared
 
 struct CaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "case", abstract: "The administrators' changes to cases.", subcommands: [Reassign.self])
+        commandName: "case", abstract: "The administrators' changes to cases.", subcommands: [List.self, Reassign.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the cases an advisor owns (ids, levels, programs and stages; never their content).")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The owner's advisor id (see `advisors`).") var owner: String
+        @Flag(help: "Print one JSON document.") var json = false
+
+        func run() async throws {
+            try await Main.withStore(store) { _, admin in
+                let cases = try await admin.cases(ownedBy: owner)
+                if json { return try Main.printJSON(cases) }
+                print(
+                    TextTable.render(
+                        header: ["ID", "秘密区分", "事業", "段階"],
+                        rows: cases.map {
+                            [
+                                $0.id, Domains.level.label(of: $0.level) ?? $0.level, $0.program ?? "",
+                                $0.stage.flatMap(Domains.caseStage.label(of:)) ?? "",
+                            ]
+                        }))
+            }
+        }
+    }
 
     struct Reassign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

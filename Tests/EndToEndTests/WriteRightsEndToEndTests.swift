@@ -76,7 +76,11 @@ import Testing
         let badAdvisor = try Executables.run(
             "kakehashi-server", ["case", "reassign", confidential, owner.advisor, "--db", server.database])
         #expect(badAdvisor.status == 65 && badAdvisor.stderr.contains("advisor"), "\(badAdvisor)")
+        let listed = try server.admin(["case", "list", "--owner", owner.advisor])
+        #expect(listed.contains(confidential) && listed.contains(open))
+        #expect(!listed.contains("表面処理技術"), "the admin list shows no content")
         try server.admin(["case", "reassign", confidential, colleague.advisor])
+        #expect(!(try server.admin(["case", "list", "--owner", owner.advisor])).contains(confidential))
         try colleague.check(["sync"])
         try colleague.check(["case", "set", confidential, "level=strict"])
         try colleague.check(["sync"])

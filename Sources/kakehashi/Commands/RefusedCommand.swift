@@ -8,13 +8,14 @@ struct RefusedCommand: AsyncParsableCommand {
         commandName: "refused",
         abstract: "Your own changes the server refused, or that went with a case you lost, kept in full.",
         discussion: """
-            The refused store (拒否・保管された変更) keeps what you typed when it cannot stay in your
-            records: changes the server refused (for example because the case was no longer shared
-            with you when you synced), and your own changes, sent or not, to a case or activity record
-            that was removed from this laptop because access to it was withdrawn. Each entry holds
-            every change in full, with the reason and the title of the record or its case. Entries
-            stay on this laptop until you remove them with `kakehashi refused clear`; they are not
-            synced. `kakehashi sync` says when new entries were added, `kakehashi status` counts them.
+            The refused store (拒否・保管された変更) keeps what you typed when it cannot stay in your records: \
+            changes the server refused (for example because the case was no longer shared with you when \
+            you synced), and your own changes, sent or not, to a case or activity record that was removed \
+            from this laptop because access to it was withdrawn. Each entry holds every change in full, \
+            with the reason; the title of the record or its case is shown only while this laptop may \
+            still see it. Entries stay on this laptop, are not synced, and are removed only by \
+            `kakehashi refused clear`. `kakehashi sync` says when entries were added, \
+            `kakehashi status` counts them.
 
               kakehashi refused                 list the entries
               kakehashi refused show ID         one entry with the whole text
@@ -65,11 +66,11 @@ struct RefusedCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write every entry to FILE as JSON.",
             discussion: """
-                FILE is UTF-8 JSON: the array `kakehashi refused --json` prints. Each entry has id,
-                cause (rejected | withdrawn), code, reason, entity, record, case, title, keptAt and
-                changes; each change has change (its id), field, op, value (in full), hlc, writtenAt,
-                onServer, code and reason. Times are ISO 8601 in Japan time. The file is readable by
-                you only. An existing FILE is kept unless --force is given.
+                FILE is UTF-8 JSON: the array `kakehashi refused --json` prints. Each entry has id, \
+                cause (rejected | withdrawn), code, reason, entity, record, case, title, keptAt and changes; \
+                each change has change (its id), field, op, value (in full), hlc, writtenAt, onServer, code \
+                and reason. Times are ISO 8601 in Japan time. The file is readable by you only. An existing \
+                FILE is kept unless --force is given.
                 """)
         @OptionGroup var options: ClientOptions
         @Argument(help: "The JSON file to write.") var file: String

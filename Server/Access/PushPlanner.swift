@@ -37,9 +37,6 @@ struct PushPlanner {
     /// so a case in this set is being written by its creator, who holds every right on it until
     /// the batch ends, even before its `owner` field arrives.
     private var createdInBatch: Set<RecordRef> = []
-    /// For each event the batch names a case for, that case (the newest such write): a new
-    /// event's fields may arrive before its `case` field in the same batch.
-    private var batchEventCases: [String: String] = [:]
     /// Estimated state sizes of the records the batch writes (`RecordLimits.maxStateBytes`).
     private var sizes: [RecordRef: Int] = [:]
 
@@ -83,23 +80,24 @@ struct PushPlanner {
             })
     }
 
-    /// Cases the batch adds participants to: a participant who is not the owner may do so only
-    /// for an advisor they referred the case to, so the store loads the cases' referral events
-    /// (the events with a `referred_to` write in the log).
-    static func referralCases(_ changes: [Change]) -> [String] {
-        Set(
-            changes.filter { $0.entity == .case && $0.field == "participants" && $0.op == .add }.map(\.record)
-        ).sorted()
+    /// Cases the batch adds participants to that the viewer may refer but not control: a
+    /// participant who is not the owner adds only an advisor they referred the case to, so the
+    /// store loads these cases' referral events (the events with a `referred_to` write in the
+    /// log). Cases the viewer cannot refer cost the store nothing.
+    static func referralCases(
+        _ changes: [Change], states: [RecordRef: RecordState], viewer: AccessPolicy.Viewer?
+    ) -> [String] {
+        guard let viewer else { return [] }
+        let cases = Set(
+            changes.filter { $0.entity == .case && $0.field == "participants" && $0.op == .add }.map(\.record))
+        return cases.filter { caseID in
+            guard let state = states[RecordRef(entity: .case, record: caseID)] else { return false }
+            let rights = AccessPolicy.rights(to: AccessPolicy.CaseFacts(state), for: viewer)
+            return rights.contains(.refer) && !rights.contains(.control)
+        }.sorted()
     }
 
     mutating func plan(_ changes: [Change]) -> Outcome {
-        var newest: [String: HLC] = [:]
-        for change in changes where change.entity == .event && change.field == "case" && change.op == .set {
-            guard let caseID = change.value.stringValue, newest[change.record].map({ $0 < change.hlc }) ?? true
-            else { continue }
-            newest[change.record] = change.hlc
-            batchEventCases[change.record] = caseID
-        }
         var outcome = Outcome()
         for change in changes {
             let result = decide(change)
@@ -227,9 +225,8 @@ struct PushPlanner {
     private func caseRefusal(_ change: Change, _ viewer: AccessPolicy.Viewer) -> Refusal? {
         let ref = RecordRef(entity: .case, record: change.record)
         if states[ref] == nil || createdInBatch.contains(ref) {
-            // Creating a case: its owner is the advisor who creates it.
-            let owner = states[ref]?.value("owner").stringValue
-            if change.field == "owner", owner == nil, change.value.stringValue != viewer.advisor {
+            // Creating a case: its owner is the advisor who creates it, for the whole batch.
+            if change.field == "owner", change.value.stringValue != viewer.advisor {
                 return .forbidden("a new case's owner is the advisor who creates it")
             }
             return nil
@@ -238,7 +235,9 @@ struct PushPlanner {
         if change.field == "owner", let advisor = change.value.stringValue, !isActiveAdvisor(advisor) {
             return .forbidden("owner must be an active advisor")
         }
-        let right = AccessPolicy.requiredRight(forCaseChange: change)
+        // Editing a deleted case would revive it: that is the owner's decision, like the delete.
+        let deleted = states[ref]?.isDeleted == true
+        let right = deleted ? .control : AccessPolicy.requiredRight(forCaseChange: change)
         guard let refused = refusal(right, onCase: change.record, viewer) else { return nil }
         if change.field == "participants", change.op == .add, let advisor = change.value.stringValue,
             refusal(.refer, onCase: change.record, viewer) == nil,
@@ -262,7 +261,7 @@ struct PushPlanner {
     private func eventRefusal(_ change: Change, _ viewer: AccessPolicy.Viewer) -> Refusal? {
         let ref = RecordRef(entity: .event, record: change.record)
         let state = states[ref]
-        let current = state?.value("case").stringValue ?? batchEventCases[change.record]
+        let current = state?.value("case").stringValue
         if state != nil, let current {
             // An existing event is seen, and changed, only through the case it is in now.
             guard access(toCase: current, viewer) == .full else { return .notVisible(change.record) }
@@ -287,6 +286,7 @@ struct PushPlanner {
             if let refusal = refusal(right, onCase: target, viewer) { return refusal }
         } else {
             guard let current else {
+                // A new event starts with its `case`: every other field is judged by that case.
                 return .forbidden("event \(change.record) names no case; send its `case` field first")
             }
             guard access(toCase: current, viewer) > .none else { return .notVisible(current) }
@@ -329,6 +329,14 @@ struct PushPlanner {
 
     private mutating func limitRefusal(_ change: Change) -> String? {
         let ref = RecordRef(entity: change.entity, record: change.record)
+        // Every change has its own timestamp. One reused under a new change id would merge to
+        // nothing and only grow the log.
+        if let state = states[ref],
+            state.heads[change.register]?.contains(where: { $0.hlc == change.hlc }) == true
+                || state.superseded[change.register]?.contains(change.hlc) == true
+        {
+            return "timestamp \(change.hlc) was already used by another change to \(change.register)"
+        }
         if change.op == .add, let field = change.field, let state = states[ref],
             let element = change.value.stringValue, !state.elements(field).contains(element),
             state.elements(field).count >= RecordLimits.maxSetElements

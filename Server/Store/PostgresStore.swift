@@ -205,7 +205,7 @@ public final class PostgresStore: ChangeLogStore {
                 PushPlanner.requiredRecords(changes).union(existing), into: &states, connection, logger)
             try await Self.load(PushPlanner.eventCases(states), into: &states, connection, logger)
             var referrals = Set<RecordRef>()
-            let referralCases = PushPlanner.referralCases(changes)
+            let referralCases = PushPlanner.referralCases(changes, states: states, viewer: viewer)
             if !referralCases.isEmpty {
                 for try await event in try await connection.query(
                     """

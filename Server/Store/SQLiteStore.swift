@@ -114,7 +114,7 @@ public final class SQLiteStore: ChangeLogStore {
             try Self.load(PushPlanner.requiredRecords(changes).union(existing), into: &states, db)
             try Self.load(PushPlanner.eventCases(states), into: &states, db)
             var referrals = Set<RecordRef>()
-            for caseID in PushPlanner.referralCases(changes) {
+            for caseID in PushPlanner.referralCases(changes, states: states, viewer: viewer) {
                 for event in try String.fetchAll(
                     db,
                     sql: "SELECT DISTINCT record FROM changes WHERE case_id = ? AND entity = 'event' "

@@ -143,6 +143,60 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.available)
+    func creationReplayAndReviveTricksAreRefused(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run(.live) { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let colleague = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let made = try await Self.makeCase(by: owner, level: "confidential")
+            try await colleague.sync()
+
+            // A new case cannot be handed to someone else while it is being created.
+            let planted = Self.drain(colleague) {
+                let id = colleague.create(.case, ["title": .string("押し付け案件"), "kind": .string("other")])
+                colleague.write(.case, id, "owner", .string(colleague.advisor))
+                colleague.write(.case, id, "owner", .string(owner.advisor))
+            }
+            let plantedResults = try await Self.push(colleague, planted)
+            #expect(plantedResults.last?.reason == "a new case's owner is the advisor who creates it")
+
+            // A timestamp reused under a new change id merges to nothing: refused, not logged.
+            let first = colleague.write(.case, made.case, "summary", .string("概要"))
+            colleague.pending.removeAll()
+            let replay = Change(
+                id: ChangeID(device: colleague.device, counter: first.id.counter + 100), entity: .case,
+                record: made.case, field: "summary", op: .set, value: .string("別の値"), hlc: first.hlc,
+                prev: first.prev, author: colleague.advisor)
+            let replayResults = try await Self.push(colleague, [first, replay])
+            #expect(replayResults.map(\.status) == [.accepted, .rejected])
+            #expect(replayResults.last?.reason?.contains("already used") == true)
+
+            // An event's fields are judged by its case, which comes first: fields pushed before a
+            // refused `case` are refused too, so no event is left without a case.
+            var generator = SystemRandomNumberGenerator()
+            let event = RecordID.uuidV7(unixMillis: Laptop.now(), using: &generator)
+            let body = colleague.write(.event, event, "body", .string("先に本文"))
+            let skewed = Change(
+                id: ChangeID(device: colleague.device, counter: body.id.counter + 200), entity: .event, record: event,
+                field: "case", op: .set, value: .string(made.case),
+                hlc: HLC(millis: Laptop.now() + 3_600_000, counter: 0, device: colleague.device), prev: [],
+                author: colleague.advisor)
+            colleague.pending.removeAll()
+            let orphanResults = try await Self.push(colleague, [skewed, body])
+            #expect(orphanResults.map(\.status) == [.rejected, .rejected])
+            #expect(try await server.store.record(.event, event) == nil)
+
+            // Editing a deleted case would revive it: only its owner may.
+            owner.write(.case, made.case, nil, .bool(true), op: .delete)
+            #expect(try await owner.sync().allSatisfy { $0.status == .accepted })
+            try await colleague.pullAll()
+            let revive = colleague.write(.case, made.case, "title", .string("復活"))
+            #expect(try await colleague.sync().first { $0.id == revive.id }?.reason?.contains("only the owner") == true)
+            #expect(try await server.store.record(.case, made.case)?.isDeleted == true)
+        }
+    }
+
     // MARK: - 2. A moved event is purged where it is lost and back-filled where it is gained
 
     @Test(arguments: StoreKind.available)

@@ -48,7 +48,10 @@ final class Laptop: @unchecked Sendable {
     func create(_ entity: Entity, _ values: [String: FieldValue], sets: [String: [String]] = [:]) -> String {
         var generator = SystemRandomNumberGenerator()
         let id = RecordID.uuidV7(unixMillis: Self.now(), using: &generator)
-        for (field, value) in values.sorted(by: { $0.key < $1.key }) { write(entity, id, field, value) }
+        // An event's `case` comes first, as the field client writes it: the server judges the
+        // event's other fields by its case.
+        let ordered = values.sorted { ($0.key == "case" ? "" : $0.key) < ($1.key == "case" ? "" : $1.key) }
+        for (field, value) in ordered { write(entity, id, field, value) }
         for (field, elements) in sets.sorted(by: { $0.key < $1.key }) {
             for element in elements { write(entity, id, field, .string(element), op: .add) }
         }

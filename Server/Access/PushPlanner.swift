@@ -273,11 +273,7 @@ struct PushPlanner {
                 if let refusal = refusal(.content, onCase: current, viewer) { return refusal }
                 // Moving takes the event away from everyone who reads only the case it leaves: only
                 // the event's author or that case's owner may do it.
-                let leaving = RecordRef(entity: .case, record: current)
-                let mayMove =
-                    createdInBatch.contains(leaving) || EventCredit.author(of: state) == viewer.advisor
-                    || states[leaving]?.value("owner").stringValue == viewer.advisor
-                if !mayMove {
+                if !isAuthorOrOwner(of: state, inCase: current, viewer) {
                     return .forbidden(
                         "only the event's author or the owner of case \(current) may move the event to another case")
                 }
@@ -291,8 +287,24 @@ struct PushPlanner {
             }
             guard access(toCase: current, viewer) > .none else { return .notVisible(current) }
             if let refusal = refusal(right, onCase: current, viewer) { return refusal }
+            // A referral is credit between programs: others may not undo or redate it.
+            if let state, state.value("kind").stringValue == "referral",
+                change.op == .delete || change.field == "kind" || change.field == "date",
+                !isAuthorOrOwner(of: state, inCase: current, viewer)
+            {
+                return .forbidden(
+                    "only the referral's author or the owner of case \(current) may change its kind or date or delete it"
+                )
+            }
         }
         return creditRefusal(change, state, viewer)
+    }
+
+    /// Whether `viewer` wrote the event, or owns the case it is in (or creates that case in this batch).
+    private func isAuthorOrOwner(of event: RecordState, inCase caseID: String, _ viewer: AccessPolicy.Viewer) -> Bool {
+        let ref = RecordRef(entity: .case, record: caseID)
+        return createdInBatch.contains(ref) || EventCredit.author(of: event) == viewer.advisor
+            || states[ref]?.value("owner").stringValue == viewer.advisor
     }
 
     /// Credit is never taken from the client's word: an event's author is the advisor who wrote

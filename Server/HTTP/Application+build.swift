@@ -75,7 +75,7 @@ public func buildApplication(
     let router = buildRouter(store: store, metrics: metrics, limits: limits)
     // One guard per connection, right after the HTTP/1 decoder; Hummingbird's idle timeout closes
     // connections on which nothing arrives (ConnectionGuard.swift).
-    let registry = ConnectionRegistry(limit: limits.maxConnections)
+    let registry = ConnectionRegistry(limit: limits.maxConnections, bodyGrace: limits.bodyTimeout)
     let http1 = HTTPServerBuilder.http1(
         configuration: HTTP1Channel.Configuration(
             additionalChannelHandlers: [

@@ -21,10 +21,10 @@ import Darwin
 /// - A request body must arrive at `minBodyBytesPerSecond` on average after a grace of
 ///   `bodyTimeout`: after `bodyTimeout + n / minBodyBytesPerSecond` seconds at least `n` bytes must
 ///   have arrived. Time during which the server itself is not reading does not count.
-/// - At most `maxConnections` connections are open. At the limit a new connection closes the
-///   oldest one that is still waiting for a request's headers, else the request body furthest
-///   behind the minimum rate; requests being answered are never closed. With neither, the new
-///   connection is closed at once.
+/// - At most `maxConnections` connections are open. At the limit a new connection closes the one
+///   that lags furthest behind: waiting longest for a request's headers, or with a body furthest
+///   behind the minimum rate (counted without its grace). Requests being answered are never
+///   closed; when every connection is answering one, the new connection is closed at once.
 /// - Unauthenticated requests (enrollment) carry at most `maxUnauthenticatedBodyBytes`; a larger
 ///   `Content-Length` is refused before any of the body is read.
 /// - A request answered before its body was read (401, 413, 404, ...) gets `Connection: close`;
@@ -83,10 +83,13 @@ final class ConnectionRegistry: Sendable {
     }
 
     let limit: Int
+    /// The grace a body has before it must keep the minimum rate (`HTTPLimits.bodyTimeout`).
+    let bodyGrace: TimeAmount
     private let state = NIOLockedValueBox(State())
 
-    init(limit: Int) {
+    init(limit: Int, bodyGrace: TimeAmount = .zero) {
         self.limit = limit
+        self.bodyGrace = bodyGrace
     }
 
     var count: Int { state.withLockedValue { $0.entries.count } }
@@ -101,7 +104,9 @@ final class ConnectionRegistry: Sendable {
         state.withLockedValue { state in
             var evicted: (any Channel)?
             if state.entries.count >= limit {
-                guard let victim = Self.victim(in: state.entries) else { return .refused }
+                guard let victim = Self.victim(in: state.entries, now: now, bodyGrace: bodyGrace) else {
+                    return .refused
+                }
                 evicted = state.entries.removeValue(forKey: victim)?.channel
             }
             state.lastID += 1
@@ -118,21 +123,30 @@ final class ConnectionRegistry: Sendable {
         _ = state.withLockedValue { state in state.entries.removeValue(forKey: id) }
     }
 
-    /// The oldest waiting connection, else the body furthest behind the minimum rate.
-    private static func victim(in entries: [UInt64: Entry]) -> UInt64? {
-        var oldestWaiting: (id: UInt64, since: NIODeadline)?
-        var slowestBody: (id: UInt64, deadline: NIODeadline)?
-        for (id, entry) in entries {
-            switch entry.phase {
-            case .waiting(let since):
-                if oldestWaiting.map({ since < $0.since }) ?? true { oldestWaiting = (id, since) }
-            case .receiving(let deadline):
-                if slowestBody.map({ deadline < $0.deadline }) ?? true { slowestBody = (id, deadline) }
-            case .busy:
-                break
+    /// The connection that lags furthest behind: a connection waiting for headers lags by how long
+    /// it has waited, a body by how far it is behind the minimum rate counted without its grace.
+    /// A client that just connected (a health check, a laptop) lags by almost nothing, so the
+    /// attackers that hold connections open are closed first.
+    private static func victim(in entries: [UInt64: Entry], now: NIODeadline, bodyGrace: TimeAmount) -> UInt64? {
+        victim(among: entries.map { ($0.key, $0.value.phase) }, now: now, bodyGrace: bodyGrace)
+    }
+
+    static func victim(
+        among phases: [(id: UInt64, phase: Phase)], now: NIODeadline, bodyGrace: TimeAmount
+    )
+        -> UInt64?
+    {
+        var slowest: (id: UInt64, lag: TimeAmount)?
+        for (id, phase) in phases {
+            let lag: TimeAmount
+            switch phase {
+            case .waiting(let since): lag = now - since
+            case .receiving(let deadline): lag = now - deadline + bodyGrace
+            case .busy: continue
             }
+            if slowest.map({ lag > $0.lag }) ?? true { slowest = (id, lag) }
         }
-        return oldestWaiting?.id ?? slowestBody?.id
+        return slowest?.id
     }
 }
 

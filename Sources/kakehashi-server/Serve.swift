@@ -12,8 +12,8 @@ struct Serve: AsyncParsableCommand {
             connection within --idle-timeout of the previous answer; a body that stalls for \
             --idle-timeout is cut off, and a request body must arrive at --min-body-rate bytes/s on \
             average after a grace of --body-timeout. At --max-connections, a new connection closes \
-            the oldest one still waiting for headers (else the slowest body); requests being \
-            answered are never closed. Enrollment bodies (no token yet) are limited to \
+            the one lagging furthest behind (waiting longest for headers, or the slowest body), \
+            never one that just connected; requests being answered are never closed. Enrollment bodies (no token yet) are limited to \
             --max-unauthenticated-body bytes; push bodies (8 MiB) are read only after the token is \
             checked. With --tls-cert, only TLS 1.2 (ECDHE with AES-GCM or ChaCha20-Poly1305) and \
             TLS 1.3 are offered.

@@ -410,9 +410,22 @@ import Testing
             #expect(try await Self.push(owner, [retarget]).first?.status == .rejected)
             owner.pending.removeAll()
 
+            // A colleague with content rights cannot undo or redate the referral.
+            try await colleague.pullAll()
+            let undo = [
+                colleague.write(.event, eventID, "kind", .string("note")),
+                colleague.write(.event, eventID, "date", .string("2025-04-01")),
+                colleague.write(.event, eventID, nil, .bool(true), op: .delete),
+            ]
+            colleague.pending.removeAll()
+            for result in try await Self.push(colleague, undo) {
+                #expect(result.reason?.contains("only the referral's author") == true, "\(result)")
+            }
+
             let state = try #require(try await server.store.record(.event, eventID))
             #expect(EventCredit.author(of: state) == owner.advisor)
             #expect(EventCredit.referredTo(of: state) == mext.advisor)
+            #expect(state.value("kind") == .string("referral") && !state.isDeleted)
         }
     }
 

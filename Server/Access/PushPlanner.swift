@@ -235,9 +235,7 @@ struct PushPlanner {
         if change.field == "owner", let advisor = change.value.stringValue, !isActiveAdvisor(advisor) {
             return .forbidden("owner must be an active advisor")
         }
-        // Editing a deleted case would revive it: that is the owner's decision, like the delete.
-        let deleted = states[ref]?.isDeleted == true
-        let right = deleted ? .control : AccessPolicy.requiredRight(forCaseChange: change)
+        let right = AccessPolicy.requiredRight(forCaseChange: change)
         guard let refused = refusal(right, onCase: change.record, viewer) else { return nil }
         if change.field == "participants", change.op == .add, let advisor = change.value.stringValue,
             refusal(.refer, onCase: change.record, viewer) == nil,

@@ -53,7 +53,13 @@ struct ServerBinary {
     static func serve(db: String, extra: [String] = [], log: URL? = nil) throws -> (Process, String) {
         let process = Process()
         process.executableURL = try url
-        process.arguments = ["serve", "--port", "0", "--db", db] + extra
+        // These tests talk to the server through in-process clients (HummingbirdTesting's
+        // `TestClient`), whose requests wait for a thread of the test runner's cooperative pool
+        // after connecting. While other tests block that pool with process waits, a request can
+        // leave more than the default 10 s after its connection opened, and the header timeout
+        // (tested in HTTPEdgeTests, with defaults) would close it. Laptops send at once.
+        process.arguments =
+            ["serve", "--port", "0", "--db", db, "--header-timeout", "300", "--idle-timeout", "300"] + extra
         let out = Pipe()
         process.standardOutput = out
         if let log {

@@ -6,13 +6,30 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(url: String)
 
-    /// The embedded store used when nothing else is configured.
-    public static let defaultLocation = StoreLocation.sqlite(path: "kakehashi-server.sqlite")
+    /// The embedded store used when neither `--db` nor `$KAKEHASHI_SERVER_DB` is given, the same
+    /// for `serve` and every admin command wherever they are started:
+    /// `$XDG_DATA_HOME/kakehashi-server/server.sqlite`, else
+    /// `~/.local/share/kakehashi-server/server.sqlite` (the XDG default). Never the working
+    /// directory, where a forgotten `--db` used to create a stray store that later confused `init`.
+    /// - Throws: `KakehashiError` (`.usage`, field `db`) when neither variable is an absolute path.
+    public static func defaultLocation(environment: [String: String]) throws(KakehashiError) -> StoreLocation {
+        // The XDG base directory specification ignores relative paths.
+        if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
+            return .sqlite(path: data + "/kakehashi-server/server.sqlite")
+        }
+        if let home = environment["HOME"], home.hasPrefix("/") {
+            return .sqlite(path: home + "/.local/share/kakehashi-server/server.sqlite")
+        }
+        throw KakehashiError(
+            .usage, field: "db", "no default store location ($HOME is not set): pass --db or set KAKEHASHI_SERVER_DB")
+    }
 
     /// Reads `--db`, falling back to `$KAKEHASHI_SERVER_DB`, then the embedded default.
     /// - Throws: `KakehashiError` (`.usage`, field `db`) for an unsupported scheme.
     public static func resolve(option: String?, environment: [String: String]) throws(KakehashiError) -> StoreLocation {
-        guard let text = option ?? environment["KAKEHASHI_SERVER_DB"], !text.isEmpty else { return defaultLocation }
+        guard let text = option ?? environment["KAKEHASHI_SERVER_DB"], !text.isEmpty else {
+            return try defaultLocation(environment: environment)
+        }
         return try parse(text)
     }
 

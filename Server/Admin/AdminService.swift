@@ -187,7 +187,17 @@ public actor AdminService {
         }
     }
 
-    public func deviceList() async throws -> [DeviceRecord] { try await store.devices() }
+    /// The enrolled devices; a device of a deactivated advisor is not `active` (every request of
+    /// it gets 401 `revoked`, as `Authenticator` decides).
+    public func deviceList() async throws -> [DeviceRecord] {
+        let records = try await store.records(.advisor)
+        let advisors = Set(records.filter { AccessPolicy.Viewer(advisor: $0.id, state: $0).active }.map(\.id))
+        return try await store.devices().map { device in
+            var device = device
+            if device.active, !advisors.contains(device.advisor) { device.status = "advisor-deactivated" }
+            return device
+        }
+    }
 
     private func activeAdvisor(_ id: String, allowInactive: Bool) throws -> String {
         guard let canonical = RecordID.canonicalUUID(id) else {

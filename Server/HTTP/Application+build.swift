@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import KakehashiShared
 import Logging
+import NIOCore
 import NIOSSL
 
 /// How `kakehashi-server serve` listens.
@@ -118,6 +119,8 @@ public func buildApplication(
 
 /// Builds the application and runs it until SIGTERM or SIGINT, then shuts down gracefully
 /// (in-flight requests finish; ServiceLifecycle).
+/// - Throws: `KakehashiError` (`.unavailable`) in one sentence when the address cannot be bound
+///   (port in use, privileged port, not an address of this machine).
 public func runServer(
     store: any ChangeLogStore, configuration: ServeConfiguration, logger: Logger,
     onListening: @escaping @Sendable (String) async -> Void
@@ -127,5 +130,23 @@ public func runServer(
         connections: configuration.limits.maxConnections, logger: logger)
     let app = try buildApplication(
         store: store, configuration: configuration, metrics: ServerMetrics(), logger: logger, onListening: onListening)
-    try await app.runService()
+    do {
+        try await app.runService()
+    } catch let error as IOError {
+        if let failure = bindFailure(error, host: configuration.host, port: configuration.port) { throw failure }
+        throw error
+    }
+}
+
+/// The one sentence for an address `serve` cannot listen on, instead of NIO's
+/// `bind(descriptor:ptr:bytes:)` text; nil for other I/O errors.
+func bindFailure(_ error: IOError, host: String, port: Int) -> KakehashiError? {
+    let message: String? =
+        switch error.errnoCode {
+        case EADDRINUSE: "port \(port) on \(host) is already in use; stop the other server or choose --port"
+        case EACCES: "port \(port) on \(host) needs privileges this user lacks; choose --port 1024 or above"
+        case EADDRNOTAVAIL: "\(host) is not an address of this machine; choose --host"
+        default: nil
+        }
+    return message.map { KakehashiError(.unavailable, $0) }
 }

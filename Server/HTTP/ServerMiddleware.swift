@@ -1,7 +1,9 @@
+import Foundation
 import Hummingbird
 import KakehashiShared
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// The outermost middleware: turns every error into a JSON `ErrorResponse`, stamps the server time
 /// on responses that lack it, counts requests, and logs each one (never its headers or body,
@@ -25,6 +27,16 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
         var response: Response
         do {
             response = try await next(request, context)
+        } catch let error where Self.isClosedConnection(error) {
+            // Nobody is left to answer: not a server failure, so no 500 in the log or metrics.
+            let elapsed = ContinuousClock.now - started
+            metrics.recordRequest(path: request.uri.path, status: Self.clientClosedStatus, duration: elapsed)
+            context.logger.info(
+                "client closed the connection",
+                metadata: [
+                    "method": "\(request.method)", "path": "\(request.uri.path)", "ms": "\(Self.milliseconds(elapsed))",
+                ])
+            throw error
         } catch {
             let apiError: APIError
             switch error {
@@ -56,8 +68,29 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             "request",
             metadata: [
                 "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
-                "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                "ms": "\(Self.milliseconds(elapsed))",
             ])
         return response
+    }
+
+    /// The status counted in `kakehashi_http_requests_total` for a request whose client hung up
+    /// before it was read (nginx's convention; never sent).
+    static var clientClosedStatus: Int { 499 }
+
+    /// Whether `error` says the connection went away while the request was being read: the client
+    /// hung up mid-body (the HTTP decoder meets the end of the stream), reset the connection, or
+    /// the connection was closed under the request (ConnectionGuard).
+    static func isClosedConnection(_ error: any Error) -> Bool {
+        switch error {
+        case let error as HTTPParserError: error == .invalidEOFState
+        case let error as ChannelError:
+            [ChannelError.ioOnClosedChannel, .eof, .inputClosed, .outputClosed, .alreadyClosed].contains(error)
+        case let error as IOError: [ECONNRESET, EPIPE].contains(error.errnoCode)
+        default: false
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 }

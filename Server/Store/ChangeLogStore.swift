@@ -61,6 +61,12 @@ public struct DeviceRecord: Codable, Sendable, Hashable {
     public let name: String?
     public let enrolledAt: Int64
     public let revokedAt: Int64?
+    /// `active`, `revoked`, or `advisor-deactivated` (the device is refused because its advisor
+    /// left); the store knows only revocation, `AdminService.deviceList` adds the advisor's side.
+    public var status: String
+
+    /// Whether the device may sync.
+    public var active: Bool { status == "active" }
 
     public init(id: DeviceID, advisor: String, name: String?, enrolledAt: Int64, revokedAt: Int64?) {
         self.id = id
@@ -68,6 +74,7 @@ public struct DeviceRecord: Codable, Sendable, Hashable {
         self.name = name
         self.enrolledAt = enrolledAt
         self.revokedAt = revokedAt
+        self.status = revokedAt == nil ? "active" : "revoked"
     }
 }
 

@@ -10,9 +10,10 @@ import KakehashiShared
 public final class SQLiteStore: ChangeLogStore {
     private let pool: DatabasePool
 
-    /// Opens (creating if needed) the database at `path` and migrates it.
-    /// - Throws: `KakehashiError` (`.unavailable`) when the file cannot be opened.
+    /// Opens (creating if needed, privately: `SQLiteStoreFiles`) the database at `path` and migrates it.
+    /// - Throws: `KakehashiError` (`.unavailable`) when the file cannot be created or opened.
     public init(path: String) throws {
+        try SQLiteStoreFiles.prepare(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         do {

@@ -34,7 +34,7 @@ struct Devices: AsyncParsableCommand {
                     rows: devices.map {
                         [
                             $0.id.rawValue, $0.name ?? "", names[$0.advisor] ?? $0.advisor,
-                            Self.time($0.enrolledAt), $0.revokedAt == nil ? "active" : "revoked",
+                            Self.time($0.enrolledAt), $0.status,
                         ]
                     }))
         }

@@ -17,6 +17,10 @@ struct Serve: AsyncParsableCommand {
             --max-unauthenticated-body bytes; push bodies (8 MiB) are read only after the token is \
             checked. With --tls-cert, only TLS 1.2 (ECDHE with AES-GCM or ChaCha20-Poly1305) and \
             TLS 1.3 are offered.
+
+            On an SQLite store, serve holds <store>.lock for its lifetime: a second serve on the same \
+            store refuses to start (exit 69); admin commands keep working beside it. A port already in \
+            use or a store path that cannot be written also exits 69 with one sentence.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -68,7 +72,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Main.logger()
-        try await Main.withStore(store) { store, _ in
+        try await Main.withStore(store, serving: true) { store, _ in
             try await runServer(
                 store: store,
                 configuration: ServeConfiguration(

@@ -6,7 +6,13 @@ import Logging
 
 /// `--db`, shared by every subcommand.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "Store URL: sqlite:PATH or postgres://USER@HOST/DB (default $KAKEHASHI_SERVER_DB).")
+    @Option(
+        name: .long,
+        help: """
+            Store URL: sqlite:PATH or postgres://USER@HOST/DB (default $KAKEHASHI_SERVER_DB, else \
+            sqlite:$XDG_DATA_HOME/kakehashi-server/server.sqlite, else \
+            sqlite:~/.local/share/kakehashi-server/server.sqlite).
+            """)
     var db: String?
 }
 
@@ -27,17 +33,33 @@ enum Main {
     }
 
     /// Opens the store (seeding the initial programs), runs `body`, closes the store, and turns a
-    /// `KakehashiError` into one sentence on stderr and its exit code.
+    /// `KakehashiError` into one sentence on stderr and its exit code. Says on stderr when it
+    /// creates a new, empty SQLite store, so a mistyped or forgotten `--db` is noticed at once.
+    /// - Parameter serving: hold the SQLite store's `SQLiteServeLock` while `body` runs (`serve`
+    ///   only: admin commands run beside a server).
     static func withStore(
-        _ options: StoreOptions, _ body: (any ChangeLogStore, AdminService) async throws -> Void
+        _ options: StoreOptions, serving: Bool = false, _ body: (any ChangeLogStore, AdminService) async throws -> Void
     )
         async throws
     {
         let logger = logger()
         do {
-            let location = try StoreLocation.resolve(
-                option: options.db, environment: ProcessInfo.processInfo.environment)
+            let environment = ProcessInfo.processInfo.environment
+            let location = try StoreLocation.resolve(option: options.db, environment: environment)
+            var created = false
+            var lock: SQLiteServeLock?
+            if case .sqlite(let path) = location {
+                created = try SQLiteStoreFiles.prepare(path: path)
+                if serving { lock = try SQLiteServeLock.acquire(databasePath: path) }
+            }
+            defer { withExtendedLifetime(lock) {} }
             let store = try await location.open(logger: logger)
+            if created {
+                let why =
+                    options.db == nil && (environment["KAKEHASHI_SERVER_DB"] ?? "").isEmpty
+                    ? " (the default store: neither --db nor $KAKEHASHI_SERVER_DB is set)" : ""
+                FileHandle.standardError.write(Data("note: created a new, empty store \(location)\(why)\n".utf8))
+            }
             do {
                 let admin = AdminService(store: store)
                 try await admin.seedProgramsIfEmpty()

@@ -12,13 +12,24 @@ import Testing
                 == .postgres(url: "postgres://kakehashi@db/kakehashi"))
     }
 
-    @Test func optionBeatsEnvironmentAndDefaultIsEmbedded() throws {
+    @Test func optionBeatsEnvironmentAndDefaultIsUnderXDGDataHome() throws {
         let environment = ["KAKEHASHI_SERVER_DB": "sqlite:/env.sqlite"]
         #expect(
             try StoreLocation.resolve(option: "sqlite:/opt.sqlite", environment: environment)
                 == .sqlite(path: "/opt.sqlite"))
         #expect(try StoreLocation.resolve(option: nil, environment: environment) == .sqlite(path: "/env.sqlite"))
-        #expect(try StoreLocation.resolve(option: nil, environment: [:]) == StoreLocation.defaultLocation)
+        #expect(
+            try StoreLocation.resolve(option: nil, environment: ["HOME": "/home/ops"])
+                == .sqlite(path: "/home/ops/.local/share/kakehashi-server/server.sqlite"))
+        #expect(
+            try StoreLocation.resolve(option: nil, environment: ["HOME": "/home/ops", "XDG_DATA_HOME": "/data"])
+                == .sqlite(path: "/data/kakehashi-server/server.sqlite"))
+        // A relative XDG_DATA_HOME is ignored (XDG base directory specification); never the working directory.
+        #expect(
+            try StoreLocation.resolve(option: nil, environment: ["HOME": "/home/ops", "XDG_DATA_HOME": "data"])
+                == .sqlite(path: "/home/ops/.local/share/kakehashi-server/server.sqlite"))
+        let error = #expect(throws: KakehashiError.self) { try StoreLocation.resolve(option: nil, environment: [:]) }
+        #expect(error?.field == "db" && error?.code.exitCode == 64)
     }
 
     @Test func unknownSchemeIsAUsageErrorNamingTheOption() throws {

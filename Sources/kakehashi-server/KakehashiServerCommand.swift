@@ -8,11 +8,12 @@ struct KakehashiServerCommand: AsyncParsableCommand {
         commandName: "kakehashi-server",
         abstract: "架け橋 Kakehashi sync server — the Cabinet Office's shared change log and access rules.",
         discussion: """
-            Store: --db sqlite:PATH (embedded, the default) or --db postgres://USER@HOST/DB,
-            else $KAKEHASHI_SERVER_DB, else sqlite:$XDG_DATA_HOME/kakehashi-server/server.sqlite
-            (without XDG_DATA_HOME: ~/.local/share/kakehashi-server/server.sqlite), the same for
-            serve and every admin command; a command that creates a new, empty store says so on stderr.
-            Store files are created 0600 (directories 0700).
+            Store: --db sqlite:PATH (embedded, the default) or --db postgres://USER@HOST/DB, else \
+            $KAKEHASHI_SERVER_DB, else sqlite:$XDG_DATA_HOME/kakehashi-server/server.sqlite (without \
+            XDG_DATA_HOME: ~/.local/share/kakehashi-server/server.sqlite), the same for serve and every \
+            admin command; a command that creates a new, empty store says so on stderr. Store files are \
+            created 0600, and directories created for them 0700.
+
             Exit codes: 0 success, 64 usage, 65 invalid data, 69 unavailable, 77 not authorized.
             """,
         version: KakehashiVersion.current,

@@ -13,7 +13,8 @@ if [ "${1:-}" = "test" ]; then
   # scripts/verify-export.py checks exports; the benchmarks put pycrdt in the same venv.
   # slowhttptest, openssl: HTTPEdgeTests attack a real server with slow-loris and slow bodies and
   # probe its TLS versions and cipher suites with `openssl s_client`.
-  packages+=(postgresql python3-venv libreoffice-calc-nogui slowhttptest openssl)
+  # prometheus: DeviceHealthTests run `promtool check metrics` on a live server's /metrics.
+  packages+=(postgresql python3-venv libreoffice-calc-nogui slowhttptest openssl prometheus)
 fi
 missing=()
 for package in "${packages[@]}"; do

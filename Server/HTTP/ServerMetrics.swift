@@ -45,6 +45,26 @@ public struct ServerMetrics: Sendable {
             .increment(by: Int64(purges))
     }
 
+    /// A sync request answered with an error: `endpoint` is `enroll`, `push` or `pull`, `code` the
+    /// `ErrorResponse` code (`unauthorized`, `revoked`, `malformed`, `too-large`, `invalid-data`,
+    /// `internal`).
+    func recordError(endpoint: String, code: String) {
+        registry.makeCounter(
+            descriptor: Self.describe("request_errors", "total", "sync requests answered with an error, by code"),
+            labels: [("endpoint", endpoint), ("code", code)]
+        ).increment()
+    }
+
+    /// Pushed changes the server rejected, by `PushResult` code (`forbidden`, `invalid`, `clock-skew`).
+    func recordRejections(_ codes: [String]) {
+        for (code, count) in Dictionary(grouping: codes, by: { $0 }).mapValues(\.count) {
+            registry.makeCounter(
+                descriptor: Self.describe("rejected_changes", "total", "pushed changes rejected, by code"),
+                labels: [("code", code)]
+            ).increment(by: Int64(count))
+        }
+    }
+
     /// A connection the server closed to protect itself: `header-timeout`, `body-too-slow`,
     /// `evicted` (to make room at the connection limit) or `limit` (no room).
     func recordConnectionClosed(reason: String) {
@@ -58,6 +78,39 @@ public struct ServerMetrics: Sendable {
         MetricNameDescriptor(namespace: "kakehashi", metricName: name, unitName: unit, helpText: help)
     }
 
-    /// The text exposition format.
-    func render() -> String { registry.emitToString() }
+    /// The text exposition format: the registry, then the per-device gauges of `devices` (labelled
+    /// by device id only; no names, advisors or tokens).
+    func render(devices: DeviceHealthReport? = nil) -> String {
+        var text = registry.emitToString()
+        guard let devices, !devices.devices.isEmpty else { return text }
+        if !text.isEmpty, !text.hasSuffix("\n") { text += "\n" }
+        text +=
+            "# HELP kakehashi_device_lag_changes log entries between the head and the last position the device pulled\n"
+        text += "# TYPE kakehashi_device_lag_changes gauge\n"
+        for device in devices.devices {
+            text +=
+                "kakehashi_device_lag_changes{device=\"\(Self.escape(device.id.rawValue))\"} \(devices.lag(device))\n"
+        }
+        let seen = devices.devices.compactMap { device in device.lastSeenAt.map { (device.id, $0) } }
+        guard !seen.isEmpty else { return text }
+        text += "# HELP kakehashi_device_last_seen_seconds Unix time of the device's last authenticated request\n"
+        text += "# TYPE kakehashi_device_last_seen_seconds gauge\n"
+        for (id, millis) in seen {
+            text +=
+                "kakehashi_device_last_seen_seconds{device=\"\(Self.escape(id.rawValue))\"} \(Self.seconds(millis))\n"
+        }
+        return text
+    }
+
+    /// Milliseconds as decimal seconds, `1764670000.123`.
+    static func seconds(_ millis: Int64) -> String {
+        let fraction = String(abs(millis % 1000))
+        return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+
+    /// A label value in the text format: backslash, double quote and newline escaped.
+    static func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
 }

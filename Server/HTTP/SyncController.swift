@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import KakehashiShared
 import NIOCore
+import NIOHTTP1
 
 /// The `/v1` endpoints of Docs/protocol.md: enroll, push, pull, health; and `/metrics`.
 struct SyncController<Context: RequestContext>: Sendable {
@@ -10,19 +11,75 @@ struct SyncController<Context: RequestContext>: Sendable {
     let now: @Sendable () -> Int64
     /// The body limit of requests that carry no token (enroll); see `HTTPLimits`.
     let maxUnauthenticatedBodyBytes: Int
+    /// Device health, noted per authenticated request and written in the background.
+    let activity: DeviceActivity
+
+    init(
+        store: any ChangeLogStore, metrics: ServerMetrics, now: @escaping @Sendable () -> Int64,
+        maxUnauthenticatedBodyBytes: Int
+    ) {
+        self.store = store
+        self.metrics = metrics
+        self.now = now
+        self.maxUnauthenticatedBodyBytes = maxUnauthenticatedBodyBytes
+        activity = DeviceActivity(store: store)
+    }
 
     var authenticator: Authenticator { Authenticator(store: store) }
 
     func addRoutes(to router: Router<Context>) {
         let v1 = router.group("v1")
-        v1.post("enroll") { request, context in try await enroll(request, context: context) }
-        v1.post("push") { request, context in try await push(request, context: context) }
-        v1.get("pull") { request, context in try await pull(request, context: context) }
+        v1.post("enroll") { request, context in
+            try await counting("enroll") { try await enroll(request, context: context) }
+        }
+        v1.post("push") { request, context in try await counting("push") { try await push(request, context: context) } }
+        v1.get("pull") { request, context in try await counting("pull") { try await pull(request, context: context) } }
         v1.get("health") { request, _ in try await health(request) }
-        router.get("metrics") { request, _ in
+        router.get("metrics") { request, context in
             JSONResponse.body(
-                Data(metrics.render().utf8), contentType: "text/plain; version=0.0.4", status: .ok, request: request,
-                serverTime: now())
+                Data(metrics.render(devices: await deviceGauges(context: context)).utf8),
+                contentType: "text/plain; version=0.0.4", status: .ok, request: request, serverTime: now())
+        }
+    }
+
+    /// The health of the devices that may sync (not revoked, advisor active), after writing what
+    /// `activity` noted; nil when the store does not answer (the other metrics are still served).
+    func deviceGauges(context: Context) async -> DeviceHealthReport? {
+        await activity.flushAll()
+        do {
+            let report = try await store.deviceHealth()
+            let active = Set(
+                try await store.records(.advisor).filter { AccessPolicy.Viewer(advisor: $0.id, state: $0).active }
+                    .map(\.id))
+            return DeviceHealthReport(
+                head: report.head, devices: report.devices.filter { !$0.revoked && active.contains($0.advisor) })
+        } catch {
+            context.logger.warning(
+                "metrics without device gauges: the store did not answer",
+                metadata: ["error": "\(String(describing: error))"])
+            return nil
+        }
+    }
+
+    /// Runs an endpoint, counting an error answer by its code in `kakehashi_request_errors_total`.
+    private func counting(_ endpoint: String, _ body: () async throws -> Response) async throws -> Response {
+        do {
+            return try await body()
+        } catch {
+            if let code = Self.errorCode(error) { metrics.recordError(endpoint: endpoint, code: code) }
+            throw error
+        }
+    }
+
+    /// The `ErrorResponse` code an error is answered with (as `ServerMiddleware` maps it); nil when
+    /// the client went away and nothing is answered.
+    static func errorCode(_ error: any Error) -> String? {
+        switch error {
+        case let error as APIError: error.code
+        case let error as HTTPError: APIError.from(error).code
+        case is NIOTooManyBytesError: "too-large"
+        case is CancellationError, is ChannelError, is IOError, is HTTPParserError: nil
+        default: "internal"
         }
     }
 
@@ -62,6 +119,7 @@ struct SyncController<Context: RequestContext>: Sendable {
         // The token is checked before a byte of the body is read: without one, the answer is 401
         // and the body is discarded (`ConnectionGuardHandler`), never buffered.
         let session = try await authenticator.authenticate(authorization: request.headers[.authorization])
+        activity.note(session.device.id, at: now(), userAgent: request.headers[.userAgent])
         var request = request
         let body: PushRequest = try await decode(&request, upTo: WireProtocol.maxRequestBytes)
         guard body.changes.count <= WireProtocol.maxPushChanges else {
@@ -105,6 +163,7 @@ struct SyncController<Context: RequestContext>: Sendable {
         let counts = Dictionary(grouping: final, by: \.status).mapValues(\.count)
         metrics.recordPush(
             accepted: counts[.accepted] ?? 0, duplicate: counts[.duplicate] ?? 0, rejected: counts[.rejected] ?? 0)
+        metrics.recordRejections(final.filter { $0.status == .rejected }.map { $0.code?.rawValue ?? "unknown" })
         context.logger.info(
             "push",
             metadata: [
@@ -139,6 +198,9 @@ struct SyncController<Context: RequestContext>: Sendable {
         }
         metrics.recordPull(changes: page.changes.count, purges: page.purges.count)
         let time = now()
+        activity.note(
+            session.device.id, at: time, userAgent: request.headers[.userAgent], pulledSeq: page.nextCursor.seq,
+            caughtUp: !page.hasMore)
         // The `PullResponse` JSON, with each change spliced in as the log stores it (sorted keys,
         // like every other body), so a page is never decoded and encoded again.
         let encoder = JSONEncoder()

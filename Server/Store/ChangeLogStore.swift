@@ -49,6 +49,11 @@ public protocol ChangeLogStore: Sendable {
     func devices() async throws -> [DeviceRecord]
     /// Marks a device revoked; false when there is no such device.
     func revoke(_ device: DeviceID, at: Int64) async throws -> Bool
+    /// Stores devices' latest activity in one transaction (`DeviceActivity` batches and throttles
+    /// the calls): last seen only moves forward; a nil version or pull position keeps the stored one.
+    func recordActivity(_ activity: [DeviceActivityRecord]) async throws
+    /// Every device's health columns and the log head, read together (`devices`, `/metrics`).
+    func deviceHealth() async throws -> DeviceHealthReport
 
     /// Releases connections; the store is unusable afterwards.
     func close() async

@@ -174,6 +174,11 @@ public final class PostgresStore: ChangeLogStore {
         "CREATE INDEX IF NOT EXISTS device_access_by_generation ON device_access(device, generation)",
         // The case an event left when a change moved it (pulls purge and back-fill moved events).
         "ALTER TABLE changes ADD COLUMN IF NOT EXISTS moved_from TEXT COLLATE \"C\"",
+        // Device health: the client's version, its last authenticated request, the log position of
+        // its last pull (`kakehashi-server devices`, `/metrics`).
+        "ALTER TABLE devices ADD COLUMN IF NOT EXISTS app_version TEXT",
+        "ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_seen_at BIGINT",
+        "ALTER TABLE devices ADD COLUMN IF NOT EXISTS pulled_seq BIGINT",
     ]
 
     public func append(
@@ -577,6 +582,47 @@ public final class PostgresStore: ChangeLogStore {
             found = true
         }
         return found
+    }
+
+    public func recordActivity(_ activity: [DeviceActivityRecord]) async throws {
+        guard !activity.isEmpty else { return }
+        let ids = activity.map(\.device.rawValue)
+        let seen = activity.map(\.lastSeenAt)
+        let versions = activity.map { $0.appVersion ?? "" }
+        let pulled = activity.map { $0.pulledSeq ?? -1 }
+        try await client.query(
+            """
+            UPDATE devices SET last_seen_at = GREATEST(coalesce(devices.last_seen_at, 0), a.s),
+                app_version = coalesce(NULLIF(a.v, ''), devices.app_version),
+                pulled_seq = CASE WHEN a.p < 0 THEN devices.pulled_seq ELSE a.p END
+            FROM unnest(\(ids)::TEXT[], \(seen)::BIGINT[], \(versions)::TEXT[], \(pulled)::BIGINT[]) AS a(i, s, v, p)
+            WHERE devices.id = a.i
+            """, logger: logger)
+    }
+
+    public func deviceHealth() async throws -> DeviceHealthReport {
+        try await transaction { connection in
+            try await connection.query(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            var head: Int64 = 0
+            for try await value in try await connection.query(
+                "SELECT coalesce(max(seq), 0)::BIGINT FROM changes", logger: logger
+            ).decode(Int64.self) {
+                head = value
+            }
+            var devices: [DeviceHealth] = []
+            for try await row in try await connection.query(
+                "SELECT id, advisor, revoked_at, app_version, last_seen_at, pulled_seq FROM devices ORDER BY id",
+                logger: logger
+            ).decode((String, String, Int64?, String?, Int64?, Int64?).self) {
+                guard let id = DeviceID(row.0) else { continue }
+                devices.append(
+                    DeviceHealth(
+                        id: id, advisor: row.1, revoked: row.2 != nil, appVersion: row.3, lastSeenAt: row.4,
+                        pulledSeq: row.5))
+            }
+            return DeviceHealthReport(head: head, devices: devices)
+        }
     }
 
     public func close() async {

@@ -81,6 +81,16 @@ public final class SQLiteStore: ChangeLogStore {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: "ALTER TABLE changes ADD COLUMN moved_from TEXT")
         }
+        // v3: device health: the client's version, its last authenticated request, the log position
+        // of its last pull (`kakehashi-server devices`, `/metrics`).
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE devices ADD COLUMN app_version TEXT;
+                    ALTER TABLE devices ADD COLUMN last_seen_at INTEGER;
+                    ALTER TABLE devices ADD COLUMN pulled_seq INTEGER;
+                    """)
+        }
         return migrator
     }
 
@@ -424,6 +434,38 @@ public final class SQLiteStore: ChangeLogStore {
                 sql: "UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
                 arguments: [at, device.rawValue])
             return db.changesCount > 0
+        }
+    }
+
+    public func recordActivity(_ activity: [DeviceActivityRecord]) async throws {
+        guard !activity.isEmpty else { return }
+        try await pool.write { db in
+            for record in activity {
+                try db.execute(
+                    sql: """
+                        UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, 0), ?),
+                            app_version = coalesce(?, app_version), pulled_seq = coalesce(?, pulled_seq)
+                        WHERE id = ?
+                        """,
+                    arguments: [record.lastSeenAt, record.appVersion, record.pulledSeq, record.device.rawValue])
+            }
+        }
+    }
+
+    public func deviceHealth() async throws -> DeviceHealthReport {
+        try await pool.read { db in
+            let head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM changes") ?? 0
+            let devices = try Row.fetchAll(
+                db,
+                sql: "SELECT id, advisor, revoked_at, app_version, last_seen_at, pulled_seq FROM devices ORDER BY id"
+            ).compactMap { row -> DeviceHealth? in
+                guard let id = DeviceID(row[0]) else { return nil }
+                let revokedAt: Int64? = row[2]
+                return DeviceHealth(
+                    id: id, advisor: row[1], revoked: revokedAt != nil, appVersion: row[3], lastSeenAt: row[4],
+                    pulledSeq: row[5])
+            }
+            return DeviceHealthReport(head: head, devices: devices)
         }
     }
 

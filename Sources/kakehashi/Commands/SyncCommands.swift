@@ -15,6 +15,31 @@ struct InitCommand: ClientCommand {
     @Option(help: "Server base URL, e.g. https://kakehashi.example.go.jp") var server: String
     @Option(help: "One-time enrollment code.") var code: String
     @Option(help: "PEM file of a private certificate authority to trust.") var cacert: String?
+    @Option(
+        help: ArgumentHelp(
+            "The name `kakehashi-server devices` shows for this laptop (default: its hostname).",
+            valueName: "name"))
+    var name: String?
+
+    /// The device name sent at enrollment: `--name`, else the hostname.
+    /// - Throws: `KakehashiError` (`.usage`) for an empty name, one over 100 characters or on more
+    ///   than one line (the server's rule), before the one-time code is spent.
+    func deviceName() throws -> String {
+        let chosen = (name ?? Self.hostname()).trimmingCharacters(in: .whitespaces)
+        guard !chosen.isEmpty, chosen.count <= 100, !chosen.unicodeScalars.contains(where: { $0.value < 0x20 })
+        else {
+            throw KakehashiError(.usage, field: "name", "the device name must be 1 to 100 characters on one line")
+        }
+        return chosen
+    }
+
+    /// This machine's hostname (`gethostname`), or `kakehashi-laptop` when it has none.
+    static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "kakehashi-laptop" }
+        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.isEmpty ? "kakehashi-laptop" : text
+    }
 
     func execute() async throws {
         guard server.hasPrefix("http://") || server.hasPrefix("https://") else {
@@ -23,26 +48,31 @@ struct InitCommand: ClientCommand {
         if let cacert, !FileManager.default.isReadableFile(atPath: cacert) {
             throw KakehashiError(.usage, field: "cacert", "cannot read '\(cacert)'")
         }
+        let deviceName = try deviceName()
         let directory = try options.directory()
         let transport = CurlTransport(baseURL: server, cacert: cacert)
         let client = try await FieldClient.enroll(
-            directory: directory, server: server, code: code, cacert: cacert,
-            deviceName: ProcessInfo.processInfo.hostName, transport: transport)
+            directory: directory, server: server, code: code, cacert: cacert, deviceName: deviceName,
+            transport: transport)
         let identity = try client.identity()
         let summary: SyncEngine.Summary
         do {
             summary = try await SyncEngine(client: client, transport: transport).run()
         } catch let error as KakehashiError {
             Output.note(
-                "enrolled as device \(identity.device) in \(directory), but the first sync failed; run `kakehashi sync` later"
+                "enrolled as device \(identity.device) (\(deviceName)) in \(directory), but the first sync failed; run `kakehashi sync` later"
             )
             throw error
         }
         if options.json {
-            try Output.json(["device": identity.device.rawValue, "advisor": identity.advisor, "home": directory])
+            try Output.json([
+                "device": identity.device.rawValue, "name": deviceName, "advisor": identity.advisor, "home": directory,
+            ])
         } else {
             Output.line(identity.device.rawValue)
-            Output.note("enrolled as device \(identity.device) in \(directory); pulled \(summary.pulled) changes")
+            Output.note(
+                "enrolled as device \(identity.device) named \(deviceName) in \(directory); pulled \(summary.pulled) changes"
+            )
         }
     }
 }

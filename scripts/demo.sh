@@ -74,7 +74,7 @@ sato=$(admin advisor add --name 佐藤花子 --role matching-planner --program m
 ito=$(admin advisor add --name 伊藤誠 --role ip-advisor --program ip-advisor --prefecture 東京都)
 for who in yamada sato ito; do
   code=$(admin enroll "${!who}")
-  laptop "$who" init --server "$url" --code "$code" > /dev/null 2>&1
+  laptop "$who" init --server "$url" --code "$code" --name "$who-thinkpad" > /dev/null 2>&1
 done
 note "支援人材を3名登録し、それぞれのノートPCを登録しました:"
 note "  山田太郎（事業プロデューサー, 経済産業省）  佐藤花子（マッチングプランナー, JST）  伊藤誠（知財アドバイザー, INPIT）"

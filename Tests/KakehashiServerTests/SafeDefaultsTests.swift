@@ -143,6 +143,10 @@ import Testing
         let flat = root.appendingPathComponent("flat.sqlite").path
         #expect(try Self.run(["programs"], db: "sqlite:" + flat).status == 0)
         #expect(Self.mode(flat) == 0o600)
+        // A store left world-readable by an earlier version is narrowed to its owner when opened.
+        #expect(chmod(flat, 0o644) == 0)
+        #expect(try Self.run(["programs"], db: "sqlite:" + flat).status == 0)
+        #expect(Self.mode(flat) == 0o600)
     }
 
     @Test func aSecondServeOnTheSameStoreRefusesAndAdminCommandsStillWork() async throws {

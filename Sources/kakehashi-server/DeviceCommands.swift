@@ -24,8 +24,8 @@ struct Devices: AsyncParsableCommand {
             Columns: the device id, its name (`kakehashi init --name`, by default the laptop's \
             hostname), its advisor, the kakehashi version it last synced with, when it was last seen \
             (its last authenticated request, Japan time, to within a minute), its lag (log entries \
-            between the head and what it last pulled) and its status (active, revoked, \
-            advisor-deactivated). Devices that may sync come first, the longest unseen (never seen) \
+            between the head and what it last pulled) and its status (有効 active, 失効 revoked, \
+            担当者無効 advisor-deactivated). Devices that may sync come first, the longest unseen (never seen) \
             first; revoked devices and those of deactivated advisors follow. Names and advisors are \
             shortened to fit $COLUMNS (default 80); --json has every field in full.
             """)
@@ -111,7 +111,7 @@ struct Devices: AsyncParsableCommand {
         let rows = entries.map { entry in
             [
                 entry.id, entry.name ?? "", entry.advisorName ?? entry.advisor, entry.appVersion ?? "-",
-                entry.lastSeenAt.map(time) ?? "未接続", String(entry.lag), entry.status,
+                entry.lastSeenAt.map(time) ?? "未接続", String(entry.lag), statusLabels[entry.status] ?? entry.status,
             ]
         }
         let widest = { (index: Int) in ([headers] + rows).map { DisplayWidth.of($0[index]) }.max() ?? 0 }
@@ -129,6 +129,9 @@ struct Devices: AsyncParsableCommand {
         }
         return table.render()
     }
+
+    /// The status as the table shows it (`--json` keeps `active`, `revoked`, `advisor-deactivated`).
+    static let statusLabels = ["active": "有効", "revoked": "失効", "advisor-deactivated": "担当者無効"]
 
     static let timeFormatter: DateFormatter = {
         let formatter = DateFormatter()

@@ -124,7 +124,7 @@ import FoundationNetworking
         for row in rows.dropFirst() {
             #expect(row.contains(KakehashiVersion.current), "\(row)")
             #expect(recent.contains { row.contains($0) }, "last seen in Japan time: \(row) (now \(recent[1]))")
-            #expect(row.hasSuffix("active"))
+            #expect(row.hasSuffix("有効"))
         }
         #expect(rows.first?.contains("未接続") == true, "\(table.stdout)")
         let lagOfYamada = rows[1].split(separator: " ").dropLast().last.map(String.init)

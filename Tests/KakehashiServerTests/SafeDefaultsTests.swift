@@ -271,7 +271,7 @@ import Testing
         #expect(list?.first?["status"] as? String == "advisor-deactivated", "\(json.stdout)")
         let table = try Self.run(["devices"], db: db)
         let row = table.stdout.split(separator: "\n").first { $0.contains(device.device.rawValue) }
-        #expect(row?.contains("advisor-deactivated") == true && row?.hasSuffix("active") == false, "\(table.stdout)")
+        #expect(row?.hasSuffix("担当者無効") == true, "\(table.stdout)")
     }
 
     /// Connects to 127.0.0.1:`port`, sends `bytes`, waits a moment, and closes the connection.

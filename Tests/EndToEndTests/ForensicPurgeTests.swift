@@ -173,7 +173,7 @@ import Testing
         // The pull's transaction commits the purge; the process dies before the scrub.
         do {
             let store = try LocalStore.open(directory: reader.home.path)
-            try store.write { db in try ChangeApplier.purge(RecordRef(entity: .case, record: caseID), in: db) }
+            _ = try store.write { db in try ChangeApplier.purge(RecordRef(entity: .case, record: caseID), in: db) }
         }
         let forensics = SQLiteForensics(canaries: [title, summary, body])
         let cutShort = try forensics.examine(Self.files(in: reader.home.path))

@@ -115,7 +115,7 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = out
         let log = logPath.flatMap { path -> FileHandle? in
             if !FileManager.default.fileExists(atPath: path) {
-                FileManager.default.createFile(atPath: path, contents: nil)
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
             }
             let handle = FileHandle(forWritingAtPath: path)
             handle?.seekToEndOfFile()

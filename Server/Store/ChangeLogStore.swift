@@ -55,6 +55,12 @@ public protocol ChangeLogStore: Sendable {
     /// Every device's health columns and the log head, read together (`devices`, `/metrics`).
     func deviceHealth() async throws -> DeviceHealthReport
 
+    /// Writes a consistent copy of the whole store, taken while it serves, to a new file (mode 0600)
+    /// that is itself a complete embedded store.
+    /// - Throws: `KakehashiError` (`.invalidData`, field `out`) when the file exists; (`.usage`)
+    ///   for PostgreSQL, which is backed up with `pg_dump`.
+    func backup(to path: String) async throws
+
     /// Releases connections; the store is unusable afterwards.
     func close() async
 }

@@ -625,6 +625,12 @@ public final class PostgresStore: ChangeLogStore {
         }
     }
 
+    public func backup(to path: String) async throws {
+        throw KakehashiError(
+            .usage, field: "db",
+            "a PostgreSQL store is backed up with pg_dump and restored with pg_restore (Docs/operations.md)")
+    }
+
     public func close() async {
         runTask.cancel()
         _ = await runTask.value

@@ -469,8 +469,37 @@ public final class SQLiteStore: ChangeLogStore {
         }
     }
 
+    /// Moves everything from the WAL into the database file before closing, so that a stopped
+    /// server's `.sqlite` file alone is the whole store. (Another process still reading, such as
+    /// an admin command, may keep the checkpoint from finishing; the last one to close completes it.)
     public func close() async {
+        _ = try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         try? pool.close()
+    }
+
+    public func backup(to path: String) async throws {
+        let files = FileManager.default
+        guard !files.fileExists(atPath: path) else {
+            throw KakehashiError.invalid("out", "\(path) already exists; give a new file name")
+        }
+        let partial = path + ".partial-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        do {
+            defer { try? files.removeItem(atPath: partial) }
+            let destination = try DatabaseQueue(path: partial)
+            // A read transaction of the live store: writers go on while the pages are copied.
+            try pool.backup(to: destination)
+            try await destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
+            try destination.close()
+            guard chmod(partial, 0o600) == 0, link(partial, path) == 0 else {
+                throw KakehashiError(
+                    .unavailable, field: "out", "cannot create \(path): \(String(cString: strerror(errno)))")
+            }
+        } catch let error as KakehashiError {
+            throw error
+        } catch {
+            throw KakehashiError(
+                .unavailable, field: "out", "cannot write the backup to \(path)", cause: UnderlyingError(error))
+        }
     }
 
     private static func caseStates(_ ids: [String], _ db: Database) throws -> [String: RecordState] {

@@ -19,7 +19,7 @@ struct KakehashiServerCommand: AsyncParsableCommand {
         version: KakehashiVersion.current,
         subcommands: [
             Serve.self, ProgramCommand.self, Programs.self, AdvisorCommand.self, Advisors.self, Enroll.self,
-            Devices.self, Revoke.self, CaseCommand.self, Export.self, Indicators.self, Import.self,
+            Devices.self, Revoke.self, CaseCommand.self, Backup.self, Export.self, Indicators.self, Import.self,
         ]
     )
 }

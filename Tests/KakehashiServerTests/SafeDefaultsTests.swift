@@ -76,7 +76,8 @@ import Testing
         log: URL? = nil
     ) throws -> (Process, Int) {
         let (process, out, _) = try launch(
-            ["serve", "--port", "0"] + (db.map { ["--db", $0] } ?? []), environment: environment, in: directory,
+            ["serve", "--port", "0"] + (db.map { ["--db", $0] } ?? []) + ServerBinary.patientTimeouts,
+            environment: environment, in: directory,
             log: log ?? URL(fileURLWithPath: "/dev/null"))
         var line = Data()
         while true {

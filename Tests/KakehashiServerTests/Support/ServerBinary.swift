@@ -50,16 +50,17 @@ struct ServerBinary {
 
     /// Starts `serve --port 0` and returns the process and the base URL it printed.
     /// - Parameter log: a file that receives the server's stderr (its log), else discarded.
+    /// Long header and idle timeouts for servers that tests drive through in-process clients
+    /// (HummingbirdTesting's `TestClient`): their requests wait for a thread of the test runner's
+    /// cooperative pool after connecting, and while other tests block that pool with process
+    /// waits a request can leave more than the default 10 s after its connection opened. Laptops
+    /// (libcurl) send at once; the defaults themselves are tested by `HTTPEdgeTests`.
+    static let patientTimeouts = ["--header-timeout", "300", "--idle-timeout", "300"]
+
     static func serve(db: String, extra: [String] = [], log: URL? = nil) throws -> (Process, String) {
         let process = Process()
         process.executableURL = try url
-        // These tests talk to the server through in-process clients (HummingbirdTesting's
-        // `TestClient`), whose requests wait for a thread of the test runner's cooperative pool
-        // after connecting. While other tests block that pool with process waits, a request can
-        // leave more than the default 10 s after its connection opened, and the header timeout
-        // (tested in HTTPEdgeTests, with defaults) would close it. Laptops send at once.
-        process.arguments =
-            ["serve", "--port", "0", "--db", db, "--header-timeout", "300", "--idle-timeout", "300"] + extra
+        process.arguments = ["serve", "--port", "0", "--db", db] + patientTimeouts + extra
         let out = Pipe()
         process.standardOutput = out
         if let log {

@@ -347,9 +347,9 @@ struct PushPlanner {
         {
             return "timestamp \(change.hlc) was already used by another change to \(change.register)"
         }
-        if change.op == .add, let field = change.field, let state = states[ref],
-            let element = change.value.stringValue, !state.elements(field).contains(element),
-            state.elements(field).count >= RecordLimits.maxSetElements
+        if change.op == .add, let field = change.field, let elements = states[ref]?.elements(field),
+            let element = change.value.stringValue, !elements.contains(element),
+            elements.count >= RecordLimits.maxSetElements
         {
             return "\(field) holds at most \(RecordLimits.maxSetElements) elements"
         }

@@ -225,13 +225,7 @@ struct EdgeServer {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line.append(byte)
-        }
-        let url = String(decoding: line, as: UTF8.self)
+        let url = ServerBinary.firstLine(of: out)
         guard let port = URLComponents(string: url)?.port else {
             process.terminate()
             throw ServerDidNotStart(output: url)

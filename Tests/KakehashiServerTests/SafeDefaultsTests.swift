@@ -79,13 +79,7 @@ import Testing
             ["serve", "--port", "0"] + (db.map { ["--db", $0] } ?? []) + ServerBinary.patientTimeouts,
             environment: environment, in: directory,
             log: log ?? URL(fileURLWithPath: "/dev/null"))
-        var line = Data()
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line.append(byte)
-        }
-        guard let port = URLComponents(string: String(decoding: line, as: UTF8.self))?.port else {
+        guard let port = URLComponents(string: ServerBinary.firstLine(of: out))?.port else {
             process.terminate()
             throw ServerDidNotListen()
         }

@@ -64,18 +64,27 @@ struct ServerBinary {
         let out = Pipe()
         process.standardOutput = out
         if let log {
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            // Never create over an existing path: createFile replaces it, and /dev/null with it.
+            if !FileManager.default.fileExists(atPath: log.path) {
+                _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            }
             process.standardError = try FileHandle(forWritingTo: log)
         } else {
             process.standardError = FileHandle.nullDevice
         }
         try process.run()
+        return (process, firstLine(of: out))
+    }
+
+    /// The first line a process writes to `pipe` (`serve` prints its URL), read byte by byte so
+    /// nothing after it is consumed; empty when the process ends first.
+    static func firstLine(of pipe: Pipe) -> String {
         var line = Data()
         while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
+            let byte = pipe.fileHandleForReading.readData(ofLength: 1)
             if byte.isEmpty || byte == Data("\n".utf8) { break }
             line.append(byte)
         }
-        return (process, String(decoding: line, as: UTF8.self))
+        return String(decoding: line, as: UTF8.self)
     }
 }

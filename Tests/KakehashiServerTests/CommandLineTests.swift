@@ -90,7 +90,7 @@ import Testing
         #expect(components.scheme == "http" && components.host == "127.0.0.1")
         let port = try #require(components.port)
 
-        let client = TestClient(host: "127.0.0.1", port: port)
+        let client = TestClient.patient(port: port)
         client.connect()
         let body = try JSONEncoder().encode(EnrollRequest(code: code, deviceName: "ThinkPad"))
         let response = try await client.post(

@@ -11,7 +11,7 @@ import Testing
 @Suite struct CrashAndTLSTests {
     /// Enrolls a device against a running server and returns its id and token.
     static func enroll(port: Int, code: String, tls: TLSConfiguration? = nil) async throws -> EnrollResponse {
-        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(tlsConfiguration: tls))
+        let client = TestClient.patient(port: port, tls: tls)
         client.connect()
         defer { Task { try? await client.shutdown() } }
         let body = try JSONEncoder().encode(EnrollRequest(code: code, deviceName: "crash-test"))
@@ -47,7 +47,7 @@ import Testing
         }
         let body = try JSONEncoder().encode(PushRequest(changes: batch))
         var headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(enrolled.token)"]
-        let client = TestClient(host: "127.0.0.1", port: try #require(URLComponents(string: firstURL)?.port))
+        let client = TestClient.patient(port: try #require(URLComponents(string: firstURL)?.port))
         client.connect()
         try await client.executeAndDontWaitForResponse(
             .init("/v1/push", method: .post, headers: headers, body: ByteBuffer(bytes: body)))
@@ -58,7 +58,7 @@ import Testing
         // The client retries the same batch against the restarted server.
         let (second, secondURL) = try ServerBinary.serve(db: db)
         defer { if second.isRunning { second.terminate() } }
-        let retry = TestClient(host: "127.0.0.1", port: try #require(URLComponents(string: secondURL)?.port))
+        let retry = TestClient.patient(port: try #require(URLComponents(string: secondURL)?.port))
         retry.connect()
         let response = try await retry.post("/v1/push", headers: headers, body: ByteBuffer(bytes: body))
         try #require(response.status == .ok)
@@ -116,7 +116,7 @@ import Testing
                 .set, entity: .organization, record: org, field: field, value: .string(value), state: nil,
                 wallMillis: serverWallMillis())
         }
-        let writer = TestClient(host: "127.0.0.1", port: ports[0])
+        let writer = TestClient.patient(port: ports[0])
         writer.connect()
         let pushed = try await writer.post(
             "/v1/push", headers: [.contentType: "application/json", .authorization: "Bearer \(tokens[0])"],
@@ -124,7 +124,7 @@ import Testing
         #expect(pushed.status == .ok)
         try await writer.shutdown()
 
-        let reader = TestClient(host: "127.0.0.1", port: ports[1])
+        let reader = TestClient.patient(port: ports[1])
         reader.connect()
         let pulled = try await reader.get("/v1/pull?after=0", headers: [.authorization: "Bearer \(tokens[1])"])
         try await reader.shutdown()
@@ -157,9 +157,8 @@ import Testing
         #expect(url.hasPrefix("https://127.0.0.1:"))
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none
-        let client = TestClient(
-            host: "127.0.0.1", port: try #require(URLComponents(string: url)?.port),
-            configuration: .init(tlsConfiguration: tls, serverName: "localhost"))
+        let client = TestClient.patient(
+            port: try #require(URLComponents(string: url)?.port), tls: tls, serverName: "localhost")
         client.connect()
         let health = try await client.get("/v1/health")
         #expect(health.status == .ok)

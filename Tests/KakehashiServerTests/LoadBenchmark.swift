@@ -176,7 +176,7 @@ import Testing
     ) async throws
         -> DeviceStats
     {
-        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(300)))
+        let client = TestClient.patient(port: port)
         client.connect()
         defer { Task { try? await client.shutdown() } }
         let enrollBody = try JSONEncoder().encode(EnrollRequest(code: code, deviceName: "bench"))

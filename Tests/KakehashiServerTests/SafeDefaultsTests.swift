@@ -111,7 +111,7 @@ import Testing
         let advisor = added.stdout.trimmingCharacters(in: .newlines)
         let code = try run(["enroll", advisor], db: db, environment: environment, in: directory).stdout
             .trimmingCharacters(in: .newlines)
-        let client = TestClient(host: "127.0.0.1", port: port)
+        let client = TestClient.patient(port: port)
         client.connect()
         let body = try JSONEncoder().encode(EnrollRequest(code: code, deviceName: "ThinkPad"))
         let response = try await client.post(

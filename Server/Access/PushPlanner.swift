@@ -69,6 +69,9 @@ struct PushPlanner {
         for change in changes where change.entity == .case && change.field == "owner" && change.op == .set {
             if let id = change.value.stringValue { refs.insert(RecordRef(entity: .advisor, record: id)) }
         }
+        for change in changes where change.entity == .organization && change.field == "merged_into" {
+            if let id = change.value.stringValue { refs.insert(RecordRef(entity: .organization, record: id)) }
+        }
         return refs
     }
 
@@ -145,6 +148,9 @@ struct PushPlanner {
             return PushResult(id: change.id, status: .rejected, code: .clockSkew, reason: error.message)
         }
         if let refusal = accessRefusal(change) { return refusal.result(for: change.id) }
+        if let reason = ActivityDate.refusal(of: change, nowMillis: wallMillis) ?? organizationRefusal(change) {
+            return PushResult(id: change.id, status: .rejected, code: .invalid, reason: reason)
+        }
         if let reason = limitRefusal(change) {
             return PushResult(id: change.id, status: .rejected, code: .invalid, reason: reason)
         }
@@ -228,6 +234,9 @@ struct PushPlanner {
             // Creating a case: its owner is the advisor who creates it, for the whole batch.
             if change.field == "owner", change.value.stringValue != viewer.advisor {
                 return .forbidden("a new case's owner is the advisor who creates it")
+            }
+            if change.field == "program", let program = change.value.stringValue, program != viewer.program {
+                return .forbidden("新しい案件は作成者の事業の案件です（\(program) は指定できません）")
             }
             return nil
         }
@@ -333,6 +342,26 @@ struct PushPlanner {
     private func isActiveAdvisor(_ advisor: String) -> Bool {
         guard let directory = states[RecordRef(entity: .advisor, record: advisor)] else { return false }
         return AccessPolicy.Viewer(advisor: advisor, state: directory).active
+    }
+
+    // MARK: - Organizations
+
+    /// `merged_into` joins two records of one company: it must name another organization, and
+    /// never one with a different 法人番号 (two companies cannot become one).
+    private func organizationRefusal(_ change: Change) -> String? {
+        guard change.entity == .organization, change.field == "merged_into", change.op == .set,
+            let target = change.value.stringValue
+        else { return nil }
+        if target == change.record { return "組織を自分自身に統合することはできません" }
+        guard let into = states[RecordRef(entity: .organization, record: target)] else {
+            return "merged_into: 組織 \(target) がありません"
+        }
+        let number = states[RecordRef(entity: .organization, record: change.record)]?.value("corporate_number")
+            .stringValue
+        if let number, let other = into.value("corporate_number").stringValue, number != other {
+            return "法人番号が異なる組織（\(number)、\(other)）は別の会社なので統合できません"
+        }
+        return nil
     }
 
     // MARK: - Limits

@@ -50,9 +50,12 @@ public enum Schema {
                 "name", label: "名称", .text(maxLength: 200, multiline: false), required: true, searchable: true),
             FieldSpec("kind", label: "種別", .enumeration(Domains.organizationKind), required: true),
             FieldSpec("prefecture", label: "都道府県", .enumeration(Domains.prefecture)),
-            FieldSpec("corporate_number", label: "法人番号", .corporateNumber),
+            FieldSpec("corporate_number", label: "法人番号", .corporateNumber, searchable: true),
             FieldSpec("sme_type", label: "中小企業類型", .enumeration(Domains.smeType)),
             FieldSpec("notes", label: "備考", .text(maxLength: 4000, multiline: true), searchable: true),
+            // The organization this record was merged into (`org merge`): both are one company
+            // (`OrganizationIdentity`).
+            FieldSpec("merged_into", label: "統合先", .reference(.organization)),
         ]
     )
 

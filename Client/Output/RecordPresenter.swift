@@ -9,6 +9,8 @@ public struct RecordPresenter: Sendable {
     public init(names: [String: String]) { self.names = names }
 
     public static let stubTitle = "（非開示：他事業の秘案件）"
+    /// The label of a field this release does not know (a newer release's field, shown raw).
+    public static let unknownFieldLabel = "未対応の項目"
 
     public func display(_ record: RecordView, _ field: String) -> String {
         guard let spec = try? record.entity.schema.field(field) else { return "" }
@@ -50,6 +52,13 @@ public struct RecordPresenter: Sendable {
             let text = display(record, field.name)
             if text.isEmpty { continue }
             table.append(["\(field.label) (\(field.name))", text])
+        }
+        // Fields a newer release added: this release cannot label or check them, so they are
+        // shown raw, and kept and synced untouched.
+        for name in record.unknownFieldNames {
+            let text = record.unknownText(name)
+            if text.isEmpty { continue }
+            table.append(["\(Self.unknownFieldLabel) (\(name))", text])
         }
         return table.render()
     }

@@ -64,7 +64,12 @@ extension FieldClient {
                     db, sql: "SELECT * FROM \(RecordTable.name(of: entity)) WHERE id = ? AND deleted = 0",
                     arguments: [canonical])
             else { throw KakehashiError.invalid("id", "no \(entity.rawValue) with id \(canonical) on this laptop") }
-            return RecordView(entity: entity, row: row)
+            var view = RecordView(entity: entity, row: row)
+            // Fields of a newer schema live only in the merged state: show them as received.
+            if let state = try ChangeApplier.loadState(RecordRef(entity: entity, record: canonical), in: db) {
+                view.addUnknownFields(from: state)
+            }
+            return view
         }
     }
 

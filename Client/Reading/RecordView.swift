@@ -7,6 +7,32 @@ public struct RecordView: Sendable, Hashable {
     public let id: String
     public let values: [String: FieldValue]
     public let sets: [String: [String]]
+    /// Fields this release's schema does not know (a newer release added them), exactly as the
+    /// record's merged state holds them: scalar registers by name. Filled by `show`.
+    public internal(set) var unknownValues: [String: FieldValue] = [:]
+    /// Set-like registers (written with add/remove) of unknown fields: the elements present.
+    public internal(set) var unknownSets: [String: [String]] = [:]
+
+    /// The names of the unknown fields this record holds, sorted.
+    public var unknownFieldNames: [String] { Set(unknownValues.keys).union(unknownSets.keys).sorted() }
+
+    /// The raw text of an unknown field: the value as received, or set elements joined with commas.
+    public func unknownText(_ field: String) -> String {
+        if let elements = unknownSets[field] { return elements.joined(separator: ",") }
+        return unknownValues[field]?.displayText ?? ""
+    }
+
+    /// Copies the fields `state` holds that the schema does not know.
+    mutating func addUnknownFields(from state: RecordState) {
+        let known = Set(entity.schema.fieldNames)
+        for key in state.heads.keys where !key.isTombstone && !known.contains(key.field) {
+            if key.element == nil {
+                unknownValues[key.field] = state.value(key.field)
+            } else if unknownSets[key.field] == nil {
+                unknownSets[key.field] = state.elements(key.field)
+            }
+        }
+    }
 
     /// The display text of a field: scalar value, or set elements joined with commas.
     public func text(_ field: String) -> String {
@@ -61,6 +87,17 @@ extension RecordView: Encodable {
                 try container.encode(elements, forKey: Key(stringValue: field.name))
             } else {
                 try container.encode(values[field.name] ?? .null, forKey: Key(stringValue: field.name))
+            }
+        }
+        // Never a field name (those are snake case): a newer release's fields, as received.
+        let unknown = unknownFieldNames
+        guard !unknown.isEmpty else { return }
+        var nested = container.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "unknownFields"))
+        for name in unknown {
+            if let elements = unknownSets[name] {
+                try nested.encode(elements, forKey: Key(stringValue: name))
+            } else {
+                try nested.encode(unknownValues[name] ?? .null, forKey: Key(stringValue: name))
             }
         }
     }

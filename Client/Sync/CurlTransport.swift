@@ -65,8 +65,12 @@ public struct CurlTransport: SyncTransport {
             do {
                 let reply = try perform(method, baseURL + path, body: body, token: token)
                 guard (200..<300).contains(reply.status) else {
-                    throw TransportFailure.status(
-                        reply.status, try? JSONDecoder().decode(ErrorResponse.self, from: reply.body))
+                    let error = try? JSONDecoder().decode(ErrorResponse.self, from: reply.body)
+                    if reply.status == 426 || error?.error.code == WireProtocol.upgradeRequiredCode {
+                        throw TransportFailure.upgradeRequired(
+                            minimum: reply.minClientVersion.flatMap(AppVersion.init).map(\.description))
+                    }
+                    throw TransportFailure.status(reply.status, error)
                 }
                 do {
                     return Transferred(try JSONDecoder().decode(Response.self, from: reply.body), bytes: reply.bytes)
@@ -88,6 +92,8 @@ public struct CurlTransport: SyncTransport {
         let status: Int
         let body: Data
         let bytes: Int
+        /// The `Kakehashi-Min-Client-Version` header, when the server sent one.
+        let minClientVersion: String?
     }
 
     /// One HTTP exchange on a fresh easy handle.
@@ -117,10 +123,12 @@ public struct CurlTransport: SyncTransport {
         _ = kh_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
         _ = kh_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
         if let cacert { _ = kh_curl_setopt_string(handle, CURLOPT_CAINFO, cacert) }
-        _ = kh_curl_setopt_string(handle, CURLOPT_USERAGENT, "kakehashi/\(KakehashiVersion.current)")
+        _ = kh_curl_setopt_string(handle, CURLOPT_USERAGENT, KakehashiVersion.userAgent)
         _ = kh_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
         _ = kh_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, ResponseSink.collect)
         _ = kh_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque())
+        _ = kh_curl_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, ResponseSink.header)
+        _ = kh_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context.toOpaque())
         if method == "POST" {
             let payload = body ?? Data()
             _ = kh_curl_setopt_long(handle, CURLOPT_POST, 1)
@@ -143,13 +151,34 @@ public struct CurlTransport: SyncTransport {
         _ = kh_curl_getinfo_off_t(handle, CURLINFO_SIZE_DOWNLOAD_T, &downloaded)
         _ = kh_curl_getinfo_off_t(handle, CURLINFO_SIZE_UPLOAD_T, &uploaded)
         _ = kh_curl_getinfo_long(handle, CURLINFO_HEADER_SIZE, &headerBytes)
-        return Reply(status: status, body: sink.body, bytes: Int(downloaded) + Int(uploaded) + headerBytes)
+        return Reply(
+            status: status, body: sink.body, bytes: Int(downloaded) + Int(uploaded) + headerBytes,
+            minClientVersion: sink.minClientVersion)
     }
 }
 
-/// Collects a response body from libcurl's write callback.
+/// Collects a response body from libcurl's write callback, and the one header the client reads.
 private final class ResponseSink {
     var body = Data()
+    var minClientVersion: String?
+
+    private static let minClientVersionPrefix = Array((WireProtocol.minClientVersionHeader + ":").lowercased().utf8)
+
+    /// libcurl's header callback: one header line per call (of every response, redirects included).
+    static let header: kh_curl_write_callback = { data, size, count, context in
+        guard let data, let context else { return 0 }
+        let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+        let length = size * count
+        let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+            Array(UnsafeBufferPointer(start: $0, count: length))
+        }
+        let prefix = minClientVersionPrefix
+        if line.count > prefix.count, line.prefix(prefix.count).map({ $0 | 0x20 }) == prefix.map({ $0 | 0x20 }) {
+            let value = String(decoding: line.dropFirst(prefix.count), as: UTF8.self)
+            sink.minClientVersion = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return length
+    }
 
     static let collect: kh_curl_write_callback = { data, size, count, context in
         guard let data, let context else { return 0 }

@@ -29,12 +29,16 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
     case status(Int, ErrorResponse?)
     /// The server answered 2xx with a body that is not the expected JSON.
     case undecodable(String)
+    /// The server refuses this client's version (426 `upgrade-required`); `minimum` is the
+    /// oldest version it accepts (`Kakehashi-Min-Client-Version`), when it said.
+    case upgradeRequired(minimum: String?)
 
     public var description: String {
         switch self {
         case .unreachable(let detail): detail
         case .status(let code, let body): "HTTP \(code)" + (body.map { ": \($0.error.message)" } ?? "")
         case .undecodable(let detail): "unexpected response from the server: \(detail)"
+        case .upgradeRequired(let minimum): "HTTP 426: upgrade kakehashi to \(minimum ?? "a newer version")"
         }
     }
 
@@ -57,6 +61,12 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
             }
         case .undecodable:
             return KakehashiError(.unavailable, description)
+        case .upgradeRequired(let minimum):
+            let target = minimum.map { "\($0) 以上" } ?? "新しいバージョン"
+            return KakehashiError(
+                .upgradeRequired,
+                "サーバーはこの kakehashi \(KakehashiVersion.current) を受け付けません。kakehashi を \(target)に更新してください (upgrade kakehashi to \(minimum ?? "a newer version"))。このパソコンのデータと未送信の変更はそのまま残り、更新後の sync で送られます。"
+            )
         }
     }
 
@@ -65,7 +75,7 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
         switch self {
         case .unreachable: true
         case .status(let code, _): code >= 500 || code == 429
-        case .undecodable: false
+        case .undecodable, .upgradeRequired: false
         }
     }
 }

@@ -16,16 +16,19 @@ public struct ServeConfiguration: Sendable {
     public var tlsKey: String?
     /// Timeouts and connection limits against slow clients.
     public var limits: HTTPLimits
+    /// The oldest `kakehashi` version whose enroll, push and pull are served (426 below it).
+    public var minClientVersion: AppVersion
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tlsCertificate: String? = nil, tlsKey: String? = nil,
-        limits: HTTPLimits = HTTPLimits()
+        limits: HTTPLimits = HTTPLimits(), minClientVersion: AppVersion = .current
     ) {
         self.host = host
         self.port = port
         self.tlsCertificate = tlsCertificate
         self.tlsKey = tlsKey
         self.limits = limits
+        self.minClientVersion = minClientVersion
     }
 }
 
@@ -50,14 +53,16 @@ public func serverTLSConfiguration(
 @Sendable public func serverWallMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
 /// Builds the router with every endpoint and the error/time/metrics middleware.
+/// - Parameter minClientVersion: the oldest `kakehashi` served (`serve --min-client-version`).
 public func buildRouter(
     store: any ChangeLogStore, metrics: ServerMetrics, now: @escaping @Sendable () -> Int64 = serverWallMillis,
-    limits: HTTPLimits = HTTPLimits()
+    limits: HTTPLimits = HTTPLimits(), minClientVersion: AppVersion = .current
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: ServerMiddleware(metrics: metrics, now: now))
+    router.add(middleware: ServerMiddleware(metrics: metrics, now: now, minClientVersion: minClientVersion))
     SyncController(
-        store: store, metrics: metrics, now: now, maxUnauthenticatedBodyBytes: limits.maxUnauthenticatedBodyBytes
+        store: store, metrics: metrics, now: now, maxUnauthenticatedBodyBytes: limits.maxUnauthenticatedBodyBytes,
+        minClientVersion: minClientVersion
     ).addRoutes(to: router)
     return router
 }
@@ -73,7 +78,8 @@ public func buildApplication(
     onListening: @escaping @Sendable (String) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let limits = configuration.limits
-    let router = buildRouter(store: store, metrics: metrics, limits: limits)
+    let router = buildRouter(
+        store: store, metrics: metrics, limits: limits, minClientVersion: configuration.minClientVersion)
     // One guard per connection, right after the HTTP/1 decoder; Hummingbird's idle timeout closes
     // connections on which nothing arrives (ConnectionGuard.swift).
     let registry = ConnectionRegistry(limit: limits.maxConnections, bodyGrace: limits.bodyTimeout)

@@ -8,6 +8,7 @@ import KakehashiShared
 /// `Kakehashi-Server-Time` header on every one.
 enum JSONResponse {
     static let serverTimeField = HTTPField.Name(WireProtocol.serverTimeHeader)!
+    static let minClientVersionField = HTTPField.Name(WireProtocol.minClientVersionHeader)!
 
     static func make(
         _ value: some Encodable, status: HTTPResponse.Status = .ok, request: Request, serverTime: Int64

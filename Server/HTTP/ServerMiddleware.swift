@@ -6,11 +6,13 @@ import NIOCore
 import NIOHTTP1
 
 /// The outermost middleware: turns every error into a JSON `ErrorResponse`, stamps the server time
-/// on responses that lack it, counts requests, and logs each one (never its headers or body,
+/// and the minimum client version on responses that lack them, counts requests, and logs each one (never its headers or body,
 /// which carry tokens and enrollment codes).
 struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServerMetrics
     let now: @Sendable () -> Int64
+    /// Advertised on every response (`Kakehashi-Min-Client-Version`).
+    let minClientVersion: AppVersion
 
     /// The method each endpoint answers (`SyncController.addRoutes`). The router answers 404 for a
     /// known path asked with another method; HTTP wants 405 with an `Allow` header there.
@@ -61,6 +63,11 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         if response.headers[JSONResponse.serverTimeField] == nil {
             response.headers[JSONResponse.serverTimeField] = String(now())
+        }
+        response.headers[JSONResponse.minClientVersionField] = minClientVersion.description
+        if response.status == .upgradeRequired {
+            // RFC 9110: a 426 names what to upgrade to.
+            response.headers[.upgrade] = "kakehashi/\(minClientVersion)"
         }
         let elapsed = ContinuousClock.now - started
         metrics.recordRequest(path: request.uri.path, status: response.status.code, duration: elapsed)

@@ -13,15 +13,18 @@ struct SyncController<Context: RequestContext>: Sendable {
     let maxUnauthenticatedBodyBytes: Int
     /// Device health, noted per authenticated request and written in the background.
     let activity: DeviceActivity
+    /// Enroll, push and pull from an older `kakehashi` are refused with 426 `upgrade-required`.
+    let minClientVersion: AppVersion
 
     init(
         store: any ChangeLogStore, metrics: ServerMetrics, now: @escaping @Sendable () -> Int64,
-        maxUnauthenticatedBodyBytes: Int
+        maxUnauthenticatedBodyBytes: Int, minClientVersion: AppVersion = .current
     ) {
         self.store = store
         self.metrics = metrics
         self.now = now
         self.maxUnauthenticatedBodyBytes = maxUnauthenticatedBodyBytes
+        self.minClientVersion = minClientVersion
         activity = DeviceActivity(store: store)
     }
 
@@ -30,10 +33,23 @@ struct SyncController<Context: RequestContext>: Sendable {
     func addRoutes(to router: Router<Context>) {
         let v1 = router.group("v1")
         v1.post("enroll") { request, context in
-            try await counting("enroll") { try await enroll(request, context: context) }
+            try await counting("enroll") {
+                try requireSupportedClient(request)
+                return try await enroll(request, context: context)
+            }
         }
-        v1.post("push") { request, context in try await counting("push") { try await push(request, context: context) } }
-        v1.get("pull") { request, context in try await counting("pull") { try await pull(request, context: context) } }
+        v1.post("push") { request, context in
+            try await counting("push") {
+                try requireSupportedClient(request)
+                return try await push(request, context: context)
+            }
+        }
+        v1.get("pull") { request, context in
+            try await counting("pull") {
+                try requireSupportedClient(request)
+                return try await pull(request, context: context)
+            }
+        }
         v1.get("health") { request, _ in try await health(request) }
         router.get("metrics") { request, context in
             JSONResponse.body(
@@ -59,6 +75,20 @@ struct SyncController<Context: RequestContext>: Sendable {
                 metadata: ["error": "\(String(describing: error))"])
             return nil
         }
+    }
+
+    /// Refuses a `kakehashi` older than `minClientVersion` (its `User-Agent`), before the token
+    /// or the body is read. Other user agents (tools, probes, tests) are served: the check keeps
+    /// stale laptops from syncing with rules they do not know, it is not an access control.
+    func requireSupportedClient(_ request: Request) throws {
+        guard let version = AppVersion(userAgent: request.headers[.userAgent]), version < minClientVersion else {
+            return
+        }
+        throw APIError(
+            .upgradeRequired, code: WireProtocol.upgradeRequiredCode,
+            message:
+                "kakehashi \(version) is no longer accepted by this server; upgrade kakehashi to \(minClientVersion) or later (kakehashi を \(minClientVersion) 以上に更新してください)"
+        )
     }
 
     /// Runs an endpoint, counting an error answer by its code in `kakehashi_request_errors_total`.
@@ -127,10 +157,16 @@ struct SyncController<Context: RequestContext>: Sendable {
                 .contentTooLarge, code: "too-large",
                 message: "\(body.changes.count) changes in one push; at most \(WireProtocol.maxPushChanges)")
         }
-        var changes: [Change] = []
+        // A field this server's schema does not know comes from a newer client: that change alone
+        // is rejected (the client keeps it in its refused store), the rest of the batch goes on.
+        var changes: [(change: Change, unknown: PushResult?)] = []
         for (index, change) in body.changes.enumerated() {
+            if let unknown = Self.unknownField(change) {
+                changes.append((change, unknown))
+                continue
+            }
             do {
-                changes.append(try change.validated())
+                changes.append((try change.validated(), nil))
             } catch {
                 throw APIError(
                     .unprocessableContent, code: "invalid-data",
@@ -140,8 +176,10 @@ struct SyncController<Context: RequestContext>: Sendable {
         // A device writes with its own id: another device's ids would pre-empt that device's changes.
         var results: [PushResult?] = []
         var own: [Change] = []
-        for change in changes {
-            if change.id.device != session.device.id {
+        for (change, unknown) in changes {
+            if let unknown {
+                results.append(unknown)
+            } else if change.id.device != session.device.id {
                 results.append(
                     PushResult(
                         id: change.id, status: .rejected, code: .forbidden,
@@ -170,7 +208,22 @@ struct SyncController<Context: RequestContext>: Sendable {
                 "device": "\(session.device.id)", "accepted": "\(counts[.accepted] ?? 0)",
                 "duplicate": "\(counts[.duplicate] ?? 0)", "rejected": "\(counts[.rejected] ?? 0)",
             ])
-        return try JSONResponse.make(PushResponse(results: final, serverTime: time), request: request, serverTime: time)
+        return try JSONResponse.make(
+            PushResponse(results: final, serverTime: time, epoch: try await store.epoch()), request: request,
+            serverTime: time)
+    }
+
+    /// The rejection of a change to a field this server's schema lacks (a newer client's field);
+    /// nil for a known field or a delete.
+    static func unknownField(_ change: Change) -> PushResult? {
+        guard change.op != .delete, let field = change.field, !change.entity.schema.fieldNames.contains(field) else {
+            return nil
+        }
+        return PushResult(
+            id: change.id, status: .rejected, code: .invalid,
+            reason:
+                "kakehashi-server \(KakehashiVersion.current) does not know the field '\(field.prefix(64))' of \(change.entity.rawValue); upgrade the server before the laptops (サーバーがこの項目を知りません。サーバーの更新が必要です)"
+        )
     }
 
     func pull(_ request: Request, context: Context) async throws -> Response {
@@ -194,8 +247,10 @@ struct SyncController<Context: RequestContext>: Sendable {
         do {
             page = try await store.pull(device: session.device.id, viewer: session.viewer, cursor: cursor, limit: limit)
         } catch let error as KakehashiError where error.field == "after" {
-            throw APIError.malformed(error.message, field: "after")
+            // A cursor this log never issued: the laptop synced with a log since replaced.
+            throw APIError(.conflict, code: ErrorResponse.unknownCursorCode, message: error.message, field: "after")
         }
+        let epoch = try await store.epoch()
         metrics.recordPull(changes: page.changes.count, purges: page.purges.count)
         let time = now()
         activity.note(
@@ -205,7 +260,9 @@ struct SyncController<Context: RequestContext>: Sendable {
         // like every other body), so a page is never decoded and encoded again.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "],\"hasMore\":\(page.hasMore)"
+        var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
+        body += ",\"epoch\":" + String(decoding: try encoder.encode(epoch), as: UTF8.self)
+        body += ",\"hasMore\":\(page.hasMore)"
         body += ",\"nextCursor\":" + String(decoding: try encoder.encode(page.nextCursor.description), as: UTF8.self)
         body += ",\"purges\":" + String(decoding: try encoder.encode(page.purges), as: UTF8.self)
         body += ",\"serverTime\":\(time)}"
@@ -218,8 +275,10 @@ struct SyncController<Context: RequestContext>: Sendable {
         _ = try await store.changeCount()
         let time = now()
         return try JSONResponse.make(
-            HealthResponse(status: "ok", version: KakehashiVersion.current, serverTime: time), request: request,
-            serverTime: time)
+            HealthResponse(
+                status: "ok", version: KakehashiVersion.current, minClientVersion: minClientVersion.description,
+                serverTime: time),
+            request: request, serverTime: time)
     }
 
     /// Reads and decodes a JSON body of at most `limit` bytes, mapping every failure to the

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The field schema of every entity (DESIGN.md section 4). This is the one place a field is
 /// declared; validation, the client's tables, the wire format and exports all read it.
 public enum Schema {
@@ -28,7 +30,7 @@ public enum Schema {
             FieldSpec("contact", label: "連絡先", .text(maxLength: 200, multiline: false)),
             FieldSpec("active", label: "有効", .bool, default: .bool(true)),
         ]
-    )
+    ).addingTestExtraField()
 
     static let program = EntitySchema(
         .program,
@@ -39,7 +41,7 @@ public enum Schema {
             FieldSpec("name", label: "事業名", .text(maxLength: 100, multiline: false), required: true),
             FieldSpec("ministry", label: "所管", .enumeration(Domains.ministry), required: true),
         ]
-    )
+    ).addingTestExtraField()
 
     static let organization = EntitySchema(
         .organization,
@@ -57,7 +59,7 @@ public enum Schema {
             // (`OrganizationIdentity`).
             FieldSpec("merged_into", label: "統合先", .reference(.organization)),
         ]
-    )
+    ).addingTestExtraField()
 
     static let `case` = EntitySchema(
         .case,
@@ -82,7 +84,7 @@ public enum Schema {
             FieldSpec("product_launched", label: "製品化", .bool, default: .bool(false)),
             FieldSpec("good_practice", label: "好事例", .bool, default: .bool(false)),
         ]
-    )
+    ).addingTestExtraField()
 
     static let event = EntitySchema(
         .event,
@@ -100,7 +102,7 @@ public enum Schema {
         rules: [
             .requiredWhen(field: "referred_to", otherField: "kind", equals: "referral")
         ]
-    )
+    ).addingTestExtraField()
 
     static let seed = EntitySchema(
         .seed,
@@ -115,7 +117,7 @@ public enum Schema {
             FieldSpec("tags", label: "タグ", .stringSet(maxLength: 50), searchable: true),
             FieldSpec("licensable", label: "ライセンス可", .bool, default: .bool(true)),
         ]
-    )
+    ).addingTestExtraField()
 
     static let need = EntitySchema(
         .need,
@@ -127,5 +129,38 @@ public enum Schema {
             FieldSpec("organization", label: "企業・機関", .reference(.organization)),
             FieldSpec("tags", label: "タグ", .stringSet(maxLength: 50), searchable: true),
         ]
-    )
+    ).addingTestExtraField()
+
+    // MARK: - Test only
+
+    /// The variable that adds a field for tests: `ENTITY.FIELD`, e.g. `case.test_extra`.
+    public static let testExtraFieldVariable = "KAKEHASHI_TEST_EXTRA_FIELD"
+
+    /// **Test only.** `KAKEHASHI_TEST_EXTRA_FIELD=ENTITY.FIELD` adds to ENTITY a field FIELD (one
+    /// line of text, at most 200 characters, optional) in this process only: it stands in for the
+    /// next release's schema, so the upgrade tests (`VersionSkewTests`) can run a "newer" server
+    /// and laptop beside an "older" laptop that lacks the field (Docs/data-model.md, "Fields a
+    /// laptop does not know"). Never set it in production; an unusable value (unknown entity, a
+    /// name that is not lowercase snake case, an existing field) is ignored.
+    static let testExtraField: (entity: Entity, spec: FieldSpec)? = {
+        guard let text = ProcessInfo.processInfo.environment[testExtraFieldVariable] else { return nil }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let entity = Entity(rawValue: String(parts[0])), let first = parts[1].first,
+            first.isASCII, first.isLowercase, parts[1].count <= 40,
+            parts[1].allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") })
+        else { return nil }
+        let name = String(parts[1])
+        return (entity, FieldSpec(name, label: "試験項目（\(name)）", .text(maxLength: 200, multiline: false)))
+    }()
+}
+
+extension EntitySchema {
+    /// This schema plus `Schema.testExtraField` when it names this entity and a new field.
+    fileprivate func addingTestExtraField() -> EntitySchema {
+        guard let extra = Schema.testExtraField, extra.entity == entity, !fieldNames.contains(extra.spec.name) else {
+            return self
+        }
+        return EntitySchema(
+            entity, label: label, idFormat: idFormat, adminOnly: adminOnly, fields: fields + [extra.spec], rules: rules)
+    }
 }

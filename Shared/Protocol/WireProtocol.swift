@@ -5,6 +5,12 @@ public enum WireProtocol {
     /// Every response carries the server's wall clock (Unix milliseconds) in this header, so a
     /// client can correct a laptop clock that is wrong before it stamps new writes.
     public static let serverTimeHeader = "Kakehashi-Server-Time"
+    /// Every response carries the oldest client version the server accepts (`serve
+    /// --min-client-version`). A client below it gets 426 `upgrade-required` on enroll, push and
+    /// pull, and tells its user to upgrade; nothing on the laptop changes.
+    public static let minClientVersionHeader = "Kakehashi-Min-Client-Version"
+    /// The error code of a request refused because its client is older than the minimum (HTTP 426).
+    public static let upgradeRequiredCode = "upgrade-required"
     /// Changes per push request; a client splits larger queues into batches.
     public static let maxPushChanges = 1_000
     /// Largest request body the server reads.
@@ -142,11 +148,15 @@ public struct RecordRef: Codable, Sendable, Hashable, Comparable {
 public struct HealthResponse: Codable, Sendable, Hashable {
     public let status: String
     public let version: String
+    /// The oldest client version the server accepts (as `WireProtocol.minClientVersionHeader`);
+    /// absent from servers that predate it.
+    public let minClientVersion: String?
     public let serverTime: Int64
 
-    public init(status: String, version: String, serverTime: Int64) {
+    public init(status: String, version: String, minClientVersion: String? = nil, serverTime: Int64) {
         self.status = status
         self.version = version
+        self.minClientVersion = minClientVersion
         self.serverTime = serverTime
     }
 }
@@ -155,7 +165,8 @@ public struct HealthResponse: Codable, Sendable, Hashable {
 public struct ErrorResponse: Codable, Sendable, Hashable {
     public struct Body: Codable, Sendable, Hashable {
         /// Machine-readable: `malformed`, `invalid-data`, `unauthorized`, `revoked`,
-        /// `forbidden`, `not-found`, `too-large`, `unsupported-media-type`, `internal`.
+        /// `forbidden`, `not-found`, `too-large`, `unsupported-media-type`, `upgrade-required`,
+        /// `internal`.
         public let code: String
         public let message: String
         public let field: String?

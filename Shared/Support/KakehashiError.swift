@@ -15,6 +15,9 @@ public struct KakehashiError: Error, Sendable, CustomStringConvertible {
         case notAuthorized
         /// A local or server fault that is not the caller's doing.
         case internalFailure
+        /// The server no longer accepts this client's version: upgrade `kakehashi` (nothing on
+        /// the laptop was changed; pending changes wait for the upgraded client).
+        case upgradeRequired
 
         /// The process exit status the CLIs use for this code (sysexits.h values).
         public var exitCode: Int32 {
@@ -24,6 +27,7 @@ public struct KakehashiError: Error, Sendable, CustomStringConvertible {
             case .unavailable: 69
             case .notAuthorized: 77
             case .internalFailure: 70
+            case .upgradeRequired: 76  // EX_PROTOCOL: the server refuses this protocol version
             }
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KakehashiServer
+import KakehashiShared
 import NIOCore
 
 struct Serve: AsyncParsableCommand {
@@ -21,6 +22,12 @@ struct Serve: AsyncParsableCommand {
             On an SQLite store, serve holds <store>.lock for its lifetime: a second serve on the same \
             store refuses to start (exit 69); admin commands keep working beside it. A port already in \
             use or a store path that cannot be written also exits 69 with one sentence.
+
+            --min-client-version is the oldest kakehashi whose enroll, push and pull are served \
+            (default: this release); every response names it in Kakehashi-Min-Client-Version, and an \
+            older kakehashi is answered 426 upgrade-required, which it shows as "upgrade kakehashi to \
+            X" and exit 76 with its pending changes kept. Raise it after the laptops were upgraded \
+            (Docs/operations.md, "Upgrades").
             """)
 
     @OptionGroup var store: StoreOptions
@@ -51,6 +58,10 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("max-unauthenticated-body"),
         help: "Bytes at most in the body of a request without a token (enroll).")
     var maxUnauthenticatedBody = 4096
+    @Option(
+        name: .customLong("min-client-version"),
+        help: "Oldest kakehashi version served (MAJOR.MINOR.PATCH); older clients are told to upgrade.")
+    var minClientVersion = KakehashiVersion.current
 
     func validate() throws {
         let positive: [(String, Int)] = [
@@ -60,6 +71,9 @@ struct Serve: AsyncParsableCommand {
         ]
         for (name, value) in positive where value <= 0 {
             throw ValidationError("\(name) must be a positive integer")
+        }
+        guard AppVersion(minClientVersion) != nil else {
+            throw ValidationError("--min-client-version must be a version such as \(KakehashiVersion.current)")
         }
     }
 
@@ -76,7 +90,8 @@ struct Serve: AsyncParsableCommand {
             try await runServer(
                 store: store,
                 configuration: ServeConfiguration(
-                    host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, limits: limits),
+                    host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, limits: limits,
+                    minClientVersion: AppVersion(minClientVersion) ?? .current),
                 logger: logger,
                 onListening: { url in
                     // Unbuffered, so a parent process reading the pipe sees the line at once.

@@ -13,7 +13,8 @@ struct Kakehashi: AsyncParsableCommand {
             server by `kakehashi sync` when a network is available.
 
             Data directory: --home DIR, else $KAKEHASHI_HOME, else $XDG_DATA_HOME/kakehashi.
-            Exit codes: 0 success, 64 usage, 65 invalid data, 69 server unreachable, 77 not authorized.
+            Exit codes: 0 success, 64 usage, 65 invalid data, 69 server unreachable, 70 internal failure,
+            76 upgrade required (the server needs a newer kakehashi; nothing local changed), 77 not authorized.
             """,
         version: KakehashiVersion.current,
         subcommands: [

@@ -100,6 +100,9 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Where the server's stderr, and its stdout after the URL line, go: `/dev/null` unless set.
     let logPath: String?
+    /// More `serve` options (e.g. `--min-client-version`) and environment for the server process.
+    var serveArguments: [String] = []
+    var environment: [String: String] = [:]
 
     init(database: String? = nil, logPath: String? = nil) {
         self.database = database ?? "sqlite:" + directory.path + "/server.sqlite"
@@ -110,7 +113,10 @@ final class ServerProcess: @unchecked Sendable {
     func start() async throws {
         let process = Process()
         process.executableURL = try TestBinaries.url("kakehashi-server")
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--db", database]
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--db", database] + serveArguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe()
         process.standardOutput = out
         let log = logPath.flatMap { path -> FileHandle? in

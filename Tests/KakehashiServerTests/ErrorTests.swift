@@ -17,6 +17,31 @@ import Testing
         try JSONSerialization.data(withJSONObject: ["changes": changes])
     }
 
+    /// A field this server does not know comes from a newer client: that change alone is
+    /// rejected, with a reason that says so, and the rest of the batch is stored.
+    @Test(arguments: StoreKind.available)
+    func aChangeToAnUnknownFieldIsRejectedAloneAndTheBatchGoesOn(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let laptop = try await server.advisor("山田太郎", program: "business-production", client: client)
+            var changes = try Self.wireChanges(laptop)
+            var unknown = changes[changes.count - 1]
+            unknown["field"] = "colour"
+            unknown["value"] = "赤"
+            changes.insert(unknown, at: 0)
+            let before = try await server.store.changeCount()
+            let response = try await client.send(
+                .post, "/v1/push", token: laptop.token, body: try Self.body(changes))
+            #expect(response.status == .ok)
+            let results = try response.decode(PushResponse.self).results
+            #expect(results.count == changes.count)
+            #expect(results.first?.status == .rejected && results.first?.code == .invalid)
+            #expect(results.first?.reason?.contains("does not know the field 'colour' of organization") == true)
+            #expect(results.dropFirst().allSatisfy { $0.status == .accepted })
+            #expect(try await server.store.changeCount() == before + changes.count - 1)
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func badPushBodiesAreRefusedWholeWithTheRightStatus(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)
@@ -38,7 +63,13 @@ import Testing
                 (try Self.body(variant { $0["entity"] = "spaceship" }), .badRequest, "malformed", "entity"),
                 (try Self.body(variant { $0["hlc"] = 12 }), .badRequest, "malformed", "hlc"),
                 (try Self.body(variant { $0["value"] = ["nested": true] }), .badRequest, "malformed", "value"),
-                (try Self.body(variant { $0["field"] = "colour" }), .unprocessableContent, "invalid-data", "field"),
+                (
+                    try Self.body(
+                        variant {
+                            $0["field"] = "name"; $0["op"] = "add"
+                        }),
+                    .unprocessableContent, "invalid-data", "name"
+                ),
                 (
                     try Self.body(
                         variant {

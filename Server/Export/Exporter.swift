@@ -95,20 +95,38 @@ public struct Exporter: Sendable {
 
         try Self.prepare(directory: options.directory)
         var files: [ExportManifest.File] = []
-        for table in tables {
-            let name = "\(table.name).\(options.format.fileExtension)"
-            let bytes = try TableEncoding.encode(table, as: options.format, labels: options.labels)
+        let cursor = ExportManifest.CursorRange(from: options.since ?? 0, to: data.head)
+        let generator = "kakehashi-server \(KakehashiVersion.current)"
+        if options.format == .xlsx {
+            let information = WorkbookEncoding.Information(
+                profile: options.profile, labels: options.labels, fiscalYear: options.fiscalYear, cursor: cursor,
+                incremental: options.since != nil, asOf: data.asOf, asOfMillis: snapshot.latest?.millis ?? 0,
+                generator: generator, withdrawn: withdrawn)
+            let tableList = Array(tables)
+            let bytes = try WorkbookEncoding.encode(tableList, information: information)
+            let name = WorkbookEncoding.fileName(options.profile)
             try Self.write(bytes, to: options.directory, name: name)
             files.append(
                 .init(
-                    name: name, rows: table.rows.count, bytes: bytes.count,
-                    sha256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()))
+                    name: name, rows: tableList.map(\.rows.count).reduce(0, +), bytes: bytes.count,
+                    sha256: Self.sha256(bytes),
+                    sheets: tableList.map {
+                        .init(
+                            name: $0.name, title: WorkbookEncoding.sheetName($0.name, options.labels),
+                            rows: $0.rows.count)
+                    }))
+        } else {
+            for table in tables {
+                let name = "\(table.name).\(options.format.fileExtension)"
+                let bytes = try TableEncoding.encode(table, as: options.format, labels: options.labels)
+                try Self.write(bytes, to: options.directory, name: name)
+                files.append(.init(name: name, rows: table.rows.count, bytes: bytes.count, sha256: Self.sha256(bytes)))
+            }
         }
         let manifest = ExportManifest(
             profile: options.profile.rawValue, format: options.format.rawValue, labels: options.labels.rawValue,
             fiscalYear: options.fiscalYear, incremental: options.since != nil,
-            cursor: .init(from: options.since ?? 0, to: data.head), asOf: data.asOf.description,
-            schemaVersion: Self.schemaVersion, generator: "kakehashi-server \(KakehashiVersion.current)",
+            cursor: cursor, asOf: data.asOf.description, schemaVersion: Self.schemaVersion, generator: generator,
             generatedAt: Self.timestamp(millis: now()), files: files, withdrawn: withdrawn)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -116,11 +134,15 @@ public struct Exporter: Sendable {
         return manifest
     }
 
-    /// The names every export may write, in either format.
+    /// The names every export may write, in any format.
     static let fileNames: [String] =
         ["cases", "events", "organizations", "indicators", "referrals", "good-practices"].flatMap { name in
-            ExportFormat.allCases.map { "\(name).\($0.fileExtension)" }
-        }
+            [ExportFormat.csv, .jsonl].map { "\(name).\($0.fileExtension)" }
+        } + ExportProfile.allCases.map(WorkbookEncoding.fileName)
+
+    static func sha256(_ bytes: Data) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
 
     /// Creates the directory when missing. In an existing one, removes the old manifest first
     /// (until the new one is written the directory claims no complete export), then every file an
@@ -166,9 +188,27 @@ public struct Exporter: Sendable {
 public struct ExportManifest: Codable, Sendable, Hashable {
     public struct File: Codable, Sendable, Hashable {
         public let name: String
+        /// The data rows of the file (of a workbook: of all its sheets).
         public let rows: Int
         public let bytes: Int
         public let sha256: String
+        /// For a workbook, its sheets in order after the information sheet: the table's name,
+        /// the sheet's title and its data rows. Absent for CSV and JSON Lines.
+        public let sheets: [Sheet]?
+
+        public init(name: String, rows: Int, bytes: Int, sha256: String, sheets: [Sheet]? = nil) {
+            self.name = name
+            self.rows = rows
+            self.bytes = bytes
+            self.sha256 = sha256
+            self.sheets = sheets
+        }
+    }
+
+    public struct Sheet: Codable, Sendable, Hashable {
+        public let name: String
+        public let title: String
+        public let rows: Int
     }
 
     /// Log positions: the export holds what changed after `from` up to and including `to`; the

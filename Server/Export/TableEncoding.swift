@@ -9,6 +9,9 @@ public enum ExportFormat: String, Sendable, CommandLineChoice, Codable {
     case csv
     /// JSON Lines: one JSON object per row, field names as keys and codes as values.
     case jsonl
+    /// One Excel workbook (`kakehashi-PROFILE.xlsx`) with a sheet per table and typed cells
+    /// (`WorkbookEncoding`).
+    case xlsx
 
     public static let optionName = "format"
 
@@ -24,6 +27,8 @@ public enum TableEncoding {
         switch format {
         case .csv: try csv(table, labels: labels)
         case .jsonl: try jsonLines(table)
+        case .xlsx:
+            throw KakehashiError(.internalFailure, "a workbook holds every table; use WorkbookEncoding.encode")
         }
     }
 

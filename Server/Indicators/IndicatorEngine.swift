@@ -49,7 +49,8 @@ public enum IndicatorEngine {
             }
         }
 
-        // Cases per stage at each fiscal year's end (today, for the year still running).
+        // Cases per stage at each fiscal year's end (today, for the year still running), and
+        // how far each had come by then (the funnel).
         if firstYear != Int.max {
             for year in firstYear...max(firstYear, today.fiscalYear) {
                 let end = min(CalendarDate.fiscalYearBounds(year).upperBound, today)
@@ -58,10 +59,26 @@ public enum IndicatorEngine {
                         let metric = IndicatorReport.Metric.yearEnd(stage)
                     else { continue }
                     tally.add(metric, id: item.id, year: year, program: item.program, prefecture: item.prefecture)
+                    tally.funnel(year: year, program: item.program, furthest: furthestStage(of: item.id, by: end, data))
                 }
             }
         }
         return tally.report(fiscalYear: fiscalYear)
+    }
+
+    /// Progress order of the stages; `closed` and `dropped` end a case without moving it on.
+    static let progress: [String: Int] = [
+        "intake": 0, "discovery": 1, "matching": 2, "prototyping": 3, "contract": 4, "funding": 5, "launch": 6,
+        "follow-up": 7,
+    ]
+
+    /// The rank in `progress` of the furthest stage written for a case by the end of `day`.
+    static func furthestStage(of caseID: String, by day: CalendarDate, _ data: ReportData) -> Int {
+        var furthest = 0
+        for write in data.stageHistory[caseID] ?? [] where CalendarDate(japanTimeOf: write.hlc.millis) <= day {
+            furthest = max(furthest, progress[write.stage] ?? 0)
+        }
+        return furthest
     }
 
     /// The counts being gathered: per (year, program, prefecture) row, and per year the distinct
@@ -78,6 +95,7 @@ public enum IndicatorEngine {
         var rows: [Key: [String: Int]] = [:]
         var totals: [Int: [String: Set<String>]] = [:]
         var referrals: [[String]: Int] = [:]
+        var funnels: [Int: [String: [String: Int]]] = [:]
         var years = Set<Int>()
 
         init(data: ReportData, ministry: String?) {
@@ -99,6 +117,15 @@ public enum IndicatorEngine {
                 metric.rawValue, default: 0] +=
                 1
             totals[year, default: [:]][metric.rawValue, default: []].insert(id)
+        }
+
+        /// Counts a case at every funnel stage up to its furthest (a rank in `progress`).
+        mutating func funnel(year: Int, program: String?, furthest: Int) {
+            let program = program ?? IndicatorEngine.unassignedProgram
+            guard counts(program) else { return }
+            for stage in IndicatorReport.funnelStages where (IndicatorEngine.progress[stage] ?? 0) <= furthest {
+                funnels[year, default: [:]][program, default: [:]][stage, default: 0] += 1
+            }
         }
 
         mutating func referral(year: Int, from: String, to: String) {
@@ -130,9 +157,14 @@ public enum IndicatorEngine {
                 labels[program.id] = .init(name: program.name, ministry: program.ministry)
             }
             labels[IndicatorEngine.unassignedProgram] = .init(name: "未設定", ministry: "other")
+            let sortedFunnels = funnels.filter { keep($0.key) }.sorted { $0.key < $1.key }.flatMap { year, programs in
+                programs.sorted { $0.key < $1.key }.map {
+                    IndicatorReport.Funnel(fiscalYear: year, program: $0.key, reached: $0.value)
+                }
+            }
             return IndicatorReport(
                 fiscalYears: years.filter(keep).sorted(), rows: sortedRows, referrals: sortedReferrals,
-                totals: sortedTotals, programs: labels)
+                totals: sortedTotals, funnels: sortedFunnels, programs: labels)
         }
     }
 }

@@ -97,10 +97,28 @@ public struct IndicatorReport: Sendable, Encodable {
         public let counts: [String: Int]
     }
 
+    /// The cases of one funding program that had reached each stage of the funnel by a fiscal
+    /// year's end (today, for the year still running): a case counts at every stage up to the
+    /// furthest one written for it by then, so a case closed after prototyping counts at intake,
+    /// matching and prototyping.
+    public struct Funnel: Sendable, Encodable, Hashable {
+        public let fiscalYear: Int
+        public let program: String
+        /// Stage code → cases that had reached it.
+        public let reached: [String: Int]
+
+        public func count(_ stage: String) -> Int { reached[stage] ?? 0 }
+    }
+
+    /// The funnel's stages, in order (DESIGN: intake → matching → prototyping → contract →
+    /// funding → launch).
+    public static let funnelStages = ["intake", "matching", "prototyping", "contract", "funding", "launch"]
+
     public let fiscalYears: [Int]
     public let rows: [Row]
     public let referrals: [Referral]
     public let totals: [Total]
+    public let funnels: [Funnel]
     /// Program id → name and ministry, for labels.
     public let programs: [String: ProgramLabel]
 

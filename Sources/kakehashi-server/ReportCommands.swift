@@ -10,15 +10,16 @@ struct Export: AsyncParsableCommand {
             Profiles: cabinet-office (every program), meti, mext (that ministry's programs, plus every open case).
             Rows are redacted by level: open in full; confidential in full only for the funding ministry,
             metadata otherwise; strict metadata only; secret never as a row, only inside the indicators.
-            CSV is UTF-8 with a BOM and CRLF line ends, for Excel. manifest.json records the profile, the
+            CSV is UTF-8 with a BOM and CRLF line ends, for Excel; xlsx writes one workbook
+            (kakehashi-PROFILE.xlsx) with a sheet per table and typed cells. manifest.json records the profile, the
             filters, the log cursor range, the row counts and a SHA-256 of every file; pass its cursor.to as
             --since to the next export to get only what changed. Prints the output directory.
             """)
     @OptionGroup var store: StoreOptions
     @Option(help: "cabinet-office, meti or mext.") var profile: String
     @Option(help: "Directory to write into (created when missing).") var out: String
-    @Option(help: "csv (default) or jsonl.") var format = "csv"
-    @Option(help: "CSV headers and values: ja (default) or en.") var labels = "ja"
+    @Option(help: "csv (default), jsonl or xlsx.") var format = "csv"
+    @Option(help: "Headers, sheet names and values: ja (default) or en.") var labels = "ja"
     @Option(help: "Only this Japanese fiscal year (April–March), e.g. 2026.") var fiscalYear: Int?
     @Option(help: "Only rows changed after this cursor (cursor.to in an earlier manifest.json).") var since: Int64?
 

@@ -65,7 +65,7 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
             let target = minimum.map { "\($0) 以上" } ?? "新しいバージョン"
             return KakehashiError(
                 .upgradeRequired,
-                "サーバーはこの kakehashi \(KakehashiVersion.current) を受け付けません。kakehashi を \(target)に更新してください (upgrade kakehashi to \(minimum ?? "a newer version"))。このパソコンのデータと未送信の変更はそのまま残り、更新後の sync で送られます。"
+                "サーバーはこの kakehashi \(KakehashiVersion.current) を受け付けません。kakehashi を \(target)に更新してください (upgrade kakehashi to \(minimum ?? "a newer version"))。このパソコンのデータは何も変わっていません。未送信の変更は更新後の sync で送られます。"
             )
         }
     }

@@ -42,6 +42,7 @@ let package = Package(
             dependencies: [
                 "KakehashiShared",
                 "CCurl",
+                "CMeCab",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -82,6 +83,13 @@ let package = Package(
             path: "Sources/CXlsxWriter",
             pkgConfig: "xlsxwriter",
             providers: [.apt(["libxlsxwriter-dev"])]
+        ),
+
+        // MeCab, the Japanese morphological analyzer, for `match` keywords that are words.
+        .systemLibrary(
+            name: "CMeCab",
+            path: "Sources/CMeCab",
+            providers: [.apt(["libmecab-dev", "mecab-ipadic-utf8"])]
         ),
 
         // Thin executables: argument parsing and wiring only.

@@ -7,7 +7,8 @@
 #                                  slowhttptest and openssl (attacks on the server's HTTP edge)
 set -euo pipefail
 
-packages=(libsqlite3-dev libcurl4-openssl-dev libxlsxwriter-dev)
+# libmecab-dev, mecab-ipadic-utf8: MeCab and its dictionary, for `kakehashi match` keywords.
+packages=(libsqlite3-dev libcurl4-openssl-dev libxlsxwriter-dev libmecab-dev mecab-ipadic-utf8)
 if [ "${1:-}" = "test" ]; then
   # python3-venv: Tests/API/schemathesis.sh installs schemathesis into .build/venv, and
   # scripts/verify-export.py checks exports; the benchmarks put pycrdt in the same venv.

@@ -163,7 +163,7 @@ extension FieldClient {
 
     /// The record, which must exist, not be deleted, and (for cases and events) be fully visible.
     func existing(_ entity: Entity, _ id: String, session: inout WriteSession) throws -> RecordRef {
-        let canonical = try entity.schema.validateID(TextNormalization.normalize(id), field: "id")
+        let canonical = try RecordResolver.resolve(id, among: [entity], field: "id", in: session.db).record
         let ref = RecordRef(entity: entity, record: canonical)
         guard let state = try session.state(ref), !state.isDeleted else {
             throw KakehashiError.invalid("id", "no \(entity.rawValue) with id \(canonical) on this laptop")

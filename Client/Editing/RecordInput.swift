@@ -68,7 +68,8 @@ struct InputParser {
         return (values, sets)
     }
 
-    /// The id of an existing, visible record: an id, or for advisors also an exact name.
+    /// The id of an existing, visible record: an id, a short id or unique prefix
+    /// (`RecordResolver`), or for advisors also an exact name.
     func resolveReference(_ text: String, to entity: Entity, field: String) throws -> String {
         let trimmed = TextNormalization.normalize(text)
         if let id = try? entity.schema.validateID(trimmed, field: field) {
@@ -78,6 +79,11 @@ struct InputParser {
         if entity == .advisor {
             let matches = try String.fetchAll(
                 db, sql: "SELECT id FROM advisors WHERE name = ? AND deleted = 0", arguments: [trimmed])
+            if matches.isEmpty,
+                let ref = try? RecordResolver.resolve(trimmed, among: [.advisor], field: field, in: db)
+            {
+                return ref.record
+            }
             if matches.count == 1 { return matches[0] }
             if matches.count > 1 {
                 throw KakehashiError.invalid(
@@ -85,6 +91,9 @@ struct InputParser {
             }
             throw KakehashiError.invalid(
                 field, "no advisor called or with id '\(trimmed)' (see kakehashi advisor list)")
+        }
+        if entity.schema.idFormat == .uuid {
+            return try RecordResolver.resolve(trimmed, among: [entity], field: field, in: db).record
         }
         return try entity.schema.validateID(trimmed, field: field)
     }

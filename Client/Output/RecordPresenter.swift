@@ -44,10 +44,14 @@ public struct RecordPresenter: Sendable {
         return out + "円"
     }
 
-    /// A vertical listing of every field with a value: `件名 (title)  精密加工の試作`.
-    public func detail(_ record: RecordView) -> String {
+    /// A vertical listing of every field with a value: `件名 (title)  精密加工の試作`. With a
+    /// `width`, long values wrap onto more lines within it (nothing is cut).
+    public func detail(_ record: RecordView, width: Int? = nil) -> String {
         var table = TextTable(headers: ["id", record.id])
-        table.maxColumnWidth = 200
+        table.maxColumnWidth = Int.max / 4
+        table.width = width
+        table.fixedColumns = [0]
+        table.wrapsCells = true
         for field in record.entity.schema.fields {
             let text = display(record, field.name)
             if text.isEmpty { continue }

@@ -33,7 +33,8 @@ extension FieldClient {
             }
             if let organization = filter.organization {
                 conditions.append("EXISTS (SELECT 1 FROM json_each(organizations) WHERE value = ?)")
-                arguments.append(try Entity.case.schema.validateID(organization, field: "org"))
+                arguments.append(
+                    try RecordResolver.resolve(organization, among: [.organization], field: "org", in: db).record)
             }
             if filter.mine {
                 let me = try DeviceIdentity.load(db).advisor
@@ -42,7 +43,7 @@ extension FieldClient {
             }
             if let caseID = filter.caseID {
                 conditions.append("\"case\" = ?")
-                arguments.append(try Entity.case.schema.validateID(caseID, field: "case"))
+                arguments.append(try RecordResolver.resolve(caseID, among: [.case], field: "case", in: db).record)
             }
             let order = entity == .event ? "date DESC, id DESC" : entity == .advisor ? "name, id" : "id DESC"
             var sql =
@@ -54,11 +55,11 @@ extension FieldClient {
         }
     }
 
-    /// One live record.
+    /// One live record, named by its full id, short id or a unique prefix (`RecordResolver`).
     /// - Throws: `.invalidData` naming `id` when there is no such record on this laptop.
     public func show(_ entity: Entity, id: String) throws -> RecordView {
-        let canonical = try entity.schema.validateID(TextNormalization.normalize(id), field: "id")
-        return try store.read { db in
+        try store.read { db in
+            let canonical = try RecordResolver.resolve(id, among: [entity], field: "id", in: db).record
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT * FROM \(RecordTable.name(of: entity)) WHERE id = ? AND deleted = 0",
@@ -93,8 +94,8 @@ extension FieldClient {
 
     /// Seeds ranked for a need, with the keywords each matched.
     public func match(need id: String, limit: Int = 10) throws -> (keywords: [String], hits: [SearchIndex.Hit]) {
-        let canonical = try Entity.need.schema.validateID(TextNormalization.normalize(id), field: "need")
-        return try store.read { db in
+        try store.read { db in
+            let canonical = try RecordResolver.resolve(id, among: [.need], field: "need", in: db).record
             guard let need = try ChangeApplier.loadState(RecordRef(entity: .need, record: canonical), in: db),
                 !need.isDeleted
             else { throw KakehashiError.invalid("need", "no need with id \(canonical) on this laptop") }

@@ -66,9 +66,7 @@ extension FieldClient {
     /// on every replica once synced.
     public func resolve(_ id: String, _ resolution: Resolution) throws {
         try store.write { db in
-            guard let conflict = try ConflictStore.find(TextNormalization.normalize(id), in: db) else {
-                throw KakehashiError.invalid("id", "no conflict '\(id)'; `kakehashi conflicts` lists them")
-            }
+            let conflict = try Self.conflict(named: id, in: db)
             let me = try DeviceIdentity.load(db).advisor
             let loserIsMine = conflict.loser.author == me && conflict.winner.author != me
             let ref = RecordRef(entity: conflict.entity, record: conflict.record)
@@ -109,6 +107,29 @@ extension FieldClient {
             }
             try session.commit()
         }
+    }
+
+    /// The conflict `text` names: its id, short id, or a unique prefix of the short id.
+    static func conflict(named text: String, in db: Database) throws -> Conflict {
+        let typed = TextNormalization.foldWidth(text).lowercased()
+        if let exact = try ConflictStore.find(typed, in: db) { return exact }
+        let matches = try ConflictStore.all(in: db).filter {
+            !typed.isEmpty && ConflictStore.shortID($0.id).hasPrefix(typed)
+        }
+        guard let first = matches.first else {
+            throw KakehashiError.invalid("id", "no conflict '\(text)'; `kakehashi conflicts` lists them")
+        }
+        guard matches.count == 1 else {
+            let listed = matches.map {
+                "\(ConflictStore.shortID($0.id))  \($0.entity.schema.label)  \($0.register.field)"
+            }
+            throw KakehashiError(
+                .invalidData, field: "id",
+                "'\(text)' に当てはまる競合が \(matches.count) 件あります。もっと長く指定してください:\n  "
+                    + listed.joined(separator: "\n  "),
+                validValues: matches.map { ConflictStore.shortID($0.id) })
+        }
+        return first
     }
 
     /// Reads whether a set element should stay (`--value true`) or go (`--value false`).

@@ -34,10 +34,10 @@ extension FieldClient {
     }
 
     public func history(_ id: String) throws -> (entity: Entity, entries: [HistoryEntry]) {
-        guard
-            let canonical = RecordID.canonicalUUID(TextNormalization.normalize(id)) ?? (RecordID.isSlug(id) ? id : nil)
-        else { throw KakehashiError.invalid("id", "'\(id)' is not a record id") }
-        return try store.read { db in
+        try store.read { db in
+            let canonical = try RecordResolver.resolve(
+                id, among: Entity.allCases, field: "id", includeDeleted: true, in: db
+            ).record
             let rows = try Row.fetchAll(
                 db, sql: "SELECT * FROM changes WHERE record = ? ORDER BY hlc", arguments: [canonical])
             guard let first = rows.first else {

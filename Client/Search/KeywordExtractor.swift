@@ -1,10 +1,66 @@
 import KakehashiShared
 
-/// Picks keywords out of Japanese (and English) text without a dictionary: runs of kanji,
-/// katakana, or Latin letters and digits are words; hiragana, spaces and punctuation separate
-/// them (particles and okurigana are hiragana). Long kanji compounds also yield their two-kanji
-/// parts (精密加工技術 → 精密, 加工, 技術), which is how most such compounds are built.
+/// Picks keywords out of Japanese (and English) text. `words(in:)` uses MeCab (`Morphology`):
+/// content nouns, noun compounds and their adjacent pairs (密着性向上 → 密着, 密着性, 向上).
+/// Without MeCab, `keywords(in:)` works without a dictionary: runs of kanji, katakana, or Latin
+/// letters and digits are words; hiragana, spaces and punctuation separate them. Long kanji
+/// compounds also yield their two-kanji parts (精密加工技術 → 精密, 加工, 技術).
 public enum KeywordExtractor {
+    /// Nouns too general to tell one seed from another.
+    static let stopWords: Set<String> = [
+        "技術", "開発", "方法", "手法", "課題", "検討", "当社", "弊社", "自社", "製品", "企業", "会社", "対応",
+        "実現", "可能", "必要", "活用", "利用", "提供", "使用", "場合", "目的", "現在", "現状", "今後", "効果",
+        "問題", "実施", "導入", "研究", "大学", "特許", "事業", "相談", "希望", "ため", "こと", "もの", "よう",
+        "これ", "それ", "など", "以上", "以下", "程度", "方", "等", "際", "中", "用", "的", "性", "化", "向け",
+        "年々", "事例", "実績", "仕組み", "工程", "作業", "時間", "コスト", "お金", "商品", "新しい",
+    ]
+
+    /// Distinct words of `text` (folded, `SearchFolding`), in order of first appearance: with
+    /// MeCab the nouns and noun compounds, without it the script runs of `keywords(in:)`.
+    public static func words(in text: String) -> [String] {
+        guard let morphology = Morphology.shared else {
+            return keywords(in: text).map(SearchFolding.fold).filter { !stopWords.contains($0) }
+        }
+        var words: [String] = []
+        var run: [Morphology.Token] = []
+        func emit(_ word: String) {
+            let folded = SearchFolding.fold(word)
+            guard !folded.isEmpty, !stopWords.contains(folded), !words.contains(folded) else { return }
+            // One kana or Latin character is no word; one kanji (銅, 熱) is.
+            if folded.count == 1, KeywordExtractor.script(of: folded.first ?? " ") != .kanji { return }
+            words.append(folded)
+        }
+        func flush() {
+            defer { run = [] }
+            let content = run.indices.filter { isContent(run[$0]) }
+            for index in content {
+                emit(run[index].surface)
+                // A noun with its suffixes: 密着 + 性 → 密着性, 自動 + 化 → 自動化.
+                var end = index + 1
+                while end < run.count, run[end].subdivision == "接尾" { end += 1 }
+                if end > index + 1 { emit(run[index..<end].map(\.surface).joined()) }
+                if index + 1 < run.count, isContent(run[index + 1]) {
+                    emit(run[index].surface + run[index + 1].surface)
+                }
+            }
+            if run.count >= 2, run.count <= 4, !content.isEmpty { emit(run.map(\.surface).joined()) }
+        }
+        for token in morphology.tokens(TextNormalization.foldWidth(text)) {
+            let joins =
+                token.partOfSpeech == "接頭詞" || isContent(token)
+                || (token.partOfSpeech == "名詞" && token.subdivision == "接尾" && !run.isEmpty)
+            if joins { run.append(token) } else { flush() }
+        }
+        flush()
+        return words
+    }
+
+    /// A noun that carries meaning on its own (not a pronoun, number, suffix or dependent noun).
+    static func isContent(_ token: Morphology.Token) -> Bool {
+        token.partOfSpeech == "名詞"
+            && ["一般", "固有名詞", "サ変接続", "形容動詞語幹", "ナイ形容詞語幹"].contains(token.subdivision)
+    }
+
     enum Script: Equatable {
         case kanji, katakana, latin, separator
     }

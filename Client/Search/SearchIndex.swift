@@ -2,7 +2,8 @@ import GRDB
 import KakehashiShared
 
 /// The offline full-text index (SQLite FTS5, `trigram` tokenizer) over every searchable field of
-/// cases, events, organizations, seeds and needs. It holds only what this laptop holds, which is
+/// cases, events, organizations, seeds and needs, in the folded form of `SearchFolding` (width,
+/// case, long-vowel mark), queries folded alike. It holds only what this laptop holds, which is
 /// only what its advisor may see: stubs carry no searchable text.
 public enum SearchIndex {
     /// One hit: which record, its title, and a short excerpt around the first matched term.
@@ -15,6 +16,21 @@ public enum SearchIndex {
         public let score: Double
         /// The query terms found in the record (for `match`, the need's keywords).
         public let matched: [String]
+        /// For a seed in `match`: whether it is open to licensing (ライセンス可).
+        public var licensable: Bool?
+
+        init(
+            entity: Entity, id: String, title: String, excerpt: String, score: Double, matched: [String],
+            licensable: Bool? = nil
+        ) {
+            self.entity = entity
+            self.id = id
+            self.title = title
+            self.excerpt = excerpt
+            self.score = score
+            self.matched = matched
+            self.licensable = licensable
+        }
     }
 
     static let indexedEntities: Set<Entity> = [.case, .event, .organization, .seed, .need]
@@ -35,8 +51,14 @@ public enum SearchIndex {
         let (title, content) = texts(of: state)
         guard !title.isEmpty || !content.isEmpty else { return }
         try db.run(
-            "INSERT INTO search (rowid, entity, record, title, content) VALUES (?, ?, ?, ?, ?)",
-            [rowid(state.entity, state.id), state.entity.rawValue, state.id, title, content])
+            """
+            INSERT INTO search (rowid, entity, record, title, content, folded_title, folded_content)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                rowid(state.entity, state.id), state.entity.rawValue, state.id, title, content,
+                SearchFolding.fold(title), SearchFolding.fold(content),
+            ])
     }
 
     static func remove(_ ref: RecordRef, in db: Database) throws {
@@ -63,14 +85,16 @@ public enum SearchIndex {
 
     /// Records containing every whitespace-separated term of `query`, best first.
     ///
-    /// Terms of three or more characters use the trigram index (ranked by bm25); shorter terms
-    /// (「知財」) cannot be trigram-matched and are found with LIKE over the indexed text.
+    /// Terms are folded (`SearchFolding`) like the indexed text. Terms of three or more
+    /// characters use the trigram index (ranked by bm25); shorter terms (「知財」, 「銅」) cannot be
+    /// trigram-matched and are found with LIKE over the folded text.
     public static func search(
         _ query: String, entities: Set<Entity>? = nil, limit: Int, in db: Database
     ) throws
         -> [Hit]
     {
-        let terms = TextNormalization.normalize(query).split(whereSeparator: \.isWhitespace).map(String.init)
+        let terms = SearchFolding.fold(TextNormalization.normalize(query)).split(whereSeparator: \.isWhitespace)
+            .map(String.init)
         guard !terms.isEmpty else {
             throw KakehashiError.invalid("query", "is empty; give one or more words to search for")
         }
@@ -83,7 +107,7 @@ public enum SearchIndex {
             arguments.append(long.map(phrase).joined(separator: " AND "))
         }
         for term in short {
-            conditions.append("(title LIKE ? ESCAPE '\\' OR content LIKE ? ESCAPE '\\')")
+            conditions.append("(folded_title LIKE ? ESCAPE '\\' OR folded_content LIKE ? ESCAPE '\\')")
             arguments += [likePattern(term), likePattern(term)]
         }
         if let entities {
@@ -107,22 +131,23 @@ public enum SearchIndex {
         guard let entity = Entity(rawValue: entityText) else { return nil }
         let title: String = row["title"] ?? ""
         let content: String = row["content"] ?? ""
-        let haystack = (title + "\n" + content).lowercased()
-        let matched = terms.filter { haystack.contains($0.lowercased()) }
+        let haystack = SearchFolding.fold(title + "\n" + content)
+        let matched = terms.filter { haystack.contains(SearchFolding.fold($0)) }
         return Hit(
             entity: entity, id: row["record"], title: title, excerpt: excerpt(content, around: matched.first),
             score: score, matched: matched)
     }
 
-    /// About 40 characters of `content` around the first occurrence of `term`, on one line.
+    /// About 40 characters of `content` around the first occurrence of `term` (however it is
+    /// spelled there: `SearchFolding`), on one line.
     static func excerpt(_ content: String, around term: String?) -> String {
-        let flat = content.replacingOccurrences(of: "\n", with: " ")
-        guard let term, let range = flat.range(of: term, options: .caseInsensitive) else {
+        let flat = Array(content.replacingOccurrences(of: "\n", with: " "))
+        guard let term, let range = SearchFolding.find(term, in: String(flat)) else {
             return String(flat.prefix(40))
         }
-        let start = flat.index(range.lowerBound, offsetBy: -15, limitedBy: flat.startIndex) ?? flat.startIndex
-        let end = flat.index(range.upperBound, offsetBy: 25, limitedBy: flat.endIndex) ?? flat.endIndex
-        return (start > flat.startIndex ? "…" : "") + flat[start..<end] + (end < flat.endIndex ? "…" : "")
+        let start = max(0, range.lowerBound - 15)
+        let end = min(flat.count, range.upperBound + 25)
+        return (start > 0 ? "…" : "") + String(flat[start..<end]) + (end < flat.count ? "…" : "")
     }
 
     static func phrase(_ term: String) -> String { "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }

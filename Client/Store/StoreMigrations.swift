@@ -114,6 +114,7 @@ enum StoreMigrations {
                     """)
             try db.execute(sql: "CREATE INDEX refused_by_entry ON refused (entry)")
         }
+        migrator.registerMigration("v5-search-folded", migrate: SearchFolding.migrate)
         return migrator
     }
 }

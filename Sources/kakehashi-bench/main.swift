@@ -4,7 +4,7 @@ import KakehashiClient
 import KakehashiShared
 
 // kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N]
-//                 [--only client,merge,sync,growth] [--db URL]
+//                 [--only client,merge,sync,growth,matching] [--db URL]
 //
 // Every figure is printed next to a limit measured in the same run on the same machine:
 // 1. client: pull-apply of N changes (JSON pages of 1,000, decoded and merged, each page in one
@@ -14,13 +14,14 @@ import KakehashiShared
 // 3. sync: laptop → real server process → laptop over loopback, next to plain HTTP moving the
 //    same bytes; the second laptop's initial sync (seconds, bytes); pull latency and server memory.
 // 4. growth: how pull latency, server memory, laptop store size and `case list` grow with size.
+// 5. matching: precision@3 of `match` on the hand-written evaluation set (Tests/Fixtures/matching).
 struct Arguments {
     var changes = 100_000
     var events = 100_000
     var runs = 20
     var records = 100_000
     var mergeUpdates = 100_000
-    var only: Set<String> = ["client", "merge", "sync", "growth"]
+    var only: Set<String> = ["client", "merge", "sync", "growth", "matching"]
     var database: String?
 
     init() {
@@ -39,7 +40,7 @@ struct Arguments {
             default:
                 FileHandle.standardError.write(
                     Data(
-                        "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,growth] [--db URL]\n"
+                        "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,growth,matching] [--db URL]\n"
                             .utf8))
                 exit(64)
             }
@@ -220,6 +221,9 @@ if arguments.only.contains("sync") {
 }
 if arguments.only.contains("growth") {
     try await GrowthBenchmark.run(workspace: workspace, database: arguments.database, runs: arguments.runs)
+}
+if arguments.only.contains("matching") {
+    try MatchingBenchmark.run(verbose: true)
 }
 
 func clientBenchmarks() async throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KakehashiClient
 import KakehashiShared
 
@@ -23,4 +24,29 @@ struct Kakehashi: AsyncParsableCommand {
             ConflictsCommand.self, LogCommand.self, RefusedCommand.self, AdvisorCommand.self,
         ]
     )
+
+    /// Parses with global options also before the subcommand (`GlobalOptions`), runs, and
+    /// prints help and usage errors wrapped by display width (`Terminal.rewrap`).
+    static func main() async {
+        let arguments = GlobalOptions.reorder(Array(CommandLine.arguments.dropFirst()))
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            let message = Terminal.rewrap(fullMessage(for: error, columns: 10_000), width: Terminal.width())
+            if !message.isEmpty {
+                if code == .success {
+                    print(message)
+                } else {
+                    FileHandle.standardError.write(Data((message + "\n").utf8))
+                }
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

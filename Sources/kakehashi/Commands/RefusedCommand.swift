@@ -28,7 +28,6 @@ struct RefusedCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the kept changes, oldest first: one line per record.")
         @OptionGroup var options: ClientOptions
-        @Flag(help: "Do not shorten columns to the terminal width.") var wide = false
 
         func execute() async throws {
             let client = try options.client()
@@ -42,7 +41,7 @@ struct RefusedCommand: AsyncParsableCommand {
                     text.subject(entry), text.summary(entry),
                 ]
             }
-            Output.line(RefusedText.table(rows, wide: wide))
+            Output.table(RefusedText.table(rows))
             Output.note("全文は `kakehashi refused show ID`、ファイルへは `kakehashi refused export FILE`")
         }
     }
@@ -257,32 +256,12 @@ struct RefusedText {
         }
     }
 
-    /// The list as a table that fits the terminal: the subject and summary columns share what the
-    /// fixed columns leave (`--wide`: nothing is shortened).
-    static func table(_ rows: [[String]], wide: Bool) -> String {
-        let headers = ["ID", "保管日時(JST)", "理由", "対象", "内容"]
-        var table = TextTable(headers: headers)
-        guard !wide else {
-            table.maxColumnWidth = Int.max / 4
-            for row in rows { table.append(row) }
-            return table.render()
-        }
-        let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init).map { max(40, $0) } ?? 80
-        let fixed = (0..<3).map { index in
-            ([headers] + rows).map { DisplayWidth.of($0[index]) }.max() ?? 0
-        }
-        let free = max(20, columns - fixed.reduce(0, +) - 2 * (headers.count - 1))
-        let subjectNeed = ([headers] + rows).map { DisplayWidth.of($0[3]) }.max() ?? 0
-        let subjectWidth = min(subjectNeed, max(10, free / 2))
-        let summaryWidth = max(8, free - subjectWidth)
-        table.maxColumnWidth = Int.max / 4
-        for row in rows {
-            let flat = row.map { $0.replacingOccurrences(of: "\n", with: " ") }
-            table.append([
-                flat[0], flat[1], flat[2], DisplayWidth.truncate(flat[3], to: subjectWidth),
-                DisplayWidth.truncate(flat[4], to: summaryWidth),
-            ])
-        }
-        return table.render()
+    /// The list as a table; `Output.table` fits it to the terminal, the subject and summary
+    /// giving way (`--wide`: nothing is shortened).
+    static func table(_ rows: [[String]]) -> TextTable {
+        var table = TextTable(headers: ["ID", "保管日時(JST)", "理由", "対象", "内容"])
+        table.fixedColumns = [0, 1, 2]
+        for row in rows { table.append(row) }
+        return table
     }
 }

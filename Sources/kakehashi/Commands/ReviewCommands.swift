@@ -16,32 +16,40 @@ struct SearchCommand: ClientCommand {
         if options.json { return try Output.json(hits) }
         guard !hits.isEmpty else { return Output.note("no matches") }
         var table = TextTable(headers: ["種別", "ID", "件名・名称", "抜粋"])
-        for hit in hits { table.append([hit.entity.schema.label, hit.id, hit.title, hit.excerpt]) }
-        Output.line(table.render())
+        table.fixedColumns = [0, 1]
+        for hit in hits { table.append([hit.entity.schema.label, ShortID.of(hit.id), hit.title, hit.excerpt]) }
+        Output.table(table)
     }
 }
 
 struct MatchCommand: ClientCommand {
     static let configuration = CommandConfiguration(
-        commandName: "match", abstract: "Rank seeds (シーズ) for a need (ニーズ) and show the matched terms.")
+        commandName: "match", abstract: "Rank seeds (シーズ) for a need (ニーズ) and show the matched terms.",
+        discussion: """
+            Keywords are the need's words (MeCab) and tags, and words that mean the same thing \
+            (≈バリ除去 for バリ取り); widths, case and the long-vowel mark do not matter. Seeds that share \
+            no word come last, marked as such, so the list always shows what this laptop has. \
+            ライセンス says whether a seed is open to licensing.
+            """)
     @OptionGroup var options: ClientOptions
-    @Argument(help: "Need id.") var need: String
+    @Argument(help: "Need id (short id or unique prefix).") var need: String
     @Option(help: "At most this many seeds.") var limit = 10
 
     func execute() async throws {
         guard limit > 0 else { throw KakehashiError(.usage, field: "limit", "must be at least 1") }
         let result = try options.client().match(need: need, limit: limit)
         if options.json { return try Output.json(result.hits) }
-        Output.note("keywords: \(result.keywords.joined(separator: " "))")
-        guard !result.hits.isEmpty else { return Output.note("no seed matches this need yet") }
-        var table = TextTable(headers: ["順位", "スコア", "ID", "シーズ", "一致した語"])
+        Output.note("キーワード: \(result.keywords.joined(separator: " "))")
+        guard !result.hits.isEmpty else { return Output.note("この端末にはシーズがありません") }
+        var table = TextTable(headers: ["順位", "スコア", "ID", "シーズ", "ライセンス", "一致した語"])
+        table.fixedColumns = [0, 1, 2, 4]
         for (rank, hit) in result.hits.enumerated() {
             table.append([
-                String(rank + 1), String(format: "%.2f", hit.score), hit.id, hit.title,
-                hit.matched.joined(separator: " "),
+                String(rank + 1), String(format: "%.2f", hit.score), ShortID.of(hit.id), hit.title,
+                hit.licensable.map { $0 ? "可" : "不可" } ?? "", hit.matched.joined(separator: " "),
             ])
         }
-        Output.line(table.render())
+        Output.table(table)
     }
 }
 
@@ -75,7 +83,7 @@ struct ConflictsCommand: AsyncParsableCommand {
                     other.time,
                 ])
             }
-            Output.line(table.render())
+            Output.table(table)
         }
     }
 
@@ -116,6 +124,7 @@ struct LogCommand: ClientCommand {
         if options.json { return try Output.json(history.entries) }
         let names = try client.directoryNames()
         var table = TextTable(headers: ["time (JST)", "field", "old", "new", "author", "device", "status"])
+        table.fixedColumns = [0]
         for entry in history.entries {
             table.append([
                 entry.time, entry.field, entry.old.displayText, entry.new.displayText,
@@ -123,6 +132,6 @@ struct LogCommand: ClientCommand {
                 entry.device, entry.status,
             ])
         }
-        Output.line(table.render())
+        Output.table(table)
     }
 }

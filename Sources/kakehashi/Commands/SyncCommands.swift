@@ -160,7 +160,7 @@ struct StatusCommand: ClientCommand {
             return
         }
         var table = TextTable(headers: ["server", status.server])
-        table.maxColumnWidth = 200
+        table.fixedColumns = [0]
         table.append(["device", status.device])
         table.append(["advisor", status.advisorName.map { "\($0) (\(status.advisor))" } ?? status.advisor])
         table.append(["pending changes", String(status.pending)])
@@ -171,7 +171,7 @@ struct StatusCommand: ClientCommand {
             ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0) / 1000))
         }
         table.append(["last sync", lastSync ?? "never"])
-        Output.line(table.render())
+        Output.table(table)
         for rejection in status.rejected {
             Output.line(
                 "  rejected \(rejection.change) (\(rejection.field ?? "delete") of \(rejection.record)): \(rejection.reason)"

@@ -11,6 +11,9 @@ struct ClientOptions: ParsableArguments {
     @Flag(name: .long, help: "Print one JSON document instead of text.")
     var json = false
 
+    @Flag(name: .long, help: "Show tables in full instead of fitting the terminal width ($COLUMNS, else 80).")
+    var wide = false
+
     func directory() throws -> String {
         try DataDirectory.resolve(home: home, environment: ProcessInfo.processInfo.environment)
     }
@@ -23,6 +26,7 @@ struct ClientOptions: ParsableArguments {
 /// A client command: runs `execute`, and turns a `KakehashiError` into one sentence on stderr
 /// and the documented exit code.
 protocol ClientCommand: AsyncParsableCommand {
+    var options: ClientOptions { get }
     func execute() async throws
 }
 
@@ -30,7 +34,7 @@ extension ClientCommand {
     mutating func run() async throws {
         umask(0o077)  // everything the client writes is for its owner only
         do {
-            try await execute()
+            try await Terminal.$wide.withValue(options.wide) { try await execute() }
         } catch let error as KakehashiError {
             Output.error(error)
             throw ExitCode(error.code.exitCode)

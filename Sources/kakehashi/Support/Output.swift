@@ -13,6 +13,11 @@ enum Output {
         if json { try Output.json(["id": id]) } else { line(id) }
     }
 
+    /// A table fitted to the terminal (`--wide`: in full).
+    static func table(_ table: TextTable) {
+        line(Terminal.fit(table).render())
+    }
+
     static func json(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+import KakehashiShared
+
+/// One spelling for the many ways Japanese users type the same word, applied alike to the text
+/// the index holds and to every query:
+///
+/// - full-width and half-width forms (NFKC): `ＡＢＣ` → `abc`, `ｾﾝｻ` → `センサ`, `１２３` → `123`;
+/// - letter case: `IoT`, `IOT`, `iot` → `iot`;
+/// - the long-vowel mark after katakana: `センサー`, `センサ` → `センサ`, `コンピューター` →
+///   `コンピュタ` (JIS Z 8301 drops it at a word's end, many writers keep it; dropping it
+///   everywhere after katakana also matches `インターフェース` with `インタフェース`).
+public enum SearchFolding {
+    /// The folded form of `text`.
+    public static func fold(_ text: String) -> String {
+        var out = ""
+        var previousKatakana = false
+        for character in text.precomposedStringWithCompatibilityMapping.lowercased() {
+            if character == "ー", previousKatakana { continue }
+            out.append(character)
+            previousKatakana = isKatakana(character)
+        }
+        return out
+    }
+
+    static func isKatakana(_ character: Character) -> Bool {
+        guard let value = character.unicodeScalars.first?.value else { return false }
+        return (0x30A1...0x30FA).contains(value) || (0x31F0...0x31FF).contains(value)
+    }
+
+    /// `text` folded character by character, with the offset in `text` (in characters) each
+    /// folded character came from, to find a folded term's place in the original text.
+    static func foldWithOffsets(_ text: String) -> (folded: [Character], offsets: [Int]) {
+        var folded: [Character] = []
+        var offsets: [Int] = []
+        var previousKatakana = false
+        for (offset, character) in text.enumerated() {
+            for piece in String(character).precomposedStringWithCompatibilityMapping.lowercased() {
+                if piece == "ー", previousKatakana { continue }
+                folded.append(piece)
+                offsets.append(offset)
+                previousKatakana = isKatakana(piece)
+            }
+        }
+        return (folded, offsets)
+    }
+
+    /// The range, in characters of `text`, where folded `term` first occurs, if it does.
+    static func find(_ term: String, in text: String) -> Range<Int>? {
+        let needle = Array(fold(term))
+        guard !needle.isEmpty else { return nil }
+        let (folded, offsets) = foldWithOffsets(text)
+        guard folded.count >= needle.count else { return nil }
+        for start in 0...(folded.count - needle.count) where folded[start] == needle[0] {
+            if Array(folded[start..<(start + needle.count)]) == needle {
+                return offsets[start]..<(offsets[start + needle.count - 1] + 1)
+            }
+        }
+        return nil
+    }
+
+    /// The search index in its folded form (local store migration `v5-search-folded`): the
+    /// text as written is kept for titles and excerpts (unindexed), the folded text is what the
+    /// trigram index holds. The index is rebuilt from the merged record states.
+    static func migrate(_ db: Database) throws {
+        try db.execute(sql: "DROP TABLE IF EXISTS search")
+        try createTable(db)
+        let rows = try Row.fetchAll(db, sql: "SELECT entity, id, state FROM record_states")
+        for row in rows {
+            guard let entity = Entity(rawValue: row["entity"]), SearchIndex.indexedEntities.contains(entity) else {
+                continue
+            }
+            let data: Data = row["state"]
+            let state = try RecordState(entity: entity, id: row["id"], binary: [UInt8](data))
+            try SearchIndex.update(state, replacing: false, in: db)
+        }
+    }
+
+    /// The `search` table: FTS5 with the trigram tokenizer over the folded columns.
+    static func createTable(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE VIRTUAL TABLE search USING fts5(
+                    entity UNINDEXED, record UNINDEXED, title UNINDEXED, content UNINDEXED,
+                    folded_title, folded_content, tokenize = 'trigram'
+                )
+                """)
+        // Weights follow the declared columns: only the folded title (10×) and content count.
+        try db.execute(sql: "INSERT INTO search (search, rank) VALUES ('rank', 'bm25(0.0, 0.0, 0.0, 0.0, 10.0, 1.0)')")
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import KakehashiShared
+
+/// The terminal the output goes to: its width, whether tables may be shortened, and help text
+/// wrapped by display width.
+enum Terminal {
+    /// Columns to fit: `$COLUMNS`, else the terminal's width when stdout is one, else 80.
+    static func width(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        if let columns = environment["COLUMNS"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }),
+            columns > 0
+        {
+            return max(20, columns)
+        }
+        var size = winsize()
+        if isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+            return max(20, Int(size.ws_col))
+        }
+        return 80
+    }
+
+    /// `--wide`: tables show every cell in full (set for the running command).
+    @TaskLocal static var wide = false
+
+    /// `table` laid out for the terminal: fitted to its width, or in full with `--wide`.
+    static func fit(_ table: TextTable) -> TextTable {
+        var table = table
+        if wide {
+            table.width = nil
+            table.maxColumnWidth = Int.max / 4
+        } else {
+            table.width = width()
+        }
+        return table
+    }
+
+    /// Help and usage text re-wrapped by display width: ArgumentParser counts characters, so a
+    /// Japanese sentence (two columns a character, no spaces) would run far past the edge.
+    /// Each wrapped line keeps its indent; an option's or subcommand's description continues
+    /// under its first word.
+    static func rewrap(_ text: String, width: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line -> [String] in
+            let line = String(line)
+            guard DisplayWidth.of(line) > width else { return [line] }
+            let characters = Array(line)
+            let leading = characters.prefix { $0 == " " }.count
+            var bodyStart = leading
+            // "  --home <home>     Data directory": continue under "Data".
+            if leading <= 4,
+                let label = characters.indices.first(where: { index in
+                    index > leading + 1 && characters[index] != " " && characters[index - 1] == " "
+                        && characters[index - 2] == " "
+                }), DisplayWidth.of(String(characters[0..<label])) <= width / 2
+            {
+                bodyStart = label
+            }
+            let head = String(characters[0..<bodyStart])
+            let indent = DisplayWidth.of(head)
+            let pieces = DisplayWidth.wrap(String(characters[bodyStart...]), to: max(20, width - indent))
+            return pieces.enumerated().map { index, piece in
+                (index == 0 ? head : String(repeating: " ", count: indent)) + piece
+            }
+        }.joined(separator: "\n")
+    }
+}
+
+/// Options that may come before the subcommand as well as after it
+/// (`kakehashi --home DIR case list`, as with `git -C`).
+enum GlobalOptions {
+    static let valued: Set<String> = ["--home"]
+    static let flags: Set<String> = ["--json", "--wide"]
+
+    /// The arguments with leading global options moved behind the subcommand's own (before a
+    /// `--`, if there is one), where every client command declares them.
+    static func reorder(_ arguments: [String]) -> [String] {
+        var globals: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if flags.contains(argument) || valued.contains(where: { argument.hasPrefix($0 + "=") }) {
+                globals.append(argument)
+                index += 1
+            } else if valued.contains(argument), index + 1 < arguments.count {
+                globals += [argument, arguments[index + 1]]
+                index += 2
+            } else {
+                break
+            }
+        }
+        guard !globals.isEmpty, index < arguments.count else { return Array(arguments[index...]) }
+        var rest = Array(arguments[index...])
+        rest.insert(contentsOf: globals, at: rest.firstIndex(of: "--") ?? rest.endIndex)
+        return rest
+    }
+}

@@ -93,6 +93,28 @@ public struct PushResult: Codable, Sendable, Hashable {
         self.code = code
         self.reason = reason
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, status, code, reason
+    }
+
+    /// A rejection code this release does not know (a newer server's) reads as `invalid`, with the
+    /// code kept at the start of the reason: the laptop keeps the change in its refused store
+    /// instead of failing the whole push response.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(ChangeID.self, forKey: .id)
+        status = try container.decode(Status.self, forKey: .status)
+        let text = try container.decodeIfPresent(String.self, forKey: .code)
+        let reason = try container.decodeIfPresent(String.self, forKey: .reason)
+        if let text, RejectionCode(rawValue: text) == nil {
+            code = .invalid
+            self.reason = "[\(text)] " + (reason ?? "rejected by the server")
+        } else {
+            code = text.flatMap(RejectionCode.init(rawValue:))
+            self.reason = reason
+        }
+    }
 }
 
 public struct PushResponse: Codable, Sendable, Hashable {

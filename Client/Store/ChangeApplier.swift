@@ -14,12 +14,15 @@ enum ChangeApplier {
         var records: Set<RecordRef> = []
     }
 
-    static func apply(_ changes: [Change], local: Bool, in db: Database) throws -> Summary {
+    /// - Parameter own: this laptop's device: pulled changes it made itself (back after a recovery
+    ///   from a restored server) are stored as its own again, already synced.
+    static func apply(_ changes: [Change], local: Bool, own: DeviceID? = nil, in db: Database) throws -> Summary {
         var summary = Summary()
         var order: [RecordRef] = []
         var grouped: [RecordRef: [Change]] = [:]
         for change in changes {
-            guard try ChangeRows.insert(change, local: local, in: db) else {
+            let mine = local || change.id.device == own
+            guard try ChangeRows.insert(change, local: mine, pending: local, in: db) else {
                 summary.duplicates += 1
                 continue
             }

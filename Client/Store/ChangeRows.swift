@@ -29,7 +29,10 @@ enum ChangeRows {
 
     /// Inserts a change unless its id is already there.
     /// - Returns: whether the change was new.
-    static func insert(_ change: Change, local: Bool, in db: Database) throws -> Bool {
+    /// - Parameters:
+    ///   - local: the change was made on this laptop (also when it comes back in a pull).
+    ///   - pending: it still has to be pushed; by default, when it is local.
+    static func insert(_ change: Change, local: Bool, pending: Bool? = nil, in db: Database) throws -> Bool {
         try db.run(
             """
             INSERT OR IGNORE INTO changes (id, entity, record, field, op, value, hlc, prev, author, local, status)
@@ -38,7 +41,7 @@ enum ChangeRows {
             [
                 change.id.description, change.entity.rawValue, change.record, change.field, change.op.rawValue,
                 valueJSON(change.value), change.hlc.description, JSONText.array(change.prev.map(\.description)),
-                change.author, local, local ? "pending" : "synced",
+                change.author, local, (pending ?? local) ? "pending" : "synced",
             ])
         return db.changesCount > 0
     }

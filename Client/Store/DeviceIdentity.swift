@@ -18,6 +18,11 @@ public struct DeviceIdentity: Sendable, Hashable {
     public var cursor: String
     /// When the last sync finished (Unix milliseconds).
     public var lastSync: Int64?
+    /// The identity of the server log the replica mirrors; nil before the first answer that
+    /// carried one (`SyncEngine` adopts it then).
+    public var epoch: String? = nil
+    /// A recovery from a restored server is under way (`SyncEngine.beginRecovery`).
+    public var recovering = false
 
     static func load(_ db: Database) throws -> DeviceIdentity {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM device WHERE singleton = 1") else {
@@ -32,19 +37,20 @@ public struct DeviceIdentity: Sendable, Hashable {
         return DeviceIdentity(
             device: device, advisor: row["advisor"], token: row["token"], server: row["server"], cacert: row["cacert"],
             counter: row["counter"], clock: clock, clockOffset: row["clock_offset"], cursor: row["cursor"],
-            lastSync: row["last_sync"])
+            lastSync: row["last_sync"], epoch: row["epoch"], recovering: row["recovering"])
     }
 
     func save(_ db: Database) throws {
         try db.execute(
             sql: """
                 INSERT OR REPLACE INTO device
-                    (singleton, device, advisor, token, server, cacert, counter, clock, clock_offset, cursor, last_sync)
-                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    (singleton, device, advisor, token, server, cacert, counter, clock, clock_offset, cursor, last_sync,
+                     epoch, recovering)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 device.rawValue, advisor, token, server, cacert, counter, clock.description, clockOffset, cursor,
-                lastSync,
+                lastSync, epoch, recovering,
             ])
     }
 

@@ -114,6 +114,13 @@ enum StoreMigrations {
                     """)
             try db.execute(sql: "CREATE INDEX refused_by_entry ON refused (entry)")
         }
+        migrator.registerMigration("v4-epoch") { db in
+            // The identity of the server log this replica mirrors (`epoch` of push and pull
+            // responses), and whether a recovery from a restored server is under way: own changes
+            // are being sent again before the replica is downloaded again from the start.
+            try db.execute(sql: "ALTER TABLE device ADD COLUMN epoch TEXT")
+            try db.execute(sql: "ALTER TABLE device ADD COLUMN recovering INTEGER NOT NULL DEFAULT 0")
+        }
         migrator.registerMigration("v5-search-folded", migrate: SearchFolding.migrate)
         return migrator
     }

@@ -41,6 +41,20 @@ public struct SyncEngine: Sendable {
         public var conflicts = 0
         /// Server time minus laptop time (ms) as seen during this sync.
         public var clockOffset: Int64 = 0
+        /// Set when this sync found the server's log restored or replaced and recovered from it.
+        public var recovery: Recovery?
+    }
+
+    /// What a recovery from a restored server did: own changes sent again (the server kept those
+    /// it already had once), then everything downloaded again from the start.
+    public struct Recovery: Sendable, Encodable, Hashable {
+        /// Own changes sent again.
+        public var resent: Int
+        /// Of those, how many the restored log lacked.
+        public var restored = 0
+        /// Whether the replica was downloaded again in full (false when the sync stopped first;
+        /// the next sync goes on).
+        public var reloaded = false
     }
 
     public let client: FieldClient
@@ -60,8 +74,13 @@ public struct SyncEngine: Sendable {
     public func run(progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
         var summary = Summary()
         do {
-            try await push(&summary, progress: progress)
-            try await pull(&summary, progress: progress)
+            // A recovery that begins during the pull sends own changes and starts the pull again;
+            // a log replaced once more meanwhile is left for the next sync.
+            for _ in 0..<3 {
+                try await push(&summary, progress: progress)
+                guard try finishRecovery(&summary) else { continue }
+                if try await pull(&summary, progress: progress) { break }
+            }
         } catch let failure as TransportFailure {
             if case .status(401, let body) = failure, body?.error.code == ErrorResponse.revokedCode {
                 let directory = client.store.directory
@@ -134,6 +153,7 @@ public struct SyncEngine: Sendable {
             learnOffset(serverTime: reply.value.serverTime, sent: sent, into: &summary)
             try client.store.write { db in
                 try record(reply.value, for: batch, reissued: &reissued, summary: &summary, in: db)
+                _ = try notice(epoch: reply.value.epoch, summary: &summary, in: db)
             }
             progress(
                 Progress(phase: .push, changes: summary.pushed, total: max(total, summary.pushed), bytes: summary.bytes)
@@ -158,6 +178,7 @@ public struct SyncEngine: Sendable {
             switch result.status {
             case .accepted, .duplicate:
                 if result.status == .accepted { summary.accepted += 1 } else { summary.duplicates += 1 }
+                if result.status == .accepted, summary.recovery != nil { summary.recovery?.restored += 1 }
                 try db.execute(
                     sql: "UPDATE changes SET status = 'synced' WHERE id = ?", arguments: [change.id.description])
             case .rejected:
@@ -289,21 +310,38 @@ public struct SyncEngine: Sendable {
 
     // MARK: - Pull
 
-    private func pull(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws {
+    /// Pulls pages until caught up.
+    /// - Returns: false when the server's log turned out to be restored or replaced: a recovery
+    ///   has begun and the caller pushes again before pulling.
+    private func pull(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws -> Bool {
         while true {
             let identity = try client.identity()
             let sent = client.wallClock()
-            let reply = try await transport.pull(after: identity.cursor, limit: pullPageSize, token: identity.token)
+            let reply: Transferred<PullResponse>
+            do {
+                reply = try await transport.pull(after: identity.cursor, limit: pullPageSize, token: identity.token)
+            } catch {
+                // A cursor the log never issued: it was restored from a backup older than the cursor.
+                guard case .status(409, let body) = error, body?.error.code == ErrorResponse.unknownCursorCode else {
+                    throw error
+                }
+                try client.store.write { db in try beginRecovery(&summary, in: db) }
+                return false
+            }
             let page = reply.value
             learnOffset(serverTime: page.serverTime, sent: sent, into: &summary)
             let offset = summary.clockOffset
             let wall = client.wallClock()
+            let current = try client.store.write { db in
+                try notice(epoch: page.epoch, summary: &summary, in: db)
+            }
+            guard current else { return false }
             try client.store.write { db in
                 for ref in page.purges {
                     summary.keptFromPurges += try ChangeApplier.purge(ref, keptAt: wall, in: db)
                 }
-                let applied = try ChangeApplier.apply(page.changes, local: false, in: db)
                 var identity = try DeviceIdentity.load(db)
+                let applied = try ChangeApplier.apply(page.changes, local: false, own: identity.device, in: db)
                 var clock = HybridClock(device: identity.device, last: identity.clock)
                 if let newest = page.changes.map(\.hlc).max() {
                     // A timestamp the drift bound refuses does not move the clock; local writes
@@ -319,7 +357,54 @@ public struct SyncEngine: Sendable {
             }
             summary.bytes += reply.bytes
             progress(Progress(phase: .pull, changes: summary.pulled, total: nil, bytes: summary.bytes))
-            if !page.hasMore { return }
+            if !page.hasMore {
+                if summary.recovery != nil { summary.recovery?.reloaded = true }
+                return true
+            }
+        }
+    }
+
+    // MARK: - Recovery from a restored server
+
+    /// Compares the epoch of a response with the one the replica mirrors: adopts the first one
+    /// seen, and begins a recovery when it differs.
+    /// - Returns: false when a recovery began.
+    private func notice(epoch: String?, summary: inout Summary, in db: Database) throws -> Bool {
+        guard let epoch else { return true }  // a server older than epochs
+        var identity = try DeviceIdentity.load(db)
+        if identity.recovering { return true }
+        guard let known = identity.epoch else {
+            identity.epoch = epoch
+            try identity.save(db)
+            return true
+        }
+        if known == epoch { return true }
+        try beginRecovery(&summary, in: db)
+        return false
+    }
+
+    /// The server's log is not the one this replica mirrors (restored from a backup, or
+    /// replaced): every own change goes back into the pending queue, so the log receives again
+    /// whatever it lacks (it answers `duplicate` for the rest), and the replica will be
+    /// downloaded again once they are all acknowledged (`finishRecovery`). Crash-safe: the
+    /// `recovering` mark and the queue are written in one transaction.
+    private func beginRecovery(_ summary: inout Summary, in db: Database) throws {
+        try db.execute(sql: "UPDATE changes SET status = 'pending' WHERE local = 1 AND status = 'synced'")
+        let resent = db.changesCount
+        var identity = try DeviceIdentity.load(db)
+        identity.recovering = true
+        try identity.save(db)
+        summary.recovery = Recovery(resent: (summary.recovery?.resent ?? 0) + resent)
+    }
+
+    /// After the push: when a recovery is under way and nothing is pending, resets the replica
+    /// (`ReplicaReset`) so the pull starts again from the start.
+    /// - Returns: false when changes are still pending (the caller pushes again).
+    private func finishRecovery(_ summary: inout Summary) throws -> Bool {
+        try client.store.write { db in
+            guard try DeviceIdentity.load(db).recovering else { return true }
+            if summary.recovery == nil { summary.recovery = Recovery(resent: 0) }  // begun by an earlier sync
+            return try ReplicaReset.run(in: db)
         }
     }
 }

@@ -39,6 +39,16 @@ public protocol ChangeLogStore: Sendable {
     /// - Throws: `KakehashiError` (`.invalidData`, field `since`) when `since` is beyond the head.
     func snapshot(entities: [Entity], since: Int64?) async throws -> LogSnapshot
 
+    /// The log's identity (`StoreSchema` version 4): new for every new store and every restore.
+    /// Push and pull responses carry it, so a laptop notices that the log it synced with was
+    /// replaced and sends its own changes again.
+    func epoch() async throws -> String
+    /// Gives the store a new epoch (`kakehashi-server restore` does, after putting a backup in place).
+    func renewEpoch() async throws -> String
+    /// `kakehashi-server check`: schema version, sequence density, and every record's stored state
+    /// against a replay of its changes, read in one transaction.
+    func check() async throws -> StoreCheck.Report
+
     /// Stores a new enrollment code by its hash.
     func addEnrollmentCode(hash: String, advisor: String, createdAt: Int64, expiresAt: Int64) async throws
     /// Redeems a code once: when it exists, is unused and unexpired at `now`, marks it used and

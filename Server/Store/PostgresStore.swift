@@ -16,6 +16,8 @@ public final class PostgresStore: ChangeLogStore {
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let logger: Logger
+    /// The URL the store was opened with (for `pg_dump`).
+    let url: String
 
     /// The advisory lock key of the log writer ("kakehashi" in ASCII, truncated).
     static let writerLock: Int64 = 0x6B61_6B65_6861_7368
@@ -34,6 +36,7 @@ public final class PostgresStore: ChangeLogStore {
                 .unavailable, field: "db", "cannot reach the PostgreSQL store \(StoreLocation.postgres(url: url))",
                 cause: UnderlyingError(description: Self.connectionFailure(error)))
         }
+        self.url = url
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let client = client
         runTask = Task { await client.run() }
@@ -127,59 +130,35 @@ public final class PostgresStore: ChangeLogStore {
         }
     }
 
+    /// Applies `StoreSchema`'s migrations not yet recorded in `schema_migrations`, under an advisory
+    /// lock so servers starting together migrate once; refuses a store a newer release wrote.
     private func migrate() async throws {
+        let logger = logger
         try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
-            for statement in Self.schema {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                logger: logger)
+            var applied = Set<Int64>()
+            for try await version in try await connection.query(
+                "SELECT version FROM schema_migrations", logger: logger
+            ).decode(Int64.self) {
+                applied.insert(version)
+            }
+            if let newest = applied.max(), newest > StoreSchema.latest {
+                throw StoreSchema.newer(Int(newest), store: "the PostgreSQL store")
+            }
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for migration in StoreSchema.migrations where !applied.contains(Int64(migration.version)) {
+                for statement in migration.postgres {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(Int64(migration.version)), \(now))",
+                    logger: logger)
             }
         }
     }
-
-    static let schema = [
-        """
-        CREATE TABLE IF NOT EXISTS changes (
-            seq BIGINT PRIMARY KEY,
-            change_id TEXT COLLATE "C" NOT NULL UNIQUE,
-            entity TEXT NOT NULL,
-            record TEXT COLLATE "C" NOT NULL,
-            field TEXT,
-            case_id TEXT COLLATE "C",
-            hlc TEXT COLLATE "C" NOT NULL,
-            body TEXT NOT NULL)
-        """,
-        "CREATE INDEX IF NOT EXISTS changes_by_case ON changes(case_id, seq)",
-        "CREATE INDEX IF NOT EXISTS changes_by_record ON changes(entity, record, seq)",
-        "CREATE INDEX IF NOT EXISTS changes_by_hlc ON changes(hlc)",
-        """
-        CREATE TABLE IF NOT EXISTS records (
-            entity TEXT NOT NULL, id TEXT COLLATE "C" NOT NULL, state TEXT NOT NULL, PRIMARY KEY (entity, id))
-        """,
-        "CREATE INDEX IF NOT EXISTS records_by_id ON records(id)",
-        """
-        CREATE TABLE IF NOT EXISTS devices (
-            id TEXT COLLATE "C" PRIMARY KEY, advisor TEXT NOT NULL, name TEXT, token_hash TEXT NOT NULL UNIQUE,
-            enrolled_at BIGINT NOT NULL, revoked_at BIGINT, generation BIGINT NOT NULL DEFAULT 0)
-        """,
-        """
-        CREATE TABLE IF NOT EXISTS enrollment_codes (
-            code_hash TEXT PRIMARY KEY, advisor TEXT NOT NULL, created_at BIGINT NOT NULL,
-            expires_at BIGINT NOT NULL, used_at BIGINT, device TEXT)
-        """,
-        """
-        CREATE TABLE IF NOT EXISTS device_access (
-            device TEXT NOT NULL, case_id TEXT COLLATE "C" NOT NULL, generation BIGINT NOT NULL,
-            level INTEGER NOT NULL, PRIMARY KEY (device, case_id, generation))
-        """,
-        "CREATE INDEX IF NOT EXISTS device_access_by_generation ON device_access(device, generation)",
-        // The case an event left when a change moved it (pulls purge and back-fill moved events).
-        "ALTER TABLE changes ADD COLUMN IF NOT EXISTS moved_from TEXT COLLATE \"C\"",
-        // Device health: the client's version, its last authenticated request, the log position of
-        // its last pull (`kakehashi-server devices`, `/metrics`).
-        "ALTER TABLE devices ADD COLUMN IF NOT EXISTS app_version TEXT",
-        "ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_seen_at BIGINT",
-        "ALTER TABLE devices ADD COLUMN IF NOT EXISTS pulled_seq BIGINT",
-    ]
 
     public func append(
         _ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool
@@ -505,6 +484,94 @@ public final class PostgresStore: ChangeLogStore {
         }
     }
 
+    public func epoch() async throws -> String {
+        for try await epoch in try await client.query(
+            "SELECT value FROM store_meta WHERE key = 'epoch'", logger: logger
+        ).decode(String.self) {
+            return epoch
+        }
+        throw KakehashiError(.internalFailure, "the store has no epoch (store_meta)")
+    }
+
+    public func renewEpoch() async throws -> String {
+        try await client.query(PostgresQuery(unsafeSQL: StoreSchema.renewEpoch.postgres), logger: logger)
+        return try await epoch()
+    }
+
+    public func check() async throws -> StoreCheck.Report {
+        let logger = logger
+        return try await transaction { connection in
+            // One snapshot for every statement: the log and the states as of one moment.
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            var version: Int64 = 0
+            for try await value in try await connection.query(
+                "SELECT coalesce(max(version), 0)::BIGINT FROM schema_migrations", logger: logger
+            ).decode(Int64.self) {
+                version = value
+            }
+            var epoch = ""
+            for try await value in try await connection.query(
+                "SELECT value FROM store_meta WHERE key = 'epoch'", logger: logger
+            ).decode(String.self) {
+                epoch = value
+            }
+            var check = StoreCheck(schemaVersion: Int(version), epoch: epoch)
+            for try await seq in try await connection.query("SELECT seq FROM changes ORDER BY seq", logger: logger)
+                .decode(Int64.self)
+            {
+                check.sequence(seq)
+            }
+            // Pages of whole records in (entity, record, seq) order; each page's states in one query.
+            var after = (entity: "", record: "")
+            while true {
+                var groups: [(RecordRef, [Change])] = []
+                for try await (entity, record, body, seq) in try await connection.query(
+                    """
+                    SELECT entity, record, body, seq FROM changes
+                    WHERE (entity, record) IN (
+                        SELECT DISTINCT entity, record FROM changes WHERE (entity, record) > (\(after.entity), \(after.record))
+                        ORDER BY entity, record LIMIT 500)
+                    ORDER BY entity, record, seq
+                    """, logger: logger
+                ).decode((String, String, String, Int64).self) {
+                    after = (entity, record)
+                    guard let kind = Entity(rawValue: entity), let change = try? StoreCoding.change(body) else {
+                        check.unreadable("change \(seq) cannot be read")
+                        continue
+                    }
+                    let ref = RecordRef(entity: kind, record: record)
+                    if groups.last?.0 == ref {
+                        groups[groups.count - 1].1.append(change)
+                    } else {
+                        groups.append((ref, [change]))
+                    }
+                }
+                if groups.isEmpty { break }
+                var states: [RecordRef: RecordState] = [:]
+                let ids = groups.map(\.0.record)
+                for try await (entity, id, state) in try await connection.query(
+                    "SELECT entity, id, state FROM records WHERE id = ANY(\(ids))", logger: logger
+                ).decode((String, String, String).self) {
+                    if let kind = Entity(rawValue: entity) {
+                        states[RecordRef(entity: kind, record: id)] = try? StoreCoding.state(state)
+                    }
+                }
+                for (ref, changes) in groups { check.record(ref, changes: changes, stored: states[ref]) }
+            }
+            var orphans: [RecordRef] = []
+            for try await (entity, id) in try await connection.query(
+                """
+                SELECT entity, id FROM records r
+                WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.entity = r.entity AND c.record = r.id)
+                """, logger: logger
+            ).decode((String, String).self) {
+                if let kind = Entity(rawValue: entity) { orphans.append(RecordRef(entity: kind, record: id)) }
+            }
+            check.orphanStates(orphans)
+            return check.finished()
+        }
+    }
+
     public func changeCount() async throws -> Int {
         for try await count in try await client.query("SELECT count(*)::BIGINT FROM changes", logger: logger).decode(
             Int64.self)
@@ -625,10 +692,10 @@ public final class PostgresStore: ChangeLogStore {
         }
     }
 
+    /// `pg_dump --format=custom` of the whole database (a consistent snapshot while it serves),
+    /// which `kakehashi-server restore` gives to `pg_restore`.
     public func backup(to path: String) async throws {
-        throw KakehashiError(
-            .usage, field: "db",
-            "a PostgreSQL store is backed up with pg_dump and restored with pg_restore (Docs/operations.md)")
+        try PostgresTools.dump(url: url, to: path)
     }
 
     public func close() async {

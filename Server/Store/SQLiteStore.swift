@@ -18,80 +18,33 @@ public final class SQLiteStore: ChangeLogStore {
         configuration.busyMode = .timeout(30)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            try Self.migrate(pool, path: path)
+        } catch let error as KakehashiError {
+            throw error
         } catch {
             throw KakehashiError(
                 .unavailable, field: "db", "cannot open SQLite store at \(path)", cause: UnderlyingError(error))
         }
     }
 
+    /// `StoreSchema`'s migrations as GRDB migrations `v1`, `v2`, ….
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE changes (
-                        seq INTEGER PRIMARY KEY,
-                        change_id TEXT NOT NULL UNIQUE,
-                        entity TEXT NOT NULL,
-                        record TEXT NOT NULL,
-                        field TEXT,
-                        case_id TEXT,
-                        hlc TEXT NOT NULL,
-                        body TEXT NOT NULL
-                    );
-                    CREATE INDEX changes_by_case ON changes(case_id, seq);
-                    CREATE INDEX changes_by_record ON changes(entity, record, seq);
-                    CREATE INDEX changes_by_hlc ON changes(hlc);
-                    CREATE TABLE records (
-                        entity TEXT NOT NULL,
-                        id TEXT NOT NULL,
-                        state TEXT NOT NULL,
-                        PRIMARY KEY (entity, id)
-                    );
-                    CREATE INDEX records_by_id ON records(id);
-                    CREATE TABLE devices (
-                        id TEXT PRIMARY KEY,
-                        advisor TEXT NOT NULL,
-                        name TEXT,
-                        token_hash TEXT NOT NULL UNIQUE,
-                        enrolled_at INTEGER NOT NULL,
-                        revoked_at INTEGER,
-                        generation INTEGER NOT NULL DEFAULT 0
-                    );
-                    CREATE TABLE enrollment_codes (
-                        code_hash TEXT PRIMARY KEY,
-                        advisor TEXT NOT NULL,
-                        created_at INTEGER NOT NULL,
-                        expires_at INTEGER NOT NULL,
-                        used_at INTEGER,
-                        device TEXT
-                    );
-                    CREATE TABLE device_access (
-                        device TEXT NOT NULL,
-                        case_id TEXT NOT NULL,
-                        generation INTEGER NOT NULL,
-                        level INTEGER NOT NULL,
-                        PRIMARY KEY (device, case_id, generation)
-                    );
-                    CREATE INDEX device_access_by_generation ON device_access(device, generation);
-                    """)
-        }
-        // v2: the case an event left when a change moved it (pulls purge and back-fill moved events).
-        migrator.registerMigration("v2") { db in
-            try db.execute(sql: "ALTER TABLE changes ADD COLUMN moved_from TEXT")
-        }
-        // v3: device health: the client's version, its last authenticated request, the log position
-        // of its last pull (`kakehashi-server devices`, `/metrics`).
-        migrator.registerMigration("v3") { db in
-            try db.execute(
-                sql: """
-                    ALTER TABLE devices ADD COLUMN app_version TEXT;
-                    ALTER TABLE devices ADD COLUMN last_seen_at INTEGER;
-                    ALTER TABLE devices ADD COLUMN pulled_seq INTEGER;
-                    """)
+        for migration in StoreSchema.migrations {
+            migrator.registerMigration("v\(migration.version)") { db in
+                for statement in migration.sqlite { try db.execute(sql: statement) }
+            }
         }
         return migrator
+    }
+
+    /// Migrates the store at `pool` to `StoreSchema.latest`, refusing a store a newer release wrote.
+    static func migrate(_ pool: DatabasePool, path: String) throws {
+        let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        if let newest = applied.compactMap({ Int($0.dropFirst()) }).max(), newest > StoreSchema.latest {
+            throw StoreSchema.newer(newest, store: "sqlite:\(path)")
+        }
+        try migrator.migrate(pool)
     }
 
     public func append(
@@ -317,6 +270,68 @@ public final class SQLiteStore: ChangeLogStore {
 
     public func highestHLC() async throws -> HLC? {
         try await pool.read { db in try String.fetchOne(db, sql: "SELECT max(hlc) FROM changes").flatMap(HLC.init) }
+    }
+
+    public func epoch() async throws -> String {
+        try await pool.read { db in
+            guard let epoch = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'epoch'") else {
+                throw KakehashiError(.internalFailure, "the store has no epoch (store_meta)")
+            }
+            return epoch
+        }
+    }
+
+    public func renewEpoch() async throws -> String {
+        try await pool.write { db in
+            try db.execute(sql: StoreSchema.renewEpoch.sqlite)
+            return try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'epoch'") ?? ""
+        }
+    }
+
+    public func check() async throws -> StoreCheck.Report {
+        // One read transaction: the log and the states are checked as of one moment.
+        try await pool.read { db in
+            let version =
+                try Self.migrator.appliedIdentifiers(db).compactMap { Int($0.dropFirst()) }.max() ?? 0
+            let epoch = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'epoch'") ?? ""
+            var check = StoreCheck(schemaVersion: version, epoch: epoch)
+            let seqs = try Int64.fetchCursor(db, sql: "SELECT seq FROM changes ORDER BY seq")
+            while let seq = try seqs.next() { check.sequence(seq) }
+            var current: RecordRef?
+            var changes: [Change] = []
+            var seen = Set<RecordRef>()
+            func finish() throws {
+                guard let ref = current else { return }
+                let stored = try String.fetchOne(
+                    db, sql: "SELECT state FROM records WHERE entity = ? AND id = ?",
+                    arguments: [ref.entity.rawValue, ref.record]
+                ).map(StoreCoding.state)
+                check.record(ref, changes: changes, stored: stored)
+                seen.insert(ref)
+            }
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT entity, record, body, seq FROM changes ORDER BY entity, record, seq")
+            while let row = try rows.next() {
+                let seq: Int64 = row[3]
+                guard let entity = Entity(rawValue: row[0]), let change = try? StoreCoding.change(row[2]) else {
+                    check.unreadable("change \(seq) cannot be read")
+                    continue
+                }
+                let ref = RecordRef(entity: entity, record: row[1])
+                if ref != current {
+                    try finish()
+                    current = ref
+                    changes = []
+                }
+                changes.append(change)
+            }
+            try finish()
+            let orphans = try Row.fetchAll(db, sql: "SELECT entity, id FROM records").compactMap { row in
+                Entity(rawValue: row[0]).map { RecordRef(entity: $0, record: row[1]) }
+            }.filter { !seen.contains($0) }
+            check.orphanStates(orphans)
+            return check.finished()
+        }
     }
 
     public func changeCount() async throws -> Int {

@@ -120,10 +120,15 @@ public struct PushResult: Codable, Sendable, Hashable {
 public struct PushResponse: Codable, Sendable, Hashable {
     public let results: [PushResult]
     public let serverTime: Int64
+    /// The log's identity; a value other than the one a laptop last synced with means the server
+    /// was restored (or replaced): the laptop sends its own changes again. Nil from servers
+    /// older than the epoch.
+    public let epoch: String?
 
-    public init(results: [PushResult], serverTime: Int64) {
+    public init(results: [PushResult], serverTime: Int64, epoch: String? = nil) {
         self.results = results
         self.serverTime = serverTime
+        self.epoch = epoch
     }
 }
 
@@ -140,8 +145,14 @@ public struct PullResponse: Codable, Sendable, Hashable {
     /// More pages are ready now; pull again with `nextCursor`.
     public let hasMore: Bool
     public let serverTime: Int64
+    /// The log's identity, as in `PushResponse.epoch`.
+    public let epoch: String?
 
-    public init(changes: [Change], purges: [RecordRef], nextCursor: String, hasMore: Bool, serverTime: Int64) {
+    public init(
+        changes: [Change], purges: [RecordRef], nextCursor: String, hasMore: Bool, serverTime: Int64,
+        epoch: String? = nil
+    ) {
+        self.epoch = epoch
         self.changes = changes
         self.purges = purges
         self.nextCursor = nextCursor
@@ -208,4 +219,7 @@ public struct ErrorResponse: Codable, Sendable, Hashable {
 
     /// Codes the client treats as "this device is no longer allowed": it wipes its local data.
     public static let revokedCode = "revoked"
+    /// 409 on pull: the cursor was not issued by this log (it was restored from a backup or
+    /// replaced); the laptop recovers as for a new epoch.
+    public static let unknownCursorCode = "unknown-cursor"
 }

@@ -19,7 +19,8 @@ struct KakehashiServerCommand: AsyncParsableCommand {
         version: KakehashiVersion.current,
         subcommands: [
             Serve.self, ProgramCommand.self, Programs.self, AdvisorCommand.self, Advisors.self, Enroll.self,
-            Devices.self, Revoke.self, CaseCommand.self, Backup.self, Export.self, Indicators.self, Import.self,
+            Devices.self, Revoke.self, CaseCommand.self, Backup.self, Restore.self, Check.self, Export.self,
+            Indicators.self, Import.self,
         ]
     )
 }

@@ -35,8 +35,9 @@ enum Main {
     /// Opens the store (seeding the initial programs), runs `body`, closes the store, and turns a
     /// `KakehashiError` into one sentence on stderr and its exit code. Says on stderr when it
     /// creates a new, empty SQLite store, so a mistyped or forgotten `--db` is noticed at once.
-    /// - Parameter serving: hold the SQLite store's `SQLiteServeLock` while `body` runs (`serve`
-    ///   only: admin commands run beside a server).
+    /// - Parameter serving: hold the SQLite store's `SQLiteServeLock`, or a share of the PostgreSQL
+    ///   store's `PostgresServeLock`, while `body` runs (`serve` only: admin commands run beside a
+    ///   server; `restore` takes the lock exclusively).
     static func withStore(
         _ options: StoreOptions, serving: Bool = false, _ body: (any ChangeLogStore, AdminService) async throws -> Void
     )
@@ -53,6 +54,11 @@ enum Main {
                 if serving { lock = try SQLiteServeLock.acquire(databasePath: path) }
             }
             defer { withExtendedLifetime(lock) {} }
+            var sharedLock: PostgresServeLock?
+            if serving, case .postgres(let url) = location {
+                sharedLock = try await PostgresServeLock.acquire(url: url, exclusive: false, logger: logger)
+            }
+            defer { if let sharedLock { Task { await sharedLock.release() } } }
             let store = try await location.open(logger: logger)
             if created {
                 let why =

@@ -68,13 +68,38 @@ import Testing
         }
     }
 
-    @Test func threeLaptopsConvergeThroughNetworkFaultsClockSkewAndKills() async throws {
+    /// Where the log lives: one server on SQLite, or two server processes sharing one PostgreSQL
+    /// database behind the proxy (half the steps: each step costs more there).
+    enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        case sqlite
+        case postgresTwoServers
+
+        var testDescription: String { rawValue }
+        static var available: [Backend] { TestPostgres.url == nil ? [.sqlite] : allCases }
+        var steps: Int { self == .sqlite ? ChaosTests.steps : max(1, ChaosTests.steps / 2) }
+    }
+
+    /// The change ids the server's log holds.
+    func serverChanges(_ backend: Backend, _ server: ServerProcess) throws -> [String] {
+        switch backend {
+        case .sqlite: try rows(server.directory.path + "/server.sqlite", "SELECT change_id FROM changes")
+        case .postgresTwoServers: try TestPostgres.query(server.database, "SELECT change_id FROM changes")
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func threeLaptopsConvergeThroughNetworkFaultsClockSkewAndKills(backend: Backend) async throws {
         let seed = Self.environment["KAKEHASHI_CHAOS_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
-        print("chaos seed \(seed) (replay: KAKEHASHI_CHAOS_SEED=\(seed)), \(Self.steps) steps")
+        let steps = backend.steps
+        print("chaos seed \(seed) (replay: KAKEHASHI_CHAOS_SEED=\(seed)), \(steps) steps on \(backend.rawValue)")
         var random = SplitMix64(seed: seed)
-        let server = ServerProcess()
-        try await server.start()
+        let database = backend == .sqlite ? nil : try TestPostgres.freshDatabase()
+        var servers = [ServerProcess(database: database)]
+        if backend == .postgresTwoServers { servers.append(ServerProcess(database: database)) }
+        for server in servers { try await server.start() }
+        let server = servers[0]
         let proxy = try FaultProxy(upstreamPort: server.port, seed: random.next())
+        proxy.upstreamPorts = servers.map(\.port)
         let skew = (Bool.random(using: &random) ? 1 : -1) * Int.random(in: 2...9, using: &random) * 3600
         var laptops: [Laptop] = []
         for (index, name) in ["佐藤花子", "鈴木一郎", "高橋美咲"].enumerated() {
@@ -87,7 +112,7 @@ import Testing
         var tally = Tally()
         proxy.faultRate = 0.35
 
-        for step in 0..<Self.steps {
+        for step in 0..<steps {
             let which = Int.random(in: 0..<laptops.count, using: &random)
             let laptop = laptops[which]
             let subject = Self.subjects.randomElement(using: &random) ?? "試作"
@@ -146,13 +171,14 @@ import Testing
                 process.waitUntilExit()
                 known[which] = try cases(on: laptop)
             case 94..<100:
-                // The server dies in the middle of a laptop's sync and comes back on a new port.
+                // A server dies in the middle of a laptop's sync and comes back on a new port.
                 let process = try start(laptop, ["sync"])
                 usleep(UInt32.random(in: 0...400_000, using: &random))
-                server.kill9()
+                let victim = servers[Int.random(in: 0..<servers.count, using: &random)]
+                victim.kill9()
                 tally.serverKills += 1
-                try await server.start()
-                proxy.upstreamPort = server.port
+                try await victim.start()
+                proxy.upstreamPorts = servers.map(\.port)
                 process.waitUntilExit()
                 #expect(
                     process.terminationReason == .exit && [0, 69].contains(process.terminationStatus),
@@ -170,7 +196,7 @@ import Testing
         }
         print("chaos seed \(seed): \(tally); faults injected: \(proxy.faultsInjected)")
 
-        let serverChanges = try rows(server.directory.path + "/server.sqlite", "SELECT change_id FROM changes")
+        let serverChanges = try serverChanges(backend, server)
         #expect(Set(serverChanges).count == serverChanges.count, "seed \(seed): a change is in the log twice")
         var states: [[String]] = []
         var lists: [String] = []

@@ -34,7 +34,7 @@ final class FaultProxy: @unchecked Sendable {
     private let listener: Int32
     private let lock = NSLock()
     private var random: SplitMix64
-    private var upstream: UInt16
+    private var upstreams: [UInt16]
     private var rate = 0.0
     private var injected: [Fault: Int] = [:]
 
@@ -42,7 +42,7 @@ final class FaultProxy: @unchecked Sendable {
     ///   - upstreamPort: the server's loopback port.
     ///   - seed: drives which connections fail, how and when.
     init(upstreamPort: UInt16, seed: UInt64) throws {
-        upstream = upstreamPort
+        upstreams = [upstreamPort]
         random = SplitMix64(seed: seed)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
@@ -70,8 +70,14 @@ final class FaultProxy: @unchecked Sendable {
 
     /// The server's port; set it again after restarting the server on a new port.
     var upstreamPort: UInt16 {
-        get { lock.withLock { upstream } }
-        set { lock.withLock { upstream = newValue } }
+        get { lock.withLock { upstreams[0] } }
+        set { lock.withLock { upstreams = [newValue] } }
+    }
+
+    /// The ports of several servers sharing one store: each connection goes to one of them.
+    var upstreamPorts: [UInt16] {
+        get { lock.withLock { upstreams } }
+        set { lock.withLock { upstreams = newValue } }
     }
 
     /// The share of connections that misbehave, from 0 (a perfect network) to 1.
@@ -99,6 +105,7 @@ final class FaultProxy: @unchecked Sendable {
             let request = Int.random(in: 0...2, using: &random)
             let delay = UInt32.random(in: 50_000...1_000_000, using: &random)
             if fault != .none { injected[fault, default: 0] += 1 }
+            let upstream = upstreams.count == 1 ? upstreams[0] : upstreams.randomElement(using: &random) ?? upstreams[0]
             return (fault, request, delay, upstream)
         }
     }

@@ -110,10 +110,11 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts serving and waits until `/v1/health` answers.
-    func start() async throws {
+    /// - Parameter port: 0 for any free port; the previous `port` to come back where laptops look.
+    func start(port: UInt16 = 0) async throws {
         let process = Process()
         process.executableURL = try TestBinaries.url("kakehashi-server")
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--db", database] + serveArguments
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", database] + serveArguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

@@ -150,13 +150,20 @@ import Testing
         try await server.run { client in
             let laptop = try await server.advisor("山田太郎", program: "business-production", client: client)
             for (uri, field) in [
-                ("/v1/pull?after=abc", "after"), ("/v1/pull?after=99999.1", "after"), ("/v1/pull?after=0.77", "after"),
+                ("/v1/pull?after=abc", "after"), ("/v1/pull?after=1.2.3", "after"), ("/v1/pull?after=-1.0", "after"),
                 ("/v1/pull?after=0&limit=0", "limit"), ("/v1/pull?after=0&limit=5001", "limit"),
                 ("/v1/pull?after=0&limit=ten", "limit"),
             ] {
                 let response = try await client.send(.get, uri, token: laptop.token)
                 #expect(response.status == .badRequest, "\(uri)")
                 #expect(response.error?.code == "malformed" && response.error?.field == field)
+            }
+            // Cursors of the right shape that this log never issued to this device: beyond the
+            // head, or of a response generation it never sent (a restored log).
+            for uri in ["/v1/pull?after=99999.1", "/v1/pull?after=0.77"] {
+                let response = try await client.send(.get, uri, token: laptop.token)
+                #expect(response.status == .conflict, "\(uri)")
+                #expect(response.error?.code == ErrorResponse.unknownCursorCode && response.error?.field == "after")
             }
             let missing = try await client.send(.get, "/v1/nothing-here")
             #expect(missing.status == .notFound && missing.error?.code == "not-found")

@@ -136,6 +136,7 @@ import Testing
             let first = try await client.pull(after: "0", token: outsider.token)
             record("get", "/v1/pull", first)
             record("get", "/v1/pull", try await client.pull(after: "nope", token: outsider.token))
+            record("get", "/v1/pull", try await client.pull(after: "99999.1", token: outsider.token))
             record("get", "/v1/pull", try await client.pull(after: "0", token: "wrong"))
             // A kakehashi older than the server's minimum is told to upgrade (426), before its
             // token or body is looked at.

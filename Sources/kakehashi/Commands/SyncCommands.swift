@@ -109,6 +109,7 @@ struct SyncCommand: ClientCommand {
         if summary.purged > 0 { line += ", removed \(summary.purged) cases no longer shared with you" }
         line += ", \(Output.bytes(summary.bytes)); \(summary.conflicts) conflict(s)"
         Output.line(line)
+        if let recovery = summary.recovery { Output.line(Self.recoveryNotice(recovery)) }
         // Every refused change is in the refused store with its reason and its text.
         if let notice = Self.refusedNotice(summary) { Output.line(notice) }
         if abs(summary.clockOffset) >= 60_000 {
@@ -120,6 +121,15 @@ struct SyncCommand: ClientCommand {
 }
 
 extension SyncCommand {
+    /// One line after a sync that found the server restored from a backup (or replaced).
+    static func recoveryNotice(_ recovery: SyncEngine.Recovery) -> String {
+        let tail =
+            recovery.reloaded
+            ? "データを最初から受信し直しました。" : "受信し直しは次の sync で続けます。"
+        return "サーバーがバックアップから復元されていたため、この端末の変更 \(recovery.resent) 件を再送し"
+            + "（うちサーバーになかった変更 \(recovery.restored) 件）、\(tail)"
+    }
+
     /// One line when the sync put changes into the refused store, so nothing typed is lost silently.
     static func refusedNotice(_ summary: SyncEngine.Summary) -> String? {
         let hint = "内容は `kakehashi refused` で確認できます"

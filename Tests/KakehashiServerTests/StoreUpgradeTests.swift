@@ -1,0 +1,128 @@
+import Foundation
+import KakehashiServer
+import KakehashiShared
+import PostgresNIO
+import Testing
+
+/// Issue 11, point 3: a store written by an earlier release opens with this one and loses nothing.
+/// The fixtures in Tests/Fixtures were written by that release's own binaries
+/// (`Tests/Fixtures/make-store-fixtures.sh`); `store-VERSION.json` says what they hold.
+@Suite struct StoreUpgradeTests {
+    struct Facts: Decodable {
+        struct SQLite: Decodable {
+            let changes: Int
+            let records: Int
+            let devices: Int
+            let `case`: String
+            let token: String
+        }
+        struct Postgres: Decodable {
+            let changes: Int
+            let `case`: String
+        }
+        let sqlite: SQLite
+        let postgres: Postgres
+        let caseTitle: String
+    }
+
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    /// The schema versions of released stores, each with a fixture.
+    static let releases = ["schema-v3"]
+
+    static func facts(_ release: String) throws -> Facts {
+        try JSONDecoder().decode(
+            Facts.self, from: Data(contentsOf: fixtures.appendingPathComponent("store-\(release).json")))
+    }
+
+    static func title(_ state: RecordState?) -> String? {
+        guard case .string(let title)? = state?.value("title") else { return nil }
+        return title
+    }
+
+    /// Runs a program from `PATH` (`psql`, `sqlite3`) and requires success.
+    static func tool(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "\(arguments.prefix(2))")
+    }
+
+    @Test(arguments: releases)
+    func anEmbeddedStoreOfAnEarlierReleaseOpensWithEverythingIn(release: String) async throws {
+        let facts = try Self.facts(release)
+        guard case .sqlite(let path) = try await StoreKind.sqlite.freshLocation() else { return }
+        try FileManager.default.copyItem(
+            at: Self.fixtures.appendingPathComponent("store-\(release).sqlite"), to: URL(fileURLWithPath: path))
+
+        let store = try SQLiteStore(path: path)
+        let report = try await store.check()
+        #expect(report.healthy, "\(report.problems)")
+        #expect(report.schemaVersion == StoreSchema.latest)
+        #expect(report.changes == facts.sqlite.changes)
+        #expect(report.records == facts.sqlite.records)
+        #expect(!(try await store.epoch()).isEmpty)
+        #expect(Self.title(try await store.record(.case, facts.sqlite.case)) == facts.caseTitle)
+        let devices = try await store.devices()
+        #expect(devices.count == facts.sqlite.devices)
+        #expect(devices.filter { $0.status == "revoked" }.count == 1)
+        // The enrolled laptop's token still opens its device.
+        let device = try await store.device(tokenHash: Secrets.hash(facts.sqlite.token))
+        #expect(device?.device.status == "active")
+        await store.close()
+
+        // Opening again migrates nothing more and keeps the epoch.
+        let again = try SQLiteStore(path: path)
+        #expect(try await again.epoch() == report.epoch)
+        await again.close()
+    }
+
+    @Test(arguments: releases)
+    func aPostgreSQLStoreOfAnEarlierReleaseOpensWithEverythingIn(release: String) async throws {
+        guard StoreKind.postgresURL != nil else { return }
+        let facts = try Self.facts(release)
+        guard case .postgres(let url) = try await StoreKind.postgres.freshLocation() else { return }
+        try Self.tool([
+            "psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-f",
+            Self.fixtures.appendingPathComponent("store-\(release).postgres.sql").path,
+        ])
+
+        let store = try await PostgresStore(url: url, logger: StoreKind.logger)
+        let report = try await store.check()
+        #expect(report.healthy, "\(report.problems)")
+        #expect(report.schemaVersion == StoreSchema.latest)
+        #expect(report.changes == facts.postgres.changes)
+        #expect(Self.title(try await store.record(.case, facts.postgres.case)) == facts.caseTitle)
+        #expect(try await store.devices().count == 3)
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aStoreWrittenByANewerReleaseIsRefusedNotDamaged(kind: StoreKind) async throws {
+        let location = try await kind.freshLocation()
+        let created = try await location.open(logger: StoreKind.logger)
+        await created.close()
+        let newer = StoreSchema.latest + 1
+        switch location {
+        case .sqlite(let path):
+            try Self.tool(["sqlite3", path, "INSERT INTO grdb_migrations (identifier) VALUES ('v\(newer)')"])
+        case .postgres(let url):
+            try Self.tool([
+                "psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (\(newer), 0)",
+            ])
+        }
+        do {
+            let opened = try await location.open(logger: StoreKind.logger)
+            await opened.close()
+            Issue.record("a store of schema version \(newer) was opened")
+        } catch let error as KakehashiError {
+            #expect(error.description.contains("schema version \(newer)"), "\(error)")
+            #expect(error.description.contains("newer kakehashi-server"), "\(error)")
+        }
+    }
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: one server, three advisors of three programs on three laptops, and a week of
-# their work told as it happens. Leaves the exports and the HTML indicator report in
-# $DEMO_DIR (default ./demo-output) and stops the server.
+# their work told as it happens. Leaves the exports (CSV and Excel workbooks) and the HTML
+# indicator report in $DEMO_DIR (default ./demo-output) and stops the server.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,7 +22,7 @@ if [ -e "$out" ]; then
     exit 1
   fi
 fi
-mkdir -p "$out/server" "$out/laptops" "$out/exports"
+mkdir -p "$out/server" "$out/laptops" "$out/exports" "$out/workbooks"
 touch "$out/.kakehashi-demo"
 db="sqlite:$out/server/kakehashi.sqlite"
 step=""
@@ -148,6 +148,7 @@ step="exports and the indicator report"
 say "8. 府省向けエクスポートと指標レポート"
 for profile in cabinet-office meti mext; do
   admin export --profile "$profile" --out "$out/exports/$profile" > /dev/null 2>&1
+  admin export --profile "$profile" --format xlsx --out "$out/workbooks/$profile" > /dev/null 2>&1
 done
 admin indicators --html "$out/indicators.html" > /dev/null
 admin indicators --fiscal-year 2026 | indent
@@ -157,7 +158,11 @@ say "完了。作成したファイル:"
 note "$out/exports/cabinet-office/  内閣府（全事業）: cases.csv events.csv organizations.csv indicators.csv referrals.csv good-practices.csv manifest.json"
 note "$out/exports/meti/            経済産業省"
 note "$out/exports/mext/            文部科学省"
+note "$out/workbooks/cabinet-office/kakehashi-cabinet-office.xlsx  内閣府の Excel ブック（情報・案件・活動・支援先・指標・事業間紹介・好事例のシート）"
+note "$out/workbooks/meti/kakehashi-meti.xlsx  経済産業省の Excel ブック"
+note "$out/workbooks/mext/kakehashi-mext.xlsx  文部科学省の Excel ブック"
 note "$out/indicators.html          指標レポート（ブラウザで開く。SVG グラフ入り、オフラインで表示可）"
 note "$out/laptops/                 3台のノートPCのデータ（kakehashi --home で開けます）"
-note "CSV は UTF-8（BOM 付き）・CRLF で、Excel でそのまま開けます。manifest.json に各ファイルの SHA-256 があります。"
+note "CSV は UTF-8（BOM 付き）・CRLF で、Excel でそのまま開けます。Excel ブックは法人番号を文字列、日付を日付、金額を数値で持ちます。"
+note "manifest.json に各ファイルの SHA-256 があります。"
 step="done"

@@ -99,6 +99,18 @@ import Testing
         }
     }
 
+    /// A file as text that can be searched: a workbook (a zip of XML parts) is unpacked.
+    static func readable(_ file: (name: String, data: Data), in directory: String) throws -> (name: String, data: Data)
+    {
+        guard file.name.hasSuffix(".xlsx") else { return file }
+        let unpack =
+            "import sys, zipfile; book = zipfile.ZipFile(sys.argv[1]); "
+            + "sys.stdout.write(''.join(book.read(n).decode('utf-8') for n in book.namelist()))"
+        let unpacked = try Executables.runTool(["python3", "-c", unpack, directory + "/" + file.name])
+        #expect(unpacked.status == 0 && unpacked.stdout.contains("<worksheet"), "\(unpacked.stderr)")
+        return (file.name, Data(unpacked.stdout.utf8))
+    }
+
     static func rows(_ directory: String, _ name: String) throws -> [[String: Any]] {
         let text = try String(contentsOfFile: directory + "/" + name + ".jsonl", encoding: .utf8)
         return try text.split(separator: "\n").map {
@@ -106,8 +118,12 @@ import Testing
         }
     }
 
+    /// scripts/verify-export.py, run by the venv's python (openpyxl reads the workbooks).
     static func verify(_ directory: String, _ extra: [String] = []) throws -> CommandResult {
-        try Executables.runTool(["python3", repositoryRoot.path + "/scripts/verify-export.py", directory] + extra)
+        let python = try Executables.runTool(["bash", repositoryRoot.path + "/scripts/python-venv.sh"])
+        #expect(python.status == 0, "\(python)")
+        return try Executables.runTool(
+            [python.output, repositoryRoot.path + "/scripts/verify-export.py", directory] + extra)
     }
 
     @Test func canariesOfStrictAndSecretCasesAppearInNoExportAndConfidentialOnlyWhereAllowed() async throws {
@@ -119,12 +135,14 @@ import Testing
             let variants = [
                 ["--format", "csv", "--labels", "ja"], ["--format", "csv", "--labels", "en"],
                 ["--format", "jsonl", "--labels", "ja"], ["--fiscal-year", "2026"],
+                ["--format", "xlsx", "--labels", "ja"], ["--format", "xlsx", "--labels", "en"],
             ]
             for arguments in variants {
                 do {
                     let out = try scenario.export(profile, arguments, into: work.path)
-                    let files = try Self.files(in: out)
-                    #expect(files.count == 7, "six data files and the manifest in \(out)")
+                    let files = try Self.files(in: out).map { try Self.readable($0, in: out) }
+                    let expected = arguments.contains("xlsx") ? 2 : 7
+                    #expect(files.count == expected, "the data files and the manifest in \(out)")
                     everyFile += files.map { ("\(profile) \(arguments) \($0.name)", $0.data) }
                     byProfile[profile, default: []] += files
                 }

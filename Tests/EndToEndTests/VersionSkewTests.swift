@@ -104,6 +104,13 @@ import Testing
         let conflicts = try #require(try older.json(["conflicts"]) as? [Any])
         #expect(conflicts.isEmpty)
         #expect(try Self.pending(older) == 0 && Self.pending(newer) == 0)
+
+        // The server holds both sides' writes: a newer laptop enrolled now gets all of them.
+        let spare = Laptop(advisor: advisor, environment: Self.newerSchema)
+        try spare.check(["init", "--server", server.url, "--code", try server.admin(["enroll", advisor])])
+        let onSpare = try #require(try spare.json(["case", "show", id]) as? [String: Any])
+        #expect(onSpare["test_extra"] as? String == "改訂した値" && onSpare["stage"] as? String == "matching")
+        #expect(onSpare["title"] as? String == "精密加工技術の試作マッチング（第2期）", "\(onSpare)")
     }
 
     @Test func anOlderServerRefusesANewerFieldChangeByChangeAndTheLaptopKeepsIt() async throws {

@@ -88,7 +88,13 @@ import Testing
         let expected = try Self.contents(yamada)
         let everything = try Self.check(server).changes + Self.pending(yamada)
 
-        // The operator restores the backup (the server stopped, as restore requires).
+        // The operator restores the backup: refused while the server serves the store, then done
+        // with the server stopped.
+        let busy = try Executables.run("kakehashi-server", ["restore", backup, "--db", server.database])
+        #expect(busy.status == 69, "\(busy)")
+        #expect(busy.stderr.contains("serv"), "\(busy)")
+        #expect(
+            try Self.check(server).changes == everything - Self.pending(yamada), "a refused restore changed the store")
         let port = server.port
         server.stop()
         let restored = try Executables.check("kakehashi-server", ["restore", backup, "--db", server.database])

@@ -18,17 +18,27 @@ extension FieldClient {
     }
 
     /// Writes a new record into an open session; the caller commits.
-    private func create(_ entity: Entity, _ input: RecordInput, in session: inout WriteSession) throws -> String {
+    func create(_ entity: Entity, _ input: RecordInput, in session: inout WriteSession) throws -> String {
         var (values, sets) = try InputParser(db: session.db).parse(input, for: entity)
         try fillDefaults(entity, &values, session: &session)
         try entity.schema.validateComplete(values, sets: sets)
+        try checkPlausible(entity, values, session: session)
+        if entity == .case { try checkOwnProgram(values, session: &session) }
         if entity == .event, let caseID = values["case"]?.stringValue {
             let right: AccessPolicy.WriteRight = values["kind"]?.stringValue == "referral" ? .refer : .content
             try requireRight(right, onCase: caseID, field: "case", session: &session)
             try checkCredit(values, session: &session)
         }
         var generator = SystemRandomNumberGenerator()
-        let ref = RecordRef(entity: entity, record: RecordID.uuidV7(unixMillis: wallClock(), using: &generator))
+        var id = RecordID.uuidV7(unixMillis: wallClock(), using: &generator)
+        if entity == .organization, let number = values["corporate_number"]?.stringValue {
+            // The same company gets the same id on every laptop (OrganizationIdentity), unless
+            // that record's number was corrected since: then it is another company's record.
+            let derived = OrganizationIdentity.recordID(corporateNumber: number)
+            let held = try session.state(RecordRef(entity: .organization, record: derived))
+            if held == nil || held?.value("corporate_number").stringValue == number { id = derived }
+        }
+        let ref = RecordRef(entity: entity, record: id)
         for field in Self.creationOrder(entity) {
             if field.isSet {
                 for element in sets[field.name] ?? [] {
@@ -93,6 +103,11 @@ extension FieldClient {
                 }
             }
             try entity.schema.validateComplete(merged, sets: mergedSets)
+            let changed = values.filter { $0.value != current.value($0.key) }
+            try checkPlausible(entity, changed, session: session)
+            if entity == .organization, let target = changed["merged_into"]?.stringValue {
+                try checkMerge(ref.record, into: target, number: merged["corporate_number"]?.stringValue, db: db)
+            }
             for field in entity.schema.fields {
                 if field.isSet, let elements = sets[field.name] {
                     try session.replaceSet(ref, field: field.name, with: elements)
@@ -133,8 +148,11 @@ extension FieldClient {
             let ref = try existing(entity, id, session: &session)
             if entity == .case {
                 try requireRight(.control, onCase: ref.record, field: "id", session: &session)
-            } else if entity == .event, let caseID = try session.state(ref)?.value("case").stringValue {
+            } else if entity == .event, let state = try session.state(ref),
+                let caseID = state.value("case").stringValue
+            {
                 try requireRight(.content, onCase: caseID, field: "id", session: &session)
+                try requireReferralAuthorOrOwner(state, inCase: caseID, session: &session)
             }
             try session.write(.delete, ref, field: nil, value: .bool(true))
             try session.commit()
@@ -181,7 +199,7 @@ extension FieldClient {
 
     /// The viewer this laptop writes as, from its synced directory record (inactive when the
     /// directory has not been synced yet).
-    private func viewer(_ session: inout WriteSession) throws -> AccessPolicy.Viewer {
+    func viewer(_ session: inout WriteSession) throws -> AccessPolicy.Viewer {
         AccessPolicy.Viewer(
             advisor: session.advisor, state: try session.state(RecordRef(entity: .advisor, record: session.advisor)))
     }
@@ -230,6 +248,9 @@ extension FieldClient {
             }
             if let caseID = current.value("case").stringValue {
                 try requireRight(.content, onCase: caseID, field: "id", session: &session)
+                if fields.contains("kind") || fields.contains("date") {
+                    try requireReferralAuthorOrOwner(current, inCase: caseID, session: &session)
+                }
             }
         default:
             break
@@ -253,8 +274,12 @@ extension FieldClient {
         }
         let me = try viewer(&session)
         if me.active, let program = referred.program, program == me.program {
+            let name = try session.state(RecordRef(entity: .advisor, record: advisor))?.value("name").stringValue
             throw KakehashiError.invalid(
-                "referred_to", "a referral hands a case to another program; \(advisor) is in your own program")
+                "referred_to",
+                "a referral hands a case to another program; \(name ?? advisor) is in your own program. "
+                    + "同じ事業の担当者と一緒に進めるには共有してください: kakehashi case share "
+                    + "\(values["case"].map { ShortID.of($0.displayText) } ?? "CASE") \(ShortID.of(advisor))")
         }
     }
 }

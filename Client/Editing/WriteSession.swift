@@ -8,7 +8,7 @@ struct WriteSession {
     let db: Database
     private(set) var identity: DeviceIdentity
     private var maker: ChangeMaker
-    private let wallMillis: Int64
+    let wallMillis: Int64
     private var states: [RecordRef: RecordState] = [:]
     private(set) var changes: [Change] = []
 

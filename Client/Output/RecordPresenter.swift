@@ -22,9 +22,8 @@ public struct RecordPresenter: Sendable {
         case .reference:
             let id = record.text(field)
             return names[id] ?? id
-        case .referenceSet(let target):
-            return (record.sets[field] ?? []).map { target == .organization ? $0 : names[$0] ?? $0 }.joined(
-                separator: ", ")
+        case .referenceSet:
+            return (record.sets[field] ?? []).map { names[$0] ?? $0 }.joined(separator: ", ")
         case .yen:
             guard let amount = record.values[field]?.integerValue else { return "" }
             return Self.groupedYen(amount)

@@ -32,9 +32,13 @@ extension FieldClient {
                 arguments.append(value.displayText)
             }
             if let organization = filter.organization {
-                conditions.append("EXISTS (SELECT 1 FROM json_each(organizations) WHERE value = ?)")
-                arguments.append(
-                    try RecordResolver.resolve(organization, among: [.organization], field: "org", in: db).record)
+                // Any record of the company counts (OrganizationIdentity).
+                let id = try RecordResolver.resolve(organization, among: [.organization], field: "org", in: db).record
+                let representatives = try Self.organizationRepresentatives(in: db)
+                let company = representatives[id].map { rep in representatives.filter { $0.value == rep }.map(\.key) }
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM json_each(organizations) WHERE value IN (SELECT value FROM json_each(?)))")
+                arguments.append(JSONText.array((company ?? [id]).sorted()))
             }
             if filter.mine {
                 let me = try DeviceIdentity.load(db).advisor
@@ -74,14 +78,22 @@ extension FieldClient {
         }
     }
 
-    /// Names of advisors and programs by id, for showing references to people.
+    /// Names by id, for showing references: advisors and programs, organizations (every record
+    /// of a company by the company's name) and case titles (not of stubs).
     public func directoryNames() throws -> [String: String] {
         try store.read { db in
             var names: [String: String] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT id, name FROM advisors UNION ALL SELECT id, name FROM programs")
+                db,
+                sql: """
+                    SELECT id, name FROM advisors UNION ALL SELECT id, name FROM programs
+                    UNION ALL SELECT id, name FROM organizations UNION ALL SELECT id, title FROM cases
+                    """)
             {
                 if let name: String = row["name"] { names[row["id"]] = name }
+            }
+            for (id, representative) in try Self.organizationRepresentatives(in: db) where id != representative {
+                if let name = names[representative] { names[id] = name }
             }
             return names
         }

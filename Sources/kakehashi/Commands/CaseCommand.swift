@@ -2,7 +2,7 @@ import ArgumentParser
 import KakehashiClient
 import KakehashiShared
 
-struct CaseCommand: AsyncParsableCommand {
+struct CaseCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "case", abstract: "Cases (案件): create, list, change, share and refer.",
         discussion: """
@@ -73,15 +73,14 @@ struct CaseCommand: AsyncParsableCommand {
         func execute() async throws {
             let client = try options.client()
             let record = try client.show(.case, id: id)
-            try RecordOutput.detail(record, client: client, json: options.json)
-            if !options.json, !record.isStub {
-                let events = try client.list(.event, filter: .init(caseID: record.id))
-                Output.line("\n活動記録 (\(events.count))")
-                if !events.isEmpty {
-                    try RecordOutput.list(
-                        events, columns: ["date", "kind", "author", "body"], client: client, json: false)
-                }
+            if options.json || record.isStub {
+                return try RecordOutput.detail(record, client: client, json: options.json)
             }
+            let presenter = RecordPresenter(names: try client.directoryNames())
+            Output.line(presenter.fullDetail(record, width: RecordCommands.width))
+            let events = try client.list(.event, filter: .init(caseID: record.id))
+            Output.line("\n活動記録 (\(events.count))")
+            if !events.isEmpty { Output.line(presenter.eventBlocks(events, width: RecordCommands.width)) }
         }
     }
 

@@ -2,9 +2,10 @@ import ArgumentParser
 import KakehashiClient
 import KakehashiShared
 
-struct EventCommand: AsyncParsableCommand {
+struct EventCommand: CommandGroup {
     static let configuration = CommandConfiguration(
-        commandName: "event", abstract: "Activity records (活動記録) on a case.", subcommands: [Add.self, List.self])
+        commandName: "event", abstract: "Activity records (活動記録) on a case.",
+        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self])
 
     struct Add: ClientCommand {
         static let configuration = CommandConfiguration(
@@ -36,7 +37,8 @@ struct EventCommand: AsyncParsableCommand {
     }
 
     struct List: ClientCommand {
-        static let configuration = CommandConfiguration(abstract: "List a case's activity records, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "List a case's activity records, newest first, each in full.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Case id.") var caseID: String
 
@@ -44,16 +46,18 @@ struct EventCommand: AsyncParsableCommand {
             let client = try options.client()
             let caseRecord = try client.show(.case, id: caseID)
             let events = try client.list(.event, filter: .init(caseID: caseRecord.id))
-            try RecordOutput.list(
-                events, columns: ["date", "kind", "author", "body"], client: client, json: options.json)
+            if options.json { return try Output.json(events) }
+            guard !events.isEmpty else { return Output.note("(none)") }
+            Output.line(
+                RecordPresenter(names: try client.directoryNames()).eventBlocks(events, width: RecordCommands.width))
         }
     }
 }
 
-struct SeedCommand: AsyncParsableCommand {
+struct SeedCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "seed", abstract: "Seeds (シーズ): patents, open patents, research results, know-how.",
-        subcommands: [Add.self, List.self])
+        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self])
 
     struct Add: ClientCommand {
         static let configuration = CommandConfiguration(
@@ -95,9 +99,10 @@ struct SeedCommand: AsyncParsableCommand {
     }
 }
 
-struct NeedCommand: AsyncParsableCommand {
+struct NeedCommand: CommandGroup {
     static let configuration = CommandConfiguration(
-        commandName: "need", abstract: "Needs (ニーズ) of companies.", subcommands: [Add.self, List.self])
+        commandName: "need", abstract: "Needs (ニーズ) of companies.",
+        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self])
 
     struct Add: ClientCommand {
         static let configuration = CommandConfiguration(abstract: "Add a need; prints its id.")
@@ -131,7 +136,7 @@ struct NeedCommand: AsyncParsableCommand {
     }
 }
 
-struct AdvisorCommand: AsyncParsableCommand {
+struct AdvisorCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "advisor", abstract: "The advisor directory (kept by the administrators).",
         subcommands: [List.self])

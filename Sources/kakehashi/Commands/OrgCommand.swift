@@ -2,15 +2,24 @@ import ArgumentParser
 import KakehashiClient
 import KakehashiShared
 
-struct OrgCommand: AsyncParsableCommand {
+struct OrgCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "org", abstract: "Organizations supported or partnered with (支援先・連携先).",
-        subcommands: [Add.self, List.self, Show.self])
+        discussion: """
+            One company is one organization: organizations with the same 法人番号, or joined by \
+            `org merge`, show as one, and the cases of each are the company's cases.
+            """,
+        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self, Merge.self])
 
     struct Add: ClientCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an organization; prints its id.",
-            discussion: "Kinds: \(Domains.organizationKind.listing)")
+            discussion: """
+                Kinds: \(Domains.organizationKind.listing)
+                With a 法人番号 that is already on this laptop nothing is added: the existing \
+                organization's id is printed, with a note on stderr. A name like an existing \
+                organization's gets a warning.
+                """)
 
         @OptionGroup var options: ClientOptions
         @Option(help: "Name, e.g. 株式会社川崎精密製作所") var name: String
@@ -26,8 +35,22 @@ struct OrgCommand: AsyncParsableCommand {
             values["corporate_number"] = corporateNumber
             values["sme_type"] = smeType
             values["notes"] = notes
-            try Output.created(
-                try options.client().create(.organization, RecordInput(values: values)), json: options.json)
+            let client = try options.client()
+            let added = try client.addOrganization(RecordInput(values: values))
+            let names = try client.directoryNames()
+            if let existing = added.existing {
+                let number = existing.text("corporate_number")
+                Output.note(
+                    "法人番号 \(number) の組織は既に登録されています: \(names[existing.id] ?? existing.text("name")) "
+                        + "[\(ShortID.of(existing.id))]。新しい組織は作らず、その ID を表示します。"
+                        + "内容を直すには kakehashi org set \(ShortID.of(existing.id)) FIELD=VALUE")
+            }
+            for similar in added.similar {
+                Output.note(
+                    "注意: 名称の似た組織があります: \(similar.text("name")) [\(ShortID.of(similar.id))]。"
+                        + "同じ会社なら kakehashi org merge \(ShortID.of(similar.id)) \(ShortID.of(added.id)) で統合できます")
+            }
+            try Output.created(added.id, json: options.json)
         }
     }
 
@@ -38,7 +61,7 @@ struct OrgCommand: AsyncParsableCommand {
         func execute() async throws {
             let client = try options.client()
             try RecordOutput.list(
-                client.list(.organization), columns: ["name", "kind", "prefecture", "corporate_number"], client: client,
+                client.organizations(), columns: ["name", "kind", "prefecture", "corporate_number"], client: client,
                 json: options.json)
         }
     }
@@ -46,24 +69,37 @@ struct OrgCommand: AsyncParsableCommand {
     struct Show: ClientCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show an organization and every case touching it that you may see.",
-            discussion:
-                "For other programs' confidential cases the stub shows who else is already supporting this company.")
+            discussion: """
+                For other programs' confidential cases the stub shows who else is already supporting \
+                this company. The organization may be given by its id or its 法人番号; other records of \
+                the same company (same 法人番号, or merged) are listed, and their cases shown too.
+                """)
         @OptionGroup var options: ClientOptions
-        @Argument(help: "Organization id.") var id: String
+        @Argument(help: "Organization id or 法人番号.") var id: String
 
         func execute() async throws {
             let client = try options.client()
-            let organization = try client.show(.organization, id: id)
+            let company = try client.company(id)
+            let organization = company.record
             let cases = try client.list(.case, filter: .init(organization: organization.id))
             if options.json {
                 struct Document: Encodable {
                     let organization: RecordView
+                    let sameCompany: [RecordView]
                     let cases: [RecordView]
                 }
-                try Output.json(Document(organization: organization, cases: cases))
+                try Output.json(Document(organization: organization, sameCompany: company.others, cases: cases))
                 return
             }
-            try RecordOutput.detail(organization, client: client, json: false)
+            Output.line(
+                RecordPresenter(names: try client.directoryNames()).fullDetail(
+                    organization, width: RecordCommands.width))
+            if !company.others.isEmpty {
+                Output.line("\n同じ会社の記録 (\(company.others.count))")
+                for other in company.others {
+                    Output.line("  [\(ShortID.of(other.id))]  \(other.text("name"))")
+                }
+            }
             Output.line("\n案件 (\(cases.count))")
             if !cases.isEmpty {
                 try RecordOutput.list(

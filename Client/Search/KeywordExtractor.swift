@@ -26,8 +26,9 @@ public enum KeywordExtractor {
         func emit(_ word: String) {
             let folded = SearchFolding.fold(word)
             guard !folded.isEmpty, !stopWords.contains(folded), !words.contains(folded) else { return }
-            // One kana or Latin character is no word; one kanji (銅, 熱) is.
-            if folded.count == 1, KeywordExtractor.script(of: folded.first ?? " ") != .kanji { return }
+            // One character is rarely a word of its own here (省, 性); the thesaurus brings the few
+            // that are (錆, 竹).
+            if folded.count == 1 { return }
             words.append(folded)
         }
         func flush() {
@@ -35,23 +36,33 @@ public enum KeywordExtractor {
             let content = run.indices.filter { isContent(run[$0]) }
             for index in content {
                 emit(run[index].surface)
-                // A noun with its suffixes: 密着 + 性 → 密着性, 自動 + 化 → 自動化.
+                // A noun with its prefixes (and one-character nouns that act as one) and suffixes:
+                // 省 + 電力 → 省電力, 密着 + 性 → 密着性, 省 + 電力 + 化 → 省電力化 (never 電力化
+                // alone: the prefix belongs to the word).
+                var start = index
+                while start > 0, run[start - 1].partOfSpeech == "接頭詞" || run[start - 1].surface.count == 1 {
+                    start -= 1
+                }
                 var end = index + 1
                 while end < run.count, run[end].subdivision == "接尾" { end += 1 }
-                if end > index + 1 { emit(run[index..<end].map(\.surface).joined()) }
+                if start < index { emit(run[start...index].map(\.surface).joined()) }
+                if end > index + 1 { emit(run[start..<end].map(\.surface).joined()) }
                 if index + 1 < run.count, isContent(run[index + 1]) {
                     emit(run[index].surface + run[index + 1].surface)
                 }
             }
             if run.count >= 2, run.count <= 4, !content.isEmpty { emit(run.map(\.surface).joined()) }
         }
-        for token in morphology.tokens(TextNormalization.foldWidth(text)) {
-            let joins =
-                token.partOfSpeech == "接頭詞" || isContent(token)
-                || (token.partOfSpeech == "名詞" && token.subdivision == "接尾" && !run.isEmpty)
-            if joins { run.append(token) } else { flush() }
+        // Line by line, so a title's last noun and the description's first do not join.
+        for line in TextNormalization.foldWidth(text).split(whereSeparator: \.isNewline) {
+            for token in morphology.tokens(String(line)) {
+                let joins =
+                    token.partOfSpeech == "接頭詞" || isContent(token)
+                    || (token.partOfSpeech == "名詞" && token.subdivision == "接尾" && !run.isEmpty)
+                if joins { run.append(token) } else { flush() }
+            }
+            flush()
         }
-        flush()
         return words
     }
 

@@ -15,12 +15,18 @@ public enum SearchFolding {
     public static func fold(_ text: String) -> String {
         var out = ""
         var previousKatakana = false
-        for character in text.precomposedStringWithCompatibilityMapping.lowercased() {
+        for character in compatibility(text).lowercased() {
             if character == "ー", previousKatakana { continue }
             out.append(character)
             previousKatakana = isKatakana(character)
         }
         return out
+    }
+
+    /// NFKC, composed again: Foundation on Linux leaves a half-width voiced mark decomposed
+    /// (ﾊﾞ → ハ + U+3099), which would not equal バ byte for byte in the index.
+    static func compatibility(_ text: String) -> String {
+        text.precomposedStringWithCompatibilityMapping.precomposedStringWithCanonicalMapping
     }
 
     static func isKatakana(_ character: Character) -> Bool {
@@ -35,7 +41,7 @@ public enum SearchFolding {
         var offsets: [Int] = []
         var previousKatakana = false
         for (offset, character) in text.enumerated() {
-            for piece in String(character).precomposedStringWithCompatibilityMapping.lowercased() {
+            for piece in compatibility(String(character)).lowercased() {
                 if piece == "ー", previousKatakana { continue }
                 folded.append(piece)
                 offsets.append(offset)

@@ -11,7 +11,9 @@ public enum TextNormalization {
     /// NFKC folding for inputs that are really numbers or codes, so full-width digits typed with
     /// a Japanese input method (`２０２６－０４－０１`, `１，０００円`) are read as ASCII.
     public static func foldWidth(_ text: String) -> String {
-        text.precomposedStringWithCompatibilityMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Composed again: Foundation on Linux leaves ﾊﾞ as ハ + U+3099 after the compatibility mapping.
+        text.precomposedStringWithCompatibilityMapping.precomposedStringWithCanonicalMapping.trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 
     /// The first character that may not appear in text, if any: C0/C1 controls other than tab

@@ -39,7 +39,9 @@ struct MatchCommand: ClientCommand {
         guard limit > 0 else { throw KakehashiError(.usage, field: "limit", "must be at least 1") }
         let result = try options.client().match(need: need, limit: limit)
         if options.json { return try Output.json(result.hits) }
-        Output.note("キーワード: \(result.keywords.joined(separator: " "))")
+        let keywords = DisplayWidth.wrap(
+            "キーワード: " + result.keywords.joined(separator: " "), to: Terminal.wide ? Int.max / 4 : Terminal.width())
+        Output.note(keywords.joined(separator: "\n"))
         guard !result.hits.isEmpty else { return Output.note("この端末にはシーズがありません") }
         var table = TextTable(headers: ["順位", "スコア", "ID", "シーズ", "ライセンス", "一致した語"])
         table.fixedColumns = [0, 1, 2, 4]

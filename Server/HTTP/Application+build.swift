@@ -21,7 +21,7 @@ public struct ServeConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tlsCertificate: String? = nil, tlsKey: String? = nil,
-        limits: HTTPLimits = HTTPLimits(), minClientVersion: AppVersion = .current
+        limits: HTTPLimits = HTTPLimits(), minClientVersion: AppVersion = .oldestCompatibleClient
     ) {
         self.host = host
         self.port = port
@@ -56,7 +56,7 @@ public func serverTLSConfiguration(
 /// - Parameter minClientVersion: the oldest `kakehashi` served (`serve --min-client-version`).
 public func buildRouter(
     store: any ChangeLogStore, metrics: ServerMetrics, now: @escaping @Sendable () -> Int64 = serverWallMillis,
-    limits: HTTPLimits = HTTPLimits(), minClientVersion: AppVersion = .current
+    limits: HTTPLimits = HTTPLimits(), minClientVersion: AppVersion = .oldestCompatibleClient
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ServerMiddleware(metrics: metrics, now: now, minClientVersion: minClientVersion))

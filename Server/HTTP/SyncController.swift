@@ -18,7 +18,7 @@ struct SyncController<Context: RequestContext>: Sendable {
 
     init(
         store: any ChangeLogStore, metrics: ServerMetrics, now: @escaping @Sendable () -> Int64,
-        maxUnauthenticatedBodyBytes: Int, minClientVersion: AppVersion = .current
+        maxUnauthenticatedBodyBytes: Int, minClientVersion: AppVersion = .oldestCompatibleClient
     ) {
         self.store = store
         self.metrics = metrics

@@ -2,6 +2,13 @@
 public enum KakehashiVersion {
     public static let current = "0.1.0"
 
+    /// The oldest `kakehashi` release whose protocol this server still speaks in full: the default
+    /// of `kakehashi-server serve --min-client-version`. Raise it only in a release that sends what
+    /// older clients cannot read (a new entity, operation, value type or push status;
+    /// Docs/protocol.md, "Versions and upgrades"), so that upgrading the server never locks out
+    /// laptops that can still sync safely.
+    public static let oldestCompatibleClient = "0.1.0"
+
     /// The `User-Agent` every request of the field client carries (Docs/protocol.md, "Client
     /// version"): the server records it per device and refuses versions below its minimum.
     public static var userAgent: String { "kakehashi/\(current)" }
@@ -35,6 +42,14 @@ public struct AppVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
         }
         while numbers.count < 3 { numbers.append(0) }
         self.init(major: numbers[0], minor: numbers[1], patch: numbers[2])
+    }
+
+    /// The default minimum client version (`KakehashiVersion.oldestCompatibleClient`).
+    public static var oldestCompatibleClient: AppVersion {
+        guard let version = AppVersion(KakehashiVersion.oldestCompatibleClient) else {
+            preconditionFailure("KakehashiVersion.oldestCompatibleClient is not a version")
+        }
+        return version
     }
 
     /// The version of this build (`KakehashiVersion.current`).

@@ -24,7 +24,9 @@ struct Serve: AsyncParsableCommand {
             use or a store path that cannot be written also exits 69 with one sentence.
 
             --min-client-version is the oldest kakehashi whose enroll, push and pull are served \
-            (default: this release); every response names it in Kakehashi-Min-Client-Version, and an \
+            (default: the oldest release this server still speaks to in full, \
+            \(KakehashiVersion.oldestCompatibleClient), so upgrading the server locks no laptop \
+            out); every response names it in Kakehashi-Min-Client-Version, and an \
             older kakehashi is answered 426 upgrade-required, which it shows as "upgrade kakehashi to \
             X" and exit 76 with its pending changes kept. Raise it after the laptops were upgraded \
             (Docs/operations.md, "Upgrades").
@@ -61,7 +63,7 @@ struct Serve: AsyncParsableCommand {
     @Option(
         name: .customLong("min-client-version"),
         help: "Oldest kakehashi version served (MAJOR.MINOR.PATCH); older clients are told to upgrade.")
-    var minClientVersion = KakehashiVersion.current
+    var minClientVersion = KakehashiVersion.oldestCompatibleClient
 
     func validate() throws {
         let positive: [(String, Int)] = [
@@ -91,7 +93,7 @@ struct Serve: AsyncParsableCommand {
                 store: store,
                 configuration: ServeConfiguration(
                     host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, limits: limits,
-                    minClientVersion: AppVersion(minClientVersion) ?? .current),
+                    minClientVersion: AppVersion(minClientVersion) ?? .oldestCompatibleClient),
                 logger: logger,
                 onListening: { url in
                     // Unbuffered, so a parent process reading the pipe sees the line at once.

@@ -26,7 +26,13 @@ extension IndicatorReport {
     /// panel with the change from the year before, the stage funnel per program, the referrals
     /// between programs as a diagram, a tile map of the 47 prefectures, and tables with totals.
     /// Fits 800 px and 1280 px wide screens and prints on A4.
-    public func html(generatedAt: String, title: String = "橋渡し・事業化支援人材 活動指標") -> String {
+    /// - Parameter fiscalYear: only this year's section (the trends run up to it, and its
+    ///   headline panel still compares with the year before); every year when nil.
+    public func html(
+        generatedAt: String, fiscalYear: Int? = nil, title: String = "橋渡し・事業化支援人材 活動指標"
+    ) -> String {
+        let shownYears = fiscalYears.filter { year in fiscalYear.map { year <= $0 } ?? true }
+        let sections = fiscalYear.map { year in shownYears.filter { $0 == year } } ?? shownYears
         var page = """
             <!DOCTYPE html>
             <html lang="ja">
@@ -41,29 +47,29 @@ extension IndicatorReport {
             <body>
             <header>
             <h1>\(Self.escape(title))</h1>
-            <p class="meta">作成日時 \(Self.escape(generatedAt))\(coverage)</p>
+            <p class="meta">作成日時 \(Self.escape(generatedAt))\(Self.coverage(sections))</p>
             </header>
             <main>
             <p class="rules">\(Self.escape(Self.attributionNote))</p>
 
             """
-        if fiscalYears.isEmpty {
+        if sections.isEmpty {
             page += "<p>計上できる記録はまだありません。</p>\n"
         } else {
             page += "<nav aria-label=\"目次\"><ul><li><a href=\"#trends\">年度別の推移</a></li>"
-            for year in fiscalYears.reversed() {
+            for year in sections.reversed() {
                 page += "<li><a href=\"#fy\(year)\">\(year)年度</a></li>"
             }
             page += "</ul></nav>\n"
-            page += trendsSection()
-            for year in fiscalYears.reversed() { page += section(year) }
+            page += trendsSection(shownYears)
+            for year in sections.reversed() { page += section(year) }
         }
         page += "</main>\n</body>\n</html>\n"
         return page
     }
 
-    private var coverage: String {
-        guard let first = fiscalYears.first, let last = fiscalYears.last else { return "" }
+    private static func coverage(_ years: [Int]) -> String {
+        guard let first = years.first, let last = years.last else { return "" }
         return first == last ? "。対象 \(first)年度" : "。対象 \(first)〜\(last)年度"
     }
 
@@ -131,8 +137,8 @@ extension IndicatorReport {
     private func total(_ year: Int) -> [String: Int]? { totals.first { $0.fiscalYear == year }?.counts }
 
     /// One small bar chart per headline figure over every fiscal year the log covers.
-    private func trendsSection() -> String {
-        guard let first = fiscalYears.first, let last = fiscalYears.last else { return "" }
+    private func trendsSection(_ shownYears: [Int]) -> String {
+        guard let first = shownYears.first, let last = shownYears.last else { return "" }
         let years = Array(first...last)
         var out = "<section id=\"trends\">\n<h2>年度別の推移</h2>\n"
         out += "<p class=\"note\">全事業の合計（同じ案件・活動を二重に数えない件数）。</p>\n<div class=\"grid\">\n"

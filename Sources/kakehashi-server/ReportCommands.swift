@@ -78,7 +78,8 @@ struct Indicators: AsyncParsableCommand {
             let snapshot = try await store.snapshot(entities: LogSnapshot.reportingEntities, since: nil)
             let now = serverWallMillis()
             let data = ReportData(snapshot)
-            let report = IndicatorEngine.compute(data, fiscalYear: fiscalYear, today: data.asOf)
+            // The HTML report of one year still compares it with the years before.
+            let report = IndicatorEngine.compute(data, fiscalYear: html == nil ? fiscalYear : nil, today: data.asOf)
             if json { return try Main.printJSON(report) }
             if csv {
                 FileHandle.standardOutput.write(try TableEncoding.csv(report.table(), labels: labels))
@@ -86,8 +87,8 @@ struct Indicators: AsyncParsableCommand {
             }
             if let html {
                 do {
-                    try Data(report.html(generatedAt: Exporter.timestamp(millis: now)).utf8).write(
-                        to: URL(fileURLWithPath: html))
+                    let page = report.html(generatedAt: Exporter.timestamp(millis: now), fiscalYear: fiscalYear)
+                    try Data(page.utf8).write(to: URL(fileURLWithPath: html))
                 } catch {
                     throw KakehashiError.invalid("html", "cannot write \(html): \(error.localizedDescription)")
                 }

@@ -122,6 +122,25 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: StoreKind.available.contains(.postgres), "needs the test PostgreSQL cluster"))
+    func bothStoresGiveByteIdenticalWorkbooks() async throws {
+        var books: [Data] = []
+        for kind in [StoreKind.sqlite, .postgres] {
+            let store = try await kind.makeStore()
+            _ = try await store.append(Log().changes, viewer: nil, wallMillis: today, onlyIfEmpty: false)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "kakehashi-export-\(UUID().uuidString)"
+            ).path
+            let manifest = try await Exporter(store: store, now: { today }).run(
+                .init(profile: .meti, format: .xlsx, directory: directory))
+            await store.close()
+            #expect(manifest.files.map(\.name) == ["kakehashi-meti.xlsx"])
+            books.append(try Data(contentsOf: URL(fileURLWithPath: directory + "/kakehashi-meti.xlsx")))
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        #expect(books[0] == books[1], "the workbook differs between SQLite and PostgreSQL")
+    }
+
     @Test func csvIsExcelReadyWithQuotingAndFormulasDefused() throws {
         var table = ExportTable(name: "t", columns: [.init("a", "件名"), .init("b", "内容"), .init("c", "段階")])
         table.append([

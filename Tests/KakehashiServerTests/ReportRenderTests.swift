@@ -285,6 +285,10 @@ import Testing
         #expect(html.components(separatedBy: "<tr class=\"total\">").count - 1 >= 2 * report.fiscalYears.count)
         #expect(html.contains("事業間の紹介の図") && html.contains("都道府県別の活動件数の地図"))
         #expect(html.contains("@media print") && html.contains("size: A4"))
+        // One fiscal year's report still shows its change from the year before, and no later year.
+        let one = report.html(generatedAt: "2026-11-21T12:00:00+09:00", fiscalYear: 2025)
+        #expect(one.contains("id=\"fy2025\"") && !one.contains("id=\"fy2024\"") && !one.contains("id=\"fy2026\""))
+        #expect(one.contains("前年度比") && !one.contains("前年度の記録なし") && !one.contains(">2026</text>"))
 
         let python = try Self.python()
         let checked = try Self.run([

@@ -127,11 +127,11 @@ import Testing
         var books: [Data] = []
         for kind in [StoreKind.sqlite, .postgres] {
             let store = try await kind.makeStore()
-            _ = try await store.append(Log().changes, viewer: nil, wallMillis: today, onlyIfEmpty: false)
+            _ = try await store.append(Log().changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "kakehashi-export-\(UUID().uuidString)"
             ).path
-            let manifest = try await Exporter(store: store, now: { today }).run(
+            let manifest = try await Exporter(store: store, now: { Self.today }).run(
                 .init(profile: .meti, format: .xlsx, directory: directory))
             await store.close()
             #expect(manifest.files.map(\.name) == ["kakehashi-meti.xlsx"])

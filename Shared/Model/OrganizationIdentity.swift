@@ -50,10 +50,11 @@ public enum OrganizationIdentity {
     ///
     /// Groups are the connected components of "same 法人番号" and "`merged_into`" over every
     /// record, deleted ones included (a deleted record still joins its neighbours, so a case linked
-    /// to it still finds its company). The representative is, among the group's live records, the
-    /// smallest id of those not merged into another record; when every live record is merged
-    /// (two people merged two records into each other at once), the smallest live id. A group
-    /// with no live record has no representative. The answer depends only on the set of records,
+    /// to it still finds its company). The representative is, among the group's live records not
+    /// merged into another, the one whose id is derived from its own 法人番号 (the company's record
+    /// every laptop creates), else the smallest id; when every live record is merged (two people
+    /// merged two records into each other at once), the same among all live records. A group with
+    /// no live record has no representative. The answer depends only on the set of records,
     /// never on the order they are given in.
     public static func representatives(_ members: [Member]) -> [String: String] {
         var parent: [String: String] = [:]
@@ -91,7 +92,11 @@ public enum OrganizationIdentity {
         for group in groups.values {
             let live = group.filter { !$0.deleted }
             let roots = live.filter { $0.mergedInto == nil || $0.mergedInto == $0.id }
-            guard let chosen = (roots.isEmpty ? live : roots).map(\.id).min() else { continue }
+            let candidates = roots.isEmpty ? live : roots
+            let derived = candidates.filter { member in
+                member.corporateNumber.map { recordID(corporateNumber: $0) == member.id } ?? false
+            }
+            guard let chosen = (derived.isEmpty ? candidates : derived).map(\.id).min() else { continue }
             for member in group { representatives[member.id] = chosen }
         }
         return representatives

@@ -171,6 +171,12 @@ import Testing
         let suzukiID = try Self.object(suzuki, ["org", "show", "3020001012345"])["organization"] as? [String: Any]
         #expect(yamadaID?["id"] as? String == suzukiID?["id"] as? String)
         #expect(yamadaOrg == suzukiOrg, "the id comes from the 法人番号")
+        // A record given the company's number later joins it, and says so.
+        let plant = try yamada.check(["org", "add", "--name", "川崎精密 第二工場", "--kind", "中小企業"]).output
+        let numbered = try yamada.check(["org", "set", plant, "corporate_number=3020001012345"])
+        #expect(numbered.stderr.contains("同じ会社"), "\(numbered.stderr)")
+        let afterSet = try #require(try yamada.json(["org", "list"]) as? [[String: Any]])
+        #expect(afterSet.compactMap { $0["id"] as? String }.filter { [plant, yamadaOrg].contains($0) } == [yamadaOrg])
         // The two spellings of the name are an ordinary conflict, settled like any other.
         let conflicts = try #require(try yamada.json(["conflicts"]) as? [[String: Any]])
         let name = try #require(

@@ -10,15 +10,17 @@ import Testing
     static let caseSummary = "株式会社〇〇製作所の精密加工技術と大学の評価設備をつなぐ試作案件"
     static let eventBody = "川崎市産業振興財団の紹介で訪問。試作条件を確認した。"
 
-    /// A confidential case of program business-production owned by `owner`, with one event.
-    static func makeCase(by owner: Laptop, level: String = "confidential") async throws -> (case: String, event: String)
-    {
+    /// A confidential case of `program` (the owner's own: a new case belongs to its creator's
+    /// program) owned by `owner`, with one event.
+    static func makeCase(
+        by owner: Laptop, level: String = "confidential", program: String = "business-production"
+    ) async throws -> (case: String, event: String) {
         let org = owner.create(.organization, ["name": .string("株式会社〇〇製作所"), "kind": .string("sme")])
         let caseID = owner.create(
             .case,
             [
                 "title": .string(caseTitle), "summary": .string(caseSummary), "kind": .string("ip-business-matching"),
-                "level": .string(level), "owner": .string(owner.advisor), "program": .string("business-production"),
+                "level": .string(level), "owner": .string(owner.advisor), "program": .string(program),
                 "stage": .string("matching"),
             ], sets: ["organizations": [org], "tags": ["精密加工"]])
         let event = owner.create(
@@ -213,9 +215,7 @@ import Testing
             let planner = try await server.advisor("鈴木一郎", program: "matching-planner", client: client)
             let mover = try await server.advisor("佐藤花子", program: "business-production", client: client)
             let ours = try await Self.makeCase(by: owner)
-            let theirs = try await Self.makeCase(by: planner)
-            planner.write(.case, theirs.case, "program", .string("matching-planner"))
-            try await planner.sync()
+            let theirs = try await Self.makeCase(by: planner, program: "matching-planner")
             try await mover.sync()
             #expect(mover.record(.case, ours.case)?.value("title") == .string(Self.caseTitle))
             #expect(mover.record(.case, theirs.case)?.value("title") == .null)

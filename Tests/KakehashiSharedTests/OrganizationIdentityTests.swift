@@ -55,6 +55,15 @@ import Testing
             Member(id: "0000000b", corporateNumber: "3020001012345", mergedInto: nil, deleted: false),
         ]
         #expect(OrganizationIdentity.representatives(deleted)["0000000a"] == "0000000b")
+        // The company's own record (its id derived from its number) represents it, though a
+        // duplicate added later with the same number has a smaller id.
+        let company = OrganizationIdentity.recordID(corporateNumber: "3020001012345")
+        let duplicate = "00000000-0000-7000-8000-000000000001"
+        let numbered = [
+            Member(id: company, corporateNumber: "3020001012345", mergedInto: nil, deleted: false),
+            Member(id: duplicate, corporateNumber: "3020001012345", mergedInto: nil, deleted: false),
+        ]
+        #expect(OrganizationIdentity.representatives(numbered)[duplicate] == company)
     }
 
     @Test func namesMatchAcrossLegalFormsWidthsAndSpaces() {

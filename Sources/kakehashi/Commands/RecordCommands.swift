@@ -127,7 +127,20 @@ extension OrgCommand {
         @OptionGroup var options: ClientOptions
         @Argument(help: "Organization id.") var id: String
         @Argument(help: "FIELD=VALUE assignments.") var assignments: [String] = []
-        func execute() async throws { try RecordCommands.set(.organization, id, assignments, options: options) }
+
+        func execute() async throws {
+            try RecordCommands.set(.organization, id, assignments, options: options)
+            // A 法人番号 or merge that makes it one company with another is said, not left to be
+            // discovered when the record no longer shows in org list.
+            let client = try options.client()
+            let record = try client.show(.organization, id: id)
+            let company = try client.company(record.id)
+            if company.record.id != record.id {
+                Output.note(
+                    "この組織は \(company.record.text("name")) [\(ShortID.of(company.record.id))] と同じ会社として"
+                        + "表示されます（法人番号または統合）。一覧には \(ShortID.of(company.record.id)) が出ます")
+            }
+        }
     }
 
     struct Delete: ClientCommand {

@@ -106,7 +106,7 @@ note "シーズを登録して同期しました。"
 step="syncing and matching"
 say "3. 山田さんが事務所に戻って同期し、ニーズに合うシーズを探す（match）"
 laptop yamada sync > /dev/null
-laptop yamada match "$need" --limit 3 2>&1 | indent
+laptop yamada match "$need" --limit 3 --wide 2>&1 | indent
 
 step="the referral to the IP advisor"
 say "4. 知財アドバイザーへの紹介（事業をまたぐ引継ぎ）"
@@ -118,7 +118,7 @@ note "伊藤さんのノートPCに案件が届きました: $(laptop ito case s
 step="who else supports this company"
 say "5. 佐藤さんが同じ企業を見ると、他事業の支援者がわかる（秘の案件は概要のみ）"
 laptop sato sync > /dev/null
-laptop sato org show "$company" | indent
+laptop sato org show "$company" --wide | indent
 
 step="the offline conflict"
 say "6. 山田さんと伊藤さんがオフラインで同じ案件を同時に編集"

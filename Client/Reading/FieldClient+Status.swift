@@ -16,6 +16,8 @@ extension FieldClient {
         public let refused: Int
         /// Unix milliseconds of the last completed sync, nil if never.
         public let lastSync: Int64?
+        /// The same moment in ISO 8601, Japan time with its offset (`2026-04-01T10:00:00+09:00`).
+        public let lastSyncAt: String?
         public let cursor: String
         public let clockOffsetMillis: Int64
     }
@@ -39,7 +41,8 @@ extension FieldClient {
                 pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes WHERE status = 'pending'") ?? 0,
                 rejected: rejected, conflicts: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts") ?? 0,
                 refused: try RefusedStore.count(in: db),
-                lastSync: identity.lastSync, cursor: identity.cursor, clockOffsetMillis: identity.clockOffset)
+                lastSync: identity.lastSync, lastSyncAt: identity.lastSync.map { JapanTime.iso(millis: $0) },
+                cursor: identity.cursor, clockOffsetMillis: identity.clockOffset)
         }
     }
 }

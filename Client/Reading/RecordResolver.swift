@@ -139,3 +139,34 @@ extension FieldClient {
         }
     }
 }
+
+extension FieldClient {
+    /// How a record is called in text (`conflicts`, `log`): a case's or seed's title, an
+    /// organization's or advisor's name, an event's date and kind with its case's title; the
+    /// stub label for another program's confidential case; nil when the laptop holds none.
+    public func recordTitle(_ ref: RecordRef) throws -> String? {
+        try store.read { db in try RecordResolver.title(of: ref, in: db) }
+    }
+}
+
+extension RecordResolver {
+    static func title(of ref: RecordRef, in db: Database) throws -> String? {
+        let table = RecordTable.name(of: ref.entity)
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE id = ?", arguments: [ref.record])
+        else { return nil }
+        switch ref.entity {
+        case .event:
+            let date: String = row["date"] ?? ""
+            let kind: String = row["kind"] ?? ""
+            let label = Domains.eventKind.label(of: kind) ?? kind
+            let caseTitle = try (row["case"] as String?).flatMap {
+                try title(of: RecordRef(entity: .case, record: $0), in: db)
+            }
+            return "\(date) \(label)" + (caseTitle.map { "（\($0)）" } ?? "")
+        case .case:
+            return (row["title"] as String?) ?? RecordPresenter.stubTitle
+        default:
+            return (row["title"] as String?) ?? (row["name"] as String?)
+        }
+    }
+}

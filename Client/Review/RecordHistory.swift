@@ -2,19 +2,34 @@ import Foundation
 import GRDB
 import KakehashiShared
 
-/// Formatting of HLC times for people: Japan time, to the second.
-enum HistoryFormatting {
-    static let formatter: DateFormatter = {
+/// Times for people and for `--json`, always in Japan time: `2026-04-01T10:00:00+09:00` (ISO
+/// 8601 with its offset) in JSON, `2026-04-01 10:00 JST` in text.
+public enum JapanTime {
+    static let isoFormatter: DateFormatter = formatter("yyyy-MM-dd'T'HH:mm:ssxxx")
+    static let textFormatter: DateFormatter = formatter("yyyy-MM-dd HH:mm")
+
+    static func formatter(_ format: String) -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "Asia/Tokyo")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        formatter.dateFormat = format
         return formatter
-    }()
-
-    static func time(_ hlc: HLC) -> String {
-        formatter.string(from: Date(timeIntervalSince1970: Double(hlc.millis) / 1000))
     }
+
+    /// `2026-04-01T10:00:00+09:00`.
+    public static func iso(millis: Int64) -> String {
+        isoFormatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+    }
+
+    /// `2026-04-01 10:00 JST`.
+    public static func text(millis: Int64) -> String {
+        textFormatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000)) + " JST"
+    }
+}
+
+/// Formatting of HLC times: ISO 8601 in Japan time with its offset.
+enum HistoryFormatting {
+    static func time(_ hlc: HLC) -> String { JapanTime.iso(millis: hlc.millis) }
 }
 
 /// `kakehashi log ID`: every change to a record, oldest first, with the value each replaced.

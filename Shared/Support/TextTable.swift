@@ -43,7 +43,7 @@ public enum DisplayWidth {
         if character.isWhitespace { return .space }
         guard let value = character.unicodeScalars.first?.value else { return .other }
         switch value {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x2F, 0x27, 0x40, 0x23: return .latin
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x2F, 0x27, 0x40, 0x23, 0x24: return .latin
         case 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0x3005, 0x20000...0x3FFFD: return .kanji
         case 0x30A1...0x30FA, 0x30FC...0x30FF, 0x31F0...0x31FF, 0xFF66...0xFF9F: return .katakana
         case 0x3041...0x309F: return .hiragana
@@ -115,11 +115,7 @@ public enum DisplayWidth {
                 var end = prefixLength(characters, from: start, width: width)
                 if end == start { end = start + 1 }  // a character wider than the line
                 if end < characters.count {
-                    if let word = wordStart(characters, from: start, before: end, budget: width),
-                        run(characters[end]) == .latin || run(characters[end]) == .katakana
-                    {
-                        end = word
-                    }
+                    if let word = wordStart(characters, from: start, before: end, budget: width) { end = word }
                     var moved = 0
                     while end - start > 1, moved < 3,
                         noLineStart.contains(characters[end]) || noLineEnd.contains(characters[end - 1])

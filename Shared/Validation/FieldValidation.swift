@@ -21,8 +21,7 @@ extension FieldSpec {
             return .string(try checkedText(trimmed, maxLength: maxLength, multiline: multiline))
         case .enumeration(let domain):
             guard let value = domain.canonical(trimmed) else {
-                throw .invalid(
-                    name, "unknown value '\(trimmed)'; valid values: \(domain.listing)", validValues: domain.values)
+                throw .invalid(name, domain.unknownValueMessage(trimmed), validValues: domain.values)
             }
             return .string(value)
         case .date:

@@ -16,8 +16,9 @@ struct Export: AsyncParsableCommand {
             --since to the next export to get only what changed. Prints the output directory.
             """)
     @OptionGroup var store: StoreOptions
-    @Option(help: "cabinet-office, meti or mext.") var profile: String
-    @Option(help: "Directory to write into (created when missing).") var out: String
+    @Option(help: "cabinet-office, meti or mext.", completion: .list(["cabinet-office", "meti", "mext"]))
+    var profile: String
+    @Option(help: "Directory to write into (created when missing).", completion: .directory) var out: String
     @Option(help: "csv (default), jsonl or xlsx.") var format = "csv"
     @Option(help: "Headers, sheet names and values: ja (default) or en.") var labels = "ja"
     @Option(help: "Only this Japanese fiscal year (April–March), e.g. 2026.") var fiscalYear: Int?

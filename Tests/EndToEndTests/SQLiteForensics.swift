@@ -40,10 +40,11 @@ struct Canary: Sendable, CustomStringConvertible {
         return forms.map { ($0.0, Array($0.1.utf8)) }
     }
 
-    /// The terms FTS5's `trigram` tokenizer makes of the text: every three consecutive characters,
-    /// case-folded (full-width capitals included).
+    /// The terms FTS5's `trigram` tokenizer makes of the text as the search index holds it
+    /// (`SearchFolding`: NFKC, so full-width capitals become ASCII, then lower-cased): every three
+    /// consecutive characters.
     var trigrams: Set<[UInt8]> {
-        let characters = Array(text.lowercased().unicodeScalars)
+        let characters = Array(text.precomposedStringWithCompatibilityMapping.lowercased().unicodeScalars)
         return Set(
             (0...(characters.count - 3)).map { start in
                 Array(String(String.UnicodeScalarView(characters[start..<start + 3])).utf8)

@@ -27,14 +27,15 @@ struct CaseCommand: CommandGroup {
 
         @OptionGroup var options: ClientOptions
         @Option(help: "Title (件名), at most 200 characters.") var title: String
-        @Option(help: "Kind of case.") var kind: String
+        @Option(help: "Kind of case.", completion: .domain(Domains.caseKind)) var kind: String
         @Option(name: .customLong("org"), help: "Organization id (repeatable).") var orgs: [String] = []
-        @Option(help: "Confidentiality level (default: confidential 秘).") var level: String?
-        @Option(help: "Stage (default: intake 受付).") var stage: String?
+        @Option(help: "Confidentiality level (default: confidential 秘).", completion: .domain(Domains.level))
+        var level: String?
+        @Option(help: "Stage (default: intake 受付).", completion: .domain(Domains.caseStage)) var stage: String?
         @Option(name: .customLong("participant"), help: "Advisor id or name (repeatable).") var participants: [String] =
             []
         @Option(help: "Summary (概要).") var summary: String?
-        @Option(help: "Read the summary from a UTF-8 file.") var summaryFile: String?
+        @Option(help: "Read the summary from a UTF-8 file.", completion: .file()) var summaryFile: String?
         @Option(name: .customLong("tag"), help: "Tag (repeatable).") var tags: [String] = []
         @Option(help: "Funding program id (default: your program).") var program: String?
 
@@ -53,7 +54,7 @@ struct CaseCommand: CommandGroup {
     struct List: ClientCommand {
         static let configuration = CommandConfiguration(abstract: "List cases, newest first.")
         @OptionGroup var options: ClientOptions
-        @Option(help: "Only cases at this stage.") var stage: String?
+        @Option(help: "Only cases at this stage.", completion: .domain(Domains.caseStage)) var stage: String?
         @Option(help: "Only cases with this organization.") var org: String?
         @Flag(help: "Only cases you own or take part in.") var mine = false
 
@@ -104,7 +105,7 @@ struct CaseCommand: CommandGroup {
             abstract: "Move a case to a stage.", discussion: "Stages: \(Domains.caseStage.listing)")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Case id.") var id: String
-        @Argument(help: "Stage (value or Japanese label).") var stage: String
+        @Argument(help: "Stage (value or Japanese label).", completion: .domain(Domains.caseStage)) var stage: String
 
         func execute() async throws {
             try options.client().update(.case, id: id, RecordInput(values: ["stage": stage]))

@@ -14,9 +14,9 @@ struct EventCommand: CommandGroup {
 
         @OptionGroup var options: ClientOptions
         @Argument(help: "Case id.") var caseID: String
-        @Option(help: "Kind of activity.") var kind: String
+        @Option(help: "Kind of activity.", completion: .domain(Domains.eventKind)) var kind: String
         @Option(help: "What happened.") var body: String?
-        @Option(help: "Read the body from a UTF-8 file.") var bodyFile: String?
+        @Option(help: "Read the body from a UTF-8 file.", completion: .file()) var bodyFile: String?
         @Option(help: "Date, YYYY-MM-DD (default: today in Japan).") var date: String?
         @Option(name: .customLong("participant"), help: "Advisor id or name (repeatable).") var participants: [String] =
             []
@@ -64,14 +64,15 @@ struct SeedCommand: CommandGroup {
             abstract: "Add a seed; prints its id.", discussion: "Kinds: \(Domains.seedKind.listing)")
         @OptionGroup var options: ClientOptions
         @Option(help: "Title.") var title: String
-        @Option(help: "Kind of seed.") var kind: String
+        @Option(help: "Kind of seed.", completion: .domain(Domains.seedKind)) var kind: String
         @Option(help: "Description.") var description: String?
-        @Option(help: "Read the description from a UTF-8 file.") var descriptionFile: String?
+        @Option(help: "Read the description from a UTF-8 file.", completion: .file()) var descriptionFile: String?
         @Option(help: "Holder organization id.") var holder: String?
         @Option(name: .customLong("patent"), help: "Patent number, e.g. 特許第6543210号 (repeatable).") var patents:
             [String] = []
         @Option(name: .customLong("tag"), help: "Tag (repeatable).") var tags: [String] = []
-        @Option(help: "Open to licensing: true or false (default true).") var licensable: String?
+        @Option(help: "Open to licensing: true or false (default true).", completion: .list(["true", "false"]))
+        var licensable: String?
 
         func execute() async throws {
             var values = ["title": title, "kind": kind]
@@ -109,7 +110,7 @@ struct NeedCommand: CommandGroup {
         @OptionGroup var options: ClientOptions
         @Option(help: "Title.") var title: String
         @Option(help: "Description.") var description: String?
-        @Option(help: "Read the description from a UTF-8 file.") var descriptionFile: String?
+        @Option(help: "Read the description from a UTF-8 file.", completion: .file()) var descriptionFile: String?
         @Option(help: "Organization id.") var org: String?
         @Option(name: .customLong("tag"), help: "Tag (repeatable).") var tags: [String] = []
 

@@ -23,10 +23,14 @@ struct OrgCommand: CommandGroup {
 
         @OptionGroup var options: ClientOptions
         @Option(help: "Name, e.g. 株式会社川崎精密製作所") var name: String
-        @Option(help: "Kind (value or Japanese label).") var kind: String
-        @Option(help: "Prefecture, e.g. kanagawa or 神奈川県.") var prefecture: String?
+        @Option(help: "Kind (value or Japanese label).", completion: .domain(Domains.organizationKind)) var kind: String
+        @Option(help: "Prefecture, e.g. kanagawa, 神奈川県 or 神奈川.", completion: .domain(Domains.prefecture))
+        var prefecture: String?
         @Option(help: "Corporate number (法人番号, 13 digits).") var corporateNumber: String?
-        @Option(help: "SME type: ip-challenging (知財活用挑戦型) or ip-developing (知財活用途上型).") var smeType: String?
+        @Option(
+            help: "SME type: ip-challenging (知財活用挑戦型) or ip-developing (知財活用途上型).", completion: .domain(Domains.smeType)
+        )
+        var smeType: String?
         @Option(help: "Notes.") var notes: String?
 
         func execute() async throws {

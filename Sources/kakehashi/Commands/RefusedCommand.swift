@@ -72,7 +72,7 @@ struct RefusedCommand: AsyncParsableCommand {
                 FILE is kept unless --force is given.
                 """)
         @OptionGroup var options: ClientOptions
-        @Argument(help: "The JSON file to write.") var file: String
+        @Argument(help: "The JSON file to write.", completion: .file(extensions: ["json"])) var file: String
         @Flag(help: "Replace FILE if it exists.") var force = false
 
         func execute() async throws {

@@ -68,24 +68,25 @@ struct ConflictsCommand: AsyncParsableCommand {
             let client = try options.client()
             let conflicts = try client.conflicts()
             if options.json { return try Output.json(conflicts) }
-            guard !conflicts.isEmpty else { return Output.note("no conflicts") }
-            let names = try client.directoryNames()
-            var table = TextTable(headers: [
-                "ID", "record", "field", "current value", "by", "at", "other value", "by", "at",
-            ])
+            guard !conflicts.isEmpty else { return Output.note("競合はありません") }
+            let text = ReviewText(names: try client.directoryNames())
+            let width = Terminal.wide ? Int.max / 4 : Terminal.width()
+            var lines: [String] = []
             for conflict in conflicts {
-                let current = conflict.current
-                let other = conflict.other
-                table.append([
-                    conflict.id, "\(conflict.entity.rawValue) \(conflict.record)", conflict.field,
-                    current.value.displayText,
-                    (names[current.author] ?? current.author) + (current.mine ? " (you)" : ""),
-                    current.time, other.value.displayText,
-                    (names[other.author] ?? other.author) + (other.mine ? " (you)" : ""),
-                    other.time,
-                ])
+                let ref = RecordRef(entity: conflict.entity, record: conflict.record)
+                let subject = text.subject(ref, title: try client.recordTitle(ref))
+                let field = text.fieldLabel(conflict.entity, conflict.field)
+                if !lines.isEmpty { lines.append("") }
+                lines.append(DisplayWidth.truncate("\(conflict.id)  \(field)  \(subject)", to: width))
+                for (label, side) in [("現在の値", conflict.current), ("他方の値", conflict.other)] {
+                    let value = text.conflictValue(side.value, entity: conflict.entity, field: conflict.field)
+                    let who = (text.names[side.author] ?? ShortID.of(side.author)) + (side.mine ? "（あなた）" : "")
+                    let when = HLC(side.hlc).map { JapanTime.text(millis: $0.millis) } ?? side.time
+                    lines += text.block(label, [value, "\(who)  \(when)"], width: width)
+                }
             }
-            Output.table(table)
+            Output.line(lines.joined(separator: "\n"))
+            Output.note("解決: kakehashi conflicts resolve ID --keep mine|theirs（または --value 値）")
         }
     }
 
@@ -94,7 +95,8 @@ struct ConflictsCommand: AsyncParsableCommand {
             abstract: "Settle a conflict with a new change that supersedes both sides; it syncs like any edit.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "Conflict id from `kakehashi conflicts`.") var id: String
-        @Option(help: "Keep 'mine' (the side you wrote) or 'theirs'.") var keep: String?
+        @Option(help: "Keep 'mine' (the side you wrote) or 'theirs'.", completion: .list(["mine", "theirs"]))
+        var keep: String?
         @Option(help: "Write this value instead.") var value: String?
 
         func execute() async throws {
@@ -116,24 +118,118 @@ struct ConflictsCommand: AsyncParsableCommand {
 
 struct LogCommand: ClientCommand {
     static let configuration = CommandConfiguration(
-        commandName: "log", abstract: "Show every change to a record: field, old → new, author, device, time.")
+        commandName: "log", abstract: "Show every change to a record: field, old → new, author, device, time.",
+        discussion: "Times are Japan time (JST); with --json, ISO 8601 with the +09:00 offset.")
     @OptionGroup var options: ClientOptions
-    @Argument(help: "Record id.") var id: String
+    @Argument(help: "Record id (short id or unique prefix).") var id: String
 
     func execute() async throws {
         let client = try options.client()
         let history = try client.history(id)
         if options.json { return try Output.json(history.entries) }
-        let names = try client.directoryNames()
-        var table = TextTable(headers: ["time (JST)", "field", "old", "new", "author", "device", "status"])
-        table.fixedColumns = [0]
+        let text = ReviewText(names: try client.directoryNames())
+        let ref = try client.resolveRecord(id)
+        let heading = "\(ShortID.of(ref.record))  \(text.subject(ref, title: try client.recordTitle(ref)))"
+        Output.line(Terminal.wide ? heading : DisplayWidth.truncate(heading, to: Terminal.width()))
+        var table = TextTable(headers: ["日時 (JST)", "項目", "変更前", "変更後", "記入者", "端末", "状態"])
+        table.fixedColumns = [0, 6]
+        table.keptColumns = [4, 5]
         for entry in history.entries {
+            let (old, new) = text.historyValues(entry, entity: history.entity)
             table.append([
-                entry.time, entry.field, entry.old.displayText, entry.new.displayText,
-                names[entry.author] ?? entry.author,
-                entry.device, entry.status,
+                HLC(entry.hlc).map { String(JapanTime.text(millis: $0.millis).dropLast(4)) } ?? entry.time,
+                text.fieldLabel(history.entity, entry.field, withName: false), old, new,
+                text.names[entry.author] ?? ShortID.of(entry.author), String(entry.device.dropFirst(2).prefix(6)),
+                ReviewText.status(entry.status),
             ])
         }
         Output.table(table)
+    }
+}
+
+/// Records, fields and values as people read them in `conflicts` and `log`: Japanese labels,
+/// names instead of ids, はい/いいえ.
+struct ReviewText {
+    let names: [String: String]
+
+    /// `案件「精密加工技術の試作マッチング」`, or the kind and short id when the laptop has no title.
+    func subject(_ ref: RecordRef, title: String?) -> String {
+        let label = ref.entity.schema.label
+        guard let title, !title.isEmpty else { return "\(label) \(ShortID.of(ref.record))" }
+        return "\(label)「\(title)」"
+    }
+
+    /// `概要 (summary)`, `参加者 (participants)`, `削除・復元` for `summary`, `participants[…]`,
+    /// `(deleted)`: the label, and the name `set` takes.
+    func fieldLabel(_ entity: Entity, _ field: String, withName: Bool = true) -> String {
+        if field == "(deleted)" || field.isEmpty { return "削除・復元" }
+        let name = field.split(separator: "[").first.map(String.init) ?? field
+        guard let label = try? entity.schema.field(name).label else { return field }
+        return withName ? "\(label) (\(name))" : label
+    }
+
+    /// A scalar value as a person reads it.
+    func value(_ value: FieldValue, entity: Entity, field: String) -> String {
+        guard !value.isNull else { return "（空）" }
+        let text = value.displayText
+        guard let spec = try? entity.schema.field(field) else { return text }
+        switch spec.kind {
+        case .enumeration(let domain): return domain.label(of: text) ?? text
+        case .bool: return value == .bool(true) ? "はい" : "いいえ"
+        case .reference, .referenceSet: return names[text] ?? text
+        case .yen: return value.integerValue.map(RecordPresenter.groupedYen) ?? text
+        default: return text
+        }
+    }
+
+    /// A conflict side: a value, `+element`/`−element` of a set, or `(deleted)`.
+    func conflictValue(_ value: FieldValue, entity: Entity, field: String) -> String {
+        let text = value.displayText
+        if text == "(deleted)" { return "（削除）" }
+        if let sign = text.first, sign == "+" || sign == "−", (try? entity.schema.field(field))?.isSet == true {
+            let element = String(text.dropFirst())
+            return (sign == "+" ? "追加: " : "削除: ") + (names[element] ?? element)
+        }
+        return self.value(value, entity: entity, field: field)
+    }
+
+    /// Old and new of a history entry: set elements as present or not, deletes as 削除/復元.
+    func historyValues(_ entry: FieldClient.HistoryEntry, entity: Entity) -> (String, String) {
+        if entry.op == "delete" {
+            return (entry.old == .bool(true) ? "削除" : "", entry.new == .bool(true) ? "削除" : "復元")
+        }
+        if let open = entry.field.firstIndex(of: "["), entry.field.hasSuffix("]") {
+            let element = String(
+                entry.field[entry.field.index(after: open)..<entry.field.index(before: entry.field.endIndex)])
+            let name = names[element] ?? element
+            return (entry.old == .bool(true) ? name : "", entry.new == .bool(true) ? name : "（外す）")
+        }
+        return (
+            value(entry.old, entity: entity, field: entry.field).replacingOccurrences(of: "（空）", with: ""),
+            value(entry.new, entity: entity, field: entry.field)
+        )
+    }
+
+    static func status(_ status: String) -> String {
+        switch status {
+        case "pending": "未送信"
+        case "synced": "送信済"
+        case "rejected": "拒否"
+        case "restamped": "再記録"
+        default: status
+        }
+    }
+
+    /// `  現在の値  text…` with the text wrapped under itself to `width`.
+    func block(_ label: String, _ paragraphs: [String], width: Int) -> [String] {
+        let head = "  " + label + "  "
+        let indent = DisplayWidth.of(head)
+        var lines: [String] = []
+        for paragraph in paragraphs {
+            for piece in DisplayWidth.wrap(paragraph, to: max(10, width - indent)) {
+                lines.append((lines.isEmpty ? head : String(repeating: " ", count: indent)) + piece)
+            }
+        }
+        return lines
     }
 }

@@ -169,22 +169,19 @@ struct StatusCommand: ClientCommand {
             try Output.json(status)
             return
         }
-        var table = TextTable(headers: ["server", status.server])
+        var table = TextTable(headers: ["サーバー", status.server])
         table.fixedColumns = [0]
-        table.append(["device", status.device])
-        table.append(["advisor", status.advisorName.map { "\($0) (\(status.advisor))" } ?? status.advisor])
-        table.append(["pending changes", String(status.pending)])
-        table.append(["conflicts", String(status.conflicts)])
-        table.append(["rejected changes", String(status.rejected.count)])
-        table.append(["refused store", "\(status.refused) 件（kakehashi refused）"])
-        let lastSync = status.lastSync.map {
-            ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0) / 1000))
-        }
-        table.append(["last sync", lastSync ?? "never"])
+        table.append(["端末", status.device])
+        table.append(["担当者", status.advisorName.map { "\($0) (\(ShortID.of(status.advisor)))" } ?? status.advisor])
+        table.append(["未送信の変更", "\(status.pending) 件"])
+        table.append(["競合", "\(status.conflicts) 件（kakehashi conflicts）"])
+        table.append(["拒否された変更", "\(status.rejected.count) 件"])
+        table.append(["保管された変更", "\(status.refused) 件（kakehashi refused）"])
+        table.append(["最終同期", status.lastSync.map { JapanTime.text(millis: $0) } ?? "未同期"])
         Output.table(table)
         for rejection in status.rejected {
             Output.line(
-                "  rejected \(rejection.change) (\(rejection.field ?? "delete") of \(rejection.record)): \(rejection.reason)"
+                "  拒否 \(rejection.change)（\(rejection.field ?? "削除")、\(ShortID.of(rejection.record))）: \(rejection.reason)"
             )
         }
     }

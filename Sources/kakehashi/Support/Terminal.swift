@@ -93,3 +93,9 @@ enum GlobalOptions {
         return rest
     }
 }
+
+extension CompletionKind {
+    /// Shell completion of a closed set: its values (`sme`, `university`, …), which every
+    /// command also accepts as the Japanese labels.
+    static func domain(_ domain: EnumDomain) -> CompletionKind { .list(domain.values) }
+}

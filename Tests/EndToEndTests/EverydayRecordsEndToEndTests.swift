@@ -123,6 +123,32 @@ import Testing
         server.stop()
     }
 
+    @Test func aLaptopWhoseClockRunsDaysAheadHasItsFutureDateRefusedByTheServer() async throws {
+        let server = ServerProcess()
+        try await server.start()
+        var yamada = try Laptop.enroll(server, "山田太郎")
+        try yamada.check(["sync"])
+        let caseID = try yamada.check(["case", "add", "--title", "表面処理の相談", "--kind", "consultation"]).output
+        try yamada.check(["sync"])
+        // The laptop's clock runs three days ahead: to it, a date two days ahead is today.
+        yamada.environment["KAKEHASHI_TEST_CLOCK_SKEW_SECONDS"] = String(3 * 86_400)
+        let ahead = CalendarDate(japanTimeOf: Int64(Date().timeIntervalSince1970 * 1000) + 2 * 86_400_000)
+        let event = try yamada.check([
+            "event", "add", caseID, "--kind", "visit", "--date", ahead.description, "--body", "工場を訪問した",
+        ]).output
+        let sync = try yamada.run(["sync"])
+        #expect(sync.status == 0, "\(sync)")
+        // The server refuses the date (by its own clock) and keeps the rest; the laptop keeps what
+        // was typed in its refused store and says why.
+        let refused = try yamada.check(["refused"]).stdout + (try yamada.check(["refused", "--json"]).stdout)
+        #expect(refused.contains("未来の日付") && refused.contains(ahead.description), "\(refused)")
+        yamada.environment = [:]
+        let shown = try Self.object(yamada, ["event", "show", event])
+        #expect(shown["body"] as? String == "工場を訪問した")
+        #expect(shown["date"] is NSNull, "the server's value: the date never reached it")
+        server.stop()
+    }
+
     @Test func theSameCompanyAddedOfflineOnTwoLaptopsIsOneOrganizationAfterSync() async throws {
         let server = ServerProcess()
         try await server.start()

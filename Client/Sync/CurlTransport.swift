@@ -18,6 +18,10 @@ public struct CurlTransport: SyncTransport {
     /// A transfer slower than 1 byte/s for this long counts as stalled and is abandoned.
     public var stallSeconds = 30
     public var retry = RetryPolicy()
+    /// Seconds without a byte moving before `observer` hears `.waiting` (and again every as many).
+    public var waitingNoticeSeconds = 5
+    /// Told when a request stalls or is retried; called on the thread running the request.
+    public var observer: (@Sendable (TransportEvent) -> Void)?
 
     private static let globalInit: Void = { _ = curl_global_init(3) }()  // CURL_GLOBAL_ALL
 
@@ -80,6 +84,8 @@ public struct CurlTransport: SyncTransport {
             } catch let failure as TransportFailure {
                 guard failure.isRetryable, attempt < retry.attempts else { throw failure }
                 let pause = retry.delay(beforeRetry: attempt, using: &generator)
+                observer?(
+                    .retrying(attempt: attempt + 1, of: retry.attempts, delay: pause, reason: failure.description))
                 try? await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
                 attempt += 1
             } catch {
@@ -139,9 +145,20 @@ public struct CurlTransport: SyncTransport {
             }
         }
 
+        let watch = StallWatch(noticeAfter: waitingNoticeSeconds, observer: observer)
+        let watchContext = Unmanaged.passRetained(watch)
+        defer { watchContext.release() }
+        if observer != nil {
+            _ = kh_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+            _ = kh_curl_setopt_progress_function(handle, StallWatch.progress)
+            _ = kh_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, watchContext.toOpaque())
+        }
+
         let code = curl_easy_perform(handle)
         guard code == CURLE_OK else {
-            throw .unreachable("\(url): \(String(cString: curl_easy_strerror(code)))")
+            let detail = "\(url): \(String(cString: curl_easy_strerror(code)))"
+            if Self.tlsFailures.contains(code.rawValue) { throw .tls(detail) }
+            throw .unreachable(detail)
         }
         var status = 0
         _ = kh_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -154,6 +171,51 @@ public struct CurlTransport: SyncTransport {
         return Reply(
             status: status, body: sink.body, bytes: Int(downloaded) + Int(uploaded) + headerBytes,
             minClientVersion: sink.minClientVersion)
+    }
+}
+
+extension CurlTransport {
+    /// libcurl's codes for a TLS handshake or certificate that failed: CURLE_SSL_CONNECT_ERROR (35),
+    /// CURLE_SSL_CERTPROBLEM (58), CURLE_SSL_CIPHER (59), CURLE_PEER_FAILED_VERIFICATION (60),
+    /// CURLE_SSL_CACERT_BADFILE (77), CURLE_SSL_PINNEDPUBKEYNOTMATCH (90), CURLE_SSL_INVALIDCERTSTATUS (91).
+    static let tlsFailures: Set<UInt32> = [35, 58, 59, 60, 77, 90, 91]
+}
+
+/// libcurl's progress callback (about once a second, also while nothing moves): tells the
+/// observer when no byte has moved in either direction for `noticeAfter` seconds, then again
+/// every `noticeAfter` seconds, so a silent server is reported within seconds, not when the
+/// stall timeout ends the request.
+private final class StallWatch {
+    let noticeAfter: Int
+    let observer: (@Sendable (TransportEvent) -> Void)?
+    private var moved: curl_off_t = -1
+    private var since = Date()
+    private var reported = 0
+
+    init(noticeAfter: Int, observer: (@Sendable (TransportEvent) -> Void)?) {
+        self.noticeAfter = max(1, noticeAfter)
+        self.observer = observer
+    }
+
+    static let progress: kh_curl_progress_callback = { context, _, downloaded, _, uploaded in
+        guard let context else { return 0 }
+        Unmanaged<StallWatch>.fromOpaque(context).takeUnretainedValue().observe(downloaded + uploaded)
+        return 0
+    }
+
+    private func observe(_ total: curl_off_t) {
+        let now = Date()
+        if total != moved {
+            moved = total
+            since = now
+            reported = 0
+            return
+        }
+        let idle = Int(now.timeIntervalSince(since))
+        if idle >= noticeAfter * (reported + 1) {
+            reported = idle / noticeAfter
+            observer?(.waiting(seconds: idle))
+        }
     }
 }
 

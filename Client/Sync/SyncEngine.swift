@@ -16,6 +16,18 @@ public struct SyncEngine: Sendable {
         /// Pending changes to push (push phase); unknown while pulling.
         public let total: Int?
         public let bytes: Int
+        /// Pull pages applied so far (pull phase).
+        public var pages = 0
+    }
+
+    /// What this sync brought that the user had not seen: the last line of `kakehashi sync`.
+    public struct Arrivals: Sendable, Encodable, Hashable {
+        /// Cases that were not on this laptop before the sync.
+        public var newCases = 0
+        /// Referral events naming this laptop's advisor as `referred_to`, new on this laptop.
+        public var referralsToMe = 0
+        /// Conflicts that were not there before the sync.
+        public var newConflicts = 0
     }
 
     public struct Rejection: Sendable, Encodable, Hashable {
@@ -43,6 +55,32 @@ public struct SyncEngine: Sendable {
         public var clockOffset: Int64 = 0
         /// Set when this sync found the server's log restored or replaced and recovered from it.
         public var recovery: Recovery?
+        public var arrived = Arrivals()
+        public var pages = 0
+    }
+
+    /// The ids behind `Arrivals`, read before and after a sync.
+    struct Seen {
+        var cases: Set<String>
+        var referrals: Set<String>
+        var conflicts: Set<String>
+
+        static func read(_ db: Database) throws -> Seen {
+            let advisor = try DeviceIdentity.load(db).advisor
+            return Seen(
+                cases: Set(try String.fetchAll(db, sql: "SELECT id FROM record_states WHERE entity = 'case'")),
+                referrals: Set(
+                    try String.fetchAll(
+                        db, sql: "SELECT id FROM events WHERE referred_to = ?", arguments: [advisor])),
+                conflicts: Set(try String.fetchAll(db, sql: "SELECT id FROM conflicts")))
+        }
+
+        func arrivals(since before: Seen) -> Arrivals {
+            Arrivals(
+                newCases: cases.subtracting(before.cases).count,
+                referralsToMe: referrals.subtracting(before.referrals).count,
+                newConflicts: conflicts.subtracting(before.conflicts).count)
+        }
     }
 
     /// What a recovery from a restored server did: own changes sent again (the server kept those
@@ -73,6 +111,7 @@ public struct SyncEngine: Sendable {
 
     public func run(progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
         var summary = Summary()
+        let before = try client.store.read(Seen.read)
         do {
             // A recovery that begins during the pull sends own changes and starts the pull again;
             // a log replaced once more meanwhile is left for the next sync.
@@ -99,6 +138,7 @@ public struct SyncEngine: Sendable {
             identity.lastSync = client.wallClock()
             try identity.save(db)
             summary.conflicts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts") ?? 0
+            summary.arrived = try Seen.read(db).arrivals(since: before)
         }
         // Once per sync, after the last page: purged text leaves the search index and the WAL.
         try client.store.scrubIfNeeded()
@@ -356,7 +396,10 @@ public struct SyncEngine: Sendable {
                 summary.purged += page.purges.count
             }
             summary.bytes += reply.bytes
-            progress(Progress(phase: .pull, changes: summary.pulled, total: nil, bytes: summary.bytes))
+            summary.pages += 1
+            progress(
+                Progress(
+                    phase: .pull, changes: summary.pulled, total: nil, bytes: summary.bytes, pages: summary.pages))
             if !page.hasMore {
                 if summary.recovery != nil { summary.recovery?.reloaded = true }
                 return true
@@ -410,6 +453,16 @@ public struct SyncEngine: Sendable {
 }
 
 extension FieldClient {
+    /// Trusts the private certificate authority in the PEM file at `path` for this and every
+    /// later sync (`kakehashi sync --cacert`).
+    public func rememberCertificateAuthority(_ path: String) throws {
+        try store.write { db in
+            var identity = try DeviceIdentity.load(db)
+            identity.cacert = path
+            try identity.save(db)
+        }
+    }
+
     /// Enrolls this laptop with the server (`kakehashi init`): trades the one-time code for a
     /// device token and creates the local store. Nothing is left behind if enrollment fails.
     public static func enroll(

@@ -10,6 +10,14 @@ public protocol SyncTransport: Sendable {
     ) async throws(TransportFailure) -> Transferred<PullResponse>
 }
 
+/// What a transport tells its user while a request is under way (`kakehashi sync` shows it).
+public enum TransportEvent: Sendable, Hashable {
+    /// Nothing has moved on the current request for this many seconds (reported every few seconds).
+    case waiting(seconds: Int)
+    /// The request failed in a retryable way; attempt `attempt` of `of` follows after `delay` seconds.
+    case retrying(attempt: Int, of: Int, delay: Double, reason: String)
+}
+
 /// A decoded response and how many bytes crossed the wire for it (both directions).
 public struct Transferred<Value: Sendable>: Sendable {
     public let value: Value
@@ -32,6 +40,9 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
     /// The server refuses this client's version (426 `upgrade-required`); `minimum` is the
     /// oldest version it accepts (`Kakehashi-Min-Client-Version`), when it said.
     case upgradeRequired(minimum: String?)
+    /// The server's TLS certificate could not be verified (or the TLS handshake failed): retrying
+    /// does not help; a private certificate authority is given with `--cacert`.
+    case tls(String)
 
     public var description: String {
         switch self {
@@ -39,6 +50,7 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
         case .status(let code, let body): "HTTP \(code)" + (body.map { ": \($0.error.message)" } ?? "")
         case .undecodable(let detail): "unexpected response from the server: \(detail)"
         case .upgradeRequired(let minimum): "HTTP 426: upgrade kakehashi to \(minimum ?? "a newer version")"
+        case .tls(let detail): detail
         }
     }
 
@@ -61,6 +73,11 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
             }
         case .undecodable:
             return KakehashiError(.unavailable, description)
+        case .tls(let detail):
+            return KakehashiError(
+                .unavailable, field: "cacert",
+                "サーバーの TLS 証明書を確認できませんでした (\(detail))。サーバーが組織の認証局 (CA) の証明書を使っている場合は、その CA 証明書の PEM ファイルを `kakehashi sync --cacert FILE` で指定してください（以後の sync でも使われます）。再試行では直りません。"
+            )
         case .upgradeRequired(let minimum):
             let target = minimum.map { "\($0) 以上" } ?? "新しいバージョン"
             return KakehashiError(
@@ -75,7 +92,7 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
         switch self {
         case .unreachable: true
         case .status(let code, _): code >= 500 || code == 429
-        case .undecodable, .upgradeRequired: false
+        case .undecodable, .upgradeRequired, .tls: false
         }
     }
 }

@@ -102,6 +102,8 @@ final class ServerProcess: @unchecked Sendable {
     let logPath: String?
     /// More `serve` options (e.g. `--min-client-version`) and environment for the server process.
     var serveArguments: [String] = []
+    /// The private CA the health check trusts, for a server started with `--tls-cert`.
+    var cacert: String?
     var environment: [String: String] = [:]
 
     init(database: String? = nil, logPath: String? = nil) {
@@ -150,7 +152,7 @@ final class ServerProcess: @unchecked Sendable {
                 while case let chunk = rest.availableData, !chunk.isEmpty { log.write(chunk) }
             }
         }
-        let transport = CurlTransport(baseURL: url)
+        let transport = CurlTransport(baseURL: url, cacert: cacert)
         for _ in 0..<200 {
             if (try? await transport.health()) != nil { return }
             try await Task.sleep(nanoseconds: 50_000_000)

@@ -79,15 +79,34 @@ struct InitCommand: ClientCommand {
 
 struct SyncCommand: ClientCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sync", abstract: "Push local changes, then pull until caught up with the server.")
+        commandName: "sync", abstract: "Push local changes, then pull until caught up with the server.",
+        discussion: """
+            On a terminal, progress (changes, pages, bytes) is shown on stderr. When the server \
+            stops answering, sync says so within seconds and while it retries; the last line says \
+            what arrived: new cases, referrals to you, new conflicts. --cacert sets the private \
+            certificate authority for this and every later sync (a TLS failure says when it is needed).
+            """)
 
     @OptionGroup var options: ClientOptions
+    @Option(help: "PEM file of a private certificate authority to trust; remembered for later syncs.")
+    var cacert: String?
 
     func execute() async throws {
         let client = try options.client()
+        if let cacert {
+            guard FileManager.default.isReadableFile(atPath: cacert) else {
+                throw KakehashiError(.usage, field: "cacert", "cannot read '\(cacert)'")
+            }
+            let absolute = URL(fileURLWithPath: cacert).standardizedFileURL.path
+            try client.rememberCertificateAuthority(absolute)
+        }
         let identity = try client.identity()
-        let transport = CurlTransport(baseURL: identity.server, cacert: identity.cacert)
+        var transport = CurlTransport(baseURL: identity.server, cacert: identity.cacert)
         let showBar = !options.json && Output.stderrIsTerminal
+        transport.observer = { event in
+            let text = Self.describe(event)
+            if showBar { Output.progress(text) } else if !options.json { Output.note(text) }
+        }
         let summary: SyncEngine.Summary
         do {
             summary = try await SyncEngine(client: client, transport: transport).run { progress in
@@ -112,6 +131,7 @@ struct SyncCommand: ClientCommand {
         if let recovery = summary.recovery { Output.line(Self.recoveryNotice(recovery)) }
         // Every refused change is in the refused store with its reason and its text.
         if let notice = Self.refusedNotice(summary) { Output.line(notice) }
+        Output.line(Self.arrivals(summary.arrived))
         if abs(summary.clockOffset) >= 60_000 {
             Output.note(
                 "note: this laptop's clock is \(summary.clockOffset / 1000) s off the server's; Kakehashi corrects for it"
@@ -145,11 +165,33 @@ extension SyncCommand {
         }
     }
 
-    /// `push [██████░░░░░░] 300/500 changes, 1.2 MB` while pushing; a count while pulling.
+    /// The last line: what this sync brought that was not on the laptop before.
+    static func arrivals(_ arrived: SyncEngine.Arrivals) -> String {
+        var parts: [String] = []
+        if arrived.newCases > 0 { parts.append("新しい案件 \(arrived.newCases) 件") }
+        if arrived.referralsToMe > 0 { parts.append("あなたへの紹介 \(arrived.referralsToMe) 件") }
+        if arrived.newConflicts > 0 {
+            parts.append("新しい競合 \(arrived.newConflicts) 件（`kakehashi conflicts` で確認）")
+        }
+        return parts.isEmpty ? "新着: なし" : "新着: " + parts.joined(separator: "、")
+    }
+
+    /// A stalled or retried request, in one line.
+    static func describe(_ event: TransportEvent) -> String {
+        switch event {
+        case .waiting(let seconds):
+            return "サーバーから \(seconds) 秒応答がありません。待っています…（中断しても入力は失われません）"
+        case .retrying(let attempt, let of, let delay, let reason):
+            return
+                "サーバーとの通信に失敗しました (\(reason.prefix(120)))。\(String(format: "%.1f", delay)) 秒後に再試行します (\(attempt)/\(of))"
+        }
+    }
+
+    /// `push [██████░░░░░░] 300/500 changes, 1.2 MB` while pushing; pages and a count while pulling.
     static func bar(_ progress: SyncEngine.Progress) -> String {
         let bytes = Output.bytes(progress.bytes)
         guard let total = progress.total, total > 0 else {
-            return "\(progress.phase.rawValue): \(progress.changes) changes, \(bytes)"
+            return "\(progress.phase.rawValue): \(progress.pages) pages, \(progress.changes) changes, \(bytes)"
         }
         let filled = min(20, progress.changes * 20 / total)
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: 20 - filled)

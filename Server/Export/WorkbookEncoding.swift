@@ -156,6 +156,7 @@ public enum WorkbookEncoding {
                 (ja ? "ログ位置（から）" : "cursor_from", .text(String(info.cursor.from))),
                 (ja ? "ログ位置（まで）" : "cursor_to", .text(String(info.cursor.to))),
                 (ja ? "基準日（ログの最新の変更）" : "as_of", .date(info.asOf)),
+                (ja ? "ログの最新の変更の日時" : "as_of_time", .text(Exporter.timestamp(millis: info.asOfMillis))),
                 (ja ? "表示" : "labels", .text(labels.rawValue)),
                 (ja ? "作成元" : "generator", .text(info.generator)),
                 (ja ? "スキーマ版" : "schema_version", .integer(Int64(Exporter.schemaVersion))),

@@ -27,6 +27,9 @@ public struct RecordPresenter: Sendable {
         case .yen:
             guard let amount = record.values[field]?.integerValue else { return "" }
             return Self.groupedYen(amount)
+        case .bool:
+            guard let value = record.values[field], !value.isNull else { return "" }
+            return value == .bool(true) ? "はい" : "いいえ"
         default:
             return record.text(field)
         }

@@ -226,11 +226,13 @@ public struct TextTable: Sendable {
         guard let width else { return natural.map { min($0, maxColumnWidth) } }
         let available = width - Self.gap * (count - 1)
         guard natural.reduce(0, +) > available else { return natural }
-        // Phases, gentlest first: text columns give way down to a comfortable width, then further,
-        // then kept columns too; fixed columns never. Within a phase the widest columns give
-        // first: each shrinking column gets min(natural, max(cap, floor)) for the largest cap
-        // that fits.
-        let phases: [(text: Int, kept: Int?)] = [(Self.comfortableMinimum, nil), (4, nil), (4, 6), (1, 1)]
+        // Phases, gentlest first: text columns give way down to a comfortable width; then kept
+        // columns too, down to 8; then both further; fixed columns never. Within a phase the
+        // widest columns give first: each shrinking column gets min(natural, max(cap, floor))
+        // for the largest cap that fits.
+        let phases: [(text: Int, kept: Int?)] = [
+            (Self.comfortableMinimum, nil), (Self.comfortableMinimum, 8), (4, 6), (1, 1),
+        ]
         for phase in phases {
             func floor(_ index: Int) -> Int? {
                 if fixedColumns.contains(index) { return nil }

@@ -33,8 +33,11 @@ enum Output {
     }
 
     /// Rewrites the current terminal line on stderr (a progress bar); `finishProgress` ends it.
+    /// A line wider than the terminal would wrap, and `\r` would then rewrite only its last row:
+    /// the text is cut to the width by display columns.
     static func progress(_ text: String) {
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+        let line = DisplayWidth.truncate(text, to: Terminal.width() - 1)
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
     }
 
     static func finishProgress() {

@@ -67,9 +67,15 @@ public enum WorkbookEncoding {
         let path = directory.appendingPathComponent("export.xlsx").path
 
         var writer = try Writer(path: path, temporaryDirectory: directory.path, information: information)
-        try writer.information(tables)
-        for table in tables { try writer.sheet(table) }
-        try writer.close()
+        do {
+            try writer.information(tables)
+            for table in tables { try writer.sheet(table) }
+            try writer.close()
+        } catch {
+            // Frees libxlsxwriter's workbook; the half-written file goes with the directory.
+            try? writer.close()
+            throw error
+        }
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
@@ -87,14 +93,17 @@ public enum WorkbookEncoding {
         let yen: UnsafeMutablePointer<lxw_format>
         let integer: UnsafeMutablePointer<lxw_format>
         let plainInteger: UnsafeMutablePointer<lxw_format>
+        /// The temporary directory's C string, kept until the workbook is closed (libxlsxwriter
+        /// writes its temporary files there when closing).
+        let temporaryDirectory: UnsafeMutablePointer<CChar>
         var closed = false
 
         init(path: String, temporaryDirectory: String, information: Information) throws {
             var options = lxw_workbook_options()
-            let directory = strdup(temporaryDirectory)
-            defer { free(directory) }
-            options.tmpdir = directory
+            self.temporaryDirectory = strdup(temporaryDirectory)
+            options.tmpdir = self.temporaryDirectory
             guard let workbook = workbook_new_opt(path, &options) else {
+                free(self.temporaryDirectory)
                 throw KakehashiError(.internalFailure, "libxlsxwriter cannot create a workbook at \(path)")
             }
             self.workbook = workbook
@@ -128,7 +137,13 @@ public enum WorkbookEncoding {
             properties.title = title
             properties.author = author
             properties.created = time_t(max(information.asOfMillis / 1000, 946_684_800))
-            try Self.check(workbook_set_properties(workbook, &properties), "document properties")
+            let error = workbook_set_properties(workbook, &properties)
+            guard error == LXW_NO_ERROR else {
+                workbook_close(workbook)
+                free(self.temporaryDirectory)
+                try Self.check(error, "document properties")
+                return
+            }
         }
 
         static func check(_ error: lxw_error, _ what: @autoclosure () -> String) throws {
@@ -303,6 +318,7 @@ public enum WorkbookEncoding {
         mutating func close() throws {
             guard !closed else { return }
             closed = true
+            defer { free(temporaryDirectory) }
             try Self.check(workbook_close(workbook), "the workbook")
         }
     }

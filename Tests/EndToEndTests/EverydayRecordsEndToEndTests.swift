@@ -99,6 +99,10 @@ import Testing
         let unknown = try yamada.run(["org", "rename", org, "--name", "川崎精密"])
         #expect(unknown.status == 64, "\(unknown)")
         #expect(unknown.stderr.contains("unknown subcommand") && unknown.stderr.contains("merge"), "\(unknown.stderr)")
+        for arguments in [["evnt", "list", caseID], ["conflicts", "clear"], ["seed", "remove", seed]] {
+            let result = try yamada.run(arguments)
+            #expect(result.status == 64 && result.stderr.contains("unknown subcommand"), "\(arguments): \(result)")
+        }
         server.stop()
     }
 

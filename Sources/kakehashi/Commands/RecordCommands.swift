@@ -196,28 +196,38 @@ extension CommandGroup {
     func validate() throws {
         let group = Self.configuration.commandName ?? Self._commandName
         let names = Self.configuration.subcommands.map { $0._commandName }
-        guard let word = Self.wordAfter(group, in: Array(CommandLine.arguments.dropFirst())), !names.contains(word)
+        let root = group == "kakehashi"
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        guard let word = root ? Self.firstWord(arguments) : Self.wordAfter(group, in: arguments),
+            !names.contains(word), !(root && word == "help")
         else { return }
+        let command = root ? "kakehashi" : "kakehashi \(group)"
         throw ValidationError(
-            "unknown subcommand '\(word)' for kakehashi \(group); valid subcommands: \(names.joined(separator: ", "))")
+            "unknown subcommand '\(word)' for \(command); valid subcommands: \(names.joined(separator: ", "))")
     }
 
-    /// The first word after `group` that is not an option (nor the value of `--home`).
-    static func wordAfter(_ group: String, in arguments: [String]) -> String? {
+    /// Options that take a value: the value is not a subcommand.
+    static var valuedOptions: Swift.Set<String> { ["--home", "--generate-completion-script"] }
+
+    /// The first word that is not an option (nor an option's value).
+    static func firstWord(_ arguments: [String]) -> String? {
         var index = 0
-        var seenGroup = false
         while index < arguments.count {
             let argument = arguments[index]
             if argument == "--" { return nil }
-            if argument == "--home" {
-                index += 2
-                continue
-            }
-            index += 1
-            if argument.hasPrefix("-") { continue }
-            if seenGroup { return argument }
-            if argument == group { seenGroup = true } else { return nil }
+            index += valuedOptions.contains(argument) ? 2 : 1
+            if !argument.hasPrefix("-") { return argument }
         }
         return nil
     }
+
+    /// The first word after `group` that is not an option (nor an option's value).
+    static func wordAfter(_ group: String, in arguments: [String]) -> String? {
+        guard firstWord(arguments) == group, let start = arguments.firstIndex(of: group) else { return nil }
+        return firstWord(Array(arguments[(start + 1)...]))
+    }
 }
+
+extension Kakehashi: CommandGroup {}
+extension ConflictsCommand: CommandGroup {}
+extension RefusedCommand: CommandGroup {}

@@ -13,7 +13,11 @@ extension RecordPresenter {
     /// wrapped to `width` display columns.
     public func fullDetail(_ record: RecordView, width: Int) -> String {
         var table = TextTable(headers: ["id", record.id])
-        table.maxColumnWidth = max(20, width - 24)
+        // Fitted to the width with TextTable: values wrap under themselves, nothing is cut.
+        table.width = width
+        table.fixedColumns = [0]
+        table.wrapsCells = true
+        table.maxColumnWidth = Int.max / 4
         var blocks: [String] = []
         for field in record.entity.schema.fields {
             let text = display(record, field.name)

@@ -89,8 +89,9 @@ enum RecordResolver {
     static func candidates(
         _ prefix: String, shortForm: Bool, deleted: Bool, in entities: [Entity], db: Database
     ) throws -> [Candidate] {
-        // The short id is characters 25… of the full id; a prefix with a dash cannot be one.
-        if shortForm, prefix.contains("-") || prefix.count > ShortID.length { return [] }
+        // The short id starts at character 25 of the full id (its last group, 12 hex digits); a
+        // prefix with a dash or longer than that group cannot be one.
+        if shortForm, prefix.contains("-") || prefix.count > 12 { return [] }
         let start = shortForm ? 25 : 1
         var found: [Candidate] = []
         for entity in entities {

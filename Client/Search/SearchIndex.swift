@@ -145,8 +145,9 @@ public enum SearchIndex {
         guard let term, let range = SearchFolding.find(term, in: String(flat)) else {
             return String(flat.prefix(40))
         }
-        let start = max(0, range.lowerBound - 15)
-        let end = min(flat.count, range.upperBound + 25)
+        // Little before the match, so it stays in view when a table shortens the excerpt.
+        let start = max(0, range.lowerBound - 6)
+        let end = min(flat.count, range.upperBound + 34)
         return (start > 0 ? "…" : "") + String(flat[start..<end]) + (end < flat.count ? "…" : "")
     }
 

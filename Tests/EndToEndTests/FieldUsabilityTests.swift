@@ -142,7 +142,7 @@ import Testing
         let commands: [[String]] = [
             ["case", "list"], ["org", "list"], ["seed", "list"], ["need", "list"], ["advisor", "list"],
             ["event", "list", caseID], ["search", "精密加工"], ["search", "バリ取り"], ["match", need],
-            ["conflicts"], ["log", caseID], ["status"], ["refused"],
+            ["conflicts"], ["log", caseID], ["status"], ["refused"], ["case", "show", caseID], ["org", "show", org],
             ["case", "--help"], ["match", "--help"], ["refused", "--help"], ["--help"],
         ]
         var conflictsShown = false

@@ -22,6 +22,9 @@ public struct CurlTransport: SyncTransport {
     public var waitingNoticeSeconds = 5
     /// Told when a request stalls or is retried; called on the thread running the request.
     public var observer: (@Sendable (TransportEvent) -> Void)?
+    /// The one easy handle every request of this transport (and its copies) goes through, so a
+    /// whole sync keeps one connection, and one TLS session, alive instead of opening one per page.
+    private let session = CurlSession()
 
     private static let globalInit: Void = { _ = curl_global_init(3) }()  // CURL_GLOBAL_ALL
 
@@ -102,11 +105,18 @@ public struct CurlTransport: SyncTransport {
         let minClientVersion: String?
     }
 
-    /// One HTTP exchange on a fresh easy handle.
+    /// One HTTP exchange on the session's handle, reset to this request's options; libcurl keeps
+    /// the connection of the previous request open and reuses it.
     private func perform(_ method: String, _ url: String, body: Data?, token: String?) throws(TransportFailure) -> Reply
     {
-        guard let handle = curl_easy_init() else { throw .unreachable("libcurl could not start a transfer") }
-        defer { curl_easy_cleanup(handle) }
+        try session.withHandle { handle throws(TransportFailure) in
+            try perform(method, url, body: body, token: token, on: handle)
+        }
+    }
+
+    private func perform(
+        _ method: String, _ url: String, body: Data?, token: String?, on handle: UnsafeMutableRawPointer
+    ) throws(TransportFailure) -> Reply {
         let sink = ResponseSink()
         let context = Unmanaged.passRetained(sink)
         defer { context.release() }
@@ -171,6 +181,29 @@ public struct CurlTransport: SyncTransport {
         return Reply(
             status: status, body: sink.body, bytes: Int(downloaded) + Int(uploaded) + headerBytes,
             minClientVersion: sink.minClientVersion)
+    }
+}
+
+/// A libcurl easy handle used by one request at a time. Requests of a sync run one after another,
+/// so the lock is never contended; it only keeps two concurrent callers from sharing the handle.
+private final class CurlSession: @unchecked Sendable {
+    private let lock = NSLock()
+    private var handle: UnsafeMutableRawPointer?
+
+    func withHandle<T>(_ body: (UnsafeMutableRawPointer) throws(TransportFailure) -> T) throws(TransportFailure) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        if let handle {
+            curl_easy_reset(handle)
+        } else {
+            guard let created = curl_easy_init() else { throw .unreachable("libcurl could not start a transfer") }
+            handle = created
+        }
+        return try body(handle!)
+    }
+
+    deinit {
+        if let handle { curl_easy_cleanup(handle) }
     }
 }
 

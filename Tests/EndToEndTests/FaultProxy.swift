@@ -37,6 +37,7 @@ final class FaultProxy: @unchecked Sendable {
     private var upstreams: [UInt16]
     private var rate = 0.0
     private var injected: [Fault: Int] = [:]
+    private var connections = 0
 
     /// - Parameters:
     ///   - upstreamPort: the server's loopback port.
@@ -86,6 +87,9 @@ final class FaultProxy: @unchecked Sendable {
         set { lock.withLock { rate = newValue } }
     }
 
+    /// How many connections laptops opened through the proxy so far.
+    var connectionsAccepted: Int { lock.withLock { connections } }
+
     /// How many connections got each fault so far.
     var faultsInjected: [Fault: Int] { lock.withLock { injected } }
 
@@ -114,6 +118,7 @@ final class FaultProxy: @unchecked Sendable {
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
+            lock.withLock { connections += 1 }
             let plan = plan()
             Thread.detachNewThread { [self] in
                 serve(client, plan: plan)

@@ -105,6 +105,9 @@ extension FieldClient {
             try entity.schema.validateComplete(merged, sets: mergedSets)
             let changed = values.filter { $0.value != current.value($0.key) }
             try checkPlausible(entity, changed, session: session)
+            if entity == .event, let target = changed["case"]?.stringValue {
+                try requireMayMove(current, to: target, session: &session)
+            }
             if entity == .organization, let target = changed["merged_into"]?.stringValue {
                 try checkMerge(ref.record, into: target, number: merged["corporate_number"]?.stringValue, db: db)
             }

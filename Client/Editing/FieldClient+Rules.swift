@@ -37,6 +37,20 @@ extension FieldClient {
             "only the referral's author or the owner of case \(caseID) may change its kind or date or delete it")
     }
 
+    /// Moving an event to another case (`event set ID case=OTHER`) needs content rights on both
+    /// cases, and only the event's author or the owner of the case it leaves may do it (the
+    /// server's rule: a move takes the event away from everyone who reads only that case).
+    func requireMayMove(_ event: RecordState, to target: String, session: inout WriteSession) throws {
+        try requireRight(.content, onCase: target, field: "case", session: &session)
+        guard let source = event.value("case").stringValue, source != target else { return }
+        let me = session.advisor
+        if EventCredit.author(of: event) == me { return }
+        if try session.state(RecordRef(entity: .case, record: source))?.value("owner").stringValue == me { return }
+        throw KakehashiError(
+            .notAuthorized, field: "case",
+            "only the event's author or the owner of case \(source) may move the event to another case")
+    }
+
     /// `merged_into` joins two records of one company: another organization, never one with a
     /// different 法人番号.
     func checkMerge(_ id: String, into target: String, number: String?, db: Database) throws {

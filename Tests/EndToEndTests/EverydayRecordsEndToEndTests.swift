@@ -82,6 +82,11 @@ import Testing
             #expect(entries.contains { $0["field"] as? String == field && $0["author"] as? String == sato.advisor })
         }
 
+        // Moving someone else's activity into one's own case is the author's or the owner's call.
+        let satoCase = try sato.check(["case", "add", "--title", "研削ロボットの導入支援", "--kind", "consultation"]).output
+        try WriteRightsEndToEndTests.expectRefused(
+            sato, ["event", "set", event, "case=\(satoCase)"], mentioning: "only the event's author or the owner")
+
         // And removes them: gone on Yamada's laptop after a sync, the delete in the log.
         for (kind, id) in [("event", event), ("seed", seed), ("need", need), ("org", org)] {
             try sato.check([kind, "delete", id])

@@ -51,78 +51,13 @@ extension RecordPresenter {
     }
 }
 
-/// Wrapping text to a number of display columns (Japanese characters take two): lines break
-/// between words where there are spaces, and between any two characters in Japanese text, which
-/// has none; line breaks in the text are kept.
+/// Wrapping text to a number of display columns with an indent (`DisplayWidth.wrap`: breaks
+/// between words where there are spaces, between Japanese characters, never before closing
+/// punctuation; line breaks in the text are kept).
 public enum TextWrap {
-    /// Characters that do not start a line in Japanese typesetting (禁則処理).
-    static let noLineStart: Set<Character> = ["。", "、", "，", "．", "」", "』", "）", "】", "！", "？", "ー", "ッ", "っ", "…"]
-
     public static func wrap(_ text: String, width: Int, indent: String = "") -> String {
-        let available = max(10, width - DisplayWidth.of(indent))
-        var lines: [String] = []
-        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            var line = ""
-            var lineWidth = 0
-            var word = ""
-            var wordWidth = 0
-            func flushWord() {
-                if lineWidth + wordWidth > available, !line.isEmpty {
-                    // Japanese closing punctuation never starts a line: the character before it
-                    // moves down with it.
-                    if let first = word.first, noLineStart.contains(first), line.count > 1,
-                        let last = line.popLast()
-                    {
-                        word.insert(last, at: word.startIndex)
-                        wordWidth += DisplayWidth.of(last)
-                        lineWidth -= DisplayWidth.of(last)
-                    }
-                    lines.append(line.trimmingTrailingSpaces())
-                    line = ""
-                    lineWidth = 0
-                    if word.first == " " {
-                        word.removeFirst()
-                        wordWidth -= 1
-                    }
-                }
-                // A word longer than a line is cut where the line ends.
-                for character in word {
-                    let characterWidth = DisplayWidth.of(character)
-                    if lineWidth + characterWidth > available, !line.isEmpty {
-                        lines.append(line.trimmingTrailingSpaces())
-                        line = ""
-                        lineWidth = 0
-                    }
-                    line.append(character)
-                    lineWidth += characterWidth
-                }
-                word = ""
-                wordWidth = 0
-            }
-            for character in paragraph {
-                let characterWidth = DisplayWidth.of(character)
-                if character == " " || characterWidth == 2 {
-                    // A space starts a new word; a wide character is a word by itself.
-                    flushWord()
-                    word.append(character)
-                    wordWidth += characterWidth
-                    if characterWidth == 2 { flushWord() }
-                } else {
-                    word.append(character)
-                    wordWidth += characterWidth
-                }
-            }
-            flushWord()
-            lines.append(line.trimmingTrailingSpaces())
-        }
-        return lines.map { $0.isEmpty ? "" : indent + $0 }.joined(separator: "\n")
-    }
-}
-
-extension String {
-    fileprivate func trimmingTrailingSpaces() -> String {
-        var copy = self
-        while copy.last == " " { copy.removeLast() }
-        return copy
+        DisplayWidth.wrap(text, to: max(10, width - DisplayWidth.of(indent)))
+            .map { $0.isEmpty ? "" : indent + $0 }
+            .joined(separator: "\n")
     }
 }

@@ -7,10 +7,8 @@ import KakehashiShared
 /// record (`event`, `org`, `seed`, `need`; `case` has its own): through the same change path as
 /// cases, so every edit has its history in `log`, syncs, and meets concurrent edits as conflicts.
 enum RecordCommands {
-    /// The terminal's width: `$COLUMNS`, else 80.
-    static var width: Int {
-        Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "").flatMap { $0 >= 20 ? $0 : nil } ?? 80
-    }
+    /// The width long texts are wrapped to (`Terminal.width`); with `--wide`, no wrapping.
+    static var width: Int { Terminal.wide ? Int.max / 4 : Terminal.width() }
 
     static func show(_ entity: Entity, _ id: String, options: ClientOptions) throws {
         let client = try options.client()

@@ -34,7 +34,10 @@ extension FieldClient {
                 return OrganizationAdded(
                     id: representative, existing: RecordView(entity: .organization, row: row), similar: [])
             }
-            let similar = try input.values["name"].map { try similarlyNamed($0, in: db) } ?? []
+            // A company with another 法人番号 is another company, however alike the names.
+            let similar = try (input.values["name"].map { try similarlyNamed($0, in: db) } ?? []).filter { other in
+                number == nil || other.values["corporate_number"]?.stringValue.map { $0 == number } ?? true
+            }
             var session = try WriteSession(db: db, wallClock: wallClock())
             let id = try create(.organization, input, in: &session)
             try session.commit()

@@ -44,9 +44,14 @@ struct OrgCommand: CommandGroup {
             let names = try client.directoryNames()
             if let existing = added.existing {
                 let number = existing.text("corporate_number")
+                // Nothing typed disappears silently: the fields that were not applied are named.
+                let typed = values.keys.filter { $0 != "corporate_number" }.sorted().compactMap { name in
+                    (try? Entity.organization.schema.field(name)).map { "\($0.label)（\(name)）" }
+                }
                 Output.note(
                     "法人番号 \(number) の組織は既に登録されています: \(names[existing.id] ?? existing.text("name")) "
                         + "[\(ShortID.of(existing.id))]。新しい組織は作らず、その ID を表示します。"
+                        + "入力した \(typed.joined(separator: "、")) は反映していません。"
                         + "内容を直すには kakehashi org set \(ShortID.of(existing.id)) FIELD=VALUE")
             }
             for similar in added.similar {

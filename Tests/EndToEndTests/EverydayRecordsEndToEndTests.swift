@@ -99,6 +99,17 @@ import Testing
             #expect(try Self.history(yamada, id).contains { $0["op"] as? String == "delete" })
         }
         #expect(try yamada.check(["event", "list", caseID]).output.isEmpty)
+        // A delete made by mistake is undone, and the record comes back everywhere.
+        #expect(try yamada.check(["seed", "restore", seed]).output == seed)
+        try WriteRightsEndToEndTests.expectRefused(
+            yamada, ["need", "set", need, "title=復活前"], code: 65, mentioning: "id")
+        try yamada.check(["event", "restore", event])
+        try yamada.check(["sync"])
+        try sato.check(["sync"])
+        #expect(try Self.object(sato, ["seed", "show", seed])["licensable"] as? Bool == false)
+        #expect(try Self.object(sato, ["event", "show", event])["kind"] as? String == "meeting")
+        let notDeleted = try sato.run(["seed", "restore", seed])
+        #expect(notDeleted.status == 65 && notDeleted.stderr.contains("削除されていません"), "\(notDeleted)")
 
         // A word that is not a subcommand names the valid ones, whatever follows it.
         let unknown = try yamada.run(["org", "rename", org, "--name", "川崎精密"])

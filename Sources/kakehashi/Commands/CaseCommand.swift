@@ -13,7 +13,8 @@ struct CaseCommand: CommandGroup {
             new owner with `kakehashi-server case reassign`.
             """,
         subcommands: [
-            Add.self, List.self, Show.self, Set.self, Stage.self, Delete.self, Share.self, Unshare.self, Refer.self,
+            Add.self, List.self, Show.self, Set.self, Stage.self, Delete.self, Restore.self, Share.self, Unshare.self,
+            Refer.self,
         ])
 
     struct Add: ClientCommand {

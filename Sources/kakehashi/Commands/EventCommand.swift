@@ -5,7 +5,7 @@ import KakehashiShared
 struct EventCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "event", abstract: "Activity records (活動記録) on a case.",
-        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self])
+        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self, Restore.self])
 
     struct Add: ClientCommand {
         static let configuration = CommandConfiguration(
@@ -57,7 +57,7 @@ struct EventCommand: CommandGroup {
 struct SeedCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "seed", abstract: "Seeds (シーズ): patents, open patents, research results, know-how.",
-        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self])
+        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self, Restore.self])
 
     struct Add: ClientCommand {
         static let configuration = CommandConfiguration(
@@ -103,7 +103,7 @@ struct SeedCommand: CommandGroup {
 struct NeedCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "need", abstract: "Needs (ニーズ) of companies.",
-        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self])
+        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self, Restore.self])
 
     struct Add: ClientCommand {
         static let configuration = CommandConfiguration(abstract: "Add a need; prints its id.")

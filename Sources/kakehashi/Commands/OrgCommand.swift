@@ -9,7 +9,7 @@ struct OrgCommand: CommandGroup {
             One company is one organization: organizations with the same 法人番号, or joined by \
             `org merge`, show as one, and the cases of each are the company's cases.
             """,
-        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self, Merge.self])
+        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self, Restore.self, Merge.self])
 
     struct Add: ClientCommand {
         static let configuration = CommandConfiguration(

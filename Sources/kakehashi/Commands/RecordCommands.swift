@@ -30,6 +30,10 @@ enum RecordCommands {
         try options.client().delete(entity, id: id)
     }
 
+    static func restore(_ entity: Entity, _ id: String, options: ClientOptions) throws {
+        try Output.created(try options.client().restore(entity, id: id), json: options.json)
+    }
+
     static func setDiscussion(_ entity: Entity, example: String) -> String {
         """
         Fields: \(entity.schema.fieldNames.joined(separator: ", ")). A set field takes a comma-separated \
@@ -38,7 +42,25 @@ enum RecordCommands {
     }
 }
 
+extension CaseCommand {
+    struct Restore: ClientCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring back a deleted case (its history stays in log); owner only; prints its id.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Id of the deleted case (short id or prefix).") var id: String
+        func execute() async throws { try RecordCommands.restore(.case, id, options: options) }
+    }
+}
+
 extension EventCommand {
+    struct Restore: ClientCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring back a deleted activity record (its history stays in log); prints its id.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Id of the deleted activity record (short id or prefix).") var id: String
+        func execute() async throws { try RecordCommands.restore(.event, id, options: options) }
+    }
+
     struct Show: ClientCommand {
         static let configuration = CommandConfiguration(abstract: "Show an activity record in full.")
         @OptionGroup var options: ClientOptions
@@ -66,6 +88,14 @@ extension EventCommand {
 }
 
 extension SeedCommand {
+    struct Restore: ClientCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring back a deleted seed (its history stays in log); prints its id.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Id of the deleted seed (short id or prefix).") var id: String
+        func execute() async throws { try RecordCommands.restore(.seed, id, options: options) }
+    }
+
     struct Show: ClientCommand {
         static let configuration = CommandConfiguration(abstract: "Show a seed in full.")
         @OptionGroup var options: ClientOptions
@@ -92,6 +122,14 @@ extension SeedCommand {
 }
 
 extension NeedCommand {
+    struct Restore: ClientCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring back a deleted need (its history stays in log); prints its id.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Id of the deleted need (short id or prefix).") var id: String
+        func execute() async throws { try RecordCommands.restore(.need, id, options: options) }
+    }
+
     struct Show: ClientCommand {
         static let configuration = CommandConfiguration(abstract: "Show a need in full.")
         @OptionGroup var options: ClientOptions
@@ -118,6 +156,14 @@ extension NeedCommand {
 }
 
 extension OrgCommand {
+    struct Restore: ClientCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring back a deleted organization (its history stays in log); prints its id.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Id of the deleted organization (short id or prefix).") var id: String
+        func execute() async throws { try RecordCommands.restore(.organization, id, options: options) }
+    }
+
     struct Set: ClientCommand {
         static let configuration = CommandConfiguration(
             abstract: "Correct an organization: org set ID FIELD=VALUE...",

@@ -29,8 +29,8 @@ enum RecordResolver {
 
     /// The full id of the one record of `entities` that `text` names.
     ///
-    /// Order: a full UUID is taken as it is (the caller checks that it exists); then `text` as a
-    /// prefix of short ids; then as a prefix of full ids. Live records are preferred; deleted
+    /// Order: a full UUID is taken as it is (the caller checks that it exists); an organization's
+    /// 法人番号; then `text` as a prefix of short ids; then as a prefix of full ids. Live records are preferred; deleted
     /// ones count only with `includeDeleted` and when no live record matches.
     /// - Throws: `KakehashiError` (`.invalidData`, naming `field`) when nothing matches, or when
     ///   more than one record does (the message lists the candidates with their titles).
@@ -47,6 +47,15 @@ enum RecordResolver {
         }
         for entity in entities where entity.schema.idFormat == .slug && RecordID.isSlug(typed) {
             if try exists(entity, typed, in: db) { return RecordRef(entity: entity, record: typed) }
+        }
+        // An organization may also be named by its 法人番号 (13 digits; no id prefix is 13 digits).
+        if entities.contains(.organization), typed.count == 13, typed.allSatisfy(\.isASCII),
+            typed.allSatisfy(\.isNumber),
+            let id = try String.fetchOne(
+                db, sql: "SELECT id FROM organizations WHERE corporate_number = ? AND deleted = 0 ORDER BY id",
+                arguments: [typed])
+        {
+            return RecordRef(entity: .organization, record: id)
         }
         let uuidEntities = entities.filter { $0.schema.idFormat == .uuid }
         guard !typed.isEmpty, !uuidEntities.isEmpty,

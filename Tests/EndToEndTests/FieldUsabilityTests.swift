@@ -86,6 +86,16 @@ import Testing
         let need = try laptop.check(["need", "add", "--title", "バリ取りを自動化したい"]).output
         try laptop.check(["match", String(ShortIDForm.of(need).prefix(6))])
 
+        // An organization is also named by its 法人番号.
+        try laptop.check([
+            "org", "add", "--name", "株式会社番号精工", "--kind", "中小企業", "--corporate-number", "3020001012345",
+        ])
+        let numbered = try laptop.check([
+            "case", "add", "--title", "番号で指定", "--kind", "consultation", "--org", "3020001012345",
+        ]).output
+        let byNumber = try #require(try laptop.json(["case", "list", "--org", "3020001012345"]) as? [[String: Any]])
+        #expect(byNumber.map { $0["id"] as? String } == [numbered])
+
         // A prefix several records share: an error that lists them, and nothing changes.
         let ambiguous = try laptop.run(["org", "show", String(orgs[0].prefix(8))])
         #expect(ambiguous.status == 65, "\(ambiguous)")

@@ -167,6 +167,36 @@ import Testing
         }
         #expect(conflictsShown)
 
+        // One language, one clock: titles instead of ids, Japanese labels, Japan time with its zone.
+        let conflicts = try laptop.check(["conflicts"]).stdout
+        #expect(conflicts.contains("案件「精密加工技術") && !conflicts.contains(caseID), "\(conflicts)")
+        #expect(conflicts.contains("JST") && conflicts.contains("（あなた）") && conflicts.contains("佐藤花子"))
+        let log = try laptop.check(["log", caseID, "--wide"]).stdout
+        #expect(log.contains("案件「\(longTitle)」") && log.contains("知財ビジネスマッチング") && log.contains("いいえ"))
+        #expect(log.contains("日時 (JST)") && !log.contains("ip-business-matching"), "\(log)")
+        let entries = try #require(try laptop.json(["log", caseID]) as? [[String: Any]])
+        #expect(
+            entries.allSatisfy {
+                ($0["time"] as? String)?.range(
+                    of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+09:00$"#, options: .regularExpression) != nil
+            },
+            "\(entries.map { $0["time"] ?? "" })")
+        let status = try laptop.check(["status"]).stdout
+        #expect(status.contains("最終同期") && status.contains("JST"), "\(status)")
+
+        // Prefectures in their short form; an unknown one suggests the closest, not all 47.
+        let tokyo = try laptop.check(["org", "add", "--name", "東京の会社", "--kind", "中小企業", "--prefecture", "東京"]).output
+        let shown = try #require(try laptop.json(["org", "show", tokyo]) as? [String: Any])
+        #expect((shown["organization"] as? [String: Any])?["prefecture"] as? String == "tokyo", "\(shown)")
+        let typo = try laptop.run(["org", "add", "--name", "誤記", "--kind", "中小企業", "--prefecture", "神奈河県"])
+        #expect(typo.status == 65 && typo.stderr.contains("神奈川県") && !typo.stderr.contains("沖縄県"), "\(typo)")
+
+        // Completion offers the closed values and file names.
+        let completion = try laptop.check(["--generate-completion-script", "bash"]).stdout
+        for value in ["ip-business-matching", "kanagawa", "prototyping", "theirs", "confidential"] {
+            #expect(completion.contains(value), "the bash completion lacks \(value)")
+        }
+
         // Cut cells end in "…" and never in the middle of a Latin word.
         let orgs = try laptop.check(["org", "list"]).stdout
         let nameLine = try #require(orgs.split(separator: "\n").first { $0.contains("川崎") })

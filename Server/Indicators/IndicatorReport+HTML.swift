@@ -122,7 +122,7 @@ extension IndicatorReport {
           header, main { max-width: none; padding: 0; }
           nav { display: none; }
           section.year { break-before: page; }
-          figure, .card, tr { break-inside: avoid; }
+          figure, .card, tr, .block { break-inside: avoid; }
           h2, h3 { break-after: avoid; }
           table { font-size: 7pt; }
           th, td { padding: .15em .25em; }
@@ -214,11 +214,13 @@ extension IndicatorReport {
         let flows = referrals.filter { $0.fiscalYear == year }
         var out = "<h3>事業間の紹介（連携の広がり）</h3>\n"
         guard !flows.isEmpty else { return out + "<p class=\"note\">この年度の事業間の紹介はありません。</p>\n" }
+        out = "<div class=\"block\">\n" + out
         out += "<p class=\"note\">矢印は紹介元から紹介先へ。線の太さと数字は紹介件数。</p>\n"
         out += "<figure class=\"network\">\n"
         out += networkDiagram(flows, id: "fy\(year)")
         out += ministryLegend(Set(flows.flatMap { [$0.fromProgram, $0.toProgram] }))
-        out += "</figure>\n<div class=\"table-wrap\">\n<table>\n<caption class=\"note\">紹介の内訳</caption>\n"
+        out += "</figure>\n</div>\n"
+        out += "<div class=\"table-wrap\">\n<table>\n<caption class=\"note\">紹介の内訳</caption>\n"
         out += "<thead><tr><th>紹介元</th><th>紹介先</th><th>件数</th></tr></thead>\n<tbody>\n"
         for flow in flows {
             out += "<tr><td class=\"name\">\(Self.escape(programName(flow.fromProgram)))</td>"
@@ -247,10 +249,10 @@ extension IndicatorReport {
             let count = Metric.activity.map { row.count($0) }.reduce(0, +)
             if let prefecture = row.prefecture { activity[prefecture, default: 0] += count } else { unknown += count }
         }
-        var out = "<h3>都道府県別の活動</h3>\n"
+        var out = "<div class=\"block\">\n<h3>都道府県別の活動</h3>\n"
         out += "<p class=\"note\">相談・訪問・マッチング・試作・契約・ライセンス・補助金等・製品化・広報の件数の合計。"
         out += unknown > 0 ? "所在地が不明の案件の活動 \(Self.grouped(unknown)) 件は地図に含まない。</p>\n" : "</p>\n"
-        out += "<figure>\n" + Self.tileMap(activity) + "</figure>\n"
+        out += "<figure>\n" + Self.tileMap(activity) + "</figure>\n</div>\n"
         return out
     }
 

@@ -66,6 +66,42 @@ import Testing
         #expect(OrganizationIdentity.representatives(numbered)[duplicate] == company)
     }
 
+    /// Random organizations with random numbers, merges (chains, cycles, dangling targets) and
+    /// deletes: the answer never depends on order, every live record has a live representative
+    /// in its own group, records that share a number or a merge share a representative, and a
+    /// representative is its own.
+    @Test func representativesAreAFunctionOfTheRecordsAlone() {
+        var generator = SplitMix64(seed: 20_261_202)
+        let numbers = ["3020001012345", "2020001077777", "8010001034567"]
+        for _ in 0..<300 {
+            let ids = (0..<Int.random(in: 1...8, using: &generator)).map { String(format: "%08x", $0 * 7 + 1) }
+            let members = ids.map { id in
+                Member(
+                    id: id, corporateNumber: generator.chance(0.4) ? generator.pick(numbers) : nil,
+                    mergedInto: generator.chance(0.4) ? generator.pick(ids + ["ffffffff"]) : nil,
+                    deleted: generator.chance(0.2))
+            }
+            let expected = OrganizationIdentity.representatives(members)
+            #expect(OrganizationIdentity.representatives(members.shuffled(using: &generator)) == expected)
+            let byID = Dictionary(uniqueKeysWithValues: members.map { ($0.id, $0) })
+            for member in members {
+                guard let representative = expected[member.id] else {
+                    #expect(member.deleted, "a live record always has a representative")
+                    continue
+                }
+                #expect(byID[representative]?.deleted == false)
+                #expect(expected[representative] == representative)
+                if let target = member.mergedInto, byID[target] != nil {
+                    #expect(expected[target] == representative)
+                }
+                for other in members
+                where other.corporateNumber != nil && other.corporateNumber == member.corporateNumber {
+                    #expect(expected[other.id] == representative)
+                }
+            }
+        }
+    }
+
     @Test func namesMatchAcrossLegalFormsWidthsAndSpaces() {
         let key = OrganizationIdentity.nameKey("株式会社川崎精密製作所")
         #expect(OrganizationIdentity.nameKey("（株）川崎精密製作所") == key)

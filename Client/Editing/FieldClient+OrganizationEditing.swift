@@ -79,7 +79,10 @@ extension FieldClient {
             let target = RecordRef(entity: .organization, record: kept.record.id)
             var filled: [String] = []
             for field in ["prefecture", "corporate_number", "sme_type", "notes"] {
-                let value = other.record.values[field] ?? .null
+                // The number may be held by any record of the duplicate's company.
+                let value =
+                    field == "corporate_number"
+                    ? otherNumbers.sorted().first.map(FieldValue.string) ?? .null : other.record.values[field] ?? .null
                 if kept.record.values[field]?.isNull ?? true, !value.isNull {
                     try session.write(.set, target, field: field, value: value)
                     filled.append(field)

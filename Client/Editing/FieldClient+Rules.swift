@@ -51,16 +51,17 @@ extension FieldClient {
             "only the event's author or the owner of case \(source) may move the event to another case")
     }
 
-    /// `merged_into` joins two records of one company: another organization, never one with a
-    /// different 法人番号.
+    /// `merged_into` joins two records of one company: another organization, and for a record
+    /// with a 法人番号 one with the same number (the server's rule).
     func checkMerge(_ id: String, into target: String, number: String?, db: Database) throws {
         if target == id { throw KakehashiError.invalid("merged_into", "組織を自分自身に統合することはできません") }
         let other = try String.fetchOne(
             db, sql: "SELECT corporate_number FROM organizations WHERE id = ?", arguments: [target])
-        if let number, let other, number != other {
+        if let number, number != other {
             throw KakehashiError.invalid(
                 "merged_into",
-                "法人番号が異なる組織（\(number)、\(other)）は別の会社なので統合できません")
+                other.map { "法人番号が異なる組織（\(number)、\($0)）は別の会社なので統合できません" }
+                    ?? "法人番号 \(number) の組織は、同じ法人番号を持つ組織にだけ統合できます（kakehashi org merge が番号も移します）")
         }
     }
 }

@@ -346,8 +346,9 @@ struct PushPlanner {
 
     // MARK: - Organizations
 
-    /// `merged_into` joins two records of one company: it must name another organization, and
-    /// never one with a different 法人番号 (two companies cannot become one).
+    /// `merged_into` joins two records of one company: it must name another organization, and a
+    /// record with a 法人番号 only one with the same number (two companies never become one, and
+    /// the number stays with the record that represents the company).
     private func organizationRefusal(_ change: Change) -> String? {
         guard change.entity == .organization, change.field == "merged_into", change.op == .set,
             let target = change.value.stringValue
@@ -358,8 +359,10 @@ struct PushPlanner {
         }
         let number = states[RecordRef(entity: .organization, record: change.record)]?.value("corporate_number")
             .stringValue
-        if let number, let other = into.value("corporate_number").stringValue, number != other {
-            return "法人番号が異なる組織（\(number)、\(other)）は別の会社なので統合できません"
+        let other = into.value("corporate_number").stringValue
+        if let number, number != other {
+            return other.map { "法人番号が異なる組織（\(number)、\($0)）は別の会社なので統合できません" }
+                ?? "法人番号 \(number) の組織は、同じ法人番号を持つ組織にだけ統合できます"
         }
         return nil
     }

@@ -284,6 +284,20 @@ import Testing
         let listed = try #require(try yamada.json(["case", "list", "--org", first]) as? [[String: Any]])
         #expect(Set(listed.compactMap { $0["id"] as? String }) == [firstCase, secondCase])
         #expect(try Self.history(yamada, second).contains { $0["field"] as? String == "merged_into" })
+        // A record with a 法人番号 merged into one without: the number moves to the one kept.
+        let numbered = try yamada.check([
+            "org", "add", "--name", "東北大学（法人番号あり）", "--kind", "university", "--corporate-number", "7370005002147",
+        ]).output
+        try WriteRightsEndToEndTests.expectRefused(
+            yamada, ["org", "set", numbered, "merged_into=\(first)"], code: 65, mentioning: "同じ法人番号")
+        try yamada.check(["org", "merge", first, numbered])
+        let byNumber = try #require(
+            try Self.object(yamada, ["org", "show", "7370005002147"])["organization"] as? [String: Any])
+        #expect(byNumber["id"] as? String == first && byNumber["corporate_number"] as? String == "7370005002147")
+        try yamada.check(["sync"])
+        #expect(
+            try #require(try Self.object(yamada, ["status"])["rejected"] as? [Any]).isEmpty, "the server took the merge"
+        )
         server.stop()
     }
 

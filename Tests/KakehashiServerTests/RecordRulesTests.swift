@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
-    func twoCompaniesWithDifferentNumbersCannotBeMerged(kind: StoreKind) async throws {
+    func twoCompaniesWithDifferentNumbersCannotBeMergedAndANumberStaysWithItsCompany(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)
         try await server.run { client in
             let laptop = try await server.advisor("山田太郎", program: "business-production", client: client)
@@ -93,12 +93,14 @@ import Testing
             #expect(try await laptop.sync().allSatisfy { $0.status == .accepted })
             let wrong = laptop.write(.organization, yokohama, "merged_into", .string(kawasaki))
             let itself = laptop.write(.organization, branch, "merged_into", .string(branch))
+            let numberAway = laptop.write(.organization, kawasaki, "merged_into", .string(branch))
             let right = laptop.write(.organization, branch, "merged_into", .string(kawasaki))
             let results = try await laptop.sync()
             let byID = Dictionary(uniqueKeysWithValues: results.map { ($0.id, $0) })
             #expect(byID[wrong.id]?.status == .rejected && byID[wrong.id]?.code == .invalid)
             #expect(byID[wrong.id]?.reason?.contains("別の会社") == true)
             #expect(byID[itself.id]?.status == .rejected)
+            #expect(byID[numberAway.id]?.status == .rejected && byID[numberAway.id]?.reason?.contains("同じ法人番号") == true)
             #expect(byID[right.id]?.status == .accepted)
             #expect(try await server.store.record(.organization, yokohama)?.value("merged_into").isNull == true)
         }

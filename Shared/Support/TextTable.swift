@@ -54,9 +54,9 @@ public enum DisplayWidth {
     /// Characters that may not start a line (Japanese kinsoku: closing brackets, punctuation,
     /// small kana, the long-vowel mark).
     static let noLineStart: Set<Character> = Set(
-        "、。，．,.)）」』】〕〉》］｝ー〜～…‥・：；:;!?！？ゃゅょっぁぃぅぇぉゎャュョッァィゥェォヮヵヶ％%")
+        "、。，．,.)）」』】〕〉》］｝ー〜～…‥・：；:;!?！？ゃゅょっぁぃぅぇぉゎャュョッァィゥェォヮヵヶ％%]>")
     /// Characters that may not end a line (opening brackets).
-    static let noLineEnd: Set<Character> = Set("(（「『【〔〈《［｛")
+    static let noLineEnd: Set<Character> = Set("(（「『【〔〈《［｛[<")
 
     /// `text` cut to at most `width` columns, ending in "…" when something was cut. The cut
     /// never falls inside a word of Latin letters or digits unless the word alone is wider than
@@ -263,5 +263,39 @@ public struct TextTable: Sendable {
         }
         // Even one column each does not fit: the final cut of each line keeps the width.
         return natural.indices.map { fixedColumns.contains($0) ? natural[$0] : 1 }
+    }
+}
+
+/// Help and usage text wrapped by display width, for both command-line tools: ArgumentParser
+/// counts characters, so a Japanese sentence (two columns a character, no spaces) or a long usage
+/// line would run far past the edge. Render the help unwrapped (`columns: 10_000`) and pass it
+/// here: each line keeps its indent, and an option's or subcommand's description continues under
+/// its first word.
+public enum HelpText {
+    public static func rewrap(_ text: String, width: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line -> [String] in
+            let line = String(line)
+            guard DisplayWidth.of(line) > width else { return [line] }
+            let characters = Array(line)
+            let leading = characters.prefix { $0 == " " }.count
+            var bodyStart = leading
+            // "  --home <home>     Data directory": continue under "Data".
+            if leading <= 4,
+                let label = characters.indices.first(where: { index in
+                    index > leading + 1 && characters[index] != " " && characters[index - 1] == " "
+                        && characters[index - 2] == " "
+                }), DisplayWidth.of(String(characters[0..<label])) <= width / 2
+            {
+                bodyStart = label
+            }
+            // "USAGE: kakehashi-server serve [--db <db>] …": continue under the command.
+            if line.hasPrefix("USAGE: ") { bodyStart = 7 }
+            let head = String(characters[0..<bodyStart])
+            let indent = DisplayWidth.of(head)
+            let pieces = DisplayWidth.wrap(String(characters[bodyStart...]), to: max(20, width - indent))
+            return pieces.enumerated().map { index, piece in
+                (index == 0 ? head : String(repeating: " ", count: indent)) + piece
+            }
+        }.joined(separator: "\n")
     }
 }

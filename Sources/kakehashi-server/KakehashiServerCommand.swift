@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KakehashiServer
 import KakehashiShared
 
@@ -23,4 +24,29 @@ struct KakehashiServerCommand: AsyncParsableCommand {
             Indicators.self, Import.self,
         ]
     )
+
+    /// Runs as ArgumentParser would, but prints help and usage errors wrapped by display width
+    /// (`HelpText.rewrap`) to `$COLUMNS`, else 80: Japanese help lines and long usage lines fit.
+    static func main() async {
+        do {
+            var command = try parseAsRoot(nil)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap { Int($0) }.map { max(40, $0) } ?? 80
+            let message = HelpText.rewrap(fullMessage(for: error, columns: 10_000), width: columns)
+            if !message.isEmpty {
+                if code == .success {
+                    print(message)
+                } else {
+                    FileHandle.standardError.write(Data((message + "\n").utf8))
+                }
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

@@ -229,6 +229,18 @@ import Testing
         #expect(!keywords.contains("性向") && !keywords.contains("電力化") && !keywords.contains("省"), "\(stderr)")
     }
 
+    @Test(arguments: [
+        ["--help"], ["serve", "--help"], ["export", "--help"], ["indicators", "--help"], ["devices", "--help"],
+        ["advisor", "add", "--help"], ["import", "seeds", "--help"],
+    ])
+    func serverHelpWrapsByDisplayWidth(command: [String]) throws {
+        let result = try Executables.run("kakehashi-server", command, environment: ["COLUMNS": "80"])
+        #expect(result.status == 0, "\(result)")
+        for line in result.stdout.split(separator: "\n") {
+            #expect(DisplayWidth.of(String(line)) <= 80, "kakehashi-server \(command.joined(separator: " ")): \(line)")
+        }
+    }
+
     @Test func matchListsWhatTheLaptopHasEvenWhenFewSeedsShareAWord() async throws {
         let server = ServerProcess()
         try await server.start()

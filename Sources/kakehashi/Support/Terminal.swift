@@ -34,34 +34,8 @@ enum Terminal {
         return table
     }
 
-    /// Help and usage text re-wrapped by display width: ArgumentParser counts characters, so a
-    /// Japanese sentence (two columns a character, no spaces) would run far past the edge.
-    /// Each wrapped line keeps its indent; an option's or subcommand's description continues
-    /// under its first word.
-    static func rewrap(_ text: String, width: Int) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line -> [String] in
-            let line = String(line)
-            guard DisplayWidth.of(line) > width else { return [line] }
-            let characters = Array(line)
-            let leading = characters.prefix { $0 == " " }.count
-            var bodyStart = leading
-            // "  --home <home>     Data directory": continue under "Data".
-            if leading <= 4,
-                let label = characters.indices.first(where: { index in
-                    index > leading + 1 && characters[index] != " " && characters[index - 1] == " "
-                        && characters[index - 2] == " "
-                }), DisplayWidth.of(String(characters[0..<label])) <= width / 2
-            {
-                bodyStart = label
-            }
-            let head = String(characters[0..<bodyStart])
-            let indent = DisplayWidth.of(head)
-            let pieces = DisplayWidth.wrap(String(characters[bodyStart...]), to: max(20, width - indent))
-            return pieces.enumerated().map { index, piece in
-                (index == 0 ? head : String(repeating: " ", count: indent)) + piece
-            }
-        }.joined(separator: "\n")
-    }
+    /// Help and usage text re-wrapped by display width (`HelpText.rewrap`).
+    static func rewrap(_ text: String, width: Int) -> String { HelpText.rewrap(text, width: width) }
 }
 
 /// Options that may come before the subcommand as well as after it

@@ -38,7 +38,8 @@ struct CaseCommand: CommandGroup {
         @Option(help: "Summary (概要).") var summary: String?
         @Option(help: "Read the summary from a UTF-8 file.", completion: .file()) var summaryFile: String?
         @Option(name: .customLong("tag"), help: "Tag (repeatable).") var tags: [String] = []
-        @Option(help: "Funding program id (default: your program).") var program: String?
+        @Option(help: "Your own program (the default); a case of another program is refused: refer it instead.")
+        var program: String?
 
         func execute() async throws {
             var values = ["title": title, "kind": kind]

@@ -50,8 +50,17 @@ public struct CurlTransport: SyncTransport {
     ) async throws(TransportFailure)
         -> Transferred<PullResponse>
     {
-        let query = cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor
-        return try await send("GET", "/v1/pull?after=\(query)&limit=\(limit)", body: nil, token: token)
+        try await pull(after: cursor, acknowledged: nil, limit: limit, token: token)
+    }
+
+    public func pull(
+        after cursor: String, acknowledged: String?, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<PullResponse> {
+        func escaped(_ text: String) -> String {
+            text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+        }
+        let ack = acknowledged.map { "&ack=" + escaped($0) } ?? ""
+        return try await send("GET", "/v1/pull?after=\(escaped(cursor))\(ack)&limit=\(limit)", body: nil, token: token)
     }
 
     /// Liveness check used by `kakehashi status --check`-style callers and tests.
@@ -80,7 +89,9 @@ public struct CurlTransport: SyncTransport {
                     throw TransportFailure.status(reply.status, error)
                 }
                 do {
-                    return Transferred(try JSONDecoder().decode(Response.self, from: reply.body), bytes: reply.bytes)
+                    return Transferred(
+                        try JSONDecoder().decode(Response.self, from: reply.body), bytes: reply.bytes,
+                        features: reply.features)
                 } catch {
                     throw TransportFailure.undecodable("\(error)")
                 }
@@ -103,6 +114,8 @@ public struct CurlTransport: SyncTransport {
         let bytes: Int
         /// The `Kakehashi-Min-Client-Version` header, when the server sent one.
         let minClientVersion: String?
+        /// The `Kakehashi-Features` the server listed.
+        let features: Set<String>
     }
 
     /// One HTTP exchange on the session's handle, reset to this request's options; libcurl keeps
@@ -180,7 +193,7 @@ public struct CurlTransport: SyncTransport {
         _ = kh_curl_getinfo_long(handle, CURLINFO_HEADER_SIZE, &headerBytes)
         return Reply(
             status: status, body: sink.body, bytes: Int(downloaded) + Int(uploaded) + headerBytes,
-            minClientVersion: sink.minClientVersion)
+            minClientVersion: sink.minClientVersion, features: sink.features)
     }
 }
 
@@ -256,8 +269,18 @@ private final class StallWatch {
 private final class ResponseSink {
     var body = Data()
     var minClientVersion: String?
+    var features: Set<String> = []
 
     private static let minClientVersionPrefix = Array((WireProtocol.minClientVersionHeader + ":").lowercased().utf8)
+    private static let featuresPrefix = Array((WireProtocol.featuresHeader + ":").lowercased().utf8)
+
+    /// The value of `line` when it is the header `prefix` names (case-insensitively).
+    private static func value(of line: [UInt8], _ prefix: [UInt8]) -> String? {
+        guard line.count > prefix.count, line.prefix(prefix.count).map({ $0 | 0x20 }) == prefix.map({ $0 | 0x20 })
+        else { return nil }
+        return String(decoding: line.dropFirst(prefix.count), as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+    }
 
     /// libcurl's header callback: one header line per call (of every response, redirects included).
     static let header: kh_curl_write_callback = { data, size, count, context in
@@ -267,10 +290,9 @@ private final class ResponseSink {
         let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
             Array(UnsafeBufferPointer(start: $0, count: length))
         }
-        let prefix = minClientVersionPrefix
-        if line.count > prefix.count, line.prefix(prefix.count).map({ $0 | 0x20 }) == prefix.map({ $0 | 0x20 }) {
-            let value = String(decoding: line.dropFirst(prefix.count), as: UTF8.self)
-            sink.minClientVersion = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let version = value(of: line, minClientVersionPrefix) { sink.minClientVersion = version }
+        if let listed = value(of: line, featuresPrefix) {
+            sink.features = Set(listed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         }
         return length
     }

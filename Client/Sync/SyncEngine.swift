@@ -353,22 +353,45 @@ public struct SyncEngine: Sendable {
     /// Pulls pages until caught up.
     /// - Returns: false when the server's log turned out to be restored or replaced: a recovery
     ///   has begun and the caller pushes again before pulling.
+    ///
+    /// The next page is asked for while the current one is applied (`ahead`), with `ack` naming
+    /// the cursor actually stored, so the server keeps what it needs should the laptop crash
+    /// before storing either page (protocol.md, "Asking ahead").
     private func pull(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws -> Bool {
+        var ahead: Task<(Transferred<PullResponse>, Int64), any Error>?
+        defer { ahead?.cancel() }
         while true {
             let identity = try client.identity()
-            let sent = client.wallClock()
             let reply: Transferred<PullResponse>
+            let sent: Int64
             do {
-                reply = try await transport.pull(after: identity.cursor, limit: pullPageSize, token: identity.token)
+                if let asked = ahead {
+                    ahead = nil
+                    (reply, sent) = try await asked.value
+                } else {
+                    sent = client.wallClock()
+                    reply = try await transport.pull(
+                        after: identity.cursor, acknowledged: nil, limit: pullPageSize, token: identity.token)
+                }
             } catch {
                 // A cursor the log never issued: it was restored from a backup older than the cursor.
-                guard case .status(409, let body) = error, body?.error.code == ErrorResponse.unknownCursorCode else {
-                    throw error
-                }
+                guard case .status(409, let body) = error as? TransportFailure,
+                    body?.error.code == ErrorResponse.unknownCursorCode
+                else { throw error }
                 try client.store.write { db in try beginRecovery(&summary, in: db) }
                 return false
             }
             let page = reply.value
+            if page.hasMore, reply.features.contains("ack") {
+                let (transport, size, token, clock) = (transport, pullPageSize, identity.token, client.wallClock)
+                let (next, stored) = (page.nextCursor, identity.cursor)
+                ahead = Task {
+                    let sent = clock()
+                    return (
+                        try await transport.pull(after: next, acknowledged: stored, limit: size, token: token), sent
+                    )
+                }
+            }
             learnOffset(serverTime: page.serverTime, sent: sent, into: &summary)
             let offset = summary.clockOffset
             let wall = client.wallClock()

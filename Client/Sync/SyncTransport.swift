@@ -8,6 +8,20 @@ public protocol SyncTransport: Sendable {
     func pull(
         after cursor: String, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<PullResponse>
+    /// A pull asked ahead: `acknowledged` is the cursor of the last page stored (the `ack`
+    /// parameter), so the server keeps what a retry from it needs.
+    func pull(
+        after cursor: String, acknowledged: String?, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<PullResponse>
+}
+
+extension SyncTransport {
+    /// Transports without access bookkeeping (test and benchmark doubles) ignore the acknowledgement.
+    public func pull(
+        after cursor: String, acknowledged: String?, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<PullResponse> {
+        try await pull(after: cursor, limit: limit, token: token)
+    }
 }
 
 /// What a transport tells its user while a request is under way (`kakehashi sync` shows it).
@@ -22,10 +36,13 @@ public enum TransportEvent: Sendable, Hashable {
 public struct Transferred<Value: Sendable>: Sendable {
     public let value: Value
     public let bytes: Int
+    /// The optional protocol features the server listed (`WireProtocol.featuresHeader`).
+    public let features: Set<String>
 
-    public init(_ value: Value, bytes: Int) {
+    public init(_ value: Value, bytes: Int, features: Set<String> = []) {
         self.value = value
         self.bytes = bytes
+        self.features = features
     }
 }
 

@@ -9,6 +9,7 @@ import KakehashiShared
 enum JSONResponse {
     static let serverTimeField = HTTPField.Name(WireProtocol.serverTimeHeader)!
     static let minClientVersionField = HTTPField.Name(WireProtocol.minClientVersionHeader)!
+    static let featuresField = HTTPField.Name(WireProtocol.featuresHeader)!
 
     static func make(
         _ value: some Encodable, status: HTTPResponse.Status = .ok, request: Request, serverTime: Int64

@@ -65,6 +65,7 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             response.headers[JSONResponse.serverTimeField] = String(now())
         }
         response.headers[JSONResponse.minClientVersionField] = minClientVersion.description
+        response.headers[JSONResponse.featuresField] = WireProtocol.features.joined(separator: ", ")
         if response.status == .upgradeRequired {
             // RFC 9110: a 426 names what to upgrade to.
             response.headers[.upgrade] = "kakehashi/\(minClientVersion)"

@@ -235,6 +235,20 @@ struct SyncController<Context: RequestContext>: Sendable {
         } catch {
             throw APIError.malformed(error.message, field: "after")
         }
+        // `ack`: the cursor of the last page the client has stored, when it asks for a page ahead.
+        var acknowledged: PullCursor?
+        if let text = query["ack"] {
+            do {
+                acknowledged = try PullCursor(parsing: String(text))
+            } catch {
+                throw APIError.malformed(
+                    "'\(text.prefix(40))' is not a pull cursor; ack is the nextCursor of the last page stored",
+                    field: "ack")
+            }
+            guard let ack = acknowledged, ack.seq <= cursor.seq, ack.generation <= cursor.generation else {
+                throw APIError.malformed("ack must not be ahead of after", field: "ack")
+            }
+        }
         var limit = WireProtocol.defaultPullLimit
         if let text = query["limit"] {
             guard let value = Int(text), (1...WireProtocol.maxPullLimit).contains(value) else {
@@ -245,7 +259,9 @@ struct SyncController<Context: RequestContext>: Sendable {
         }
         let page: PullPage
         do {
-            page = try await store.pull(device: session.device.id, viewer: session.viewer, cursor: cursor, limit: limit)
+            page = try await store.pull(
+                device: session.device.id, viewer: session.viewer, cursor: cursor, acknowledged: acknowledged,
+                limit: limit)
         } catch let error as KakehashiError where error.field == "after" {
             // A cursor this log never issued: the laptop synced with a log since replaced.
             throw APIError(.conflict, code: ErrorResponse.unknownCursorCode, message: error.message, field: "after")

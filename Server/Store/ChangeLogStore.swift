@@ -22,8 +22,14 @@ public protocol ChangeLogStore: Sendable {
 
     /// The next page of what `device` may see after `cursor`, with purges and back-fill, recording
     /// the access levels it hands out under the new cursor's generation.
+    /// - Parameter acknowledged: the cursor of the last page the client has stored, when it asks
+    ///   ahead (a page requested while the previous one is still being applied); nil: `cursor`
+    ///   itself. Bookkeeping the client may still fall back to (levels at or below that
+    ///   generation) is kept, so a retry from it after a crash gets its purges again.
     /// - Throws: `KakehashiError` (`.invalidData`, field `after`) for a cursor this server never issued.
-    func pull(device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int) async throws -> PullPage
+    func pull(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?, limit: Int
+    ) async throws -> PullPage
 
     /// The merged state of one record, or nil when no change to it was ever accepted.
     func record(_ entity: Entity, _ id: String) async throws -> RecordState?
@@ -73,6 +79,17 @@ public protocol ChangeLogStore: Sendable {
 
     /// Releases connections; the store is unusable afterwards.
     func close() async
+}
+
+extension ChangeLogStore {
+    /// A pull whose cursor is also what the client has stored (no page asked ahead).
+    public func pull(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int
+    ) async throws
+        -> PullPage
+    {
+        try await pull(device: device, viewer: viewer, cursor: cursor, acknowledged: nil, limit: limit)
+    }
 }
 
 /// An enrolled device as the server keeps it (never with its token).

@@ -267,11 +267,12 @@ public final class PostgresStore: ChangeLogStore {
     }
 
     public func pull(
-        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?, limit: Int
     ) async throws
         -> PullPage
     {
         let logger = logger
+        let kept = min(acknowledged?.generation ?? cursor.generation, cursor.generation)
         return try await transaction { connection in
             var generation: Int64?
             for try await value in try await connection.query(
@@ -367,7 +368,7 @@ public final class PostgresStore: ChangeLogStore {
                     """
                     DELETE FROM device_access WHERE device = \(device.rawValue) AND case_id = \(caseID) AND generation < (
                         SELECT coalesce(max(generation), 0) FROM device_access
-                        WHERE device = \(device.rawValue) AND case_id = \(caseID) AND generation <= \(cursor.generation))
+                        WHERE device = \(device.rawValue) AND case_id = \(caseID) AND generation <= \(kept))
                     """, logger: logger)
                 try await connection.query(
                     """

@@ -123,30 +123,34 @@ public final class SQLiteStore: ChangeLogStore {
     }
 
     public func pull(
-        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?, limit: Int
     ) async throws
         -> PullPage
     {
+        let kept = min(acknowledged?.generation ?? cursor.generation, cursor.generation)
         // Most pulls hand out no new access levels: they run as WAL readers, concurrently with
         // each other and with the writer. Only when bookkeeping must change is the page computed
         // again inside a write transaction.
         if let page = try await pool.read({ db in
-            try Self.pull(db, device: device, viewer: viewer, cursor: cursor, limit: limit, writable: false)
+            try Self.pull(
+                db, device: device, viewer: viewer, cursor: cursor, kept: kept, limit: limit, writable: false)
         }) {
             return page
         }
         return try await pool.write { db in
             guard
                 let page = try Self.pull(
-                    db, device: device, viewer: viewer, cursor: cursor, limit: limit, writable: true)
+                    db, device: device, viewer: viewer, cursor: cursor, kept: kept, limit: limit, writable: true)
             else { throw KakehashiError(.internalFailure, "pull needed a write and did not get one") }
             return page
         }
     }
 
     /// One pull page; returns nil when `writable` is false and the page needs bookkeeping writes.
+    /// - Parameter kept: the newest generation the client has stored (`ChangeLogStore.pull`).
     private static func pull(
-        _ db: Database, device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, limit: Int, writable: Bool
+        _ db: Database, device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, kept: Int64, limit: Int,
+        writable: Bool
     ) throws -> PullPage? {
         guard
             let generation = try Int64.fetchOne(
@@ -228,14 +232,14 @@ public final class SQLiteStore: ChangeLogStore {
         }
         changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.json)
         for (caseID, level) in plan.updates {
-            // Keep the level the client has acknowledged (the newest at or below its cursor's
+            // Keep the level the client has stored (the newest at or below the acknowledged
             // generation) and the new one; older rows can never matter again.
             try db.execute(
                 sql: """
                     DELETE FROM device_access WHERE device = ? AND case_id = ? AND generation < (
                         SELECT coalesce(max(generation), 0) FROM device_access
                         WHERE device = ? AND case_id = ? AND generation <= ?)
-                    """, arguments: [device.rawValue, caseID, device.rawValue, caseID, cursor.generation])
+                    """, arguments: [device.rawValue, caseID, device.rawValue, caseID, kept])
             try db.execute(
                 sql: "INSERT INTO device_access (device, case_id, generation, level) VALUES (?, ?, ?, ?)",
                 arguments: [device.rawValue, caseID, newGeneration, level.rawValue])

@@ -9,6 +9,13 @@ public enum WireProtocol {
     /// --min-client-version`). A client below it gets 426 `upgrade-required` on enroll, push and
     /// pull, and tells its user to upgrade; nothing on the laptop changes.
     public static let minClientVersionHeader = "Kakehashi-Min-Client-Version"
+    /// Every response lists, comma-separated, the optional protocol features the server
+    /// supports; a client uses a feature only when it is listed (older servers send no header).
+    public static let featuresHeader = "Kakehashi-Features"
+    /// The features of this release: `epoch` (responses carry the log's epoch; 409
+    /// `unknown-cursor`), `ack` (`GET /v1/pull?ack=CURSOR`: a page asked ahead keeps what a retry
+    /// from the stored cursor needs).
+    public static let features = ["ack", "epoch"]
     /// The error code of a request refused because its client is older than the minimum (HTTP 426).
     public static let upgradeRequiredCode = "upgrade-required"
     /// Changes per push request; a client splits larger queues into batches.

@@ -34,7 +34,7 @@ import Testing
         // A laptop starting from nothing pulls every page over one connection too.
         let fresh = try Laptop.enroll(server, "高橋美咲", program: "matching-planner", via: proxy.url)
         let start = proxy.connectionsAccepted
-        try Executables.runTool([
+        _ = try Executables.runTool([
             "sqlite3", fresh.home.path + "/kakehashi.sqlite", "UPDATE device SET cursor = '0'",
         ])
         let full = try #require(try fresh.check(["sync", "--json"]).json() as? [String: Any])

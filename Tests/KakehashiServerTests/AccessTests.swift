@@ -263,6 +263,49 @@ import Testing
         }
     }
 
+    /// A client that asks for the next page while it still applies the current one (issue 13)
+    /// and then crashes before storing either retries from its stored cursor; the server must
+    /// still know what that client holds. Without `ack`, the request ahead told the server the
+    /// current page was stored, the server dropped the level the client really holds, and the
+    /// retry left a case on the laptop that must be purged.
+    @Test(arguments: StoreKind.available)
+    func aPageAskedAheadWithAckDoesNotCostAPurgeWhenTheClientCrashes(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let colleague = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let made = try await Self.makeCase(by: owner)
+            try await colleague.sync()  // holds the case in full
+            let stored = colleague.cursor
+            func setLevel(_ level: String) async throws {
+                owner.write(.case, made.case, "level", .string(level))
+                try await owner.sync()
+            }
+            // Page 1 purges the case (now strict); page 2, asked ahead with ack = the stored
+            // cursor while the case is confidential again, back-fills it.
+            try await setLevel("strict")
+            let first = try await client.send(.get, "/v1/pull?after=\(stored)&limit=1", token: colleague.token)
+                .decode(PullResponse.self)
+            #expect(first.purges == [RecordRef(entity: .case, record: made.case)])
+            try await setLevel("confidential")
+            let ahead = try await client.send(
+                .get, "/v1/pull?after=\(first.nextCursor)&ack=\(stored)&limit=1", token: colleague.token
+            ).decode(PullResponse.self)
+            #expect(ahead.changes.contains { $0.record == made.case })
+            try await setLevel("strict")
+            // The laptop crashes before storing either page and starts again from what it stored:
+            // it still holds the case in full, so the case must be purged.
+            let retried = try await client.pull(after: stored, token: colleague.token).decode(PullResponse.self)
+            #expect(retried.purges == [RecordRef(entity: .case, record: made.case)])
+
+            // ack ahead of after, or not a cursor: 400 naming ack.
+            for query in ["after=\(stored)&ack=\(first.nextCursor)", "after=\(first.nextCursor)&ack=soon"] {
+                let bad = try await client.send(.get, "/v1/pull?\(query)", token: colleague.token)
+                #expect(bad.status == .badRequest && bad.error?.field == "ack", "\(query)")
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func aRetriedPullRepeatsItsPurgesAndBackFill(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)

@@ -17,10 +17,10 @@ extension FieldClient {
             ).record
             let ref = RecordRef(entity: entity, record: canonical)
             guard let state = try session.state(ref) else {
-                throw KakehashiError.invalid("id", "no \(entity.rawValue) with id \(canonical) on this laptop")
+                throw KakehashiError.invalid("id", "ID \(canonical) の\(entity.schema.label)はこの端末にありません")
             }
             guard state.isDeleted else {
-                throw KakehashiError.invalid("id", "\(entity.rawValue) \(canonical) は削除されていません")
+                throw KakehashiError.invalid("id", "\(entity.schema.label) \(canonical) は削除されていません")
             }
             if entity.schema.adminOnly {
                 throw KakehashiError(

@@ -48,7 +48,7 @@ extension FieldClient {
                         db, sql: "SELECT id FROM organizations WHERE corporate_number = ? ORDER BY deleted, id LIMIT 1",
                         arguments: [folded])
                 })
-            else { throw KakehashiError.invalid(field, "no organization with 法人番号 \(folded) on this laptop") }
+            else { throw KakehashiError.invalid(field, "法人番号 \(folded) の組織はこの端末にありません") }
             id = found
         } else {
             id = try store.read { db in
@@ -58,7 +58,7 @@ extension FieldClient {
         return try store.read { db in
             let representatives = try Self.organizationRepresentatives(in: db)
             guard let representative = representatives[id] else {
-                throw KakehashiError.invalid(field, "no organization with id \(id) on this laptop")
+                throw KakehashiError.invalid(field, "ID \(id) の組織はこの端末にありません")
             }
             let ids = representatives.filter { $0.value == representative }.map(\.key).sorted()
             let rows = try Row.fetchAll(
@@ -68,7 +68,7 @@ extension FieldClient {
                 arguments: [JSONText.array(ids)]
             ).map { RecordView(entity: .organization, row: $0) }
             guard let record = rows.first(where: { $0.id == representative }) else {
-                throw KakehashiError.invalid(field, "no organization with id \(id) on this laptop")
+                throw KakehashiError.invalid(field, "ID \(id) の組織はこの端末にありません")
             }
             return Company(record: record, others: rows.filter { $0.id != representative }, ids: ids)
         }

@@ -115,13 +115,19 @@ public enum DisplayWidth {
                 var end = prefixLength(characters, from: start, width: width)
                 if end == start { end = start + 1 }  // a character wider than the line
                 if end < characters.count {
-                    if let word = wordStart(characters, from: start, before: end, budget: width) { end = word }
-                    var moved = 0
-                    while end - start > 1, moved < 3,
-                        noLineStart.contains(characters[end]) || noLineEnd.contains(characters[end - 1])
-                    {
-                        end -= 1
-                        moved += 1
+                    // Back off out of a word and past line-break rules until both hold: moving
+                    // before a closing bracket can land inside a word again (`body>]`).
+                    for _ in 0..<4 {
+                        let before = end
+                        if let word = wordStart(characters, from: start, before: end, budget: width) { end = word }
+                        var moved = 0
+                        while end - start > 1, moved < 3,
+                            noLineStart.contains(characters[end]) || noLineEnd.contains(characters[end - 1])
+                        {
+                            end -= 1
+                            moved += 1
+                        }
+                        if end == before { break }
                     }
                 }
                 var line = String(characters[start..<end])

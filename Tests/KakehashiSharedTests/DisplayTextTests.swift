@@ -31,6 +31,24 @@ import Testing
         #expect(lines.joined() == "工場を訪問し、加工設備と品質管理の体制を確認した。「試作」の日程も決めた。")
         let english = DisplayWidth.wrap("default: $KAKEHASHI_HOME, else $XDG_DATA_HOME/kakehashi", to: 30)
         #expect(english.contains("$XDG_DATA_HOME/kakehashi"), "\(english)")
+        let usage =
+            "[--max-connections <max-connections>] [--max-unauthenticated-body <max-unauthenticated-body>] [--x]"
+        let usageLines = DisplayWidth.wrap(usage, to: 73)
+        #expect(usageLines.allSatisfy { !$0.hasSuffix("-bod") && !$0.hasSuffix("<") }, "\(usageLines)")
+        let serve =
+            "USAGE: kakehashi-server serve [--db <db>] [--host <host>] [--port <port>] [--tls-cert <tls-cert>] "
+            + "[--tls-key <tls-key>] [--header-timeout <header-timeout>] [--idle-timeout <idle-timeout>] "
+            + "[--body-timeout <body-timeout>] [--min-body-rate <min-body-rate>] [--max-connections "
+            + "<max-connections>] [--max-unauthenticated-body <max-unauthenticated-body>] "
+            + "[--min-client-version <min-client-version>]"
+        let help = HelpText.rewrap(serve, width: 80)
+        #expect(!help.contains("-bod\n"), "\(help)")
+        // The same line where a closing bracket falls at the edge (`body>]`): no split word either.
+        for width in 60...90 {
+            let lines = HelpText.rewrap(serve, width: width).split(separator: "\n")
+            #expect(lines.allSatisfy { DisplayWidth.of(String($0)) <= width }, "\(lines)")
+            #expect(!lines.contains { $0.hasSuffix("-bod") || $0.hasSuffix("-timeou") }, "width \(width): \(lines)")
+        }
     }
 
     @Test func aTableFitsItsWidthShorteningTextBeforeKeptColumnsAndNeverFixedOnes() {

@@ -10,7 +10,7 @@ help:
 	@echo "make demo    build, start a server, play three advisors' week on three laptops, write exports"
 	@echo "make test    install missing system packages, build, check formatting, run every test"
 	@echo "make build   debug build of both executables"
-	@echo "make soak    the convergence test with 50,000 randomized trials, the chaos test with 2,000 steps"
+	@echo "make soak    the convergence test with 50,000 randomized trials, the chaos test with 2,000 steps (SQLite; 1,000 on two servers sharing PostgreSQL)"
 	@echo "make bench   benchmarks (release build), each next to a limit measured in the same run"
 	@echo "make fuzz    libFuzzer on the push/pull body decoders and the change validator (FUZZ_SECONDS each, default 60)"
 	@echo "make format  format the tree with swift format"
@@ -52,10 +52,14 @@ bench: test-deps
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)
 
-soak: deps
+# The chaos test runs on SQLite and on two servers sharing one PostgreSQL database.
+soak: test-deps
 	$(SWIFT) build --build-tests
 	KAKEHASHI_CONVERGENCE_TRIALS=50000 $(SWIFT) test --skip-build --filter ConvergenceTests
-	KAKEHASHI_CHAOS_STEPS=2000 $(SWIFT) test --skip-build --filter ChaosTests
+	@mkdir -p .build
+	scripts/test-postgres.sh start > .build/test-postgres.env
+	. ./.build/test-postgres.env && KAKEHASHI_CHAOS_STEPS=2000 $(SWIFT) test --skip-build --filter ChaosTests; \
+		status=$$?; scripts/test-postgres.sh stop; exit $$status
 
 clean:
 	rm -rf .build

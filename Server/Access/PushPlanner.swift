@@ -230,7 +230,17 @@ struct PushPlanner {
 
     private func caseRefusal(_ change: Change, _ viewer: AccessPolicy.Viewer) -> Refusal? {
         let ref = RecordRef(entity: .case, record: change.record)
-        if states[ref] == nil || createdInBatch.contains(ref) {
+        if states[ref] == nil {
+            // A case the log does not hold comes into being only by a first change that names its
+            // creator as owner (the laptop writes `owner` first). Any other change to an unknown
+            // case id (one learned from a stub or an export, or a case a restore lost whose owner
+            // has not sent it again yet) creates nothing and claims nothing.
+            guard change.field == "owner", change.op == .set, change.value.stringValue == viewer.advisor else {
+                return .notVisible(change.record)
+            }
+            return nil
+        }
+        if createdInBatch.contains(ref) {
             // Creating a case: its owner is the advisor who creates it, for the whole batch.
             if change.field == "owner", change.value.stringValue != viewer.advisor {
                 return .forbidden("a new case's owner is the advisor who creates it")

@@ -161,6 +161,20 @@ import Testing
             let plantedResults = try await Self.push(colleague, planted)
             #expect(plantedResults.last?.reason == "a new case's owner is the advisor who creates it")
 
+            // A change to a case id the log does not hold creates nothing (no headless case that
+            // nobody controls, no claim on an id learned elsewhere, e.g. a case a restore lost):
+            // a case comes into being only by a first change naming its creator as owner.
+            var ids = SystemRandomNumberGenerator()
+            let unknown = RecordID.uuidV7(unixMillis: Laptop.now(), using: &ids)
+            let headless = Self.drain(colleague) {
+                colleague.write(.case, unknown, "summary", .string("見出しのない案件"))
+                colleague.write(.case, unknown, "level", .string("open"))
+            }
+            let headlessResults = try await Self.push(colleague, headless)
+            #expect(headlessResults.map(\.status) == [.rejected, .rejected])
+            #expect(headlessResults.first?.reason == AccessPolicy.notVisible(unknown))
+            #expect(try await server.store.record(.case, unknown) == nil)
+
             // A timestamp reused under a new change id merges to nothing: refused, not logged.
             let first = colleague.write(.case, made.case, "summary", .string("概要"))
             colleague.pending.removeAll()

@@ -48,9 +48,12 @@ final class Laptop: @unchecked Sendable {
     func create(_ entity: Entity, _ values: [String: FieldValue], sets: [String: [String]] = [:]) -> String {
         var generator = SystemRandomNumberGenerator()
         let id = RecordID.uuidV7(unixMillis: Self.now(), using: &generator)
-        // An event's `case` comes first, as the field client writes it: the server judges the
-        // event's other fields by its case.
-        let ordered = values.sorted { ($0.key == "case" ? "" : $0.key) < ($1.key == "case" ? "" : $1.key) }
+        // As the field client writes them: an event's `case` first (the server judges the event's
+        // other fields by its case), a case's access fields first, `owner` leading (a case comes
+        // into being by its owner naming its creator).
+        let first = entity == .case ? AccessPolicy.caseAccessFields : ["case"]
+        func rank(_ field: String) -> (Int, String) { (first.firstIndex(of: field) ?? first.count, field) }
+        let ordered = values.sorted { rank($0.key) < rank($1.key) }
         for (field, value) in ordered { write(entity, id, field, value) }
         for (field, elements) in sets.sorted(by: { $0.key < $1.key }) {
             for element in elements { write(entity, id, field, .string(element), op: .add) }

@@ -13,6 +13,8 @@ struct SyncController<Context: RequestContext>: Sendable {
     let maxUnauthenticatedBodyBytes: Int
     /// Device health, noted per authenticated request and written in the background.
     let activity: DeviceActivity
+    /// Repeated full reconciliations of a device at most once per 10 s.
+    let reconcileGate = ReconcileGate()
     /// Enroll, push and pull from an older `kakehashi` are refused with 426 `upgrade-required`.
     let minClientVersion: AppVersion
 
@@ -261,7 +263,12 @@ struct SyncController<Context: RequestContext>: Sendable {
         do {
             page = try await store.pull(
                 device: session.device.id, viewer: session.viewer, cursor: cursor, acknowledged: acknowledged,
-                limit: limit)
+                allowFullReconcile: reconcileGate.allows(session.device.id, after: cursor, at: now()), limit: limit)
+            if page.fullReconcile {
+                reconcileGate.record(session.device.id, endingAt: page.nextCursor.seq, at: now())
+            }
+        } catch let error as KakehashiError where error.field == "reconcile" {
+            throw APIError(.tooManyRequests, code: "too-many-requests", message: error.message)
         } catch let error as KakehashiError where error.field == "after" {
             // A cursor this log never issued: the laptop synced with a log since replaced.
             throw APIError(.conflict, code: ErrorResponse.unknownCursorCode, message: error.message, field: "after")

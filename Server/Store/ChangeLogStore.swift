@@ -27,8 +27,13 @@ public protocol ChangeLogStore: Sendable {
     ///   itself. Bookkeeping the client may still fall back to (levels at or below that
     ///   generation) is kept, so a retry from it after a crash gets its purges again.
     /// - Throws: `KakehashiError` (`.invalidData`, field `after`) for a cursor this server never issued.
+    /// - Parameter allowFullReconcile: false when this device had a full reconciliation (every
+    ///   case it may see compared again, after its own advisor's program or status changed) a
+    ///   moment ago (`ReconcileGate`); a page that needs one then throws
+    ///   `StoreCoding.reconcileThrottled` instead of doing it.
     func pull(
-        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?, limit: Int
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
+        allowFullReconcile: Bool, limit: Int
     ) async throws -> PullPage
 
     /// The merged state of one record, or nil when no change to it was ever accepted.
@@ -88,7 +93,8 @@ extension ChangeLogStore {
     ) async throws
         -> PullPage
     {
-        try await pull(device: device, viewer: viewer, cursor: cursor, acknowledged: nil, limit: limit)
+        try await pull(
+            device: device, viewer: viewer, cursor: cursor, acknowledged: nil, allowFullReconcile: true, limit: limit)
     }
 }
 
@@ -124,4 +130,6 @@ public struct PullPage: Sendable, Hashable {
     public let purges: [RecordRef]
     public let nextCursor: PullCursor
     public let hasMore: Bool
+    /// The page compared every case the device may see again (`PullPlanner.needsFullReconcile`).
+    public var fullReconcile = false
 }

@@ -267,7 +267,8 @@ public final class PostgresStore: ChangeLogStore {
     }
 
     public func pull(
-        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?, limit: Int
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
+        allowFullReconcile: Bool, limit: Int
     ) async throws
         -> PullPage
     {
@@ -318,7 +319,9 @@ public final class PostgresStore: ChangeLogStore {
                     "SELECT id, state FROM records WHERE entity = 'case' AND id = ANY(\(Array(pageCases)))", connection,
                     logger),
                 recorded: try await Self.recordedLevels(device, Array(pageCases), connection, logger))
-            if planner.needsFullReconcile(rows, cursor: cursor) {
+            let fullReconcile = planner.needsFullReconcile(rows, cursor: cursor)
+            if fullReconcile {
+                guard allowFullReconcile else { throw StoreCoding.reconcileThrottled }
                 var after = ""
                 while true {
                     let chunk = try await Self.caseStates(
@@ -385,7 +388,8 @@ public final class PostgresStore: ChangeLogStore {
             }
             return PullPage(
                 changes: changes, purges: plan.purgedRecords,
-                nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore)
+                nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore,
+                fullReconcile: fullReconcile)
         }
     }
 

@@ -123,7 +123,8 @@ public final class SQLiteStore: ChangeLogStore {
     }
 
     public func pull(
-        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?, limit: Int
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
+        allowFullReconcile: Bool, limit: Int
     ) async throws
         -> PullPage
     {
@@ -133,14 +134,16 @@ public final class SQLiteStore: ChangeLogStore {
         // again inside a write transaction.
         if let page = try await pool.read({ db in
             try Self.pull(
-                db, device: device, viewer: viewer, cursor: cursor, kept: kept, limit: limit, writable: false)
+                db, device: device, viewer: viewer, cursor: cursor, kept: kept, allowFullReconcile: allowFullReconcile,
+                limit: limit, writable: false)
         }) {
             return page
         }
         return try await pool.write { db in
             guard
                 let page = try Self.pull(
-                    db, device: device, viewer: viewer, cursor: cursor, kept: kept, limit: limit, writable: true)
+                    db, device: device, viewer: viewer, cursor: cursor, kept: kept,
+                    allowFullReconcile: allowFullReconcile, limit: limit, writable: true)
             else { throw KakehashiError(.internalFailure, "pull needed a write and did not get one") }
             return page
         }
@@ -149,8 +152,8 @@ public final class SQLiteStore: ChangeLogStore {
     /// One pull page; returns nil when `writable` is false and the page needs bookkeeping writes.
     /// - Parameter kept: the newest generation the client has stored (`ChangeLogStore.pull`).
     private static func pull(
-        _ db: Database, device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, kept: Int64, limit: Int,
-        writable: Bool
+        _ db: Database, device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, kept: Int64,
+        allowFullReconcile: Bool, limit: Int, writable: Bool
     ) throws -> PullPage? {
         guard
             let generation = try Int64.fetchOne(
@@ -194,7 +197,9 @@ public final class SQLiteStore: ChangeLogStore {
         var plan = planner.reconcile(
             page: rows, states: try Self.caseStates(Array(pageCases), db),
             recorded: try Self.recordedLevels(device, Array(pageCases), db))
-        if planner.needsFullReconcile(rows, cursor: cursor) {
+        let fullReconcile = planner.needsFullReconcile(rows, cursor: cursor)
+        if fullReconcile {
+            guard allowFullReconcile else { throw StoreCoding.reconcileThrottled }
             var after = ""
             while true {
                 var states: [String: RecordState] = [:]
@@ -253,7 +258,8 @@ public final class SQLiteStore: ChangeLogStore {
         }
         return PullPage(
             changes: changes, purges: plan.purgedRecords,
-            nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore)
+            nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore,
+            fullReconcile: fullReconcile)
     }
 
     public func record(_ entity: Entity, _ id: String) async throws -> RecordState? {

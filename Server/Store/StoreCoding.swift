@@ -31,6 +31,12 @@ enum StoreCoding {
         stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }
     }
 
+    /// The error both stores throw when a page needs a full reconciliation that `ReconcileGate`
+    /// does not allow now.
+    static let reconcileThrottled = KakehashiError(
+        .unavailable, field: "reconcile",
+        "this device had every case compared again a moment ago; pull again in a few seconds")
+
     /// The error both stores throw for a cursor they never issued.
     static func unknownCursor(_ cursor: PullCursor) -> KakehashiError {
         .invalid(

@@ -239,6 +239,41 @@ import Testing
         }
     }
 
+    /// A device that crafts cursors to be shown its own advisor's move again and again would have
+    /// every case compared under the store's writer at each request (review M2): a repeated full
+    /// reconciliation is allowed once per 10 s, the next is 429; moving on, and other devices,
+    /// are not held back.
+    @Test(arguments: StoreKind.available)
+    func fullReconciliationsAreRationedPerDevice(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let mover = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let other = try await server.advisor("高橋美咲", program: "business-production", client: client)
+            _ = try await Self.makeCase(by: owner)
+            try await mover.sync()
+            try await other.sync()
+            let before = mover.cursor
+            let state = try await server.store.record(.advisor, mover.advisor)
+            var maker = ChangeMaker(
+                clock: HybridClock(device: DeviceID("server-test")!), author: WireProtocol.systemAuthor)
+            let move = maker.make(
+                .set, entity: .advisor, record: mover.advisor, field: "program", value: .string("matching-planner"),
+                state: state, wallMillis: Laptop.now())
+            _ = try await server.store.append([move], viewer: nil, wallMillis: Laptop.now(), onlyIfEmpty: false)
+
+            let first = try await client.pull(after: before, token: mover.token)
+            #expect(first.status == .ok)
+            // The same page again at once: refused for now, nothing computed.
+            let again = try await client.pull(after: before, token: mover.token)
+            #expect(again.status == .tooManyRequests && again.error?.code == "too-many-requests")
+            // Ordinary pulls of that device, and other devices, go on.
+            let next = try first.decode(PullResponse.self).nextCursor
+            #expect(try await client.pull(after: next, token: mover.token).status == .ok)
+            #expect(try await client.pull(after: other.cursor, token: other.token).status == .ok)
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func deactivatedAdvisorsAndRevokedDevicesGet401Revoked(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)

@@ -93,6 +93,9 @@ public struct SyncEngine: Sendable {
         /// Whether the replica was downloaded again in full (false when the sync stopped first;
         /// the next sync goes on).
         public var reloaded = false
+        /// Whether the replica was reset during this sync (a second change of epoch after that
+        /// stops the sync instead of resetting again).
+        public var reset = false
     }
 
     public let client: FieldClient
@@ -115,10 +118,17 @@ public struct SyncEngine: Sendable {
         do {
             // A recovery that begins during the pull sends own changes and starts the pull again;
             // a log replaced once more meanwhile is left for the next sync.
-            for _ in 0..<3 {
+            var caughtUp = false
+            for _ in 0..<3 where !caughtUp {
                 try await push(&summary, progress: progress)
                 guard try finishRecovery(&summary) else { continue }
-                if try await pull(&summary, progress: progress) { break }
+                caughtUp = try await pull(&summary, progress: progress)
+            }
+            guard caughtUp else {
+                throw KakehashiError(
+                    .unavailable,
+                    "the sync did not finish: the server kept refusing or replacing what this laptop sent; your work is kept, sync again later"
+                )
             }
         } catch let failure as TransportFailure {
             if case .status(401, let body) = failure, body?.error.code == ErrorResponse.revokedCode {
@@ -455,6 +465,14 @@ public struct SyncEngine: Sendable {
     /// downloaded again once they are all acknowledged (`finishRecovery`). Crash-safe: the
     /// `recovering` mark and the queue are written in one transaction.
     private func beginRecovery(_ summary: inout Summary, in db: Database) throws {
+        if summary.recovery?.reset == true {
+            // The log changed again while this laptop downloaded it anew: two stores behind one
+            // address, or a restore repeated. Resetting again would leave nothing; stop instead.
+            throw KakehashiError(
+                .unavailable,
+                "サーバーのログが同期の途中でもう一度入れ替わりました（復元の繰り返し、または複数のサーバー）。同期を中止しました。管理者に確認してから、もう一度 sync してください"
+            )
+        }
         try db.execute(sql: "UPDATE changes SET status = 'pending' WHERE local = 1 AND status = 'synced'")
         let resent = db.changesCount
         var identity = try DeviceIdentity.load(db)
@@ -470,7 +488,9 @@ public struct SyncEngine: Sendable {
         try client.store.write { db in
             guard try DeviceIdentity.load(db).recovering else { return true }
             if summary.recovery == nil { summary.recovery = Recovery(resent: 0) }  // begun by an earlier sync
-            return try ReplicaReset.run(in: db)
+            let reset = try ReplicaReset.run(in: db)
+            if reset { summary.recovery?.reset = true }
+            return reset
         }
     }
 }

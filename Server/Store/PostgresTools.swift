@@ -34,6 +34,30 @@ enum PostgresTools {
             url: url)
     }
 
+    /// Gives a just-restored store a new epoch without migrating it (a backup of a store older
+    /// than the epoch has none; the migration then creates one).
+    static func renewEpochIfPresent(url: String, logger: Logger) async throws {
+        let endpoint = try PostgresStore.Endpoint(url)
+        let configuration = PostgresConnection.Configuration(
+            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
+            database: endpoint.database,
+            tls: endpoint.requireTLS ? .require(try .init(configuration: .makeClientConfiguration())) : .disable)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 3, logger: logger)
+        do {
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        DO $$ BEGIN
+                            IF to_regclass('store_meta') IS NOT NULL THEN \(StoreSchema.renewEpoch.postgres); END IF;
+                        END $$
+                        """), logger: logger)
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     /// Runs one of PostgreSQL's client programs against the store; its stderr is the error.
     private static func run(_ tool: String, _ arguments: [String], url: String) throws {
         let endpoint = try PostgresStore.Endpoint(url)

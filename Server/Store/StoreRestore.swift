@@ -22,6 +22,9 @@ public enum StoreRestore {
     public static func restore(
         _ backup: String, into location: StoreLocation, now: Date = Date(), logger: Logger
     ) async throws -> Outcome {
+        // A link is followed to the backup itself: copying the link would make the live store a
+        // link into the backup directory.
+        let backup = URL(fileURLWithPath: backup).resolvingSymlinksInPath().path
         guard FileManager.default.isReadableFile(atPath: backup) else {
             throw KakehashiError.invalid("file", "\(backup) does not exist or cannot be read")
         }
@@ -66,17 +69,22 @@ public enum StoreRestore {
 
         var replaced: String?
         if files.fileExists(atPath: path) {
-            // Fold the old store's WAL into its file first, so the kept copy is whole by itself.
+            // Fold the old store's WAL into its file first, so the kept copy is whole by itself;
+            // should that fail, its WAL is kept beside the copy.
             if let old = try? SQLiteStore(path: path) { await old.close() }
             let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withYear, .withMonth, .withDay, .withTime]
+            formatter.formatOptions = [.withYear, .withMonth, .withDay, .withTime, .withFractionalSeconds]
             let kept = path + ".replaced-" + formatter.string(from: now)
-            guard rename(path, kept) == 0 else {
+            // A second name for the old store: its own name keeps pointing at it until the one
+            // rename below replaces it, so a crash never leaves the path without a store.
+            guard link(path, kept) == 0 else {
                 throw KakehashiError(
-                    .unavailable, field: "db", "cannot move \(path) aside: \(String(cString: strerror(errno)))")
+                    .unavailable, field: "db", "cannot keep \(path) as \(kept): \(String(cString: strerror(errno)))")
             }
+            if files.fileExists(atPath: path + "-wal") { _ = link(path + "-wal", kept + "-wal") }
             replaced = kept
         }
+        // The old store's WAL and index must not meet the restored file.
         for suffix in ["-wal", "-shm"] { try? files.removeItem(atPath: path + suffix) }
         guard rename(staged, path) == 0 else {
             throw KakehashiError(
@@ -93,6 +101,9 @@ public enum StoreRestore {
         let lock = try await PostgresServeLock.acquire(url: url, exclusive: true, logger: logger)
         do {
             try PostgresTools.restore(url: url, from: backup)
+            // A new epoch before anything else can fail (a migration, the check): laptops must
+            // never take the restored log for the one they synced with.
+            try await PostgresTools.renewEpochIfPresent(url: url, logger: logger)
             let store = try await PostgresStore(url: url, logger: logger)
             _ = try await store.renewEpoch()
             let report = try await store.check()

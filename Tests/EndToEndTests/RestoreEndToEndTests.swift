@@ -198,5 +198,17 @@ import Testing
         #expect(refused.status == 65)
         #expect(refused.stderr.contains("fails the store check"), "\(refused)")
         #expect(try Self.check(server).epoch == before.epoch)
+
+        // A backup named through a link is copied, never linked: the live store stays a file of
+        // its own, and the old store is kept beside it.
+        let link = scratch.path + "/latest.sqlite"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: backup)
+        try Executables.check("kakehashi-server", ["restore", link, "--db", server.database])
+        let store = String(server.database.dropFirst("sqlite:".count))
+        let kind = try FileManager.default.attributesOfItem(atPath: store)[.type] as? FileAttributeType
+        #expect(kind == .typeRegular)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: (store as NSString).deletingLastPathComponent)
+        #expect(kept.contains { $0.hasPrefix("server.sqlite.replaced-") })
+        #expect(try Self.check(server).healthy)
     }
 }

@@ -67,7 +67,11 @@ enum PostgresTools {
         environment["PGUSER"] = endpoint.username
         environment["PGPASSWORD"] = endpoint.password
         environment["PGDATABASE"] = endpoint.database ?? endpoint.username
-        environment["PGSSLMODE"] = endpoint.requireTLS ? "require" : "disable"
+        // The URL's own sslmode (verify-full included) goes to libpq as written; without one the
+        // operator's PGSSLMODE, or libpq's default, applies.
+        if let mode = URLComponents(string: url)?.queryItems?.first(where: { $0.name == "sslmode" })?.value {
+            environment["PGSSLMODE"] = mode
+        }
         guard let executable = locate(tool) else {
             throw KakehashiError(
                 .unavailable,

@@ -19,6 +19,11 @@ enum ReplicaReset {
             guard let entity = Entity(rawValue: row[0]) else { continue }
             try ChangeApplier.remove(RecordRef(entity: entity, record: row[1]), in: db)
         }
+        // Own changes are set aside first: those the restored log does not give back (a case this
+        // device may no longer see) go to the refused store when the download ends, as a purge
+        // would keep them (`keepWhatDidNotComeBack`).
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO recovery_kept SELECT * FROM changes WHERE local = 1 AND status = 'synced'")
         try db.execute(sql: "DELETE FROM changes WHERE status = 'synced'")
         try Scrub.markNeeded(in: db)
         var identity = try DeviceIdentity.load(db)
@@ -27,5 +32,21 @@ enum ReplicaReset {
         identity.recovering = false
         try identity.save(db)
         return true
+    }
+
+    /// After the download from the start: own changes set aside at the reset that did not come
+    /// back go to the refused store, as if a purge had taken them.
+    /// - Returns: the number of new refused-store entries.
+    static func keepWhatDidNotComeBack(at time: Int64, in db: Database) throws -> Int {
+        let missing = try Row.fetchAll(
+            db, sql: "SELECT * FROM recovery_kept WHERE id NOT IN (SELECT id FROM changes)"
+        ).map(ChangeRows.change(from:))
+        try db.execute(sql: "DELETE FROM recovery_kept")
+        let kept = missing.map {
+            RefusedStore.Kept(
+                change: $0, code: RefusedStore.withdrawnCode,
+                reason: "the restored server no longer lets this device see the record", onServer: true)
+        }
+        return try RefusedStore.keep(kept, cause: .withdrawn, at: time, in: db)
     }
 }

@@ -121,6 +121,11 @@ enum StoreMigrations {
             try db.execute(sql: "ALTER TABLE device ADD COLUMN epoch TEXT")
             try db.execute(sql: "ALTER TABLE device ADD COLUMN recovering INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v5-recovery-kept") { db in
+            // Own changes set aside when a recovery resets the replica (`ReplicaReset`), until the
+            // download from the start shows which came back; the others go to the refused store.
+            try db.execute(sql: "CREATE TABLE recovery_kept AS SELECT * FROM changes WHERE 0")
+        }
         migrator.registerMigration("v5-search-folded", migrate: SearchFolding.migrate)
         return migrator
     }

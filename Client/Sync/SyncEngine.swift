@@ -434,7 +434,13 @@ public struct SyncEngine: Sendable {
                 Progress(
                     phase: .pull, changes: summary.pulled, total: nil, bytes: summary.bytes, pages: summary.pages))
             if !page.hasMore {
-                if summary.recovery != nil { summary.recovery?.reloaded = true }
+                if summary.recovery?.reset == true { summary.recovery?.reloaded = true }
+                // Caught up after a reset (in this sync or an interrupted earlier one): own
+                // changes that did not come back are kept as a purge would keep them.
+                let time = client.wallClock()
+                summary.keptFromPurges += try client.store.write { db in
+                    try ReplicaReset.keepWhatDidNotComeBack(at: time, in: db)
+                }
                 return true
             }
         }

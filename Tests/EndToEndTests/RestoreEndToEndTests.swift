@@ -170,6 +170,42 @@ import Testing
         #expect(try Self.pending(yamada) == 0, "seed \(seed)")
     }
 
+    /// A laptop that lost a case before the backup but has not synced since keeps its own text
+    /// on that case in the refused store when a recovery resets its replica, as a purge would.
+    @Test func aRecoveryKeepsOwnTextOnCasesTheLaptopMayNoLongerSee() async throws {
+        let scratch = TemporaryDirectory("restore-own-text")
+        let server = ServerProcess()
+        try await server.start()
+        defer { server.stop() }
+        let yamada = try Laptop.enroll(server, "山田太郎")
+        let suzuki = try Laptop.enroll(server, "鈴木花子")
+        try yamada.check(["sync"])
+        let strict = try yamada.check([
+            "case", "add", "--title", "厳秘：新素材の共同開発", "--kind", "industry-academia", "--level", "strict",
+        ]).output
+        try yamada.check(["case", "share", strict, suzuki.advisor])
+        try yamada.check(["sync"])
+        try suzuki.check(["sync"])
+        try suzuki.check([
+            "event", "add", strict, "--kind", "consultation", "--date", "2026-04-20", "--body", "鈴木の独自メモ：試作費の見積もり",
+        ])
+        try suzuki.check(["sync"])
+        try yamada.check(["case", "unshare", strict, suzuki.advisor])
+        try yamada.check(["sync"])
+        let backup = scratch.path + "/backup.sqlite"
+        try server.admin(["backup", "--out", backup])
+
+        let port = server.port
+        server.stop()
+        try Executables.check("kakehashi-server", ["restore", backup, "--db", server.database])
+        try await server.start(port: port)
+        let sync = try suzuki.check(["sync"])
+        #expect(sync.stdout.contains("復元"), "\(sync)")
+        #expect(try suzuki.run(["case", "show", strict]).status != 0)
+        let refused = try suzuki.check(["refused", "--json"]).stdout
+        #expect(refused.contains("鈴木の独自メモ：試作費の見積もり"), "\(refused)")
+    }
+
     @Test func restoreRefusesWhileTheStoreIsServedAndRefusesABrokenBackup() async throws {
         let scratch = TemporaryDirectory("restore-refusals")
         let server = ServerProcess()

@@ -165,6 +165,7 @@ public final class PostgresStore: ChangeLogStore {
     ) async throws -> [PushResult] {
         let logger = logger
         return try await transaction { connection in
+            try await Self.holdServeLockShare(connection, logger)
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writerLock))", logger: logger)
             if onlyIfEmpty {
                 let rows = try await connection.query("SELECT count(*)::BIGINT FROM changes", logger: logger)
@@ -275,6 +276,7 @@ public final class PostgresStore: ChangeLogStore {
         let logger = logger
         let kept = min(acknowledged?.generation ?? cursor.generation, cursor.generation)
         return try await transaction { connection in
+            try await Self.holdServeLockShare(connection, logger)
             var generation: Int64?
             for try await value in try await connection.query(
                 "SELECT generation FROM devices WHERE id = \(device.rawValue) FOR UPDATE", logger: logger
@@ -706,6 +708,14 @@ public final class PostgresStore: ChangeLogStore {
     public func close() async {
         runTask.cancel()
         _ = await runTask.value
+    }
+
+    /// A share of `PostgresServeLock` for this transaction, taken first: while `restore` holds
+    /// the lock, pushes and pulls wait for it instead of writing into tables about to be
+    /// replaced, even when the serving process lost the session that holds its own share.
+    private static func holdServeLockShare(_ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock_shared(\(PostgresServeLock.key))"), logger: logger)
     }
 
     private static func caseStates(

@@ -81,6 +81,10 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
             let message = body?.error.message ?? "HTTP \(code)"
             switch code {
             case 401, 403: return KakehashiError(.notAuthorized, field: body?.error.field, message)
+            case 429:
+                return KakehashiError(
+                    .unavailable,
+                    "the server is busy (HTTP 429): \(message). Your work is kept; sync again in a minute.")
             case 500...:
                 return KakehashiError(
                     .unavailable, "the server failed (HTTP \(code)): \(message). Your work is kept; sync again later.")

@@ -5,35 +5,48 @@ import KakehashiShared
 /// device's own advisor's program or status change compares every case the device may see,
 /// under the store's writer. A laptop goes through such a page once (or once more after a crash);
 /// a device that crafts cursors to be shown that change again and again would hold the single
-/// SQLite writer, or scan every case on PostgreSQL, at every request. So a full reconciliation
-/// for a cursor at or before the end of the device's last one is allowed once per `interval`;
-/// the others are answered 429 and retried later. Moving forward (the next pages of a sync) is
-/// never held back. Per process: with several PostgreSQL-backed processes each keeps its own.
+/// SQLite writer, or scan every case on PostgreSQL, at every request. So full reconciliations for
+/// a cursor at or before the end of the device's last one draw on a small allowance per device
+/// (`burst`, refilled one per `interval`): a laptop that pulls from the start again (a reset
+/// cursor, a recovery after a restore) passes; a device that keeps replaying is answered 429 and
+/// retried later. Moving forward (the next pages of a sync) is never held back. Per process: with
+/// several PostgreSQL-backed processes each keeps its own.
 final class ReconcileGate: @unchecked Sendable {
     let interval: Int64
+    let burst: Double
     private let lock = NSLock()
-    /// Per device: the log position the last full reconciliation's page ended at, and when.
-    private var last: [DeviceID: (seq: Int64, at: Int64)] = [:]
+    /// Per device: where its last full reconciliation's page ended, the allowance left, and when
+    /// the allowance was last counted.
+    private var devices: [DeviceID: (seq: Int64, tokens: Double, at: Int64)] = [:]
 
-    /// - Parameter interval: milliseconds between two repeated full reconciliations of one device.
-    init(interval: Int64 = 10_000) {
+    /// - Parameters:
+    ///   - interval: milliseconds to earn back one repeated full reconciliation.
+    ///   - burst: repeated full reconciliations a device may have at once.
+    init(interval: Int64 = 10_000, burst: Int = 3) {
         self.interval = interval
+        self.burst = Double(burst)
     }
 
     /// Whether a page after `cursor` may do a full reconciliation for `device` at `now` (Unix ms).
     func allows(_ device: DeviceID, after cursor: PullCursor, at now: Int64) -> Bool {
         lock.withLock {
-            guard let previous = last[device] else { return true }
-            return cursor.seq >= previous.seq || now - previous.at >= interval
+            guard let state = devices[device], cursor.seq < state.seq else { return true }
+            return tokens(state, at: now) >= 1
         }
     }
 
-    /// Notes a full reconciliation of `device` whose page ended at `seq`.
-    func record(_ device: DeviceID, endingAt seq: Int64, at now: Int64) {
+    /// Notes a full reconciliation of `device` whose page ended at `seq`, after `cursor`.
+    func record(_ device: DeviceID, after cursor: PullCursor, endingAt seq: Int64, at now: Int64) {
         lock.withLock {
-            last[device] = (seq, now)
-            // Forget devices whose interval has passed, so the table stays as small as the burst.
-            if last.count > 10_000 { last = last.filter { now - $0.value.at < interval } }
+            var left = devices[device].map { tokens($0, at: now) } ?? burst
+            if let state = devices[device], cursor.seq < state.seq { left -= 1 }
+            devices[device] = (max(seq, devices[device]?.seq ?? 0), max(0, left), now)
+            // Forget devices whose allowance is whole again, so the table stays as small as the burst.
+            if devices.count > 10_000 { devices = devices.filter { tokens($0.value, at: now) < burst } }
         }
+    }
+
+    private func tokens(_ state: (seq: Int64, tokens: Double, at: Int64), at now: Int64) -> Double {
+        min(burst, state.tokens + Double(max(0, now - state.at)) / Double(interval))
     }
 }

@@ -13,7 +13,7 @@ struct SyncController<Context: RequestContext>: Sendable {
     let maxUnauthenticatedBodyBytes: Int
     /// Device health, noted per authenticated request and written in the background.
     let activity: DeviceActivity
-    /// Repeated full reconciliations of a device at most once per 10 s.
+    /// Repeated full reconciliations of a device: three at once, then one per 10 s.
     let reconcileGate = ReconcileGate()
     /// Enroll, push and pull from an older `kakehashi` are refused with 426 `upgrade-required`.
     let minClientVersion: AppVersion
@@ -265,7 +265,7 @@ struct SyncController<Context: RequestContext>: Sendable {
                 device: session.device.id, viewer: session.viewer, cursor: cursor, acknowledged: acknowledged,
                 allowFullReconcile: reconcileGate.allows(session.device.id, after: cursor, at: now()), limit: limit)
             if page.fullReconcile {
-                reconcileGate.record(session.device.id, endingAt: page.nextCursor.seq, at: now())
+                reconcileGate.record(session.device.id, after: cursor, endingAt: page.nextCursor.seq, at: now())
             }
         } catch let error as KakehashiError where error.field == "reconcile" {
             throw APIError(.tooManyRequests, code: "too-many-requests", message: error.message)

@@ -105,14 +105,18 @@ public final class PostgresStore: ChangeLogStore {
     /// Opens and closes one connection, so an unreachable database fails at once (the pool
     /// would keep retrying in the background).
     static func probe(_ text: String, logger: Logger) async throws {
+        try await connect(text, id: 1, logger: logger).close()
+    }
+
+    /// One connection of its own, outside the pool (the probe, the serve lock, a restore).
+    static func connect(_ text: String, id: Int, logger: Logger) async throws -> PostgresConnection {
         let endpoint = try Endpoint(text)
         var configuration = PostgresConnection.Configuration(
             host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
             database: endpoint.database,
             tls: endpoint.requireTLS ? .require(try .init(configuration: .makeClientConfiguration())) : .disable)
         configuration.options.connectTimeout = .seconds(5)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-        try await connection.close()
+        return try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
     }
 
     /// Runs `body` in a transaction, rethrowing the body's own error (not the driver's wrapper),

@@ -37,12 +37,7 @@ enum PostgresTools {
     /// Gives a just-restored store a new epoch without migrating it (a backup of a store older
     /// than the epoch has none; the migration then creates one).
     static func renewEpochIfPresent(url: String, logger: Logger) async throws {
-        let endpoint = try PostgresStore.Endpoint(url)
-        let configuration = PostgresConnection.Configuration(
-            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
-            database: endpoint.database,
-            tls: endpoint.requireTLS ? .require(try .init(configuration: .makeClientConfiguration())) : .disable)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 3, logger: logger)
+        let connection = try await PostgresStore.connect(url, id: 3, logger: logger)
         do {
             try await connection.query(
                 PostgresQuery(
@@ -121,12 +116,7 @@ public final class PostgresServeLock: Sendable {
     /// - Parameter exclusive: false for `serve` (many servers share a database), true for `restore`.
     /// - Throws: `KakehashiError` (`.unavailable`, field `db`) when the other kind holds it.
     public static func acquire(url: String, exclusive: Bool, logger: Logger) async throws -> PostgresServeLock {
-        let endpoint = try PostgresStore.Endpoint(url)
-        let configuration = PostgresConnection.Configuration(
-            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
-            database: endpoint.database,
-            tls: endpoint.requireTLS ? .require(try .init(configuration: .makeClientConfiguration())) : .disable)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
+        let connection = try await PostgresStore.connect(url, id: 2, logger: logger)
         let function = exclusive ? "pg_try_advisory_lock" : "pg_try_advisory_lock_shared"
         var granted = false
         for try await value in try await connection.query(

@@ -12,6 +12,16 @@ import Testing
 
     /// A confidential case of `program` (the owner's own: a new case belongs to its creator's
     /// program) owned by `owner`, with one event.
+    /// The administrators move an advisor to another program (an admin write to the directory).
+    static func moveAdvisor(_ advisor: String, to program: String, in store: any ChangeLogStore) async throws {
+        let state = try await store.record(.advisor, advisor)
+        var maker = ChangeMaker(clock: HybridClock(device: DeviceID("server-test")!), author: WireProtocol.systemAuthor)
+        let move = maker.make(
+            .set, entity: .advisor, record: advisor, field: "program", value: .string(program), state: state,
+            wallMillis: Laptop.now())
+        _ = try await store.append([move], viewer: nil, wallMillis: Laptop.now(), onlyIfEmpty: false)
+    }
+
     static func makeCase(
         by owner: Laptop, level: String = "confidential", program: String = "business-production"
     ) async throws -> (case: String, event: String) {
@@ -220,14 +230,7 @@ import Testing
             #expect(mover.record(.case, ours.case)?.value("title") == .string(Self.caseTitle))
             #expect(mover.record(.case, theirs.case)?.value("title") == .null)
 
-            // The administrators move the advisor to the other program (an admin write).
-            let state = try await server.store.record(.advisor, mover.advisor)
-            var maker = ChangeMaker(
-                clock: HybridClock(device: DeviceID("server-test")!), author: WireProtocol.systemAuthor)
-            let move = maker.make(
-                .set, entity: .advisor, record: mover.advisor, field: "program", value: .string("matching-planner"),
-                state: state, wallMillis: Laptop.now())
-            _ = try await server.store.append([move], viewer: nil, wallMillis: Laptop.now(), onlyIfEmpty: false)
+            try await Self.moveAdvisor(mover.advisor, to: "matching-planner", in: server.store)
 
             try await mover.sync()
             #expect(mover.purged.contains(RecordRef(entity: .case, record: ours.case)))
@@ -254,13 +257,7 @@ import Testing
             try await mover.sync()
             try await other.sync()
             let before = mover.cursor
-            let state = try await server.store.record(.advisor, mover.advisor)
-            var maker = ChangeMaker(
-                clock: HybridClock(device: DeviceID("server-test")!), author: WireProtocol.systemAuthor)
-            let move = maker.make(
-                .set, entity: .advisor, record: mover.advisor, field: "program", value: .string("matching-planner"),
-                state: state, wallMillis: Laptop.now())
-            _ = try await server.store.append([move], viewer: nil, wallMillis: Laptop.now(), onlyIfEmpty: false)
+            try await Self.moveAdvisor(mover.advisor, to: "matching-planner", in: server.store)
 
             let first = try await client.pull(after: before, token: mover.token)
             #expect(first.status == .ok)

@@ -29,34 +29,30 @@ public final class PostgresStore: ChangeLogStore {
     ///   database cannot be reached.
     public init(url: String, logger: Logger) async throws {
         let configuration = try Self.configuration(url)
+        // The schema is migrated on one connection of its own: an unreachable database fails at
+        // once (the pool would retry it for ever in the background), and a migration that takes
+        // long on a large store is not cut short by a timer.
+        let connection: PostgresConnection
         do {
-            try await Self.probe(url, logger: logger)
+            connection = try await Self.connect(url, id: 1, logger: logger)
         } catch {
             throw KakehashiError(
                 .unavailable, field: "db", "cannot reach the PostgreSQL store \(StoreLocation.postgres(url: url))",
                 cause: UnderlyingError(description: Self.connectionFailure(error)))
+        }
+        do {
+            try await Self.migrate(connection, logger: logger)
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw KakehashiError(
+                .unavailable, field: "db", "cannot use the PostgreSQL store", cause: UnderlyingError(error))
         }
         self.url = url
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let client = client
         runTask = Task { await client.run() }
         self.logger = logger
-        do {
-            // The pool retries unreachable servers for ever; give up after a bounded wait.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await self.migrate() }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(15))
-                    throw KakehashiError(.unavailable, "no answer from the database within 15 s")
-                }
-                defer { group.cancelAll() }
-                try await group.next()
-            }
-        } catch {
-            runTask.cancel()
-            throw KakehashiError(
-                .unavailable, field: "db", "cannot use the PostgreSQL store", cause: UnderlyingError(error))
-        }
     }
 
     /// The parts of a `postgres://` URL.
@@ -102,13 +98,7 @@ public final class PostgresStore: ChangeLogStore {
         return String(describing: error.code)
     }
 
-    /// Opens and closes one connection, so an unreachable database fails at once (the pool
-    /// would keep retrying in the background).
-    static func probe(_ text: String, logger: Logger) async throws {
-        try await connect(text, id: 1, logger: logger).close()
-    }
-
-    /// One connection of its own, outside the pool (the probe, the serve lock, a restore).
+    /// One connection of its own, outside the pool (the migration, the serve lock, a restore).
     static func connect(_ text: String, id: Int, logger: Logger) async throws -> PostgresConnection {
         let endpoint = try Endpoint(text)
         var configuration = PostgresConnection.Configuration(
@@ -126,8 +116,15 @@ public final class PostgresStore: ChangeLogStore {
     ) async throws
         -> Result
     {
+        try await Self.unwrapped {
+            try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        }
+    }
+
+    /// Runs a transaction, rethrowing its body's own error rather than the driver's wrapper.
+    private static func unwrapped<Result>(_ transaction: () async throws -> Result) async throws -> Result {
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await transaction()
         } catch let error as PostgresTransactionError {
             if let inner = error.closureError { throw inner }
             throw error
@@ -136,30 +133,31 @@ public final class PostgresStore: ChangeLogStore {
 
     /// Applies `StoreSchema`'s migrations not yet recorded in `schema_migrations`, under an advisory
     /// lock so servers starting together migrate once; refuses a store a newer release wrote.
-    private func migrate() async throws {
-        let logger = logger
-        try await transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
-            try await connection.query(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-                logger: logger)
-            var applied = Set<Int64>()
-            for try await version in try await connection.query(
-                "SELECT version FROM schema_migrations", logger: logger
-            ).decode(Int64.self) {
-                applied.insert(version)
-            }
-            if let newest = applied.max(), newest > StoreSchema.latest {
-                throw StoreSchema.newer(Int(newest), store: "the PostgreSQL store")
-            }
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
-            for migration in StoreSchema.migrations where !applied.contains(Int64(migration.version)) {
-                for statement in migration.postgres {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                }
+    private static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await unwrapped {
+            try await connection.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
                 try await connection.query(
-                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(Int64(migration.version)), \(now))",
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
                     logger: logger)
+                var applied = Set<Int64>()
+                for try await version in try await connection.query(
+                    "SELECT version FROM schema_migrations", logger: logger
+                ).decode(Int64.self) {
+                    applied.insert(version)
+                }
+                if let newest = applied.max(), newest > StoreSchema.latest {
+                    throw StoreSchema.newer(Int(newest), store: "the PostgreSQL store")
+                }
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                for migration in StoreSchema.migrations where !applied.contains(Int64(migration.version)) {
+                    for statement in migration.postgres {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        "INSERT INTO schema_migrations (version, applied_at) VALUES (\(Int64(migration.version)), \(now))",
+                        logger: logger)
+                }
             }
         }
     }

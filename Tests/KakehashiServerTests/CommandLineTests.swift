@@ -17,16 +17,16 @@ import Testing
     @Test(arguments: StoreKind.available)
     func directoryCommandsPrintIdsAndJSONAndRefuseBadValues(kind: StoreKind) async throws {
         let db = try await Self.database(kind)
-        let program = try ServerBinary.run(
+        let program = try await ServerBinary.run(
             ["program", "add", "--id", "regional-innovation", "--name", "地域イノベーション支援", "--ministry", "meti"], db: db)
         #expect(program.status == 0 && program.stdout == "regional-innovation\n")
 
-        let badMinistry = try ServerBinary.run(
+        let badMinistry = try await ServerBinary.run(
             ["program", "add", "--id", "other-program", "--name", "別事業", "--ministry", "moj"], db: db)
         #expect(badMinistry.status == 65)
         #expect(badMinistry.stderr.contains("ministry") && badMinistry.stderr.contains("mext"))
 
-        let added = try ServerBinary.run(
+        let added = try await ServerBinary.run(
             [
                 "advisor", "add", "--name", "山田太郎", "--role", "business-producer", "--program", "regional-innovation",
                 "--prefecture", "神奈川県",
@@ -35,22 +35,22 @@ import Testing
         let advisor = added.stdout.trimmingCharacters(in: .newlines)
         #expect(RecordID.canonicalUUID(advisor) == advisor)
 
-        let badRole = try ServerBinary.run(
+        let badRole = try await ServerBinary.run(
             ["advisor", "add", "--name", "佐藤花子", "--role", "wizard", "--program", "coordinator"], db: db)
         #expect(badRole.status == 65 && badRole.stderr.contains("role") && badRole.stderr.contains("ip-producer"))
-        let badProgram = try ServerBinary.run(
+        let badProgram = try await ServerBinary.run(
             ["advisor", "add", "--name", "佐藤花子", "--role", "coordinator", "--program", "nowhere"], db: db)
         #expect(badProgram.status == 65 && badProgram.stderr.contains("program"))
         #expect(badProgram.stderr.contains("business-production"))
 
-        let programs = try ServerBinary.run(["programs", "--json"], db: db)
+        let programs = try await ServerBinary.run(["programs", "--json"], db: db)
         let list = try JSONSerialization.jsonObject(with: Data(programs.stdout.utf8)) as? [[String: Any]]
         #expect(list?.count == 7)
-        let advisors = try ServerBinary.run(["advisors", "--json"], db: db)
+        let advisors = try await ServerBinary.run(["advisors", "--json"], db: db)
         let people = try JSONSerialization.jsonObject(with: Data(advisors.stdout.utf8)) as? [[String: Any]]
         #expect(people?.count == 1 && people?.first?["name"] as? String == "山田太郎")
 
-        let table = try ServerBinary.run(["advisors"], db: db)
+        let table = try await ServerBinary.run(["advisors"], db: db)
         let lines = table.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
         // The role column starts at the same display column on the header and the Japanese row.
@@ -60,31 +60,31 @@ import Testing
         #expect(column(of: "役割", in: lines[0]) == column(of: "事業プロデューサー", in: lines[1]))
         #expect(column(of: "事業", in: lines[0]) == column(of: "regional-innovation", in: lines[1]))
 
-        let code = try ServerBinary.run(["enroll", advisor, "--ttl", "30m"], db: db)
+        let code = try await ServerBinary.run(["enroll", advisor, "--ttl", "30m"], db: db)
         #expect(code.status == 0 && code.stdout.trimmingCharacters(in: .newlines).count == 24)
-        #expect(try ServerBinary.run(["enroll", advisor, "--ttl", "soon"], db: db).status == 64)
-        #expect(try ServerBinary.run(["revoke", "no-such-device"], db: db).status == 65)
-        #expect(try ServerBinary.run(["advisor", "deactivate", advisor], db: db).status == 0)
-        let afterDeactivation = try ServerBinary.run(["enroll", advisor], db: db)
+        #expect(try await ServerBinary.run(["enroll", advisor, "--ttl", "soon"], db: db).status == 64)
+        #expect(try await ServerBinary.run(["revoke", "no-such-device"], db: db).status == 65)
+        #expect(try await ServerBinary.run(["advisor", "deactivate", advisor], db: db).status == 0)
+        let afterDeactivation = try await ServerBinary.run(["enroll", advisor], db: db)
         #expect(afterDeactivation.status == 65 && afterDeactivation.stderr.contains("deactivated"))
     }
 
-    @Test func unusableStoresExitWithUsageOrUnavailable() throws {
-        #expect(try ServerBinary.run(["programs"], db: "mysql://db/kakehashi").status == 64)
-        let unreachable = try ServerBinary.run(["programs"], db: "postgres://nobody@127.0.0.1:1/kakehashi")
+    @Test func unusableStoresExitWithUsageOrUnavailable() async throws {
+        #expect(try await ServerBinary.run(["programs"], db: "mysql://db/kakehashi").status == 64)
+        let unreachable = try await ServerBinary.run(["programs"], db: "postgres://nobody@127.0.0.1:1/kakehashi")
         #expect(unreachable.status == 69)
-        #expect(try ServerBinary.run(["advisor", "add", "--name", "x"], db: nil).status == 64)
+        #expect(try await ServerBinary.run(["advisor", "add", "--name", "x"], db: nil).status == 64)
     }
 
     @Test(arguments: StoreKind.available)
     func servePrintsItsURLServesAndStopsOnSIGTERM(kind: StoreKind) async throws {
         let db = try await Self.database(kind)
-        let advisor = try ServerBinary.run(
+        let advisor = try await ServerBinary.run(
             ["advisor", "add", "--name", "鈴木一郎", "--role", "coordinator", "--program", "coordinator"], db: db
         ).stdout.trimmingCharacters(in: .newlines)
-        let code = try ServerBinary.run(["enroll", advisor], db: db).stdout.trimmingCharacters(in: .newlines)
+        let code = try await ServerBinary.run(["enroll", advisor], db: db).stdout.trimmingCharacters(in: .newlines)
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("kakehashi-serve-\(UUID()).log")
-        let (process, url) = try ServerBinary.serve(db: db, log: log)
+        let (process, url) = try await ServerBinary.serve(db: db, log: log)
         defer { if process.isRunning { process.terminate() } }
         let components = try #require(URLComponents(string: url))
         #expect(components.scheme == "http" && components.host == "127.0.0.1")
@@ -100,12 +100,12 @@ import Testing
         #expect(enrolled.advisor == advisor)
         try await client.shutdown()
 
-        let devices = try ServerBinary.run(["devices", "--json"], db: db)
+        let devices = try await ServerBinary.run(["devices", "--json"], db: db)
         #expect(devices.stdout.contains(enrolled.device.rawValue) && devices.stdout.contains("ThinkPad"))
         #expect(!devices.stdout.contains(enrolled.token))
 
         process.terminate()
-        process.waitUntilExit()
+        await process.exited()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
         // The log tells what happened without the secrets.
         let logged = try String(contentsOf: log, encoding: .utf8)

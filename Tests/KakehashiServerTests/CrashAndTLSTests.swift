@@ -24,11 +24,11 @@ import Testing
     @Test(arguments: StoreKind.available)
     func killDashNineDuringAPushLeavesEveryChangeExactlyOnceAfterTheRetry(kind: StoreKind) async throws {
         let db = try await CommandLineTests.database(kind)
-        let advisor = try ServerBinary.run(
+        let advisor = try await ServerBinary.run(
             ["advisor", "add", "--name", "山田太郎", "--role", "ip-advisor", "--program", "ip-advisor"], db: db
         ).stdout.trimmingCharacters(in: .newlines)
-        let code = try ServerBinary.run(["enroll", advisor], db: db).stdout.trimmingCharacters(in: .newlines)
-        let (first, firstURL) = try ServerBinary.serve(db: db)
+        let code = try await ServerBinary.run(["enroll", advisor], db: db).stdout.trimmingCharacters(in: .newlines)
+        let (first, firstURL) = try await ServerBinary.serve(db: db)
         defer { if first.isRunning { first.terminate() } }
         let enrolled = try await Self.enroll(port: try #require(URLComponents(string: firstURL)?.port), code: code)
 
@@ -52,11 +52,11 @@ import Testing
         try await client.executeAndDontWaitForResponse(
             .init("/v1/push", method: .post, headers: headers, body: ByteBuffer(bytes: body)))
         kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
+        await first.exited()
         try? await client.shutdown()
 
         // The client retries the same batch against the restarted server.
-        let (second, secondURL) = try ServerBinary.serve(db: db)
+        let (second, secondURL) = try await ServerBinary.serve(db: db)
         defer { if second.isRunning { second.terminate() } }
         let retry = TestClient.patient(port: try #require(URLComponents(string: secondURL)?.port))
         retry.connect()
@@ -89,16 +89,16 @@ import Testing
         var devices: [DeviceID] = []
         var advisors: [String] = []
         for name in ["山田太郎", "佐藤花子"] {
-            let advisor = try ServerBinary.run(
+            let advisor = try await ServerBinary.run(
                 ["advisor", "add", "--name", name, "--role", "coordinator", "--program", "coordinator"], db: db
             ).stdout.trimmingCharacters(in: .newlines)
             advisors.append(advisor)
-            let code = try ServerBinary.run(["enroll", advisor], db: db).stdout.trimmingCharacters(in: .newlines)
+            let code = try await ServerBinary.run(["enroll", advisor], db: db).stdout.trimmingCharacters(in: .newlines)
             tokens.append(code)
         }
-        let (first, firstURL) = try ServerBinary.serve(db: db)
+        let (first, firstURL) = try await ServerBinary.serve(db: db)
         defer { if first.isRunning { first.terminate() } }
-        let (second, secondURL) = try ServerBinary.serve(db: db)
+        let (second, secondURL) = try await ServerBinary.serve(db: db)
         defer { if second.isRunning { second.terminate() } }
         let ports = [firstURL, secondURL].compactMap { URLComponents(string: $0)?.port }
         try #require(ports.count == 2 && ports[0] != ports[1])
@@ -145,14 +145,14 @@ import Testing
         ]
         openssl.standardError = FileHandle.nullDevice
         try openssl.run()
-        openssl.waitUntilExit()
+        await openssl.exited()
         try #require(openssl.terminationStatus == 0)
 
         let db = "sqlite:" + directory.appendingPathComponent("server.sqlite").path
-        let incomplete = try ServerBinary.run(["serve", "--port", "0", "--tls-cert", cert], db: db)
+        let incomplete = try await ServerBinary.run(["serve", "--port", "0", "--tls-cert", cert], db: db)
         #expect(incomplete.status == 64 && incomplete.stderr.contains("tls"))
 
-        let (process, url) = try ServerBinary.serve(db: db, extra: ["--tls-cert", cert, "--tls-key", key])
+        let (process, url) = try await ServerBinary.serve(db: db, extra: ["--tls-cert", cert, "--tls-key", key])
         defer { if process.isRunning { process.terminate() } }
         #expect(url.hasPrefix("https://127.0.0.1:"))
         var tls = TLSConfiguration.makeClientConfiguration()

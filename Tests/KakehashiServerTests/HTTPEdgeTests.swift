@@ -22,7 +22,7 @@ import Glibc
     static let rssBoundBytes = 160 * 1024 * 1024
 
     @Test func slowLorisLeavesHealthAnsweringAndMemoryBounded() async throws {
-        let server = try EdgeServer.start()
+        let server = try await EdgeServer.start()
         defer { server.stop() }
         // 1,500 connections that send a header line every 5 s and never finish their headers.
         let report = try await Attack.run(
@@ -32,7 +32,7 @@ import Glibc
     }
 
     @Test func slowBodyLeavesHealthAnsweringAndMemoryBounded() async throws {
-        let server = try EdgeServer.start()
+        let server = try await EdgeServer.start()
         defer { server.stop() }
         // 1,500 enrollments announcing 4,096 bytes (within the enrollment limit) and sending 24
         // bytes every 5 s.
@@ -44,7 +44,7 @@ import Glibc
 
     /// 60 enrollments announcing 7 MiB each, sending all but the last byte, then stalling.
     @Test func stalledLargeEnrollUploadsAreCutOffWithoutBeingBuffered() async throws {
-        let server = try EdgeServer.start()
+        let server = try await EdgeServer.start()
         defer { server.stop() }
         let port = server.port
         let size = 7 * 1024 * 1024
@@ -76,7 +76,7 @@ import Glibc
     /// answered 401 and the connection is closed without waiting for the rest.
     @Test(arguments: ["", "Authorization: Bearer not-a-real-token\r\n"])
     func pushWithoutAValidTokenIsRefusedBeforeItsBodyIsRead(authorization: String) async throws {
-        let server = try EdgeServer.start()
+        let server = try await EdgeServer.start()
         defer { server.stop() }
         let port = server.port
         let reply = try await offThePool { () -> RawConnection.Reply in
@@ -107,7 +107,7 @@ import Glibc
             ], waitAtMost: 30)
         try #require(made.status == 0, "openssl req: \(made.output)")
 
-        let server = try EdgeServer.start(extra: ["--tls-cert", cert, "--tls-key", key])
+        let server = try await EdgeServer.start(extra: ["--tls-cert", cert, "--tls-key", key])
         defer { server.stop() }
         try #require(server.url.hasPrefix("https://"))
         // SECLEVEL=0 lets OpenSSL 3 itself try TLS 1.0/1.1 and SHA-1 suites: only the server refuses.
@@ -207,7 +207,7 @@ struct EdgeServer {
     let url: String
     let port: Int
 
-    static func start(extra: [String] = []) throws -> EdgeServer {
+    static func start(extra: [String] = []) async throws -> EdgeServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kakehashi-edge-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let process = Process()
@@ -221,11 +221,7 @@ struct EdgeServer {
         environment["KAKEHASHI_SERVER_DB"] = nil
         environment["LOG_LEVEL"] = "error"
         process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let url = ServerBinary.firstLine(of: out)
+        let url = try await ChildProcess.start(process, log: URL(fileURLWithPath: "/dev/null")).firstLine()
         guard let port = URLComponents(string: url)?.port else {
             process.terminate()
             throw ServerDidNotStart(output: url)

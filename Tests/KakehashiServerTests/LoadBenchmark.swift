@@ -110,7 +110,7 @@ import Testing
         print("benchmark: seeded \(logSize) changes (\(caseIndex) cases) in \(seedTime)")
 
         // 2. The real server process.
-        let (server, url) = try ServerBinary.serve(db: db)
+        let (server, url) = try await ServerBinary.serve(db: db)
         defer { if server.isRunning { server.terminate() } }
         let port = try #require(URLComponents(string: url)?.port)
         let sampler = Task {

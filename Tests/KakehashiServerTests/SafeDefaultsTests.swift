@@ -28,27 +28,13 @@ import Testing
     static func launch(
         _ arguments: [String], environment: [String: String] = baseEnvironment, in directory: URL? = nil,
         log: URL? = nil
-    ) throws -> (Process, Pipe, Pipe?) {
+    ) throws -> ChildProcess {
         let process = Process()
         process.executableURL = try ServerBinary.url
         process.arguments = arguments
         process.environment = environment
         if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe()
-        process.standardOutput = out
-        var err: Pipe?
-        if let log {
-            // Never create over an existing path: createFile replaces it, and /dev/null with it.
-            if !FileManager.default.fileExists(atPath: log.path) {
-                _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            }
-            process.standardError = try FileHandle(forWritingTo: log)
-        } else {
-            err = Pipe()
-            process.standardError = err
-        }
-        try process.run()
-        return (process, out, err)
+        return try ChildProcess.start(process, log: log)
     }
 
     /// Runs one command to completion; a command still running after `timeout` seconds (a second
@@ -56,34 +42,25 @@ import Testing
     static func run(
         _ arguments: [String], db: String? = nil, environment: [String: String] = baseEnvironment,
         in directory: URL? = nil, timeout: Double = 30
-    ) throws -> ServerBinary.Result {
-        let (process, out, err) = try launch(
-            arguments + (db.map { ["--db", $0] } ?? []), environment: environment, in: directory)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        let timedOut = process.isRunning
-        if timedOut { process.terminate() }
-        process.waitUntilExit()
-        return ServerBinary.Result(
-            status: timedOut ? -1 : process.terminationStatus,
-            stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            stderr: String(decoding: err?.fileHandleForReading.readDataToEndOfFile() ?? Data(), as: UTF8.self))
+    ) async throws -> ServerBinary.Result {
+        try await launch(arguments + (db.map { ["--db", $0] } ?? []), environment: environment, in: directory)
+            .finished(timeout: timeout)
     }
 
     /// Starts `serve --port 0` and returns it with its port once it listens.
     static func serve(
         db: String? = nil, environment: [String: String] = baseEnvironment, in directory: URL? = nil,
         log: URL? = nil
-    ) throws -> (Process, Int) {
-        let (process, out, _) = try launch(
+    ) async throws -> (Process, Int) {
+        let child = try launch(
             ["serve", "--port", "0"] + (db.map { ["--db", $0] } ?? []) + ServerBinary.patientTimeouts,
             environment: environment, in: directory,
             log: log ?? URL(fileURLWithPath: "/dev/null"))
-        guard let port = URLComponents(string: ServerBinary.firstLine(of: out))?.port else {
-            process.terminate()
+        guard let port = URLComponents(string: try await child.firstLine())?.port else {
+            child.process.terminate()
             throw ServerDidNotListen()
         }
-        return (process, port)
+        return (child.process, port)
     }
 
     struct ServerDidNotListen: Error {}
@@ -104,12 +81,12 @@ import Testing
     )
         async throws -> EnrollResponse
     {
-        let added = try run(
+        let added = try await run(
             ["advisor", "add", "--name", "鈴木一郎", "--role", "coordinator", "--program", "coordinator"], db: db,
             environment: environment, in: directory)
         try #require(added.status == 0, "\(added.stderr)")
         let advisor = added.stdout.trimmingCharacters(in: .newlines)
-        let code = try run(["enroll", advisor], db: db, environment: environment, in: directory).stdout
+        let code = try await run(["enroll", advisor], db: db, environment: environment, in: directory).stdout
             .trimmingCharacters(in: .newlines)
         let client = TestClient.patient(port: port)
         client.connect()
@@ -124,7 +101,7 @@ import Testing
     @Test func storeFilesArePrivateAndNewDirectoriesToo() async throws {
         let root = try Self.directory()
         let path = root.appendingPathComponent("var/kakehashi/server.sqlite").path
-        let (server, port) = try Self.serve(db: "sqlite:" + path)
+        let (server, port) = try await Self.serve(db: "sqlite:" + path)
         defer { Self.stop(server) }
         // A write while serving: the -wal and -shm files exist now.
         _ = try await Self.enrolledDevice(db: "sqlite:" + path, port: port)
@@ -136,32 +113,32 @@ import Testing
         }
         // In an existing directory an admin command's new store is private too.
         let flat = root.appendingPathComponent("flat.sqlite").path
-        #expect(try Self.run(["programs"], db: "sqlite:" + flat).status == 0)
+        #expect(try await Self.run(["programs"], db: "sqlite:" + flat).status == 0)
         #expect(Self.mode(flat) == 0o600)
         // A store left world-readable by an earlier version is narrowed to its owner when opened.
         #expect(chmod(flat, 0o644) == 0)
-        #expect(try Self.run(["programs"], db: "sqlite:" + flat).status == 0)
+        #expect(try await Self.run(["programs"], db: "sqlite:" + flat).status == 0)
         #expect(Self.mode(flat) == 0o600)
     }
 
     @Test func aSecondServeOnTheSameStoreRefusesAndAdminCommandsStillWork() async throws {
         let path = try Self.directory().appendingPathComponent("server.sqlite").path
         let db = "sqlite:" + path
-        let (first, port) = try Self.serve(db: db)
+        let (first, port) = try await Self.serve(db: db)
         defer { Self.stop(first) }
 
-        let second = try Self.run(["serve", "--port", "0"], db: db, timeout: 15)
+        let second = try await Self.run(["serve", "--port", "0"], db: db, timeout: 15)
         #expect(second.status == 69)
         #expect(second.stderr.split(separator: "\n").count == 1, "\(second.stderr)")
         #expect(second.stderr.contains("sqlite:\(path) is already being served by another kakehashi-server"))
 
         // Admin commands open the same store beside the server.
         let device = try await Self.enrolledDevice(db: db, port: port)
-        let devices = try Self.run(["devices", "--json"], db: db)
+        let devices = try await Self.run(["devices", "--json"], db: db)
         #expect(devices.status == 0 && devices.stdout.contains(device.device.rawValue))
 
         Self.stop(first)
-        let (third, _) = try Self.serve(db: db)
+        let (third, _) = try await Self.serve(db: db)
         Self.stop(third)
         #expect(third.terminationStatus == 0)
     }
@@ -175,7 +152,7 @@ import Testing
         environment["XDG_DATA_HOME"] = root.appendingPathComponent("xdg").path
         let expected = root.appendingPathComponent("xdg/kakehashi-server/server.sqlite").path
 
-        let added = try Self.run(
+        let added = try await Self.run(
             ["advisor", "add", "--name", "山田太郎", "--role", "coordinator", "--program", "coordinator"],
             environment: environment, in: working)
         #expect(added.status == 0)
@@ -186,18 +163,18 @@ import Testing
 
         // The same store again, from another directory, without the note.
         let advisor = added.stdout.trimmingCharacters(in: .newlines)
-        let listed = try Self.run(["advisors", "--json"], environment: environment, in: root)
+        let listed = try await Self.run(["advisors", "--json"], environment: environment, in: root)
         #expect(listed.status == 0 && listed.stdout.contains(advisor) && listed.stderr.isEmpty)
 
         // serve uses it too: a code enrolled by the admin command is redeemed by the server.
-        let (server, port) = try Self.serve(environment: environment, in: root)
+        let (server, port) = try await Self.serve(environment: environment, in: root)
         defer { Self.stop(server) }
         let device = try await Self.enrolledDevice(environment: environment, in: root, port: port)
         #expect(device.device.rawValue.hasPrefix("d-"))
 
         // Without XDG_DATA_HOME: ~/.local/share.
         environment["XDG_DATA_HOME"] = nil
-        let home = try Self.run(["programs"], environment: environment, in: working)
+        let home = try await Self.run(["programs"], environment: environment, in: working)
         #expect(home.status == 0)
         #expect(
             home.stderr.contains(
@@ -205,12 +182,12 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: working.path).isEmpty)
     }
 
-    @Test func aBusyPortIsOneSentenceAndExit69() throws {
-        let (first, port) = try Self.serve(db: "sqlite:" + (try Self.directory().path) + "/server.sqlite")
+    @Test func aBusyPortIsOneSentenceAndExit69() async throws {
+        let (first, port) = try await Self.serve(db: "sqlite:" + (try Self.directory().path) + "/server.sqlite")
         defer { Self.stop(first) }
         let other = "sqlite:" + (try Self.directory().path) + "/server.sqlite"
-        #expect(try Self.run(["programs"], db: other).status == 0)
-        let busy = try Self.run(["serve", "--port", "\(port)"], db: other, timeout: 15)
+        #expect(try await Self.run(["programs"], db: other).status == 0)
+        let busy = try await Self.run(["serve", "--port", "\(port)"], db: other, timeout: 15)
         #expect(busy.status == 69)
         #expect(
             busy.stderr
@@ -218,11 +195,11 @@ import Testing
             "\(busy.stderr)")
     }
 
-    @Test func anUnwritableStorePathIsOneSentenceAndExit69() throws {
+    @Test func anUnwritableStorePathIsOneSentenceAndExit69() async throws {
         let file = try Self.directory().appendingPathComponent("not-a-directory").path
         #expect(FileManager.default.createFile(atPath: file, contents: Data()))
         for command in [["programs"], ["serve", "--port", "0"]] {
-            let result = try Self.run(command, db: "sqlite:\(file)/server.sqlite", timeout: 15)
+            let result = try await Self.run(command, db: "sqlite:\(file)/server.sqlite", timeout: 15)
             #expect(result.status == 69, "\(command)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
             #expect(result.stderr.contains(file) && result.stderr.contains("not a directory"), "\(result.stderr)")
@@ -233,7 +210,7 @@ import Testing
     @Test func aClientThatHangsUpMidUploadIsLoggedAsSuchNotAs500() async throws {
         let db = "sqlite:" + (try Self.directory().path) + "/server.sqlite"
         let log = try Self.directory().appendingPathComponent("serve.log")
-        let (server, port) = try Self.serve(db: db, log: log)
+        let (server, port) = try await Self.serve(db: db, log: log)
         defer { Self.stop(server) }
         let device = try await Self.enrolledDevice(db: db, port: port)
 
@@ -246,7 +223,7 @@ import Testing
         while Date() < deadline {
             logged = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             if logged.contains("path=/v1/push") { break }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         Self.stop(server)
         logged = try String(contentsOf: log, encoding: .utf8)
@@ -256,15 +233,15 @@ import Testing
 
     @Test func devicesOfADeactivatedAdvisorAreNotListedAsActive() async throws {
         let db = "sqlite:" + (try Self.directory().path) + "/server.sqlite"
-        let (server, port) = try Self.serve(db: db)
+        let (server, port) = try await Self.serve(db: db)
         defer { Self.stop(server) }
         let device = try await Self.enrolledDevice(db: db, port: port)
-        #expect(try Self.run(["advisor", "deactivate", device.advisor], db: db).status == 0)
+        #expect(try await Self.run(["advisor", "deactivate", device.advisor], db: db).status == 0)
 
-        let json = try Self.run(["devices", "--json"], db: db)
+        let json = try await Self.run(["devices", "--json"], db: db)
         let list = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
         #expect(list?.first?["status"] as? String == "advisor-deactivated", "\(json.stdout)")
-        let table = try Self.run(["devices"], db: db)
+        let table = try await Self.run(["devices"], db: db)
         let row = table.stdout.split(separator: "\n").first { $0.contains(device.device.rawValue) }
         #expect(row?.hasSuffix("担当者無効") == true, "\(table.stdout)")
     }

@@ -42,13 +42,13 @@ import Testing
     }
 
     /// Runs a program from `PATH` (`psql`, `sqlite3`) and requires success.
-    static func tool(_ arguments: [String]) throws {
+    static func tool(_ arguments: [String]) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        await process.exited()
         try #require(process.terminationStatus == 0, "\(arguments.prefix(2))")
     }
 
@@ -86,7 +86,7 @@ import Testing
         guard StoreKind.postgresURL != nil else { return }
         let facts = try Self.facts(release)
         guard case .postgres(let url) = try await StoreKind.postgres.freshLocation() else { return }
-        try Self.tool([
+        try await Self.tool([
             "psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-f",
             Self.fixtures.appendingPathComponent("store-\(release).postgres.sql").path,
         ])
@@ -109,9 +109,9 @@ import Testing
         let newer = StoreSchema.latest + 1
         switch location {
         case .sqlite(let path):
-            try Self.tool(["sqlite3", path, "INSERT INTO grdb_migrations (identifier) VALUES ('v\(newer)')"])
+            try await Self.tool(["sqlite3", path, "INSERT INTO grdb_migrations (identifier) VALUES ('v\(newer)')"])
         case .postgres(let url):
-            try Self.tool([
+            try await Self.tool([
                 "psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (\(newer), 0)",
             ])

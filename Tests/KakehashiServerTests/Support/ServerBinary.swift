@@ -28,24 +28,14 @@ struct ServerBinary {
     struct TestBinaryMissing: Error {}
 
     /// Runs one command to completion.
-    static func run(_ arguments: [String], db: String?) throws -> Result {
+    static func run(_ arguments: [String], db: String?) async throws -> Result {
         let process = Process()
         process.executableURL = try url
         process.arguments = arguments + (db.map { ["--db", $0] } ?? [])
         var environment = ProcessInfo.processInfo.environment
         environment["KAKEHASHI_SERVER_DB"] = nil
         process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        return try await ChildProcess.run(process)
     }
 
     /// Starts `serve --port 0` and returns the process and the base URL it printed.
@@ -57,34 +47,11 @@ struct ServerBinary {
     /// (libcurl) send at once; the defaults themselves are tested by `HTTPEdgeTests`.
     static let patientTimeouts = ["--header-timeout", "300", "--idle-timeout", "300"]
 
-    static func serve(db: String, extra: [String] = [], log: URL? = nil) throws -> (Process, String) {
+    static func serve(db: String, extra: [String] = [], log: URL? = nil) async throws -> (Process, String) {
         let process = Process()
         process.executableURL = try url
         process.arguments = ["serve", "--port", "0", "--db", db] + patientTimeouts + extra
-        let out = Pipe()
-        process.standardOutput = out
-        if let log {
-            // Never create over an existing path: createFile replaces it, and /dev/null with it.
-            if !FileManager.default.fileExists(atPath: log.path) {
-                _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            }
-            process.standardError = try FileHandle(forWritingTo: log)
-        } else {
-            process.standardError = FileHandle.nullDevice
-        }
-        try process.run()
-        return (process, firstLine(of: out))
-    }
-
-    /// The first line a process writes to `pipe` (`serve` prints its URL), read byte by byte so
-    /// nothing after it is consumed; empty when the process ends first.
-    static func firstLine(of pipe: Pipe) -> String {
-        var line = Data()
-        while true {
-            let byte = pipe.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line.append(byte)
-        }
-        return String(decoding: line, as: UTF8.self)
+        let child = try ChildProcess.start(process, log: log ?? URL(fileURLWithPath: "/dev/null"))
+        return (process, try await child.firstLine())
     }
 }

@@ -31,7 +31,7 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
-        // Libraries live in the top-level folders the design card fixes (GRDB's `path:` trick).
+        // Libraries live in the top-level folders of Docs/design.md §2 (GRDB's `path:` trick).
         .target(
             name: "KakehashiShared",
             path: "Shared",
@@ -70,7 +70,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // libcurl, reached through typed shims for its variadic calls (DESIGN.md section 3).
+        // libcurl, reached through typed shims for its variadic calls (Docs/design.md §3).
         .systemLibrary(
             name: "CCurl",
             path: "Sources/CCurl",

@@ -1,6 +1,6 @@
 import KakehashiShared
 
-/// Where a laptop keeps its store (DESIGN.md section 8): `--home DIR`, else `$KAKEHASHI_HOME`,
+/// Where a laptop keeps its store (Docs/design.md §8): `--home DIR`, else `$KAKEHASHI_HOME`,
 /// else `$XDG_DATA_HOME/kakehashi`, else `~/.local/share/kakehashi` (the XDG default).
 public enum DataDirectory {
     /// The data directory for this invocation.

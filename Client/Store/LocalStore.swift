@@ -3,7 +3,7 @@ import GRDB
 import KakehashiShared
 
 /// The laptop's SQLite store: one WAL-mode database in the data directory, readable by its
-/// owner only (DESIGN.md section 8).
+/// owner only (Docs/design.md §8).
 public final class LocalStore: Sendable {
     public static let fileName = "kakehashi.sqlite"
 

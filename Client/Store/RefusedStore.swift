@@ -75,7 +75,7 @@ enum RefusedStore {
     /// Keeps every own change of `refs` before a purge deletes them: pending and synced ones as
     /// withdrawn, refused ones (not yet kept) with the server's reason. What the user typed stays;
     /// the titles of the lost records, which others may have written, do not: no entry keeps
-    /// them once the laptop has lost access (DESIGN.md section 6).
+    /// them once the laptop has lost access (Docs/design.md §6).
     /// - Returns: the number of new entries.
     @discardableResult
     static func keepBeforePurge(_ refs: [RecordRef], at time: Int64, in db: Database) throws -> Int {

@@ -2,7 +2,7 @@ import CCurl
 import Foundation
 import KakehashiShared
 
-/// The production transport: HTTP/JSON over libcurl (DESIGN.md sections 3 and 7).
+/// The production transport: HTTP/JSON over libcurl (Docs/design.md §3 and §7).
 ///
 /// TLS verification is always on (`cacert` adds a private CA); proxies come from the usual
 /// `http_proxy`/`https_proxy`/`no_proxy` variables, which libcurl reads itself; responses may be
@@ -63,7 +63,7 @@ public struct CurlTransport: SyncTransport {
         return try await send("GET", "/v1/pull?after=\(escaped(cursor))\(ack)&limit=\(limit)", body: nil, token: token)
     }
 
-    /// Liveness check used by `kakehashi status --check`-style callers and tests.
+    /// Liveness check (`GET /v1/health`); tests use it to wait for a server. No `kakehashi` command calls it.
     public func health() async throws(TransportFailure) -> Transferred<HealthResponse> {
         try await send("GET", "/v1/health", body: nil, token: nil)
     }

@@ -71,7 +71,7 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The error the CLI shows, with the exit code DESIGN.md section 8 assigns.
+    /// The error the CLI shows, with the exit code Docs/design.md §8 assigns.
     public var kakehashiError: KakehashiError {
         switch self {
         case .unreachable(let detail):

@@ -17,7 +17,7 @@ public actor AdminService {
         self.now = now
     }
 
-    /// The programs a new server starts with (DESIGN.md section 4).
+    /// The programs a new server starts with (Docs/design.md §4).
     public static let initialPrograms: [(id: String, name: String, ministry: String)] = [
         ("business-production", "事業プロデュース", "meti"),
         ("matching-planner", "マッチングプランナー（JST）", "mext"),

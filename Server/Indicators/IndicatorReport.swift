@@ -110,7 +110,7 @@ public struct IndicatorReport: Sendable, Encodable {
         public func count(_ stage: String) -> Int { reached[stage] ?? 0 }
     }
 
-    /// The funnel's stages, in order (DESIGN: intake → matching → prototyping → contract →
+    /// The funnel's stages, in order (Docs/design.md §1: intake → matching → prototyping → contract →
     /// funding → launch).
     public static let funnelStages = ["intake", "matching", "prototyping", "contract", "funding", "launch"]
 

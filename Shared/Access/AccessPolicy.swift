@@ -1,4 +1,4 @@
-/// Who may see and change what (DESIGN.md section 6), as pure functions both the server (which
+/// Who may see and change what (Docs/design.md §6), as pure functions both the server (which
 /// enforces them on every pull and push) and the client (which shows stubs as stubs) call.
 public enum AccessPolicy {
     /// How much of a case (and its events) a viewer may see.

@@ -1,5 +1,5 @@
 /// One write to one field of one record: the unit that replicas exchange and merge
-/// (DESIGN.md section 5).
+/// (Docs/design.md §5).
 public struct Change: Codable, Hashable, Sendable {
     /// What the change does to its register.
     public enum Operation: String, Codable, Sendable, Hashable, CaseIterable {

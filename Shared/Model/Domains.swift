@@ -1,4 +1,4 @@
-/// The closed value sets of DESIGN.md section 4, with the Japanese labels users see.
+/// The closed value sets of Docs/design.md §4, with the Japanese labels users see.
 public enum Domains {
     public static let advisorRole = EnumDomain(
         "role",
@@ -76,7 +76,7 @@ public enum Domains {
         ]
     )
 
-    /// Confidentiality levels after the universities' secret-information rules (DESIGN.md section 6).
+    /// Confidentiality levels after the universities' secret-information rules (Docs/design.md §6).
     public static let level = EnumDomain(
         "level",
         [

@@ -1,4 +1,4 @@
-/// The kinds of record Kakehashi keeps (DESIGN.md section 4).
+/// The kinds of record Kakehashi keeps (Docs/design.md §4).
 public enum Entity: String, CaseIterable, Codable, Sendable, Hashable, Comparable {
     case advisor
     case program

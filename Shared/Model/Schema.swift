@@ -1,6 +1,6 @@
 import Foundation
 
-/// The field schema of every entity (DESIGN.md section 4). This is the one place a field is
+/// The field schema of every entity (Docs/design.md §4). This is the one place a field is
 /// declared; validation, the client's tables, the wire format and exports all read it.
 public enum Schema {
     public static let all: [EntitySchema] = Entity.allCases.map(entity)

@@ -3,7 +3,7 @@
 ///
 /// Modelled on swift-nio's `FileSystemError`: callers switch on `code`, people read `message`.
 public struct KakehashiError: Error, Sendable, CustomStringConvertible {
-    /// What kind of failure this is; each maps to one documented CLI exit code (DESIGN.md section 8).
+    /// What kind of failure this is; each maps to one documented CLI exit code (Docs/design.md §8).
     public enum Code: String, Sendable, Hashable, Codable {
         /// The command line itself was wrong (unknown option, missing argument).
         case usage

@@ -4,7 +4,7 @@ import KakehashiServer
 import KakehashiShared
 import Testing
 
-/// DESIGN.md section 6 on every pull: levels, stubs, purges and back-fill, over both stores.
+/// Docs/design.md §6 on every pull: levels, stubs, purges and back-fill, over both stores.
 @Suite struct AccessTests {
     static let caseTitle = "精密加工技術の試作マッチング"
     static let caseSummary = "株式会社〇〇製作所の精密加工技術と大学の評価設備をつなぐ試作案件"

@@ -5,7 +5,7 @@ import KakehashiServer
 import KakehashiShared
 import Testing
 
-/// The `kakehashi-server` CLI contract of DESIGN.md section 8, run as a real process.
+/// The `kakehashi-server` CLI contract of Docs/design.md §8, run as a real process.
 @Suite struct CommandLineTests {
     static func database(_ kind: StoreKind) async throws -> String {
         switch try await kind.freshLocation() {

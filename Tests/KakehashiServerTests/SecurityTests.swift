@@ -13,7 +13,7 @@ import Testing
         case owner, participant, colleague, outsider, cabinetOperator
     }
 
-    /// What DESIGN.md section 6 grants each standing at each level.
+    /// What Docs/design.md §6 grants each standing at each level.
     static func expected(_ standing: Standing, level: String) -> AccessPolicy.Access {
         switch (level, standing) {
         case (_, .owner), (_, .participant), ("open", _): .full

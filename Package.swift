@@ -43,6 +43,7 @@ let package = Package(
                 "KakehashiShared",
                 "CCurl",
                 "CMeCab",
+                "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -76,6 +77,12 @@ let package = Package(
             path: "Sources/CCurl",
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // zlib, for gzip-compressed push bodies (deflateInit2 is a macro, hence a shim).
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         // libxlsxwriter, for the typed `.xlsx` workbooks of `export --format xlsx`.
         .systemLibrary(

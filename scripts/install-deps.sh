@@ -8,7 +8,8 @@
 set -euo pipefail
 
 # libmecab-dev, mecab-ipadic-utf8: MeCab and its dictionary, for `kakehashi match` keywords.
-packages=(libsqlite3-dev libcurl4-openssl-dev libxlsxwriter-dev libmecab-dev mecab-ipadic-utf8)
+# zlib1g-dev: gzip for push bodies (the laptop) and for responses (the server, via CompressNIO).
+packages=(libsqlite3-dev libcurl4-openssl-dev libxlsxwriter-dev libmecab-dev mecab-ipadic-utf8 zlib1g-dev)
 if [ "${1:-}" = "test" ]; then
   # python3-venv: Tests/API/schemathesis.sh installs schemathesis into .build/venv, and
   # scripts/verify-export.py checks exports; the benchmarks put pycrdt in the same venv.

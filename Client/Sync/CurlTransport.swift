@@ -42,7 +42,17 @@ public struct CurlTransport: SyncTransport {
 
     public func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse>
     {
-        try await send("POST", "/v1/push", body: encode(request), token: token)
+        try await push(request, token: token, gzip: false)
+    }
+
+    public func push(
+        _ request: PushRequest, token: String, gzip: Bool
+    ) async throws(TransportFailure) -> Transferred<PushResponse> {
+        let json = encode(request)
+        if gzip, let compressed = Gzip.compress(json) {
+            return try await send("POST", "/v1/push", body: compressed, encoding: "gzip", token: token)
+        }
+        return try await send("POST", "/v1/push", body: json, token: token)
     }
 
     public func pull(
@@ -72,14 +82,15 @@ public struct CurlTransport: SyncTransport {
         (try? JSONEncoder().encode(value)) ?? Data()
     }
 
+    /// - Parameter encoding: the body's `Content-Encoding`, when it is compressed.
     private func send<Response: Decodable & Sendable>(
-        _ method: String, _ path: String, body: Data?, token: String?
+        _ method: String, _ path: String, body: Data?, encoding: String? = nil, token: String?
     ) async throws(TransportFailure) -> Transferred<Response> {
         var generator = SystemRandomNumberGenerator()
         var attempt = 1
         while true {
             do {
-                let reply = try perform(method, baseURL + path, body: body, token: token)
+                let reply = try perform(method, baseURL + path, body: body, encoding: encoding, token: token)
                 guard (200..<300).contains(reply.status) else {
                     let error = try? JSONDecoder().decode(ErrorResponse.self, from: reply.body)
                     if reply.status == 426 || error?.error.code == WireProtocol.upgradeRequiredCode {
@@ -120,15 +131,17 @@ public struct CurlTransport: SyncTransport {
 
     /// One HTTP exchange on the session's handle, reset to this request's options; libcurl keeps
     /// the connection of the previous request open and reuses it.
-    private func perform(_ method: String, _ url: String, body: Data?, token: String?) throws(TransportFailure) -> Reply
-    {
+    private func perform(
+        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?
+    ) throws(TransportFailure) -> Reply {
         try session.withHandle { handle throws(TransportFailure) in
-            try perform(method, url, body: body, token: token, on: handle)
+            try perform(method, url, body: body, encoding: encoding, token: token, on: handle)
         }
     }
 
     private func perform(
-        _ method: String, _ url: String, body: Data?, token: String?, on handle: UnsafeMutableRawPointer
+        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?,
+        on handle: UnsafeMutableRawPointer
     ) throws(TransportFailure) -> Reply {
         let sink = ResponseSink()
         let context = Unmanaged.passRetained(sink)
@@ -136,6 +149,7 @@ public struct CurlTransport: SyncTransport {
 
         var headers: UnsafeMutablePointer<curl_slist>? = nil
         for header in ["Accept: application/json", "Content-Type: application/json"]
+            + (encoding.map { ["Content-Encoding: \($0)"] } ?? [])
             + (token.map { ["Authorization: Bearer \($0)"] } ?? [])
         {
             headers = curl_slist_append(headers, header)

@@ -163,6 +163,9 @@ public struct SyncEngine: Sendable {
         }
         var reissued: Set<String> = []
         var limit = pushBatchSize
+        // Bodies are compressed once a reply has listed the feature: the first batch of a sync
+        // goes plain, since this laptop may talk to an older server.
+        var gzip = false
         while true {
             let (token, pending) = try client.store.read { db in
                 (
@@ -176,7 +179,7 @@ public struct SyncEngine: Sendable {
             guard !pending.isEmpty else { return }
             let batch = Self.boundedBySize(pending, maxBytes: pushBatchBytes)
             let sent = client.wallClock()
-            let outcome = await pushOnce(batch, token: token)
+            let outcome = await pushOnce(batch, token: token, gzip: gzip)
             guard case .success(let reply) = outcome else {
                 guard case .failure(let failure) = outcome else { continue }
                 switch Self.recovery(from: failure, batch: batch) {
@@ -198,6 +201,7 @@ public struct SyncEngine: Sendable {
                 continue
             }
             limit = pushBatchSize
+            gzip = reply.features.contains(WireProtocol.gzipRequestsFeature)
             summary.bytes += reply.bytes
             summary.pushed += batch.count
             learnOffset(serverTime: reply.value.serverTime, sent: sent, into: &summary)
@@ -285,10 +289,11 @@ public struct SyncEngine: Sendable {
         case fail
     }
 
-    private func pushOnce(_ batch: [Change], token: String) async -> Result<Transferred<PushResponse>, TransportFailure>
-    {
+    private func pushOnce(
+        _ batch: [Change], token: String, gzip: Bool
+    ) async -> Result<Transferred<PushResponse>, TransportFailure> {
         do {
-            return .success(try await transport.push(PushRequest(changes: batch), token: token))
+            return .success(try await transport.push(PushRequest(changes: batch), token: token, gzip: gzip))
         } catch {
             return .failure(error)
         }

@@ -5,6 +5,11 @@ import KakehashiShared
 public protocol SyncTransport: Sendable {
     func enroll(_ request: EnrollRequest) async throws(TransportFailure) -> Transferred<EnrollResponse>
     func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse>
+    /// A push whose body is gzip-compressed when `gzip` is true (the server listed
+    /// `WireProtocol.gzipRequestsFeature`).
+    func push(
+        _ request: PushRequest, token: String, gzip: Bool
+    ) async throws(TransportFailure) -> Transferred<PushResponse>
     func pull(
         after cursor: String, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<PullResponse>
@@ -16,6 +21,13 @@ public protocol SyncTransport: Sendable {
 }
 
 extension SyncTransport {
+    /// Transports that do not compress (test and benchmark doubles) send every body plain.
+    public func push(
+        _ request: PushRequest, token: String, gzip: Bool
+    ) async throws(TransportFailure) -> Transferred<PushResponse> {
+        try await push(request, token: token)
+    }
+
     /// Transports without access bookkeeping (test and benchmark doubles) ignore the acknowledgement.
     public func pull(
         after cursor: String, acknowledged: String?, limit: Int, token: String

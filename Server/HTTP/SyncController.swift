@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import Hummingbird
 import KakehashiShared
@@ -316,12 +317,53 @@ struct SyncController<Context: RequestContext>: Sendable {
         } catch is NIOTooManyBytesError {
             throw APIError.bodyTooLarge(limit: limit)
         }
+        let encoding = Self.contentCoding(request.headers[.contentEncoding])
+        let json = try Self.decoded(buffer, encoding: encoding, upTo: limit)
+        // zlib cannot tell a cut gzip stream from a whole one: a body that was sent compressed
+        // and is not JSON says so, since the compression may be what broke.
+        let notJSON =
+            encoding == nil ? Self.notJSON : Self.notJSON + " once decompressed (Content-Encoding: \(encoding!))"
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+            return try JSONDecoder().decode(T.self, from: Data(buffer: json))
         } catch let error as DecodingError {
-            throw APIError.malformed(Self.describe(error), field: Self.field(of: error))
+            let message = Self.describe(error)
+            throw APIError.malformed(
+                message == Self.notJSON ? notJSON : message, field: Self.field(of: error))
         } catch {
-            throw APIError.malformed("the body is not valid JSON")
+            throw APIError.malformed(notJSON)
+        }
+    }
+
+    static var notJSON: String { "the body is not valid JSON" }
+
+    /// The `Content-Encoding` a body was sent with, lower-cased; nil for none or `identity`.
+    static func contentCoding(_ header: String?) -> String? {
+        guard let coding = header?.trimmingCharacters(in: .whitespaces).lowercased(),
+            !coding.isEmpty, coding != "identity"
+        else { return nil }
+        return coding
+    }
+
+    /// The body with its `Content-Encoding` undone: none, `identity` or `gzip` (which clients
+    /// use only when the server lists `gzip-requests` in `Kakehashi-Features`). `limit` bounds the
+    /// decompressed size as it bounds a plain body, so a small bomb cannot expand into memory.
+    static func decoded(_ body: ByteBuffer, encoding: String?, upTo limit: Int) throws -> ByteBuffer {
+        switch encoding {
+        case nil:
+            return body
+        case "gzip":
+            var compressed = body
+            do {
+                return try compressed.decompress(with: .gzip(), maxSize: limit)
+            } catch let error as CompressNIOError where error == .bufferOverflow {
+                throw APIError.bodyTooLarge(limit: limit)
+            } catch {
+                throw APIError.malformed("the body is not valid gzip (Content-Encoding: gzip)")
+            }
+        case let other?:
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported-media-type",
+                message: "Content-Encoding '\(other)' is not supported; send gzip or no encoding")
         }
     }
 
@@ -329,7 +371,7 @@ struct SyncController<Context: RequestContext>: Sendable {
         switch error {
         case .dataCorrupted(let context):
             context.codingPath.isEmpty
-                ? "the body is not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
+                ? notJSON : "\(path(context.codingPath)): \(context.debugDescription)"
         case .keyNotFound(let key, let context):
             "\(path(context.codingPath + [key])) is missing"
         case .typeMismatch(_, let context), .valueNotFound(_, let context):

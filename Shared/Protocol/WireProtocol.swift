@@ -14,8 +14,11 @@ public enum WireProtocol {
     public static let featuresHeader = "Kakehashi-Features"
     /// The features of this release: `epoch` (responses carry the log's epoch; 409
     /// `unknown-cursor`), `ack` (`GET /v1/pull?ack=CURSOR`: a page asked ahead keeps what a retry
-    /// from the stored cursor needs).
-    public static let features = ["ack", "epoch"]
+    /// from the stored cursor needs), `gzip-requests` (request bodies may be sent with
+    /// `Content-Encoding: gzip`; the size limit applies to the decompressed body).
+    public static let features = ["ack", "epoch", gzipRequestsFeature]
+    /// The feature name of gzip-compressed request bodies.
+    public static let gzipRequestsFeature = "gzip-requests"
     /// The error code of a request refused because its client is older than the minimum (HTTP 426).
     public static let upgradeRequiredCode = "upgrade-required"
     /// Changes per push request; a client splits larger queues into batches.

@@ -15,7 +15,8 @@ struct KakehashiServerCommand: AsyncParsableCommand {
             admin command; a command that creates a new, empty store says so on stderr. Store files are \
             created 0600, and directories created for them 0700.
 
-            Exit codes: 0 success, 64 usage, 65 invalid data, 69 unavailable, 77 not authorized.
+            Exit codes: 0 success, 64 usage, 65 invalid data, 69 unavailable, 70 internal failure, \
+            77 not authorized.
             """,
         version: KakehashiVersion.current,
         subcommands: [

@@ -38,6 +38,8 @@ final class FaultProxy: @unchecked Sendable {
     private var rate = 0.0
     private var injected: [Fault: Int] = [:]
     private var connections = 0
+    private var clientBytes = 0
+    private var gzipBodies = 0
 
     /// - Parameters:
     ///   - upstreamPort: the server's loopback port.
@@ -74,6 +76,11 @@ final class FaultProxy: @unchecked Sendable {
 
     /// How many connections laptops opened through the proxy so far.
     var connectionsAccepted: Int { lock.withLock { connections } }
+    /// Bytes laptops sent through the proxy (request heads and bodies).
+    var bytesFromClients: Int { lock.withLock { clientBytes } }
+    /// Requests whose head said `Content-Encoding: gzip`.
+    var gzipRequests: Int { lock.withLock { gzipBodies } }
+    private static let gzipHeader = Array("\r\nContent-Encoding: gzip\r\n".utf8)
 
     /// How many connections got each fault so far.
     var faultsInjected: [Fault: Int] { lock.withLock { injected } }
@@ -170,6 +177,11 @@ final class FaultProxy: @unchecked Sendable {
                     armed = requests == plan.request
                 }
                 lastFromClient = true
+                let gzip = buffer[0..<count].firstRange(of: Self.gzipHeader) != nil
+                lock.withLock {
+                    clientBytes += count
+                    if gzip { gzipBodies += 1 }
+                }
                 if armed {
                     switch plan.fault {
                     case .drop: return

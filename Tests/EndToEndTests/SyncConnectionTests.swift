@@ -1,5 +1,9 @@
 import Foundation
+import GRDB
+import KakehashiShared
 import Testing
+
+@testable import KakehashiClient
 
 /// Issue 13, "one libcurl handle and one kept-alive connection serve a whole sync": counted at a
 /// proxy between a real `kakehashi` and a real `kakehashi-server`. Every new connection costs a
@@ -40,5 +44,68 @@ import Testing
         let full = try #require(try fresh.check(["sync", "--json"]).json() as? [String: Any])
         #expect(full["pages"] as? Int ?? 0 >= 3, "\(full)")
         #expect(proxy.connectionsAccepted - start == 1)
+    }
+}
+
+/// Issue 13, "gzip request bodies": a laptop's push is compressed once the server has listed
+/// `gzip-requests`, and everything it pushed arrives once, as a plain push would.
+@Suite struct CompressedPushEndToEndTests {
+    @Test func aLargePushIsSentGzipAfterItsFirstBatchAndArrivesWhole() async throws {
+        let server = ServerProcess()
+        try await server.start()
+        defer { server.stop() }
+        let proxy = try FaultProxy(upstreamPort: server.port, seed: 11)
+        let scratch = TemporaryDirectory("gzip-push")
+        let advisor = try server.admin([
+            "advisor", "add", "--name", "山田太郎", "--role", "business-producer", "--program", "business-production",
+        ])
+        let writer = try await FieldClient.enroll(
+            directory: scratch.path + "/writer", server: proxy.url, code: try server.admin(["enroll", advisor]),
+            cacert: nil, deviceName: "ThinkPad", transport: CurlTransport(baseURL: proxy.url))
+        // 300 activity records on 60 cases: 1,680 changes, four push batches.
+        var written = 0
+        var caseID = ""
+        for index in 0..<300 {
+            if index % 5 == 0 {
+                caseID = try writer.create(
+                    .case,
+                    RecordInput(values: [
+                        "title": "精密加工の事業化支援 その\(index)", "kind": "ip-business-matching", "level": "open",
+                        "summary": "中小企業の精密加工技術と大学のシーズをマッチングし、試作から契約までを支援する。",
+                    ]))
+                written += 1
+            }
+            _ = try writer.create(
+                .event,
+                RecordInput(values: [
+                    "case": caseID, "kind": "visit", "date": "2026-05-\(index % 20 + 10)",
+                    "body": "試作品の評価結果を共有し、次回は知財の扱いを確認する。記録\(index)",
+                ]))
+            written += 1
+        }
+        let queued = try writer.store.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM changes WHERE status = 'pending'").map(ChangeRows.change(from:))
+        }
+        let pending = queued.count
+        let plainBytes = try JSONEncoder().encode(PushRequest(changes: queued)).count
+        let summary = try await SyncEngine(client: writer, transport: CurlTransport(baseURL: proxy.url)).run()
+        #expect(summary.accepted == pending && pending > 3 * 500)
+        // The first batch went plain (the laptop did not know the server yet), every later one gzip.
+        let batches = (pending + 499) / 500
+        #expect(proxy.gzipRequests == batches - 1, "\(proxy.gzipRequests) of \(batches) pushes compressed")
+        #expect(
+            proxy.bytesFromClients < plainBytes / 2,
+            "\(proxy.bytesFromClients) bytes sent for \(plainBytes) bytes of changes")
+
+        // A second laptop of the same program receives every record the first one wrote, once.
+        let reader = try Laptop.enroll(server, "佐藤花子", program: "business-production")
+        try reader.check(["sync"])
+        let cases = try #require(try reader.check(["case", "list", "--json"]).json() as? [[String: Any]])
+        #expect(cases.count == 60 && written == 360)
+        let events = try Executables.runTool([
+            "sqlite3", reader.home.path + "/kakehashi.sqlite",
+            "SELECT COUNT(DISTINCT record) FROM changes WHERE entity = 'event'",
+        ])
+        #expect(events.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "300", "\(events)")
     }
 }

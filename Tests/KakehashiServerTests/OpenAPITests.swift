@@ -114,6 +114,11 @@ import Testing
             record(
                 "post", "/v1/push", try await client.send(.post, "/v1/push", token: owner.token, body: Data("[".utf8)))
             record("post", "/v1/push", try await client.send(.post, "/v1/push", body: Data("{\"changes\":[]}".utf8)))
+            record(
+                "post", "/v1/push",
+                try await client.send(
+                    .post, "/v1/push", token: owner.token, body: Data("{\"changes\":[]}".utf8),
+                    headers: [.contentEncoding: "br"]))
             var bad = try #require(
                 JSONSerialization.jsonObject(with: JSONEncoder().encode(outsider.pending)) as? [[String: Any]])
             bad[0]["value"] = 12

@@ -93,7 +93,7 @@ public struct CurlTransport: SyncTransport {
                 let reply = try perform(method, baseURL + path, body: body, encoding: encoding, token: token)
                 guard (200..<300).contains(reply.status) else {
                     let error = try? JSONDecoder().decode(ErrorResponse.self, from: reply.body)
-                    if reply.status == 426 || error?.error.code == WireProtocol.upgradeRequiredCode {
+                    if reply.status == 426 || error?.error.kind == .upgradeRequired {
                         throw TransportFailure.upgradeRequired(
                             minimum: reply.minClientVersion.flatMap(AppVersion.init).map(\.description))
                     }

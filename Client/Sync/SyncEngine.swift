@@ -131,7 +131,7 @@ public struct SyncEngine: Sendable {
                 )
             }
         } catch let failure as TransportFailure {
-            if case .status(401, let body) = failure, body?.error.code == ErrorResponse.revokedCode {
+            if case .status(401, let body) = failure, body?.error.kind == .revoked {
                 let directory = client.store.directory
                 try client.store.wipe()
                 throw KakehashiError(
@@ -347,6 +347,8 @@ public struct SyncEngine: Sendable {
 
     /// The change a 422 names: its message starts with `change N (ID):`.
     static func invalidChange(in body: ErrorResponse?, batch: [Change]) -> Change? {
+        if let id = body?.error.change { return batch.first { $0.id.description == id } }
+        // Servers before the `change` field name it only in the message: "change N (ID): …".
         guard let message = body?.error.message, let open = message.firstIndex(of: "("),
             let close = message[open...].firstIndex(of: ")")
         else { return nil }
@@ -391,7 +393,7 @@ public struct SyncEngine: Sendable {
             } catch {
                 // A cursor the log never issued: it was restored from a backup older than the cursor.
                 guard case .status(409, let body) = error as? TransportFailure,
-                    body?.error.code == ErrorResponse.unknownCursorCode
+                    body?.error.kind == .unknownCursor
                 else { throw error }
                 try client.store.write { db in try beginRecovery(&summary, in: db) }
                 return false

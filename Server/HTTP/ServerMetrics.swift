@@ -1,3 +1,4 @@
+import KakehashiShared
 import Prometheus
 
 /// The server's Prometheus metrics, kept in one registry that `GET /metrics` renders.
@@ -48,10 +49,10 @@ public struct ServerMetrics: Sendable {
     /// A sync request answered with an error: `endpoint` is `enroll`, `push` or `pull`, `code` the
     /// `ErrorResponse` code (`unauthorized`, `revoked`, `malformed`, `too-large`, `invalid-data`,
     /// `internal`).
-    func recordError(endpoint: String, code: String) {
+    func recordError(endpoint: String, code: APIErrorCode) {
         registry.makeCounter(
             descriptor: Self.describe("request_errors", "total", "sync requests answered with an error, by code"),
-            labels: [("endpoint", endpoint), ("code", code)]
+            labels: [("endpoint", endpoint), ("code", code.rawValue)]
         ).increment()
     }
 

@@ -45,7 +45,7 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             case let error as APIError: apiError = error
             case let error as HTTPError where error.status == .notFound && Self.methods[request.uri.path] != nil:
                 apiError = APIError(
-                    .methodNotAllowed, code: "method-not-allowed",
+                    .methodNotAllowed, code: .methodNotAllowed,
                     message: "\(request.uri.path) answers \(Self.methods[request.uri.path] ?? "")")
             case let error as HTTPError: apiError = .from(error)
             case is NIOTooManyBytesError: apiError = .tooLarge
@@ -53,7 +53,7 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error(
                     "request failed",
                     metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
-                apiError = APIError(.internalServerError, code: "internal", message: "internal server error")
+                apiError = APIError(.internalServerError, code: .internal, message: "internal server error")
             }
             response = try JSONResponse.make(
                 apiError.body, status: apiError.status, request: request, serverTime: now())

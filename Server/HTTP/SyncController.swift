@@ -88,7 +88,7 @@ struct SyncController<Context: RequestContext>: Sendable {
             return
         }
         throw APIError(
-            .upgradeRequired, code: WireProtocol.upgradeRequiredCode,
+            .upgradeRequired, code: .upgradeRequired,
             message:
                 "kakehashi \(version) is no longer accepted by this server; upgrade kakehashi to \(minClientVersion) or later (kakehashi を \(minClientVersion) 以上に更新してください)"
         )
@@ -106,13 +106,13 @@ struct SyncController<Context: RequestContext>: Sendable {
 
     /// The `ErrorResponse` code an error is answered with (as `ServerMiddleware` maps it); nil when
     /// the client went away and nothing is answered.
-    static func errorCode(_ error: any Error) -> String? {
+    static func errorCode(_ error: any Error) -> APIErrorCode? {
         switch error {
         case let error as APIError: error.code
         case let error as HTTPError: APIError.from(error).code
-        case is NIOTooManyBytesError: "too-large"
+        case is NIOTooManyBytesError: .tooLarge
         case is CancellationError, is ChannelError, is IOError, is HTTPParserError: nil
-        default: "internal"
+        default: .internal
         }
     }
 
@@ -157,7 +157,7 @@ struct SyncController<Context: RequestContext>: Sendable {
         let body: PushRequest = try await decode(&request, upTo: WireProtocol.maxRequestBytes)
         guard body.changes.count <= WireProtocol.maxPushChanges else {
             throw APIError(
-                .contentTooLarge, code: "too-large",
+                .contentTooLarge, code: .tooLarge,
                 message: "\(body.changes.count) changes in one push; at most \(WireProtocol.maxPushChanges)")
         }
         // A field this server's schema does not know comes from a newer client: that change alone
@@ -172,8 +172,8 @@ struct SyncController<Context: RequestContext>: Sendable {
                 changes.append((try change.validated(), nil))
             } catch {
                 throw APIError(
-                    .unprocessableContent, code: "invalid-data",
-                    message: "change \(index) (\(change.id)): \(error.message)", field: error.field)
+                    .unprocessableContent, code: .invalidData,
+                    message: "change \(index) (\(change.id)): \(error.message)", field: error.field, change: change.id)
             }
         }
         // A device writes with its own id: another device's ids would pre-empt that device's changes.
@@ -269,10 +269,10 @@ struct SyncController<Context: RequestContext>: Sendable {
                 reconcileGate.record(session.device.id, after: cursor, endingAt: page.nextCursor.seq, at: now())
             }
         } catch let error as KakehashiError where error.field == "reconcile" {
-            throw APIError(.tooManyRequests, code: "too-many-requests", message: error.message)
+            throw APIError(.tooManyRequests, code: .tooManyRequests, message: error.message)
         } catch let error as KakehashiError where error.field == "after" {
             // A cursor this log never issued: the laptop synced with a log since replaced.
-            throw APIError(.conflict, code: ErrorResponse.unknownCursorCode, message: error.message, field: "after")
+            throw APIError(.conflict, code: .unknownCursor, message: error.message, field: "after")
         }
         let epoch = try await store.epoch()
         metrics.recordPull(changes: page.changes.count, purges: page.purges.count)
@@ -362,7 +362,7 @@ struct SyncController<Context: RequestContext>: Sendable {
             }
         case let other?:
             throw APIError(
-                .unsupportedMediaType, code: "unsupported-media-type",
+                .unsupportedMediaType, code: .unsupportedMediaType,
                 message: "Content-Encoding '\(other)' is not supported; send gzip or no encoding")
         }
     }

@@ -19,8 +19,6 @@ public enum WireProtocol {
     public static let features = ["ack", "epoch", gzipRequestsFeature]
     /// The feature name of gzip-compressed request bodies.
     public static let gzipRequestsFeature = "gzip-requests"
-    /// The error code of a request refused because its client is older than the minimum (HTTP 426).
-    public static let upgradeRequiredCode = "upgrade-required"
     /// Changes per push request; a client splits larger queues into batches.
     public static let maxPushChanges = 1_000
     /// Largest request body the server reads.
@@ -207,29 +205,29 @@ public struct HealthResponse: Codable, Sendable, Hashable {
 /// The body of every error response: `{"error": {"code": "…", "message": "…", "field": "…"}}`.
 public struct ErrorResponse: Codable, Sendable, Hashable {
     public struct Body: Codable, Sendable, Hashable {
-        /// Machine-readable: `malformed`, `invalid-data`, `unauthorized`, `revoked`,
-        /// `forbidden`, `not-found`, `too-large`, `unsupported-media-type`, `upgrade-required`,
-        /// `internal`.
+        /// Machine-readable, one of `APIErrorCode` (kept a string on the wire, so a code newer
+        /// than the client still decodes; `kind` gives the typed value).
         public let code: String
         public let message: String
         public let field: String?
+        /// The id of the change at fault, when one change refused a whole push (422
+        /// `invalid-data`); the laptop refuses just that change and pushes the rest again.
+        public let change: String?
 
-        public init(code: String, message: String, field: String? = nil) {
-            self.code = code
+        public init(code: APIErrorCode, message: String, field: String? = nil, change: ChangeID? = nil) {
+            self.code = code.rawValue
             self.message = message
             self.field = field
+            self.change = change?.description
         }
+
+        /// The typed code; nil for a code this release does not know.
+        public var kind: APIErrorCode? { APIErrorCode(rawValue: code) }
     }
 
     public let error: Body
 
-    public init(code: String, message: String, field: String? = nil) {
-        self.error = Body(code: code, message: message, field: field)
+    public init(code: APIErrorCode, message: String, field: String? = nil, change: ChangeID? = nil) {
+        self.error = Body(code: code, message: message, field: field, change: change)
     }
-
-    /// Codes the client treats as "this device is no longer allowed": it wipes its local data.
-    public static let revokedCode = "revoked"
-    /// 409 on pull: the cursor was not issued by this log (it was restored from a backup or
-    /// replaced); the laptop recovers as for a new epoch.
-    public static let unknownCursorCode = "unknown-cursor"
 }

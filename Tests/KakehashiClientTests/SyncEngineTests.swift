@@ -127,6 +127,27 @@ import Testing
         #expect(titles.count == 1)
     }
 
+    /// The change a 422 names: the typed `change` field, or for a server older than that field
+    /// the id in the message ("change N (ID): …").
+    @Test func theRefusedChangeIsFoundByItsFieldOrInAnOlderServersMessage() throws {
+        var maker = ChangeMaker(clock: HybridClock(device: DeviceID("d-laptop")!), author: "advisor-1")
+        let batch = (0..<3).map { index in
+            maker.make(
+                .set, entity: .organization, record: "org-\(index)", field: "name", value: .string("株式会社\(index)"),
+                state: nil, wallMillis: 1_780_000_000_000)
+        }
+        let typed = ErrorResponse(code: .invalidData, message: "not accepted", change: batch[1].id)
+        #expect(SyncEngine.invalidChange(in: typed, batch: batch)?.id == batch[1].id)
+        let older = ErrorResponse(code: .invalidData, message: "change 2 (\(batch[2].id)): name: too long")
+        #expect(SyncEngine.invalidChange(in: older, batch: batch)?.id == batch[2].id)
+        var elsewhere = ChangeMaker(clock: HybridClock(device: DeviceID("d-other")!), author: "advisor-2")
+        let stranger = elsewhere.make(
+            .set, entity: .organization, record: "org-9", field: "name", value: .string("他社"), state: nil,
+            wallMillis: 1_780_000_000_000)
+        let unknown = ErrorResponse(code: .invalidData, message: "not accepted", change: stranger.id)
+        #expect(SyncEngine.invalidChange(in: unknown, batch: batch) == nil)
+    }
+
     @Test func aServerAskingForSmallerPushesGetsThem() async throws {
         let server = InProcessServer()
         let laptop = try await TestLaptop.enroll(server, name: "小川翔")

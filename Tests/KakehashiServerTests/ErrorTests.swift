@@ -95,6 +95,14 @@ import Testing
                 #expect(response.error?.code == code)
                 if let field { #expect(response.error?.field == field) }
                 #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+                // A 422 names the change at fault in its own field: the last one of the batch.
+                if status == .unprocessableContent {
+                    let sent = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+                    let last = (sent?["changes"] as? [[String: Any]])?.last?["id"] as? String
+                    #expect(response.error?.change != nil && response.error?.change == last)
+                } else {
+                    #expect(response.error?.change == nil)
+                }
             }
             #expect(try await server.store.changeCount() == before, "nothing from a refused request is stored")
 
@@ -163,7 +171,7 @@ import Testing
             for uri in ["/v1/pull?after=99999.1", "/v1/pull?after=0.77"] {
                 let response = try await client.send(.get, uri, token: laptop.token)
                 #expect(response.status == .conflict, "\(uri)")
-                #expect(response.error?.code == ErrorResponse.unknownCursorCode && response.error?.field == "after")
+                #expect(response.error?.kind == .unknownCursor && response.error?.field == "after")
             }
             let missing = try await client.send(.get, "/v1/nothing-here")
             #expect(missing.status == .notFound && missing.error?.code == "not-found")

@@ -74,6 +74,18 @@ import Testing
         let response: APIResponse
     }
 
+    /// The error codes the document lists are exactly the typed codes server and laptop share.
+    @Test func theDocumentedErrorCodesAreTheTypedOnes() throws {
+        let document = try Self.document()
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let error = try #require(
+            ((schemas["ErrorResponse"] as? [String: Any])?["properties"] as? [String: Any])?["error"]
+                as? [String: Any])
+        let code = try #require((error["properties"] as? [String: Any])?["code"] as? [String: Any])
+        let listed = try #require(code["enum"] as? [String])
+        #expect(Set(listed) == Set(APIErrorCode.allCases.map(\.rawValue)))
+    }
+
     @Test(arguments: StoreKind.available)
     func serverResponsesMatchTheDocument(kind: StoreKind) async throws {
         let document = try Self.document()

@@ -75,17 +75,17 @@ actor InProcessServer {
 
     private func authenticate(_ token: String) throws(TransportFailure) -> Enrolled {
         if revoked.contains(token) {
-            throw .status(401, ErrorResponse(code: ErrorResponse.revokedCode, message: "device revoked"))
+            throw .status(401, ErrorResponse(code: .revoked, message: "device revoked"))
         }
         guard let enrolled = tokens[token] else {
-            throw .status(401, ErrorResponse(code: "unauthorized", message: "unknown token"))
+            throw .status(401, ErrorResponse(code: .unauthorized, message: "unknown token"))
         }
         return enrolled
     }
 
     func enroll(_ request: EnrollRequest) throws(TransportFailure) -> EnrollResponse {
         guard let advisor = codes.removeValue(forKey: request.code) else {
-            throw .status(401, ErrorResponse(code: "unauthorized", message: "unknown or used enrollment code"))
+            throw .status(401, ErrorResponse(code: .unauthorized, message: "unknown or used enrollment code"))
         }
         deviceCount += 1
         let device = DeviceID("dev-\(deviceCount)")!
@@ -99,15 +99,15 @@ actor InProcessServer {
         _ = try authenticate(token)
         guard request.changes.count <= maxPushChanges else {
             throw .status(
-                413, ErrorResponse(code: "too-large", message: "\(request.changes.count) changes in one push"))
+                413, ErrorResponse(code: .tooLarge, message: "\(request.changes.count) changes in one push"))
         }
         if let index = request.changes.firstIndex(where: { $0.field.map(invalidFields.contains) ?? false }) {
             let change = request.changes[index]
             throw .status(
                 422,
                 ErrorResponse(
-                    code: "invalid-data", message: "change \(index) (\(change.id)): not accepted by this server",
-                    field: change.field))
+                    code: .invalidData, message: "change \(index) (\(change.id)): not accepted by this server",
+                    field: change.field, change: change.id))
         }
         pushSizes.append(request.changes.count)
         var results: [PushResult] = []
@@ -133,7 +133,7 @@ actor InProcessServer {
         if let failure = takeScriptedFailure() { throw failure }
         _ = try authenticate(token)
         guard let start = Int(cursor), start >= 0 else {
-            throw .status(400, ErrorResponse(code: "malformed", message: "bad cursor", field: "after"))
+            throw .status(400, ErrorResponse(code: .malformed, message: "bad cursor", field: "after"))
         }
         let end = min(log.count, start + limit)
         let purges = pendingPurges

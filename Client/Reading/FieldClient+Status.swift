@@ -28,7 +28,8 @@ extension FieldClient {
             let rejected = try Row.fetchAll(
                 db,
                 sql:
-                    "SELECT id, record, field, reject_code, reject_reason FROM changes WHERE status = 'rejected' ORDER BY rowid"
+                    "SELECT id, record, field, reject_code, reject_reason FROM changes WHERE status = ? ORDER BY rowid",
+                arguments: [ChangeStatus.rejected.rawValue]
             ).map {
                 SyncEngine.Rejection(
                     change: $0["id"], record: $0["record"], field: $0["field"], code: $0["reject_code"] ?? "rejected",
@@ -38,7 +39,10 @@ extension FieldClient {
                 server: identity.server, device: identity.device.rawValue, advisor: identity.advisor,
                 advisorName: try String.fetchOne(
                     db, sql: "SELECT name FROM advisors WHERE id = ?", arguments: [identity.advisor]),
-                pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes WHERE status = 'pending'") ?? 0,
+                pending: try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM changes WHERE status = ?", arguments: [ChangeStatus.pending.rawValue]
+                )
+                    ?? 0,
                 rejected: rejected, conflicts: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts") ?? 0,
                 refused: try RefusedStore.count(in: db),
                 lastSync: identity.lastSync, lastSyncAt: identity.lastSync.map { JapanTime.iso(millis: $0) },

@@ -41,7 +41,7 @@ enum ChangeRows {
             [
                 change.id.description, change.entity.rawValue, change.record, change.field, change.op.rawValue,
                 valueJSON(change.value), change.hlc.description, JSONText.array(change.prev.map(\.description)),
-                change.author, local, (pending ?? local) ? "pending" : "synced",
+                change.author, local, ((pending ?? local) ? ChangeStatus.pending : .synced).rawValue,
             ])
         return db.changesCount > 0
     }

@@ -86,22 +86,22 @@ enum RefusedStore {
                 db,
                 sql: """
                     SELECT * FROM changes
-                    WHERE entity = ? AND record = ? AND local = 1 AND status != 'restamped'
+                    WHERE entity = ? AND record = ? AND local = 1 AND status != ?
                         AND id NOT IN (SELECT change FROM refused)
                     ORDER BY rowid
                     """,
-                arguments: [ref.entity.rawValue, ref.record])
+                arguments: [ref.entity.rawValue, ref.record, ChangeStatus.restamped.rawValue])
             for row in rows {
                 let change = try ChangeRows.change(from: row)
-                let status: String = row["status"]
+                let status = ChangeStatus(rawValue: row["status"])
                 switch status {
-                case "rejected":
+                case .rejected:
                     rejected.append(
                         Kept(change: change, code: row["reject_code"] ?? "rejected", reason: row["reject_reason"] ?? "")
                     )
                 default:
                     withdrawn.append(
-                        Kept(change: change, code: withdrawnCode, reason: withdrawnReason, onServer: status == "synced")
+                        Kept(change: change, code: withdrawnCode, reason: withdrawnReason, onServer: status == .synced)
                     )
                 }
             }

@@ -12,7 +12,11 @@ enum ReplicaReset {
     /// - Returns: false (and changes nothing) while changes are still pending: they must reach
     ///   the server first, or their effect would vanish from the replica until they do.
     static func run(in db: Database) throws -> Bool {
-        guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes WHERE status = 'pending'") == 0 else {
+        guard
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM changes WHERE status = ?", arguments: [ChangeStatus.pending.rawValue])
+                == 0
+        else {
             return false
         }
         for row in try Row.fetchAll(db, sql: "SELECT entity, id FROM record_states") {
@@ -23,8 +27,9 @@ enum ReplicaReset {
         // device may no longer see) go to the refused store when the download ends, as a purge
         // would keep them (`keepWhatDidNotComeBack`).
         try db.execute(
-            sql: "INSERT OR IGNORE INTO recovery_kept SELECT * FROM changes WHERE local = 1 AND status = 'synced'")
-        try db.execute(sql: "DELETE FROM changes WHERE status = 'synced'")
+            sql: "INSERT OR IGNORE INTO recovery_kept SELECT * FROM changes WHERE local = 1 AND status = ?",
+            arguments: [ChangeStatus.synced.rawValue])
+        try db.execute(sql: "DELETE FROM changes WHERE status = ?", arguments: [ChangeStatus.synced.rawValue])
         try Scrub.markNeeded(in: db)
         var identity = try DeviceIdentity.load(db)
         identity.cursor = WireProtocol.initialCursor

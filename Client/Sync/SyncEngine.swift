@@ -159,7 +159,9 @@ public struct SyncEngine: Sendable {
 
     private func push(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws {
         let total = try client.store.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes WHERE status = 'pending'") ?? 0
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM changes WHERE status = ?", arguments: [ChangeStatus.pending.rawValue])
+                ?? 0
         }
         var reissued: Set<String> = []
         var limit = pushBatchSize
@@ -171,8 +173,8 @@ public struct SyncEngine: Sendable {
                 (
                     try DeviceIdentity.load(db).token,
                     try Row.fetchAll(
-                        db, sql: "SELECT * FROM changes WHERE status = 'pending' ORDER BY rowid LIMIT ?",
-                        arguments: [limit]
+                        db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY rowid LIMIT ?",
+                        arguments: [ChangeStatus.pending.rawValue, limit]
                     ).map(ChangeRows.change(from:))
                 )
             }
@@ -234,7 +236,8 @@ public struct SyncEngine: Sendable {
                 if result.status == .accepted { summary.accepted += 1 } else { summary.duplicates += 1 }
                 if result.status == .accepted, summary.recovery != nil { summary.recovery?.restored += 1 }
                 try db.execute(
-                    sql: "UPDATE changes SET status = 'synced' WHERE id = ?", arguments: [change.id.description])
+                    sql: "UPDATE changes SET status = ? WHERE id = ?",
+                    arguments: [ChangeStatus.synced.rawValue, change.id.description])
             case .rejected:
                 affected.insert(RecordRef(entity: change.entity, record: change.record))
                 if result.code == .clockSkew, !reissued.contains(change.id.description) {
@@ -252,14 +255,20 @@ public struct SyncEngine: Sendable {
         if !restamp.isEmpty {
             // Every other pending change stamped as far ahead would be refused too: re-stamp them now.
             let limit = response.serverTime + HybridClock.defaultMaxDriftMillis
-            let pending = try Row.fetchAll(db, sql: "SELECT * FROM changes WHERE status = 'pending' ORDER BY rowid")
-                .map(ChangeRows.change(from:))
+            let pending = try Row.fetchAll(
+                db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY rowid",
+                arguments: [ChangeStatus.pending.rawValue]
+            )
+            .map(ChangeRows.change(from:))
             restamp += pending.filter { $0.hlc.millis > limit && !batch.contains($0) }
             for change in restamp {
                 try db.execute(
                     sql:
-                        "UPDATE changes SET status = 'restamped', reject_code = 'clock-skew', reject_reason = ? WHERE id = ?",
-                    arguments: ["written again with the corrected clock", change.id.description])
+                        "UPDATE changes SET status = ?, reject_code = 'clock-skew', reject_reason = ? WHERE id = ?",
+                    arguments: [
+                        ChangeStatus.restamped.rawValue, "written again with the corrected clock",
+                        change.id.description,
+                    ])
                 affected.insert(RecordRef(entity: change.entity, record: change.record))
             }
         }
@@ -268,8 +277,11 @@ public struct SyncEngine: Sendable {
         // The refused timestamps exist nowhere else, so the clock may go back to the newest
         // timestamp that does, and continue from the corrected wall clock.
         var identity = try DeviceIdentity.load(db)
-        let kept = try String.fetchAll(db, sql: "SELECT hlc FROM changes WHERE status NOT IN ('rejected', 'restamped')")
-            .compactMap(HLC.init).max()
+        let kept = try String.fetchAll(
+            db, sql: "SELECT hlc FROM changes WHERE status NOT IN (?, ?)",
+            arguments: [ChangeStatus.rejected.rawValue, ChangeStatus.restamped.rawValue]
+        )
+        .compactMap(HLC.init).max()
         identity.clock = HLC(millis: kept?.millis ?? 0, counter: kept?.counter ?? 0, device: identity.device)
         identity.clockOffset = summary.clockOffset
         try identity.save(db)
@@ -313,8 +325,8 @@ public struct SyncEngine: Sendable {
     private func reject(_ change: Change, code: String, reason: String, summary: inout Summary, in db: Database) throws
     {
         try db.execute(
-            sql: "UPDATE changes SET status = 'rejected', reject_code = ?, reject_reason = ? WHERE id = ?",
-            arguments: [code, reason, change.id.description])
+            sql: "UPDATE changes SET status = ?, reject_code = ?, reject_reason = ? WHERE id = ?",
+            arguments: [ChangeStatus.rejected.rawValue, code, reason, change.id.description])
         summary.rejected.append(
             Rejection(
                 change: change.id.description, record: change.record, field: change.field, code: code, reason: reason))
@@ -324,8 +336,8 @@ public struct SyncEngine: Sendable {
     private func rebuild(_ refs: some Sequence<RecordRef>, in db: Database) throws {
         for ref in refs {
             let excluded = try String.fetchAll(
-                db, sql: "SELECT id FROM changes WHERE record = ? AND status IN ('rejected', 'restamped')",
-                arguments: [ref.record])
+                db, sql: "SELECT id FROM changes WHERE record = ? AND status IN (?, ?)",
+                arguments: [ref.record, ChangeStatus.rejected.rawValue, ChangeStatus.restamped.rawValue])
             try ChangeApplier.rebuild(ref, excluding: Set(excluded.compactMap(ChangeID.init)), in: db)
         }
     }
@@ -486,7 +498,9 @@ public struct SyncEngine: Sendable {
                 "サーバーのログが同期の途中でもう一度入れ替わりました（復元の繰り返し、または複数のサーバー）。同期を中止しました。管理者に確認してから、もう一度 sync してください"
             )
         }
-        try db.execute(sql: "UPDATE changes SET status = 'pending' WHERE local = 1 AND status = 'synced'")
+        try db.execute(
+            sql: "UPDATE changes SET status = ? WHERE local = 1 AND status = ?",
+            arguments: [ChangeStatus.pending.rawValue, ChangeStatus.synced.rawValue])
         let resent = db.changesCount
         var identity = try DeviceIdentity.load(db)
         identity.recovering = true

@@ -211,13 +211,7 @@ struct ReviewText {
     }
 
     static func status(_ status: String) -> String {
-        switch status {
-        case "pending": "未送信"
-        case "synced": "送信済"
-        case "rejected": "拒否"
-        case "restamped": "再記録"
-        default: status
-        }
+        ChangeStatus(rawValue: status)?.label ?? status
     }
 
     /// `  現在の値  text…` with the text wrapped under itself to `width`.

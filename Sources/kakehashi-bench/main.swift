@@ -38,10 +38,9 @@ struct Arguments {
             case ("--only", _) where text != nil: only = Set((text ?? "").split(separator: ",").map(String.init))
             case ("--db", _) where text != nil: database = text
             default:
-                FileHandle.standardError.write(
-                    Data(
-                        "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,growth,matching] [--db URL]\n"
-                            .utf8))
+                StandardStreams.error(
+                    "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,growth,matching] [--db URL]\n"
+                )
                 exit(64)
             }
         }

@@ -44,7 +44,7 @@ struct KakehashiServerCommand: AsyncParsableCommand {
                 if code == .success {
                     print(message)
                 } else {
-                    FileHandle.standardError.write(Data((message + "\n").utf8))
+                    StandardStreams.error(message + "\n")
                 }
             }
             Foundation.exit(code.rawValue)

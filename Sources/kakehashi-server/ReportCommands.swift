@@ -37,10 +37,8 @@ struct Export: AsyncParsableCommand {
         try await Main.withStore(store) { store, _ in
             let manifest = try await Exporter(store: store).run(options)
             let summary = manifest.files.map { "\($0.name) \($0.rows)" }.joined(separator: ", ")
-            FileHandle.standardError.write(
-                Data(
-                    "exported profile \(manifest.profile), log \(manifest.cursor.from)…\(manifest.cursor.to): \(summary)\n"
-                        .utf8))
+            StandardStreams.error(
+                "exported profile \(manifest.profile), log \(manifest.cursor.from)…\(manifest.cursor.to): \(summary)\n")
             print(out)
         }
     }
@@ -83,7 +81,7 @@ struct Indicators: AsyncParsableCommand {
             let report = IndicatorEngine.compute(data, fiscalYear: html == nil ? fiscalYear : nil, today: data.asOf)
             if json { return try Main.printJSON(report) }
             if csv {
-                FileHandle.standardOutput.write(try TableEncoding.csv(report.table(), labels: labels))
+                try StandardStreams.output(try TableEncoding.csv(report.table(), labels: labels))
                 return
             }
             if let html {
@@ -148,7 +146,7 @@ struct Import: AsyncParsableCommand {
                 let outcome = try await admin.importSeeds(seeds, name: file, skipInvalid: skipInvalid)
                 if json { return try Main.printJSON(outcome) }
                 for problem in outcome.skipped {
-                    FileHandle.standardError.write(Data("skipped \(problem)\n".utf8))
+                    StandardStreams.error("skipped \(problem)\n")
                 }
                 for id in outcome.imported { print(id) }
                 var summary = "imported \(outcome.imported.count) seed(s)"
@@ -164,7 +162,7 @@ struct Import: AsyncParsableCommand {
                     let lines = outcome.merged.map(String.init).joined(separator: ", ")
                     summary += ", lines \(lines) merged into an earlier row with the same title and holder"
                 }
-                FileHandle.standardError.write(Data((summary + "\n").utf8))
+                StandardStreams.error(summary + "\n")
             }
         }
     }

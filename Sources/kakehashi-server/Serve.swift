@@ -96,8 +96,9 @@ struct Serve: AsyncParsableCommand {
                     minClientVersion: AppVersion(minClientVersion) ?? .oldestCompatibleClient),
                 logger: logger,
                 onListening: { url in
-                    // Unbuffered, so a parent process reading the pipe sees the line at once.
-                    FileHandle.standardOutput.write(Data((url + "\n").utf8))
+                    // Unbuffered, so a parent process reading the pipe sees the line at once; a
+                    // stdout nobody reads any more does not stop the server.
+                    try? StandardStreams.output(Data((url + "\n").utf8))
                 })
         }
     }

@@ -46,13 +46,13 @@ struct Restore: AsyncParsableCommand {
             let location = try StoreLocation.resolve(option: store.db, environment: ProcessInfo.processInfo.environment)
             let outcome = try await StoreRestore.restore(file, into: location, logger: logger)
             if let replaced = outcome.replaced {
-                FileHandle.standardError.write(Data("note: the replaced store is kept as \(replaced)\n".utf8))
+                StandardStreams.error("note: the replaced store is kept as \(replaced)\n")
             }
             print(
                 "restored \(file) into \(location): \(outcome.report.changes) changes, \(outcome.report.records) records, new epoch \(outcome.report.epoch)"
             )
             for problem in outcome.report.problems {
-                FileHandle.standardError.write(Data("problem: \(problem)\n".utf8))
+                StandardStreams.error("problem: \(problem)\n")
             }
             if !outcome.report.healthy { throw ExitCode(KakehashiError.Code.invalidData.exitCode) }
         } catch let error as KakehashiError {

@@ -64,7 +64,7 @@ enum Main {
                 let why =
                     options.db == nil && (environment["KAKEHASHI_SERVER_DB"] ?? "").isEmpty
                     ? " (the default store: neither --db nor $KAKEHASHI_SERVER_DB is set)" : ""
-                FileHandle.standardError.write(Data("note: created a new, empty store \(location)\(why)\n".utf8))
+                StandardStreams.error("note: created a new, empty store \(location)\(why)\n")
             }
             do {
                 let admin = AdminService(store: store)
@@ -97,7 +97,7 @@ enum Main {
         if !error.validValues.isEmpty, !error.message.contains("valid values") {
             message += " (valid values: \(error.validValues.joined(separator: ", ")))"
         }
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        StandardStreams.error(message + "\n")
     }
 
     static func printJSON(_ value: some Encodable) throws {

@@ -43,7 +43,7 @@ struct Kakehashi: AsyncParsableCommand {
                 if code == .success {
                     print(message)
                 } else {
-                    FileHandle.standardError.write(Data((message + "\n").utf8))
+                    StandardStreams.error(message + "\n")
                 }
             }
             Foundation.exit(code.rawValue)

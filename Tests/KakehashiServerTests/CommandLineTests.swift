@@ -113,3 +113,27 @@ import Testing
         #expect(!logged.contains(enrolled.token) && !logged.contains(code))
     }
 }
+
+/// A result that cannot be written (a full disk, `> /dev/full`) is one sentence and exit 69, not a
+/// crash with a backtrace, and not a success.
+@Suite struct OutputFailureTests {
+    @Test func aFullDiskOnStdoutIsOneSentenceAndExit69() async throws {
+        let directory = try SafeDefaultsTests.directory()
+        let process = Process()
+        process.executableURL = try ServerBinary.url
+        process.arguments = [
+            "indicators", "--csv", "--db", "sqlite:" + directory.appendingPathComponent("s.sqlite").path,
+        ]
+        process.environment = SafeDefaultsTests.baseEnvironment
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full"))
+        let stderr = directory.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: stderr)
+        try process.run()
+        await process.exited()
+        let said = ChildProcess.text(stderr)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 69, "\(said)")
+        #expect(said.contains("error: stdout: cannot write the output (No space left on device)"), "\(said)")
+        #expect(!said.contains("Fatal error") && !said.contains("Backtrac"), "\(said)")
+    }
+}

@@ -25,11 +25,11 @@ enum Output {
     }
 
     static func error(_ error: KakehashiError) {
-        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        StandardStreams.error("error: \(error.description)\n")
     }
 
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        StandardStreams.error(text + "\n")
     }
 
     /// Rewrites the current terminal line on stderr (a progress bar); `finishProgress` ends it.
@@ -37,11 +37,11 @@ enum Output {
     /// the text is cut to the width by display columns.
     static func progress(_ text: String) {
         let line = DisplayWidth.truncate(text, to: Terminal.width() - 1)
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+        StandardStreams.error("\r\u{1B}[K\(line)")
     }
 
     static func finishProgress() {
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        StandardStreams.error("\r\u{1B}[K")
     }
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }

@@ -96,17 +96,10 @@ import Testing
         try await admin.seedProgramsIfEmpty()
         try await AdminService(store: second).seedProgramsIfEmpty()
         #expect(try await second.changeCount() == 12, "the second process did not seed the programs again")
-        let appA = Application(
-            router: buildRouter(store: first, metrics: ServerMetrics()),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: StoreKind.logger)
-        let appB = Application(
-            router: buildRouter(store: second, metrics: ServerMetrics()),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: StoreKind.logger)
-        try await appA.test(.live) { clientA in
-            try await appB.test(.live) { clientB in
+        try await TestServer.live(store: first) { clientA in
+            try await TestServer.live(store: second) { clientB in
                 try await Self.pushAndPullConcurrently(
-                    servers: [APIClient(client: clientA), APIClient(client: clientB)], admin: admin, pushers: 4,
-                    batches: 8)
+                    servers: [clientA, clientB], admin: admin, pushers: 4, batches: 8)
             }
         }
         await first.close()

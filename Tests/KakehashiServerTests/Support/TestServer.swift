@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import KakehashiServer
 import KakehashiShared
+import ServiceLifecycle
 import Testing
 
 /// A store, an admin and the router on top of them, for `app.test(.router)` runs.
@@ -17,12 +18,31 @@ struct TestServer {
         return TestServer(store: store, admin: AdminService(store: store), kind: kind)
     }
 
-    /// Runs `body` against the router (no sockets; `.live` for real HTTP over loopback), then
-    /// closes the store.
-    func run<T>(_ setup: TestingSetup = .router, _ body: @Sendable (APIClient) async throws -> T) async throws -> T {
-        let app = Application(router: buildRouter(store: store, metrics: ServerMetrics()), logger: StoreKind.logger)
+    /// How a test reaches the router: in process, or over real HTTP on loopback.
+    enum Transport {
+        case router
+        /// A real server on a loopback port and `TestClient.patient`: HummingbirdTesting's own
+        /// `.live` client gives up after 20 s, which a push near a record's size limit on
+        /// PostgreSQL can take while other tests load the machine.
+        case live
+    }
+
+    /// Runs `body` against the router, then closes the store.
+    func run<T: Sendable>(
+        _ transport: Transport = .router, _ body: @Sendable (APIClient) async throws -> T
+    )
+        async throws -> T
+    {
         do {
-            let result = try await app.test(setup) { client in try await body(APIClient(client: client)) }
+            let result: T
+            switch transport {
+            case .router:
+                let app = Application(
+                    router: buildRouter(store: store, metrics: ServerMetrics()), logger: StoreKind.logger)
+                result = try await app.test(.router) { client in try await body(APIClient(client: client)) }
+            case .live:
+                result = try await Self.live(store: store, body)
+            }
             await store.close()
             return result
         } catch {
@@ -30,6 +50,41 @@ struct TestServer {
             throw error
         }
     }
+
+    /// Serves the router of `store` on a loopback port while `body` talks to it with a patient
+    /// client (`Transport.live`); the store stays open.
+    static func live<T: Sendable>(
+        store: any ChangeLogStore, _ body: @Sendable (APIClient) async throws -> T
+    ) async throws -> T {
+        let (ports, listening) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: buildRouter(store: store, metrics: ServerMetrics()),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in listening.yield(channel.localAddress?.port ?? 0) },
+            logger: StoreKind.logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            let services = ServiceGroup(
+                configuration: .init(services: [app], gracefulShutdownSignals: [], logger: StoreKind.logger))
+            group.addTask { try await services.run() }
+            defer { group.cancelAll() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next(), port > 0 else { throw ServerDidNotListen() }
+            let client = TestClient.patient(port: port)
+            client.connect()
+            do {
+                let result = try await body(APIClient(live: client))
+                try await client.shutdown()
+                await services.triggerGracefulShutdown()
+                return result
+            } catch {
+                try? await client.shutdown()
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+        }
+    }
+
+    struct ServerDidNotListen: Error {}
 
     /// An advisor of `program`, with a device enrolled through the HTTP API.
     func advisor(_ name: String, program: String, client: APIClient) async throws -> Laptop {
@@ -55,9 +110,30 @@ struct APIResponse: Sendable {
     var serverTime: Int64? { headers[HTTPField.Name("Kakehashi-Server-Time")!].flatMap { Int64($0) } }
 }
 
-/// A thin typed wrapper around Hummingbird's test client.
+/// A thin typed wrapper around Hummingbird's test clients: the router's, or a patient live one.
 struct APIClient: Sendable {
-    let client: any TestClientProtocol
+    typealias Execute =
+        @Sendable (String, HTTPRequest.Method, HTTPFields, ByteBuffer?) async throws -> (
+            HTTPResponse, ByteBuffer
+        )
+    let execute: Execute
+
+    init(client: any TestClientProtocol) {
+        execute = { uri, method, headers, body in
+            let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
+            return (response.head, response.body)
+        }
+    }
+
+    init(live client: TestClient) {
+        execute = { uri, method, headers, body in
+            var headers = headers
+            headers[.connection] = "keep-alive"
+            let response = try await client.execute(
+                TestClient.Request(uri, method: method, authority: "localhost", headers: headers, body: body))
+            return (response.head, response.body ?? ByteBuffer())
+        }
+    }
 
     func send(
         _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, body: Data? = nil,
@@ -66,12 +142,11 @@ struct APIClient: Sendable {
         var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
         if body != nil { headers[.contentType] = "application/json" }
-        let response = try await client.execute(
-            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
-        let result = APIResponse(status: response.status, headers: response.headers, body: Data(buffer: response.body))
+        let (head, received) = try await execute(uri, method, headers, body.map { ByteBuffer(bytes: $0) })
+        let result = APIResponse(status: head.status, headers: head.headerFields, body: Data(buffer: received))
         #expect(result.serverTime != nil, "every response carries Kakehashi-Server-Time (\(method) \(uri))")
         #expect(
-            response.headers[HTTPField.Name(WireProtocol.minClientVersionHeader)!] != nil,
+            head.headerFields[HTTPField.Name(WireProtocol.minClientVersionHeader)!] != nil,
             "every response carries Kakehashi-Min-Client-Version (\(method) \(uri))")
         return result
     }

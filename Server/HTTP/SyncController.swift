@@ -321,8 +321,7 @@ struct SyncController<Context: RequestContext>: Sendable {
         let json = try Self.decoded(buffer, encoding: encoding, upTo: limit)
         // zlib cannot tell a cut gzip stream from a whole one: a body that was sent compressed
         // and is not JSON says so, since the compression may be what broke.
-        let notJSON =
-            encoding == nil ? Self.notJSON : Self.notJSON + " once decompressed (Content-Encoding: \(encoding!))"
+        let notJSON = encoding.map { "\(Self.notJSON) once decompressed (Content-Encoding: \($0))" } ?? Self.notJSON
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: json))
         } catch let error as DecodingError {

@@ -204,7 +204,7 @@ import Testing
     }
 
     /// Runs a tool from `PATH` to its end, in the repository.
-    static func run(_ arguments: [String]) async throws -> ServerBinary.Result {
+    static func run(_ arguments: [String]) async throws -> ChildProcess.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments

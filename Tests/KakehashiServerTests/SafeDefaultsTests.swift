@@ -42,7 +42,7 @@ import Testing
     static func run(
         _ arguments: [String], db: String? = nil, environment: [String: String] = baseEnvironment,
         in directory: URL? = nil, timeout: Double = 30
-    ) async throws -> ServerBinary.Result {
+    ) async throws -> ChildProcess.Result {
         try await launch(arguments + (db.map { ["--db", $0] } ?? []), environment: environment, in: directory)
             .finished(timeout: timeout)
     }

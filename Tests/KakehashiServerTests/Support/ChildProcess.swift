@@ -9,6 +9,13 @@ import Foundation
 /// fire although nothing is wrong. So a child's output goes to files, not pipes, and its end
 /// is polled with `Task.sleep`.
 struct ChildProcess {
+    /// How a child ended and what it wrote.
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
     let process: Process
     let stdout: URL
     let stderr: URL?
@@ -38,13 +45,13 @@ struct ChildProcess {
     }
 
     /// Runs `process` to its end and returns its status and output.
-    static func run(_ process: Process) async throws -> ServerBinary.Result {
+    static func run(_ process: Process) async throws -> Result {
         try await start(process).finished()
     }
 
     /// Waits for the end; a child still running after `timeout` seconds is stopped and
     /// reported with status -1.
-    func finished(timeout: Double? = nil) async throws -> ServerBinary.Result {
+    func finished(timeout: Double? = nil) async throws -> Result {
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         while process.isRunning {
             if let deadline, Date() >= deadline { break }
@@ -53,7 +60,7 @@ struct ChildProcess {
         let timedOut = process.isRunning
         if timedOut { process.terminate() }
         await process.exited()
-        return ServerBinary.Result(
+        return Result(
             status: timedOut ? -1 : process.terminationStatus, stdout: Self.text(stdout),
             stderr: stderr.map(Self.text) ?? "")
     }

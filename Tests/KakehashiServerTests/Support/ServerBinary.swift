@@ -4,11 +4,7 @@ import Testing
 /// Runs the built `kakehashi-server` executable (found next to the test bundle, like
 /// Tests/EndToEndTests/TestBinaries.swift does).
 struct ServerBinary {
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
+    typealias Result = ChildProcess.Result
 
     static var url: URL {
         get throws {

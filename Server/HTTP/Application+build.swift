@@ -111,10 +111,13 @@ public func buildApplication(
         throw KakehashiError(.usage, field: "tls-key", "--tls-cert and --tls-key go together")
     }
     let host = configuration.host
+    // The store's services (PostgreSQL's connection pool) run in the application's service
+    // group, which ends them after the server has finished its requests.
     return Application(
         router: router, server: server,
         configuration: ApplicationConfiguration(
             address: .hostname(host, port: configuration.port), serverName: "kakehashi-server"),
+        services: store.services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             let shownHost = host.contains(":") ? "[\(host)]" : host

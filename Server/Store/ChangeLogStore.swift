@@ -1,4 +1,5 @@
 import KakehashiShared
+import ServiceLifecycle
 
 /// The change log and everything kept beside it: merged record states, devices, enrollment codes
 /// and each device's access bookkeeping.
@@ -81,6 +82,10 @@ public protocol ChangeLogStore: Sendable {
     /// - Throws: `KakehashiError` (`.invalidData`, field `out`) when the file exists; (`.usage`)
     ///   for PostgreSQL, which is backed up with `pg_dump`.
     func backup(to path: String) async throws
+
+    /// The background work the store needs running while it is used (PostgreSQL: its connection
+    /// pool; SQLite: none), run in the server's service group or by `StoreLocation.withStore`.
+    var services: [any Service] { get }
 
     /// Releases connections; the store is unusable afterwards.
     func close() async

@@ -3,6 +3,7 @@ import KakehashiShared
 import Logging
 import NIOSSL
 import PostgresNIO
+import ServiceLifecycle
 
 /// The change-log store on PostgreSQL, for one or several `kakehashi-server` processes sharing
 /// one database.
@@ -14,7 +15,6 @@ import PostgresNIO
 /// record's merged state); pulls do not take the lock.
 public final class PostgresStore: ChangeLogStore {
     private let client: PostgresClient
-    private let runTask: Task<Void, Never>
     private let logger: Logger
     /// The URL the store was opened with (for `pg_dump`).
     let url: String
@@ -50,10 +50,13 @@ public final class PostgresStore: ChangeLogStore {
         }
         self.url = url
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let client = client
-        runTask = Task { await client.run() }
         self.logger = logger
     }
+
+    /// The connection pool, which must run while the store is used: queries wait for it.
+    /// `kakehashi-server serve` runs it in the application's service group, other commands in
+    /// `StoreLocation.withStore`.
+    public var services: [any Service] { [client] }
 
     /// The parts of a `postgres://` URL.
     struct Endpoint: Sendable {
@@ -166,106 +169,11 @@ public final class PostgresStore: ChangeLogStore {
         _ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool
     ) async throws -> [PushResult] {
         let logger = logger
+        let operation = AppendOperation(changes, viewer: viewer, wallMillis: wallMillis, onlyIfEmpty: onlyIfEmpty)
         return try await transaction { connection in
             try await Self.holdServeLockShare(connection, logger)
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writerLock))", logger: logger)
-            if onlyIfEmpty {
-                let rows = try await connection.query("SELECT count(*)::BIGINT FROM changes", logger: logger)
-                for try await count in rows.decode(Int64.self) where count > 0 { return [] }
-            }
-            var known = Set<ChangeID>()
-            let ids = changes.map(\.id.description)
-            for try await text in try await connection.query(
-                "SELECT change_id FROM changes WHERE change_id = ANY(\(ids))", logger: logger
-            ).decode(String.self) {
-                if let id = ChangeID(text) { known.insert(id) }
-            }
-            var existing: [RecordRef] = []
-            let recordIDs = Array(Set(changes.map(\.record)))
-            for try await (entity, id) in try await connection.query(
-                "SELECT entity, id FROM records WHERE id = ANY(\(recordIDs))", logger: logger
-            ).decode((String, String).self) {
-                if let entity = Entity(rawValue: entity) { existing.append(RecordRef(entity: entity, record: id)) }
-            }
-            var states: [RecordRef: RecordState] = [:]
-            try await Self.load(
-                PushPlanner.requiredRecords(changes).union(existing), into: &states, connection, logger)
-            try await Self.load(PushPlanner.eventCases(states), into: &states, connection, logger)
-            var referrals = Set<RecordRef>()
-            let referralCases = PushPlanner.referralCases(changes, states: states, viewer: viewer)
-            if !referralCases.isEmpty {
-                for try await event in try await connection.query(
-                    """
-                    SELECT DISTINCT record FROM changes
-                    WHERE case_id = ANY(\(referralCases)) AND entity = 'event' AND field = 'referred_to'
-                    """, logger: logger
-                ).decode(String.self) {
-                    referrals.insert(RecordRef(entity: .event, record: event))
-                }
-            }
-            try await Self.load(referrals, into: &states, connection, logger)
-            var planner = PushPlanner(
-                states: states, known: known, viewer: viewer, wallMillis: wallMillis, existingIDs: existing)
-            let outcome = planner.plan(changes)
-            guard !outcome.accepted.isEmpty else { return outcome.results }
-            var next: Int64 = 0
-            for try await top in try await connection.query(
-                "SELECT coalesce(max(seq), 0)::BIGINT FROM changes", logger: logger
-            ).decode(Int64.self) {
-                next = top
-            }
-            var seqs: [Int64] = []
-            var changeIDs: [String] = []
-            var entities: [String] = []
-            var records: [String] = []
-            var fields: [String] = []
-            var caseIDs: [String] = []
-            var hlcs: [String] = []
-            var bodies: [String] = []
-            var movedFrom: [String] = []
-            for change in outcome.accepted {
-                next += 1
-                seqs.append(next)
-                changeIDs.append(change.id.description)
-                entities.append(change.entity.rawValue)
-                records.append(change.record)
-                fields.append(change.field ?? "")
-                caseIDs.append(planner.caseID(of: change) ?? "")
-                hlcs.append(change.hlc.description)
-                bodies.append(try StoreCoding.encode(change))
-                movedFrom.append(outcome.movedFrom[change.id] ?? "")
-            }
-            try await connection.query(
-                """
-                INSERT INTO changes (seq, change_id, entity, record, field, case_id, hlc, body, moved_from)
-                SELECT s, c, e, r, NULLIF(f, ''), NULLIF(k, ''), h, b, NULLIF(m, '')
-                FROM unnest(\(seqs)::BIGINT[], \(changeIDs)::TEXT[], \(entities)::TEXT[], \(records)::TEXT[],
-                            \(fields)::TEXT[], \(caseIDs)::TEXT[], \(hlcs)::TEXT[], \(bodies)::TEXT[],
-                            \(movedFrom)::TEXT[])
-                     AS t(s, c, e, r, f, k, h, b, m)
-                """, logger: logger)
-            for event in outcome.movedEvents {
-                let caseID = planner.states[RecordRef(entity: .event, record: event)]?.value("case").stringValue
-                try await connection.query(
-                    "UPDATE changes SET case_id = \(caseID) WHERE entity = 'event' AND record = \(event)",
-                    logger: logger)
-            }
-            var stateEntities: [String] = []
-            var stateIDs: [String] = []
-            var stateBodies: [String] = []
-            for ref in Set(outcome.accepted.map { RecordRef(entity: $0.entity, record: $0.record) }) {
-                guard let state = planner.states[ref] else { continue }
-                stateEntities.append(ref.entity.rawValue)
-                stateIDs.append(ref.record)
-                stateBodies.append(try StoreCoding.encode(state))
-            }
-            try await connection.query(
-                """
-                INSERT INTO records (entity, id, state)
-                SELECT * FROM unnest(\(stateEntities)::TEXT[], \(stateIDs)::TEXT[], \(stateBodies)::TEXT[])
-                ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state
-                """, logger: logger)
-            return outcome.results
+            return try await Self.run(operation, connection, logger)
         }
     }
 
@@ -276,124 +184,12 @@ public final class PostgresStore: ChangeLogStore {
         -> PullPage
     {
         let logger = logger
-        let kept = min(acknowledged?.generation ?? cursor.generation, cursor.generation)
+        let operation = PullOperation(
+            device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged,
+            allowFullReconcile: allowFullReconcile, limit: limit)
         return try await transaction { connection in
             try await Self.holdServeLockShare(connection, logger)
-            var generation: Int64?
-            for try await value in try await connection.query(
-                "SELECT generation FROM devices WHERE id = \(device.rawValue) FOR UPDATE", logger: logger
-            ).decode(Int64.self) {
-                generation = value
-            }
-            var top: Int64 = 0
-            for try await value in try await connection.query(
-                "SELECT coalesce(max(seq), 0)::BIGINT FROM changes", logger: logger
-            ).decode(Int64.self) {
-                top = value
-            }
-            guard let generation, cursor.generation <= generation, cursor.seq <= top else {
-                throw StoreCoding.unknownCursor(cursor)
-            }
-            let newGeneration = generation + 1
-            try await connection.query(
-                "DELETE FROM device_access WHERE device = \(device.rawValue) AND generation > \(cursor.generation)",
-                logger: logger)
-
-            var rows: [LogRow] = []
-            for try await (seq, entity, record, field, caseID, body, movedFrom) in try await connection.query(
-                """
-                SELECT seq, entity, record, field, case_id, body, moved_from FROM changes
-                WHERE seq > \(cursor.seq) ORDER BY seq LIMIT \(limit + 1)
-                """, logger: logger
-            ).decode((Int64, String, String, String?, String?, String, String?).self) {
-                guard let entity = Entity(rawValue: entity) else { continue }
-                rows.append(
-                    LogRow(
-                        seq: seq, entity: entity, record: record, field: field, caseID: caseID, json: body,
-                        movedFrom: movedFrom))
-            }
-            let hasMore = rows.count > limit
-            if hasMore { rows.removeLast() }
-
-            let planner = PullPlanner(viewer: viewer)
-            let pageCases = PullPlanner.cases(in: rows)
-            var plan = planner.reconcile(
-                page: rows,
-                states: try await Self.caseStates(
-                    "SELECT id, state FROM records WHERE entity = 'case' AND id = ANY(\(Array(pageCases)))", connection,
-                    logger),
-                recorded: try await Self.recordedLevels(device, Array(pageCases), connection, logger))
-            let fullReconcile = planner.needsFullReconcile(rows, cursor: cursor)
-            if fullReconcile {
-                guard allowFullReconcile else { throw StoreCoding.reconcileThrottled }
-                var after = ""
-                while true {
-                    let chunk = try await Self.caseStates(
-                        """
-                        SELECT id, state FROM records WHERE entity = 'case' AND id > \(after)
-                        ORDER BY id LIMIT \(PullPlanner.reconcileChunk)
-                        """, connection, logger)
-                    let states = chunk.filter { !pageCases.contains($0.key) }
-                    plan.absorb(
-                        planner.reconcile(
-                            cases: Set(states.keys), states: states,
-                            recorded: try await Self.recordedLevels(device, Array(states.keys), connection, logger)))
-                    guard chunk.count == PullPlanner.reconcileChunk, let last = chunk.keys.max() else { break }
-                    after = last
-                }
-            }
-
-            var changes: [String] = []
-            for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
-                let query: PostgresQuery =
-                    level == .full
-                    ? "SELECT field, body FROM changes WHERE case_id = \(caseID) AND seq <= \(cursor.seq) ORDER BY seq"
-                    : """
-                    SELECT field, body FROM changes WHERE entity = 'case' AND record = \(caseID) AND seq <= \(cursor.seq)
-                    ORDER BY seq
-                    """
-                for try await (field, body) in try await connection.query(query, logger: logger).decode(
-                    (String?, String).self)
-                {
-                    if level == .full || StoreCoding.isStubField(field) { changes.append(body) }
-                }
-            }
-            for event in plan.eventBackfill {
-                for try await body in try await connection.query(
-                    """
-                    SELECT body FROM changes WHERE entity = 'event' AND record = \(event) AND seq <= \(cursor.seq)
-                    ORDER BY seq
-                    """, logger: logger
-                ).decode(String.self) {
-                    changes.append(body)
-                }
-            }
-            changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.json)
-            for (caseID, level) in plan.updates {
-                // Keep the acknowledged level and the new one (see SQLiteStore.pull).
-                try await connection.query(
-                    """
-                    DELETE FROM device_access WHERE device = \(device.rawValue) AND case_id = \(caseID) AND generation < (
-                        SELECT coalesce(max(generation), 0) FROM device_access
-                        WHERE device = \(device.rawValue) AND case_id = \(caseID) AND generation <= \(kept))
-                    """, logger: logger)
-                try await connection.query(
-                    """
-                    INSERT INTO device_access (device, case_id, generation, level)
-                    VALUES (\(device.rawValue), \(caseID), \(newGeneration), \(Int32(level.rawValue)))
-                    """, logger: logger)
-            }
-            // A response that hands out nothing new keeps the cursor's generation.
-            var nextGeneration = cursor.generation
-            if !plan.updates.isEmpty {
-                try await connection.query(
-                    "UPDATE devices SET generation = \(newGeneration) WHERE id = \(device.rawValue)", logger: logger)
-                nextGeneration = newGeneration
-            }
-            return PullPage(
-                changes: changes, purges: plan.purgedRecords,
-                nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore,
-                fullReconcile: fullReconcile)
+            return try await Self.run(operation, connection, logger)
         }
     }
 
@@ -426,70 +222,12 @@ public final class PostgresStore: ChangeLogStore {
     }
 
     public func snapshot(entities: [Entity], since: Int64?) async throws -> LogSnapshot {
+        let logger = logger
+        let operation = SnapshotOperation(entities: entities, since: since)
         // A repeatable-read transaction: every query sees the same committed log.
-        try await transaction { connection in
-            try await connection.query(
-                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
-            var head: Int64 = 0
-            var latest: HLC?
-            for try await (value, text) in try await connection.query(
-                "SELECT coalesce(max(seq), 0)::BIGINT, max(hlc) FROM changes", logger: logger
-            ).decode((Int64, String?).self) {
-                head = value
-                latest = text.flatMap(HLC.init)
-            }
-            if let since, since > head { throw LogSnapshot.cursorAhead(since, head: head) }
-            var states: [Entity: [RecordState]] = [:]
-            for entity in entities {
-                var entityStates: [RecordState] = []
-                for try await text in try await connection.query(
-                    "SELECT state FROM records WHERE entity = \(entity.rawValue) ORDER BY id", logger: logger
-                ).decode(String.self) {
-                    entityStates.append(try StoreCoding.state(text))
-                }
-                states[entity] = entityStates
-            }
-            var caseChangeTimes: [String: [Int64]] = [:]
-            for try await (record, text) in try await connection.query(
-                "SELECT record, hlc FROM changes WHERE entity = 'case'", logger: logger
-            ).decode((String, String).self) {
-                if let hlc = HLC(text) { caseChangeTimes[record, default: []].append(hlc.millis) }
-            }
-            var stageWrites: [Change] = []
-            for try await body in try await connection.query(
-                "SELECT body FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq", logger: logger
-            ).decode(String.self) {
-                stageWrites.append(try StoreCoding.change(body))
-            }
-            var changed: [RecordRef: [Change]]?
-            if let since {
-                var byRecord: [RecordRef: [Change]] = [:]
-                for try await (entityText, record) in try await connection.query(
-                    "SELECT DISTINCT entity, record FROM changes WHERE seq > \(since)", logger: logger
-                ).decode((String, String).self) {
-                    guard let entity = Entity(rawValue: entityText), entities.contains(entity) else { continue }
-                    byRecord[RecordRef(entity: entity, record: record)] = []
-                }
-                for entity in entities {
-                    let ids = byRecord.keys.filter { $0.entity == entity }.map(\.record)
-                    for chunk in StoreCoding.chunks(ids) {
-                        let list = Array(chunk)
-                        for try await body in try await connection.query(
-                            """
-                            SELECT body FROM changes WHERE entity = \(entity.rawValue) AND record = ANY(\(list))
-                                AND seq <= \(since) ORDER BY seq
-                            """, logger: logger
-                        ).decode(String.self) {
-                            let change = try StoreCoding.change(body)
-                            byRecord[RecordRef(entity: entity, record: change.record), default: []].append(change)
-                        }
-                    }
-                }
-                changed = byRecord
-            }
-            return LogSnapshot(
-                head: head, latest: latest, states: states,
-                caseChangeTimes: caseChangeTimes, stageWrites: stageWrites, changedSince: changed)
+        return try await transaction { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            return try await Self.run(operation, connection, logger)
         }
     }
 
@@ -707,10 +445,8 @@ public final class PostgresStore: ChangeLogStore {
         try PostgresTools.dump(url: url, to: path)
     }
 
-    public func close() async {
-        runTask.cancel()
-        _ = await runTask.value
-    }
+    /// Nothing to release: the pool closes its connections when its service ends.
+    public func close() async {}
 
     /// A share of `PostgresServeLock` for this transaction, taken first: while `restore` holds
     /// the lock, pushes and pulls wait for it instead of writing into tables about to be
@@ -718,48 +454,5 @@ public final class PostgresStore: ChangeLogStore {
     private static func holdServeLockShare(_ connection: PostgresConnection, _ logger: Logger) async throws {
         try await connection.query(
             PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock_shared(\(PostgresServeLock.key))"), logger: logger)
-    }
-
-    private static func caseStates(
-        _ query: PostgresQuery, _ connection: PostgresConnection, _ logger: Logger
-    )
-        async throws -> [String: RecordState]
-    {
-        var states: [String: RecordState] = [:]
-        for try await (id, state) in try await connection.query(query, logger: logger).decode((String, String).self) {
-            states[id] = try StoreCoding.state(state)
-        }
-        return states
-    }
-
-    /// The level last handed to `device` per case (rows newer than the cursor are already gone).
-    private static func recordedLevels(
-        _ device: DeviceID, _ ids: [String], _ connection: PostgresConnection, _ logger: Logger
-    ) async throws -> [String: AccessPolicy.Access] {
-        var recorded: [String: AccessPolicy.Access] = [:]
-        for try await (caseID, level) in try await connection.query(
-            """
-            SELECT case_id, level FROM device_access
-            WHERE device = \(device.rawValue) AND case_id = ANY(\(ids)) ORDER BY generation
-            """, logger: logger
-        ).decode((String, Int32).self) {
-            recorded[caseID] = AccessPolicy.Access(rawValue: Int(level)) ?? AccessPolicy.Access.none
-        }
-        return recorded
-    }
-
-    private static func load(
-        _ refs: Set<RecordRef>, into states: inout [RecordRef: RecordState], _ connection: PostgresConnection,
-        _ logger: Logger
-    ) async throws {
-        let missing = refs.filter { states[$0] == nil }
-        for (entity, group) in Dictionary(grouping: missing, by: \.entity) {
-            let ids = group.map(\.record)
-            for try await (id, text) in try await connection.query(
-                "SELECT id, state FROM records WHERE entity = \(entity.rawValue) AND id = ANY(\(ids))", logger: logger
-            ).decode((String, String).self) {
-                states[RecordRef(entity: entity, record: id)] = try StoreCoding.state(text)
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import KakehashiShared
+import ServiceLifecycle
 
 /// The embedded change-log store: one SQLite file in WAL mode through a GRDB `DatabasePool`.
 ///
@@ -50,76 +51,8 @@ public final class SQLiteStore: ChangeLogStore {
     public func append(
         _ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool
     ) async throws -> [PushResult] {
-        try await pool.write { db in
-            if onlyIfEmpty, try Int.fetchOne(db, sql: "SELECT count(*) FROM changes") ?? 0 > 0 { return [] }
-            var known = Set<ChangeID>()
-            for chunk in StoreCoding.chunks(changes.map(\.id.description)) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                for text in try String.fetchAll(
-                    db, sql: "SELECT change_id FROM changes WHERE change_id IN (\(marks))",
-                    arguments: StatementArguments(Array(chunk)))
-                {
-                    if let id = ChangeID(text) { known.insert(id) }
-                }
-            }
-            var existing: [RecordRef] = []
-            for chunk in StoreCoding.chunks(Array(Set(changes.map(\.record)))) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                for row in try Row.fetchAll(
-                    db, sql: "SELECT entity, id FROM records WHERE id IN (\(marks))",
-                    arguments: StatementArguments(Array(chunk)))
-                {
-                    if let entity = Entity(rawValue: row[0]) {
-                        existing.append(RecordRef(entity: entity, record: row[1]))
-                    }
-                }
-            }
-            var states: [RecordRef: RecordState] = [:]
-            try Self.load(PushPlanner.requiredRecords(changes).union(existing), into: &states, db)
-            try Self.load(PushPlanner.eventCases(states), into: &states, db)
-            var referrals = Set<RecordRef>()
-            for caseID in PushPlanner.referralCases(changes, states: states, viewer: viewer) {
-                for event in try String.fetchAll(
-                    db,
-                    sql: "SELECT DISTINCT record FROM changes WHERE case_id = ? AND entity = 'event' "
-                        + "AND field = 'referred_to'",
-                    arguments: [caseID])
-                {
-                    referrals.insert(RecordRef(entity: .event, record: event))
-                }
-            }
-            try Self.load(referrals, into: &states, db)
-            var planner = PushPlanner(
-                states: states, known: known, viewer: viewer, wallMillis: wallMillis, existingIDs: existing)
-            let outcome = planner.plan(changes)
-            for change in outcome.accepted {
-                try db.execute(
-                    sql: """
-                        INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body, moved_from)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        change.id.description, change.entity.rawValue, change.record, change.field,
-                        planner.caseID(of: change),
-                        change.hlc.description, try StoreCoding.encode(change), outcome.movedFrom[change.id],
-                    ])
-            }
-            for event in outcome.movedEvents {
-                try db.execute(
-                    sql: "UPDATE changes SET case_id = ? WHERE entity = 'event' AND record = ?",
-                    arguments: [
-                        planner.states[RecordRef(entity: .event, record: event)]?.value("case").stringValue, event,
-                    ])
-            }
-            for ref in Set(outcome.accepted.map { RecordRef(entity: $0.entity, record: $0.record) }) {
-                guard let state = planner.states[ref] else { continue }
-                try db.execute(
-                    sql: "INSERT INTO records (entity, id, state) VALUES (?, ?, ?) "
-                        + "ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state",
-                    arguments: [ref.entity.rawValue, ref.record, try StoreCoding.encode(state)])
-            }
-            return outcome.results
-        }
+        let operation = AppendOperation(changes, viewer: viewer, wallMillis: wallMillis, onlyIfEmpty: onlyIfEmpty)
+        return try await pool.write { db in try Self.run(operation, db) ?? [] }
     }
 
     public func pull(
@@ -128,138 +61,21 @@ public final class SQLiteStore: ChangeLogStore {
     ) async throws
         -> PullPage
     {
-        let kept = min(acknowledged?.generation ?? cursor.generation, cursor.generation)
+        let operation = PullOperation(
+            device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged,
+            allowFullReconcile: allowFullReconcile, limit: limit)
         // Most pulls hand out no new access levels: they run as WAL readers, concurrently with
         // each other and with the writer. Only when bookkeeping must change is the page computed
         // again inside a write transaction.
-        if let page = try await pool.read({ db in
-            try Self.pull(
-                db, device: device, viewer: viewer, cursor: cursor, kept: kept, allowFullReconcile: allowFullReconcile,
-                limit: limit, writable: false)
-        }) {
+        if let page = try await pool.read({ db in try Self.run(operation, db, writable: false) }) {
             return page
         }
         return try await pool.write { db in
-            guard
-                let page = try Self.pull(
-                    db, device: device, viewer: viewer, cursor: cursor, kept: kept,
-                    allowFullReconcile: allowFullReconcile, limit: limit, writable: true)
-            else { throw KakehashiError(.internalFailure, "pull needed a write and did not get one") }
+            guard let page = try Self.run(operation, db) else {
+                throw KakehashiError(.internalFailure, "a pull in a write transaction returned no page")
+            }
             return page
         }
-    }
-
-    /// One pull page; returns nil when `writable` is false and the page needs bookkeeping writes.
-    /// - Parameter kept: the newest generation the client has stored (`ChangeLogStore.pull`).
-    private static func pull(
-        _ db: Database, device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, kept: Int64,
-        allowFullReconcile: Bool, limit: Int, writable: Bool
-    ) throws -> PullPage? {
-        guard
-            let generation = try Int64.fetchOne(
-                db, sql: "SELECT generation FROM devices WHERE id = ?", arguments: [device.rawValue]),
-            cursor.generation <= generation,
-            cursor.seq <= (try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM changes") ?? 0)
-        else { throw StoreCoding.unknownCursor(cursor) }
-        let newGeneration = generation + 1
-        // Forget what responses after the cursor handed out: the client never stored them.
-        if writable {
-            try db.execute(
-                sql: "DELETE FROM device_access WHERE device = ? AND generation > ?",
-                arguments: [device.rawValue, cursor.generation])
-        } else if try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM device_access WHERE device = ? AND generation > ?)",
-            arguments: [device.rawValue, cursor.generation]) == true
-        {
-            return nil
-        }
-
-        var rows: [LogRow] = []
-        let cursorRows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT seq, entity, record, field, case_id, body, moved_from FROM changes
-                WHERE seq > ? ORDER BY seq LIMIT ?
-                """,
-            arguments: [cursor.seq, limit + 1])
-        while let row = try cursorRows.next() {
-            guard let entity = Entity(rawValue: row[1]) else { continue }
-            rows.append(
-                LogRow(
-                    seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4], json: row[5],
-                    movedFrom: row[6]))
-        }
-        let hasMore = rows.count > limit
-        if hasMore { rows.removeLast() }
-
-        let planner = PullPlanner(viewer: viewer)
-        let pageCases = PullPlanner.cases(in: rows)
-        var plan = planner.reconcile(
-            page: rows, states: try Self.caseStates(Array(pageCases), db),
-            recorded: try Self.recordedLevels(device, Array(pageCases), db))
-        let fullReconcile = planner.needsFullReconcile(rows, cursor: cursor)
-        if fullReconcile {
-            guard allowFullReconcile else { throw StoreCoding.reconcileThrottled }
-            var after = ""
-            while true {
-                var states: [String: RecordState] = [:]
-                let chunk = try Row.fetchAll(
-                    db, sql: "SELECT id, state FROM records WHERE entity = 'case' AND id > ? ORDER BY id LIMIT ?",
-                    arguments: [after, PullPlanner.reconcileChunk])
-                for row in chunk where !pageCases.contains(row[0]) {
-                    states[row[0]] = try StoreCoding.state(row[1])
-                }
-                plan.absorb(
-                    planner.reconcile(
-                        cases: Set(states.keys), states: states,
-                        recorded: try Self.recordedLevels(device, Array(states.keys), db)))
-                guard chunk.count == PullPlanner.reconcileChunk, let last = chunk.last else { break }
-                after = last[0]
-            }
-        }
-
-        if !writable && !plan.updates.isEmpty { return nil }
-        var changes: [String] = []
-        for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
-            let sql =
-                level == .full
-                ? "SELECT field, body FROM changes WHERE case_id = ? AND seq <= ? ORDER BY seq"
-                : "SELECT field, body FROM changes WHERE entity = 'case' AND record = ? AND seq <= ? ORDER BY seq"
-            let backfill = try Row.fetchCursor(db, sql: sql, arguments: [caseID, cursor.seq])
-            while let row = try backfill.next() {
-                if level == .full || StoreCoding.isStubField(row[0]) { changes.append(row[1]) }
-            }
-        }
-        for event in plan.eventBackfill {
-            changes += try String.fetchAll(
-                db, sql: "SELECT body FROM changes WHERE entity = 'event' AND record = ? AND seq <= ? ORDER BY seq",
-                arguments: [event, cursor.seq])
-        }
-        changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.json)
-        for (caseID, level) in plan.updates {
-            // Keep the level the client has stored (the newest at or below the acknowledged
-            // generation) and the new one; older rows can never matter again.
-            try db.execute(
-                sql: """
-                    DELETE FROM device_access WHERE device = ? AND case_id = ? AND generation < (
-                        SELECT coalesce(max(generation), 0) FROM device_access
-                        WHERE device = ? AND case_id = ? AND generation <= ?)
-                    """, arguments: [device.rawValue, caseID, device.rawValue, caseID, kept])
-            try db.execute(
-                sql: "INSERT INTO device_access (device, case_id, generation, level) VALUES (?, ?, ?, ?)",
-                arguments: [device.rawValue, caseID, newGeneration, level.rawValue])
-        }
-        // A response that hands out nothing new keeps the cursor's generation.
-        var nextGeneration = cursor.generation
-        if !plan.updates.isEmpty {
-            try db.execute(
-                sql: "UPDATE devices SET generation = ? WHERE id = ?", arguments: [newGeneration, device.rawValue])
-            nextGeneration = newGeneration
-        }
-        return PullPage(
-            changes: changes, purges: plan.purgedRecords,
-            nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore,
-            fullReconcile: fullReconcile)
     }
 
     public func record(_ entity: Entity, _ id: String) async throws -> RecordState? {
@@ -350,57 +166,12 @@ public final class SQLiteStore: ChangeLogStore {
 
     public func snapshot(entities: [Entity], since: Int64?) async throws -> LogSnapshot {
         // One read transaction: a WAL snapshot, so the states, the head and the history agree.
-        try await pool.read { db in
-            let head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM changes") ?? 0
-            if let since, since > head { throw LogSnapshot.cursorAhead(since, head: head) }
-            let latest = try String.fetchOne(db, sql: "SELECT max(hlc) FROM changes").flatMap(HLC.init)
-            var states: [Entity: [RecordState]] = [:]
-            for entity in entities {
-                states[entity] = try String.fetchAll(
-                    db, sql: "SELECT state FROM records WHERE entity = ? ORDER BY id", arguments: [entity.rawValue]
-                ).map(StoreCoding.state)
+        let operation = SnapshotOperation(entities: entities, since: since)
+        return try await pool.read { db in
+            guard let snapshot = try Self.run(operation, db, writable: false) else {
+                throw KakehashiError(.internalFailure, "a snapshot asked to write")
             }
-            var caseChangeTimes: [String: [Int64]] = [:]
-            let times = try Row.fetchCursor(db, sql: "SELECT record, hlc FROM changes WHERE entity = 'case'")
-            while let row = try times.next() {
-                let text: String = row[1]
-                if let hlc = HLC(text) { caseChangeTimes[row[0], default: []].append(hlc.millis) }
-            }
-            let stageWrites = try String.fetchAll(
-                db, sql: "SELECT body FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq"
-            ).map(StoreCoding.change)
-            var changed: [RecordRef: [Change]]?
-            if let since {
-                var byRecord: [RecordRef: [Change]] = [:]
-                let refs = try Row.fetchAll(
-                    db, sql: "SELECT DISTINCT entity, record FROM changes WHERE seq > ?", arguments: [since]
-                )
-                .compactMap { row in Entity(rawValue: row[0]).map { RecordRef(entity: $0, record: row[1]) } }
-                .filter { entities.contains($0.entity) }
-                for ref in refs { byRecord[ref] = [] }
-                for entity in entities {
-                    let ids = refs.filter { $0.entity == entity }.map(\.record)
-                    for chunk in StoreCoding.chunks(ids) {
-                        let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                        var arguments: [any DatabaseValueConvertible] = [entity.rawValue]
-                        arguments += chunk.map { $0 as any DatabaseValueConvertible }
-                        arguments.append(since)
-                        let bodies = try String.fetchAll(
-                            db,
-                            sql:
-                                "SELECT body FROM changes WHERE entity = ? AND record IN (\(marks)) AND seq <= ? ORDER BY seq",
-                            arguments: StatementArguments(arguments))
-                        for body in bodies {
-                            let change = try StoreCoding.change(body)
-                            byRecord[RecordRef(entity: entity, record: change.record), default: []].append(change)
-                        }
-                    }
-                }
-                changed = byRecord
-            }
-            return LogSnapshot(
-                head: head, latest: latest, states: states,
-                caseChangeTimes: caseChangeTimes, stageWrites: stageWrites, changedSince: changed)
+            return snapshot
         }
     }
 
@@ -494,6 +265,9 @@ public final class SQLiteStore: ChangeLogStore {
         }
     }
 
+    /// None: GRDB's pool needs no background work.
+    public var services: [any Service] { [] }
+
     /// Moves everything from the WAL into the database file before closing, so that a stopped
     /// server's `.sqlite` file alone is the whole store. (Another process still reading, such as
     /// an admin command, may keep the checkpoint from finishing; the last one to close completes it.)
@@ -527,56 +301,8 @@ public final class SQLiteStore: ChangeLogStore {
         }
     }
 
-    private static func caseStates(_ ids: [String], _ db: Database) throws -> [String: RecordState] {
-        var states: [String: RecordState] = [:]
-        for chunk in StoreCoding.chunks(ids) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            for row in try Row.fetchAll(
-                db, sql: "SELECT id, state FROM records WHERE entity = 'case' AND id IN (\(marks))",
-                arguments: StatementArguments(Array(chunk)))
-            {
-                states[row[0]] = try StoreCoding.state(row[1])
-            }
-        }
-        return states
-    }
-
-    /// The level last handed to `device` per case (the newest row; rows newer than the request's
-    /// cursor were deleted before this is called).
-    private static func recordedLevels(
-        _ device: DeviceID, _ ids: [String], _ db: Database
-    ) throws
-        -> [String: AccessPolicy.Access]
-    {
-        var recorded: [String: AccessPolicy.Access] = [:]
-        for chunk in StoreCoding.chunks(ids) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            for row in try Row.fetchAll(
-                db,
-                sql: "SELECT case_id, level FROM device_access WHERE device = ? AND case_id IN (\(marks)) "
-                    + "ORDER BY generation",
-                arguments: StatementArguments([device.rawValue] + Array(chunk)))
-            {
-                recorded[row[0]] = AccessPolicy.Access(rawValue: row[1]) ?? AccessPolicy.Access.none
-            }
-        }
-        return recorded
-    }
-
     private static func device(_ row: Row) -> DeviceRecord? {
         guard let id = DeviceID(row[0]) else { return nil }
         return DeviceRecord(id: id, advisor: row[1], name: row[2], enrolledAt: row[3], revokedAt: row[4])
-    }
-
-    private static func load(_ refs: Set<RecordRef>, into states: inout [RecordRef: RecordState], _ db: Database) throws
-    {
-        for ref in refs where states[ref] == nil {
-            if let text = try String.fetchOne(
-                db, sql: "SELECT state FROM records WHERE entity = ? AND id = ?",
-                arguments: [ref.entity.rawValue, ref.record])
-            {
-                states[ref] = try StoreCoding.state(text)
-            }
-        }
     }
 }

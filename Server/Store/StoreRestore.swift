@@ -104,10 +104,10 @@ public enum StoreRestore {
             // A new epoch before anything else can fail (a migration, the check): laptops must
             // never take the restored log for the one they synced with.
             try await PostgresTools.renewEpochIfPresent(url: url, logger: logger)
-            let store = try await PostgresStore(url: url, logger: logger)
-            _ = try await store.renewEpoch()
-            let report = try await store.check()
-            await store.close()
+            let report = try await StoreLocation.postgres(url: url).withStore(logger: logger) { store in
+                _ = try await store.renewEpoch()
+                return try await store.check()
+            }
             await lock.release()
             return Outcome(report: report, replaced: nil)
         } catch {

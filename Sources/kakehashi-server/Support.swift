@@ -59,21 +59,27 @@ enum Main {
                 sharedLock = try await PostgresServeLock.acquire(url: url, exclusive: false, logger: logger)
             }
             defer { if let sharedLock { Task { await sharedLock.release() } } }
-            let store = try await location.open(logger: logger)
             if created {
                 let why =
                     options.db == nil && (environment["KAKEHASHI_SERVER_DB"] ?? "").isEmpty
                     ? " (the default store: neither --db nor $KAKEHASHI_SERVER_DB is set)" : ""
                 StandardStreams.error("note: created a new, empty store \(location)\(why)\n")
             }
-            do {
-                let admin = AdminService(store: store)
-                try await admin.seedProgramsIfEmpty()
-                try await body(store, admin)
-                await store.close()
-            } catch {
-                await store.close()
-                throw error
+            guard serving else {
+                try await location.withStore(logger: logger) { store in
+                    let admin = AdminService(store: store)
+                    try await admin.seedProgramsIfEmpty()
+                    try await body(store, admin)
+                }
+                return
+            }
+            // `serve` hands the store's services to the application's service group, which runs
+            // them only once it starts: the programs are seeded before, through a store of its own.
+            try await location.withStore(logger: logger) { store in
+                try await AdminService(store: store).seedProgramsIfEmpty()
+            }
+            try await location.withStore(logger: logger, runsServices: false) { store in
+                try await body(store, AdminService(store: store))
             }
         } catch let error as KakehashiError {
             report(error)

@@ -62,8 +62,8 @@ import Testing
     @Test(.enabled(if: StoreKind.postgresURL != nil))
     func concurrentPushersAndPullersOnPostgresSkipNothing() async throws {
         let location = try await StoreKind.postgres.freshLocation()
-        let first = try await location.open(logger: StoreKind.logger)
-        let second = try await location.open(logger: StoreKind.logger)
+        let first = try await RunningStore.open(location, logger: StoreKind.logger)
+        let second = try await RunningStore.open(location, logger: StoreKind.logger)
         let admin = AdminService(store: first)
         try await admin.seedProgramsIfEmpty()
         let appA = Application(router: buildRouter(store: first, metrics: ServerMetrics()), logger: StoreKind.logger)
@@ -90,8 +90,8 @@ import Testing
     @Test(.enabled(if: StoreKind.postgresURL != nil))
     func twoLiveServersShareOnePostgresDatabase() async throws {
         let location = try await StoreKind.postgres.freshLocation()
-        let first = try await location.open(logger: StoreKind.logger)
-        let second = try await location.open(logger: StoreKind.logger)
+        let first = try await RunningStore.open(location, logger: StoreKind.logger)
+        let second = try await RunningStore.open(location, logger: StoreKind.logger)
         let admin = AdminService(store: first)
         try await admin.seedProgramsIfEmpty()
         try await AdminService(store: second).seedProgramsIfEmpty()

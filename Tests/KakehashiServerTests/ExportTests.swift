@@ -128,7 +128,7 @@ import Testing
         for kind in [StoreKind.sqlite, .postgres] {
             // Not seeded: the seed would date each store's newest change by the clock, and the
             // workbook's information sheet and creation time carry the newest change's time.
-            let store = try await kind.freshLocation().open(logger: StoreKind.logger)
+            let store = try await RunningStore.open(kind.freshLocation(), logger: StoreKind.logger)
             _ = try await store.append(Log().changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "kakehashi-export-\(UUID().uuidString)"

@@ -38,7 +38,7 @@ import Testing
 
         // 1. Directory and the large log, written through the store like admin writes.
         let seedStart = ContinuousClock.now
-        let store = try await location.open(logger: StoreKind.logger)
+        let store = try await RunningStore.open(location, logger: StoreKind.logger)
         let admin = AdminService(store: store)
         try await admin.seedProgramsIfEmpty()
         let programs = AdminService.initialPrograms.map(\.id)

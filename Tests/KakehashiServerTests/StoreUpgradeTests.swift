@@ -91,7 +91,7 @@ import Testing
             Self.fixtures.appendingPathComponent("store-\(release).postgres.sql").path,
         ])
 
-        let store = try await PostgresStore(url: url, logger: StoreKind.logger)
+        let store = try await RunningStore.open(.postgres(url: url), logger: StoreKind.logger)
         let report = try await store.check()
         #expect(report.healthy, "\(report.problems)")
         #expect(report.schemaVersion == StoreSchema.latest)
@@ -104,7 +104,7 @@ import Testing
     @Test(arguments: StoreKind.available)
     func aStoreWrittenByANewerReleaseIsRefusedNotDamaged(kind: StoreKind) async throws {
         let location = try await kind.freshLocation()
-        let created = try await location.open(logger: StoreKind.logger)
+        let created = try await RunningStore.open(location, logger: StoreKind.logger)
         await created.close()
         let newer = StoreSchema.latest + 1
         switch location {
@@ -117,7 +117,7 @@ import Testing
             ])
         }
         do {
-            let opened = try await location.open(logger: StoreKind.logger)
+            let opened = try await RunningStore.open(location, logger: StoreKind.logger)
             await opened.close()
             Issue.record("a store of schema version \(newer) was opened")
         } catch let error as KakehashiError {

@@ -62,7 +62,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     /// Opens a new store with the initial programs seeded.
     func makeStore() async throws -> any ChangeLogStore {
-        let store = try await freshLocation().open(logger: Self.logger)
+        let store = try await RunningStore.open(freshLocation(), logger: Self.logger)
         try await AdminService(store: store).seedProgramsIfEmpty()
         return store
     }

@@ -1,0 +1,107 @@
+import KakehashiShared
+
+/// What a log operation asks its store to read, inside the operation's transaction. Each field
+/// that is set is one read, answered in the `LogFacts` field of the same name.
+struct LogReads: Sendable {
+    /// Whether the log holds no change at all (`LogFacts.logIsEmpty`).
+    var logIsEmpty = false
+    /// Which of these change ids the log holds (`LogFacts.knownChanges`).
+    var changeIDs: [ChangeID] = []
+    /// The records, of any entity, with these ids (`LogFacts.existingRecords`).
+    var recordIDs: [String] = []
+    /// The merged states of these records; a record never written has none (`LogFacts.states`).
+    var states: Set<RecordRef> = []
+    /// The events with a `referred_to` write logged under these cases (`LogFacts.referralEvents`).
+    var referralCases: [String] = []
+    /// A device's pull bookkeeping (`LogFacts.deviceGeneration`, `LogFacts.newerBookkeeping`).
+    /// PostgreSQL locks the device's row with it, so pulls of one device run one at a time.
+    var device: DeviceRead?
+    /// The log's head: its highest sequence number (`LogFacts.head`).
+    var head = false
+    /// The newest HLC in the log (`LogFacts.latest`).
+    var latest = false
+    /// Log rows after a sequence number, in order (`LogFacts.rows`).
+    var rows: RowsRead?
+    /// The next cases, in id order, with their states (`LogFacts.caseChunk`).
+    var caseChunk: ChunkRead?
+    /// The level last handed to a device for each of these cases (`LogFacts.recordedLevels`).
+    var recordedLevels: LevelsRead?
+    /// Logged changes up to a sequence number (`LogFacts.histories`, one answer per read, in order).
+    var histories: [HistoryRead] = []
+    /// Every state of these entities, in id order (`LogFacts.entityStates`).
+    var entityStates: [Entity] = []
+    /// The HLC of every change to a case (`LogFacts.caseChangeTimes`).
+    var caseChangeTimes = false
+    /// The body of every logged write of a case's stage, in log order (`LogFacts.stageWrites`).
+    var stageWrites = false
+    /// The records with a change after this sequence number (`LogFacts.changedRecords`).
+    var changedSince: Int64?
+
+    /// A device's generation, and whether it holds bookkeeping newer than `generation`.
+    struct DeviceRead: Sendable, Hashable {
+        let device: DeviceID
+        let generation: Int64
+    }
+
+    /// At most `limit` rows with a sequence number above `after`.
+    struct RowsRead: Sendable, Hashable {
+        let after: Int64
+        let limit: Int
+    }
+
+    /// At most `limit` cases with an id above `after`.
+    struct ChunkRead: Sendable, Hashable {
+        let after: String
+        let limit: Int
+    }
+
+    /// The newest level `device` was handed for each of `cases`, in bookkeeping of generation
+    /// `generation` or older (newer bookkeeping is about responses the device never stored).
+    struct LevelsRead: Sendable, Hashable {
+        let device: DeviceID
+        let cases: [String]
+        let generation: Int64
+    }
+
+    /// The logged changes of one scope with a sequence number up to `upTo`, in log order.
+    struct HistoryRead: Sendable, Hashable {
+        enum Scope: Sendable, Hashable {
+            /// A case and every event logged under it (`changes.case_id`).
+            case caseWithEvents(String)
+            /// One record.
+            case record(RecordRef)
+        }
+
+        let scope: Scope
+        let upTo: Int64
+    }
+}
+
+/// The answers to `LogReads`, field by field; fields not asked for keep their defaults.
+struct LogFacts: Sendable {
+    var logIsEmpty = false
+    var knownChanges: Set<ChangeID> = []
+    var existingRecords: [RecordRef] = []
+    var states: [RecordRef: RecordState] = [:]
+    var referralEvents: [String] = []
+    /// Nil for a device the store does not know.
+    var deviceGeneration: Int64?
+    var newerBookkeeping = false
+    var head: Int64 = 0
+    var latest: HLC?
+    var rows: [LogRow] = []
+    var caseChunk: [RecordState] = []
+    /// Missing: nothing was handed out (`.none`).
+    var recordedLevels: [String: AccessPolicy.Access] = [:]
+    var histories: [[LoggedChange]] = []
+    var entityStates: [Entity: [RecordState]] = [:]
+    var caseChangeTimes: [(record: String, hlc: String)] = []
+    var stageWrites: [String] = []
+    var changedRecords: [RecordRef] = []
+}
+
+/// One logged change as a history read returns it: its field (nil for a delete) and its JSON.
+struct LoggedChange: Sendable, Hashable {
+    let field: String?
+    let json: String
+}

@@ -1,0 +1,280 @@
+import KakehashiShared
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL side of the log operations (`LogOperation`): one loop that runs an operation
+/// on the caller's transaction, and the SQL that answers its reads and makes its writes.
+extension PostgresStore {
+    /// Runs `operation` to its end on `connection`'s transaction.
+    static func run<Operation: LogOperation>(
+        _ operation: Operation, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Operation.Result {
+        var operation = operation
+        var step = try operation.start()
+        while true {
+            switch step {
+            case .read(let reads):
+                step = try operation.resume(with: await read(reads, connection, logger))
+            case .finish(let writes, let result):
+                try await write(writes, connection, logger)
+                return result
+            }
+        }
+    }
+
+    /// Answers one step's reads.
+    static func read(_ reads: LogReads, _ connection: PostgresConnection, _ logger: Logger) async throws -> LogFacts {
+        var facts = LogFacts()
+        if reads.logIsEmpty {
+            for try await exists in try await connection.query(
+                "SELECT EXISTS (SELECT 1 FROM changes)", logger: logger
+            ).decode(Bool.self) {
+                facts.logIsEmpty = !exists
+            }
+        }
+        if !reads.changeIDs.isEmpty {
+            let ids = reads.changeIDs.map(\.description)
+            for try await text in try await connection.query(
+                "SELECT change_id FROM changes WHERE change_id = ANY(\(ids))", logger: logger
+            ).decode(String.self) {
+                if let id = ChangeID(text) { facts.knownChanges.insert(id) }
+            }
+        }
+        if !reads.recordIDs.isEmpty {
+            for try await (entity, id) in try await connection.query(
+                "SELECT entity, id FROM records WHERE id = ANY(\(reads.recordIDs))", logger: logger
+            ).decode((String, String).self) {
+                if let entity = Entity(rawValue: entity) {
+                    facts.existingRecords.append(RecordRef(entity: entity, record: id))
+                }
+            }
+        }
+        for (entity, group) in Dictionary(grouping: reads.states, by: \.entity) {
+            let ids = group.map(\.record)
+            for try await (id, text) in try await connection.query(
+                "SELECT id, state FROM records WHERE entity = \(entity.rawValue) AND id = ANY(\(ids))", logger: logger
+            ).decode((String, String).self) {
+                facts.states[RecordRef(entity: entity, record: id)] = try StoreCoding.state(text)
+            }
+        }
+        if !reads.referralCases.isEmpty {
+            for try await event in try await connection.query(
+                """
+                SELECT DISTINCT record FROM changes
+                WHERE case_id = ANY(\(reads.referralCases)) AND entity = 'event' AND field = 'referred_to'
+                """, logger: logger
+            ).decode(String.self) {
+                facts.referralEvents.append(event)
+            }
+        }
+        if let read = reads.device {
+            // The row lock makes pulls of one device take turns with its bookkeeping.
+            for try await generation in try await connection.query(
+                "SELECT generation FROM devices WHERE id = \(read.device.rawValue) FOR UPDATE", logger: logger
+            ).decode(Int64.self) {
+                facts.deviceGeneration = generation
+            }
+            for try await exists in try await connection.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM device_access WHERE device = \(read.device.rawValue)
+                    AND generation > \(read.generation))
+                """, logger: logger
+            ).decode(Bool.self) {
+                facts.newerBookkeeping = exists
+            }
+        }
+        if reads.head {
+            for try await head in try await connection.query(
+                "SELECT coalesce(max(seq), 0)::BIGINT FROM changes", logger: logger
+            ).decode(Int64.self) {
+                facts.head = head
+            }
+        }
+        if reads.latest {
+            for try await text in try await connection.query("SELECT max(hlc) FROM changes", logger: logger).decode(
+                String?.self)
+            {
+                facts.latest = text.flatMap(HLC.init)
+            }
+        }
+        if let read = reads.rows {
+            for try await (seq, entity, record, field, caseID, body, movedFrom) in try await connection.query(
+                """
+                SELECT seq, entity, record, field, case_id, body, moved_from FROM changes
+                WHERE seq > \(read.after) ORDER BY seq LIMIT \(read.limit)
+                """, logger: logger
+            ).decode((Int64, String, String, String?, String?, String, String?).self) {
+                guard let entity = Entity(rawValue: entity) else { continue }
+                facts.rows.append(
+                    LogRow(
+                        seq: seq, entity: entity, record: record, field: field, caseID: caseID, json: body,
+                        movedFrom: movedFrom))
+            }
+        }
+        if let read = reads.caseChunk {
+            for try await text in try await connection.query(
+                """
+                SELECT state FROM records WHERE entity = 'case' AND id > \(read.after)
+                ORDER BY id LIMIT \(read.limit)
+                """, logger: logger
+            ).decode(String.self) {
+                facts.caseChunk.append(try StoreCoding.state(text))
+            }
+        }
+        if let read = reads.recordedLevels {
+            // Oldest first, so the newest row of each case is the one kept.
+            for try await (caseID, level) in try await connection.query(
+                """
+                SELECT case_id, level FROM device_access
+                WHERE device = \(read.device.rawValue) AND generation <= \(read.generation)
+                    AND case_id = ANY(\(read.cases))
+                ORDER BY generation
+                """, logger: logger
+            ).decode((String, Int32).self) {
+                facts.recordedLevels[caseID] = AccessPolicy.Access(rawValue: Int(level)) ?? AccessPolicy.Access.none
+            }
+        }
+        facts.histories = try await histories(reads.histories, connection, logger)
+        for entity in reads.entityStates {
+            var states: [RecordState] = []
+            for try await text in try await connection.query(
+                "SELECT state FROM records WHERE entity = \(entity.rawValue) ORDER BY id", logger: logger
+            ).decode(String.self) {
+                states.append(try StoreCoding.state(text))
+            }
+            facts.entityStates[entity] = states
+        }
+        if reads.caseChangeTimes {
+            for try await (record, hlc) in try await connection.query(
+                "SELECT record, hlc FROM changes WHERE entity = 'case'", logger: logger
+            ).decode((String, String).self) {
+                facts.caseChangeTimes.append((record, hlc))
+            }
+        }
+        if reads.stageWrites {
+            for try await body in try await connection.query(
+                "SELECT body FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq", logger: logger
+            ).decode(String.self) {
+                facts.stageWrites.append(body)
+            }
+        }
+        if let since = reads.changedSince {
+            for try await (entity, record) in try await connection.query(
+                "SELECT DISTINCT entity, record FROM changes WHERE seq > \(since) ORDER BY entity, record",
+                logger: logger
+            ).decode((String, String).self) {
+                if let entity = Entity(rawValue: entity) {
+                    facts.changedRecords.append(RecordRef(entity: entity, record: record))
+                }
+            }
+        }
+        return facts
+    }
+
+    /// Answers history reads, one answer per read in order. Reads of single records are asked
+    /// together, one query per entity and position, to save round trips.
+    private static func histories(
+        _ reads: [LogReads.HistoryRead], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [[LoggedChange]] {
+        var answers = [[LoggedChange]](repeating: [], count: reads.count)
+        var recordGroups: [String: (entity: Entity, upTo: Int64, indices: [String: Int])] = [:]
+        for (index, read) in reads.enumerated() {
+            switch read.scope {
+            case .caseWithEvents(let caseID):
+                for try await (field, body) in try await connection.query(
+                    "SELECT field, body FROM changes WHERE case_id = \(caseID) AND seq <= \(read.upTo) ORDER BY seq",
+                    logger: logger
+                ).decode((String?, String).self) {
+                    answers[index].append(LoggedChange(field: field, json: body))
+                }
+            case .record(let ref):
+                let key = "\(ref.entity.rawValue) \(read.upTo)"
+                recordGroups[key, default: (ref.entity, read.upTo, [:])].indices[ref.record] = index
+            }
+        }
+        for group in recordGroups.values {
+            let records = Array(group.indices.keys)
+            for try await (record, field, body) in try await connection.query(
+                """
+                SELECT record, field, body FROM changes
+                WHERE entity = \(group.entity.rawValue) AND record = ANY(\(records)) AND seq <= \(group.upTo)
+                ORDER BY seq
+                """, logger: logger
+            ).decode((String, String?, String).self) {
+                if let index = group.indices[record] { answers[index].append(LoggedChange(field: field, json: body)) }
+            }
+        }
+        return answers
+    }
+
+    /// Makes one operation's writes, in `LogWrites`' order, each kind in one statement.
+    static func write(_ writes: LogWrites, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        if !writes.changes.isEmpty {
+            // The writer's advisory lock is held: numbering after the head cannot race.
+            var next: Int64 = 0
+            for try await top in try await connection.query(
+                "SELECT coalesce(max(seq), 0)::BIGINT FROM changes", logger: logger
+            ).decode(Int64.self) {
+                next = top
+            }
+            let rows = writes.changes
+            let seqs = rows.indices.map { next + 1 + Int64($0) }
+            let changeIDs = rows.map(\.change.id.description)
+            let entities = rows.map(\.change.entity.rawValue)
+            let records = rows.map(\.change.record)
+            let fields = rows.map { $0.change.field ?? "" }
+            let caseIDs = rows.map { $0.caseID ?? "" }
+            let hlcs = rows.map(\.change.hlc.description)
+            let bodies = rows.map(\.json)
+            let movedFrom = rows.map { $0.movedFrom ?? "" }
+            try await connection.query(
+                """
+                INSERT INTO changes (seq, change_id, entity, record, field, case_id, hlc, body, moved_from)
+                SELECT s, c, e, r, NULLIF(f, ''), NULLIF(k, ''), h, b, NULLIF(m, '')
+                FROM unnest(\(seqs)::BIGINT[], \(changeIDs)::TEXT[], \(entities)::TEXT[], \(records)::TEXT[],
+                            \(fields)::TEXT[], \(caseIDs)::TEXT[], \(hlcs)::TEXT[], \(bodies)::TEXT[],
+                            \(movedFrom)::TEXT[])
+                     AS t(s, c, e, r, f, k, h, b, m)
+                """, logger: logger)
+        }
+        for move in writes.eventCases {
+            try await connection.query(
+                "UPDATE changes SET case_id = \(move.caseID) WHERE entity = 'event' AND record = \(move.event)",
+                logger: logger)
+        }
+        if !writes.states.isEmpty {
+            let entities = writes.states.map(\.ref.entity.rawValue)
+            let ids = writes.states.map(\.ref.record)
+            let bodies = writes.states.map(\.json)
+            try await connection.query(
+                """
+                INSERT INTO records (entity, id, state)
+                SELECT * FROM unnest(\(entities)::TEXT[], \(ids)::TEXT[], \(bodies)::TEXT[])
+                ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state
+                """, logger: logger)
+        }
+        if let forget = writes.forgetBookkeeping {
+            try await connection.query(
+                "DELETE FROM device_access WHERE device = \(forget.device.rawValue) AND generation > \(forget.generation)",
+                logger: logger)
+        }
+        for level in writes.levels {
+            let device = level.device.rawValue
+            try await connection.query(
+                """
+                DELETE FROM device_access WHERE device = \(device) AND case_id = \(level.caseID) AND generation < (
+                    SELECT coalesce(max(generation), 0) FROM device_access
+                    WHERE device = \(device) AND case_id = \(level.caseID) AND generation <= \(level.kept))
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO device_access (device, case_id, generation, level)
+                VALUES (\(device), \(level.caseID), \(level.generation), \(Int32(level.level.rawValue)))
+                """, logger: logger)
+        }
+        if let (device, generation) = writes.deviceGeneration {
+            try await connection.query(
+                "UPDATE devices SET generation = \(generation) WHERE id = \(device.rawValue)", logger: logger)
+        }
+    }
+}

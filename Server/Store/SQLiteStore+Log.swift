@@ -1,0 +1,209 @@
+import GRDB
+import KakehashiShared
+
+/// The SQLite side of the log operations (`LogOperation`): one loop that runs an operation in
+/// the caller's transaction, and the SQL that answers its reads and makes its writes.
+extension SQLiteStore {
+    /// Runs `operation` to its end in `db`'s transaction.
+    /// - Parameter writable: false in a read transaction: the result is returned only when the
+    ///   operation ends without writes, nil otherwise (the caller runs it again in a write).
+    static func run<Operation: LogOperation>(
+        _ operation: Operation, _ db: Database, writable: Bool = true
+    ) throws -> Operation.Result? {
+        var operation = operation
+        var step = try operation.start()
+        while true {
+            switch step {
+            case .read(let reads):
+                step = try operation.resume(with: read(reads, db))
+            case .finish(let writes, let result):
+                guard writable else { return writes.isEmpty ? result : nil }
+                try write(writes, db)
+                return result
+            }
+        }
+    }
+
+    /// Answers one step's reads.
+    static func read(_ reads: LogReads, _ db: Database) throws -> LogFacts {
+        var facts = LogFacts()
+        if reads.logIsEmpty {
+            facts.logIsEmpty = try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM changes)") ?? false)
+        }
+        for chunk in StoreCoding.chunks(reads.changeIDs.map(\.description)) {
+            for text in try String.fetchAll(
+                db, sql: "SELECT change_id FROM changes WHERE change_id IN (\(marks(chunk.count)))",
+                arguments: StatementArguments(Array(chunk)))
+            {
+                if let id = ChangeID(text) { facts.knownChanges.insert(id) }
+            }
+        }
+        for chunk in StoreCoding.chunks(reads.recordIDs) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT entity, id FROM records WHERE id IN (\(marks(chunk.count)))",
+                arguments: StatementArguments(Array(chunk)))
+            {
+                if let entity = Entity(rawValue: row[0]) {
+                    facts.existingRecords.append(RecordRef(entity: entity, record: row[1]))
+                }
+            }
+        }
+        for ref in reads.states {
+            if let text = try String.fetchOne(
+                db, sql: "SELECT state FROM records WHERE entity = ? AND id = ?",
+                arguments: [ref.entity.rawValue, ref.record])
+            {
+                facts.states[ref] = try StoreCoding.state(text)
+            }
+        }
+        for caseID in reads.referralCases {
+            facts.referralEvents += try String.fetchAll(
+                db,
+                sql:
+                    "SELECT DISTINCT record FROM changes WHERE case_id = ? AND entity = 'event' AND field = 'referred_to'",
+                arguments: [caseID])
+        }
+        if let read = reads.device {
+            facts.deviceGeneration = try Int64.fetchOne(
+                db, sql: "SELECT generation FROM devices WHERE id = ?", arguments: [read.device.rawValue])
+            facts.newerBookkeeping =
+                try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM device_access WHERE device = ? AND generation > ?)",
+                    arguments: [read.device.rawValue, read.generation]) ?? false
+        }
+        if reads.head {
+            facts.head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM changes") ?? 0
+        }
+        if reads.latest {
+            facts.latest = try String.fetchOne(db, sql: "SELECT max(hlc) FROM changes").flatMap(HLC.init)
+        }
+        if let read = reads.rows {
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT seq, entity, record, field, case_id, body, moved_from FROM changes
+                    WHERE seq > ? ORDER BY seq LIMIT ?
+                    """,
+                arguments: [read.after, read.limit])
+            while let row = try rows.next() {
+                guard let entity = Entity(rawValue: row[1]) else { continue }
+                facts.rows.append(
+                    LogRow(
+                        seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4], json: row[5],
+                        movedFrom: row[6]))
+            }
+        }
+        if let read = reads.caseChunk {
+            facts.caseChunk = try String.fetchAll(
+                db, sql: "SELECT state FROM records WHERE entity = 'case' AND id > ? ORDER BY id LIMIT ?",
+                arguments: [read.after, read.limit]
+            ).map(StoreCoding.state)
+        }
+        if let read = reads.recordedLevels {
+            for chunk in StoreCoding.chunks(read.cases) {
+                // Oldest first, so the newest row of each case is the one kept.
+                for row in try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT case_id, level FROM device_access
+                        WHERE device = ? AND generation <= ? AND case_id IN (\(marks(chunk.count)))
+                        ORDER BY generation
+                        """,
+                    arguments: StatementArguments(
+                        [read.device.rawValue, read.generation] as [any DatabaseValueConvertible]
+                            + chunk.map { $0 as any DatabaseValueConvertible }))
+                {
+                    facts.recordedLevels[row[0]] = AccessPolicy.Access(rawValue: row[1]) ?? AccessPolicy.Access.none
+                }
+            }
+        }
+        for read in reads.histories {
+            let rows: [Row]
+            switch read.scope {
+            case .caseWithEvents(let caseID):
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT field, body FROM changes WHERE case_id = ? AND seq <= ? ORDER BY seq",
+                    arguments: [caseID, read.upTo])
+            case .record(let ref):
+                rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT field, body FROM changes WHERE entity = ? AND record = ? AND seq <= ? ORDER BY seq",
+                    arguments: [ref.entity.rawValue, ref.record, read.upTo])
+            }
+            facts.histories.append(rows.map { LoggedChange(field: $0[0], json: $0[1]) })
+        }
+        for entity in reads.entityStates {
+            facts.entityStates[entity] = try String.fetchAll(
+                db, sql: "SELECT state FROM records WHERE entity = ? ORDER BY id", arguments: [entity.rawValue]
+            ).map(StoreCoding.state)
+        }
+        if reads.caseChangeTimes {
+            let rows = try Row.fetchCursor(db, sql: "SELECT record, hlc FROM changes WHERE entity = 'case'")
+            while let row = try rows.next() { facts.caseChangeTimes.append((row[0], row[1])) }
+        }
+        if reads.stageWrites {
+            facts.stageWrites = try String.fetchAll(
+                db, sql: "SELECT body FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq")
+        }
+        if let since = reads.changedSince {
+            facts.changedRecords = try Row.fetchAll(
+                db, sql: "SELECT DISTINCT entity, record FROM changes WHERE seq > ? ORDER BY entity, record",
+                arguments: [since]
+            ).compactMap { row in Entity(rawValue: row[0]).map { RecordRef(entity: $0, record: row[1]) } }
+        }
+        return facts
+    }
+
+    /// Makes one operation's writes, in `LogWrites`' order.
+    static func write(_ writes: LogWrites, _ db: Database) throws {
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body, moved_from)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for row in writes.changes {
+            let change = row.change
+            try insert.execute(arguments: [
+                change.id.description, change.entity.rawValue, change.record, change.field, row.caseID,
+                change.hlc.description, row.json, row.movedFrom,
+            ])
+        }
+        for move in writes.eventCases {
+            try db.execute(
+                sql: "UPDATE changes SET case_id = ? WHERE entity = 'event' AND record = ?",
+                arguments: [move.caseID, move.event])
+        }
+        let upsert = try db.cachedStatement(
+            sql: "INSERT INTO records (entity, id, state) VALUES (?, ?, ?) "
+                + "ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state")
+        for state in writes.states {
+            try upsert.execute(arguments: [state.ref.entity.rawValue, state.ref.record, state.json])
+        }
+        if let forget = writes.forgetBookkeeping {
+            try db.execute(
+                sql: "DELETE FROM device_access WHERE device = ? AND generation > ?",
+                arguments: [forget.device.rawValue, forget.generation])
+        }
+        for level in writes.levels {
+            try db.execute(
+                sql: """
+                    DELETE FROM device_access WHERE device = ? AND case_id = ? AND generation < (
+                        SELECT coalesce(max(generation), 0) FROM device_access
+                        WHERE device = ? AND case_id = ? AND generation <= ?)
+                    """,
+                arguments: [level.device.rawValue, level.caseID, level.device.rawValue, level.caseID, level.kept])
+            try db.execute(
+                sql: "INSERT INTO device_access (device, case_id, generation, level) VALUES (?, ?, ?, ?)",
+                arguments: [level.device.rawValue, level.caseID, level.generation, level.level.rawValue])
+        }
+        if let (device, generation) = writes.deviceGeneration {
+            try db.execute(
+                sql: "UPDATE devices SET generation = ? WHERE id = ?", arguments: [generation, device.rawValue])
+        }
+    }
+
+    /// `?, ?, …` for an `IN` list of `count` values.
+    private static func marks(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ",")
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import KakehashiShared
 
 /// What a log operation writes when it ends, in the same transaction as its reads. A store
@@ -38,10 +39,10 @@ struct LogWrites: Sendable {
         let caseID: String?
     }
 
-    /// A record's merged state as the store keeps it (`StoreCoding`).
+    /// A record's merged state as the store keeps it (`StoreCoding.pack`).
     struct State: Sendable {
         let ref: RecordRef
-        let json: String
+        let packed: Data
     }
 
     /// A level handed to `device` for a case under `generation`. The store keeps it and, of the

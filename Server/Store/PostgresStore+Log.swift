@@ -1,3 +1,4 @@
+import Foundation
 import KakehashiShared
 import Logging
 import PostgresNIO
@@ -51,10 +52,11 @@ extension PostgresStore {
         }
         for (entity, group) in Dictionary(grouping: reads.states, by: \.entity) {
             let ids = group.map(\.record)
-            for try await (id, text) in try await connection.query(
+            for try await (id, stored) in try await connection.query(
                 "SELECT id, state FROM records WHERE entity = \(entity.rawValue) AND id = ANY(\(ids))", logger: logger
-            ).decode((String, String).self) {
-                facts.states[RecordRef(entity: entity, record: id)] = try StoreCoding.state(text)
+            ).decode((String, Data).self) {
+                facts.states[RecordRef(entity: entity, record: id)] = try StoreCoding.state(
+                    stored, entity: entity, id: id)
             }
         }
         if !reads.referralCases.isEmpty {
@@ -112,13 +114,13 @@ extension PostgresStore {
             }
         }
         if let read = reads.caseChunk {
-            for try await text in try await connection.query(
+            for try await (id, stored) in try await connection.query(
                 """
-                SELECT state FROM records WHERE entity = 'case' AND id > \(read.after)
+                SELECT id, state FROM records WHERE entity = 'case' AND id > \(read.after)
                 ORDER BY id LIMIT \(read.limit)
                 """, logger: logger
-            ).decode(String.self) {
-                facts.caseChunk.append(try StoreCoding.state(text))
+            ).decode((String, Data).self) {
+                facts.caseChunk.append(try StoreCoding.state(stored, entity: .case, id: id))
             }
         }
         if let read = reads.recordedLevels {
@@ -136,13 +138,7 @@ extension PostgresStore {
         }
         facts.histories = try await histories(reads.histories, connection, logger)
         for entity in reads.entityStates {
-            var states: [RecordState] = []
-            for try await text in try await connection.query(
-                "SELECT state FROM records WHERE entity = \(entity.rawValue) ORDER BY id", logger: logger
-            ).decode(String.self) {
-                states.append(try StoreCoding.state(text))
-            }
-            facts.entityStates[entity] = states
+            facts.entityStates[entity] = try await states(of: entity, connection, logger)
         }
         if reads.caseChangeTimes {
             for try await (record, hlc) in try await connection.query(
@@ -169,6 +165,19 @@ extension PostgresStore {
             }
         }
         return facts
+    }
+
+    /// Every state of `entity`, in id order.
+    static func states(
+        of entity: Entity, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [RecordState] {
+        var states: [RecordState] = []
+        for try await (id, stored) in try await connection.query(
+            "SELECT id, state FROM records WHERE entity = \(entity.rawValue) ORDER BY id", logger: logger
+        ).decode((String, Data).self) {
+            states.append(try StoreCoding.state(stored, entity: entity, id: id))
+        }
+        return states
     }
 
     /// Answers history reads, one answer per read in order. Reads of single records are asked
@@ -245,11 +254,11 @@ extension PostgresStore {
         if !writes.states.isEmpty {
             let entities = writes.states.map(\.ref.entity.rawValue)
             let ids = writes.states.map(\.ref.record)
-            let bodies = writes.states.map(\.json)
+            let packed = writes.states.map { ByteBuffer(bytes: $0.packed) }
             try await connection.query(
                 """
                 INSERT INTO records (entity, id, state)
-                SELECT * FROM unnest(\(entities)::TEXT[], \(ids)::TEXT[], \(bodies)::TEXT[])
+                SELECT * FROM unnest(\(entities)::TEXT[], \(ids)::TEXT[], \(packed)::BYTEA[])
                 ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state
                 """, logger: logger)
         }

@@ -194,22 +194,17 @@ public final class PostgresStore: ChangeLogStore {
     }
 
     public func record(_ entity: Entity, _ id: String) async throws -> RecordState? {
-        for try await text in try await client.query(
+        for try await stored in try await client.query(
             "SELECT state FROM records WHERE entity = \(entity.rawValue) AND id = \(id)", logger: logger
-        ).decode(String.self) {
-            return try StoreCoding.state(text)
+        ).decode(Data.self) {
+            return try StoreCoding.state(stored, entity: entity, id: id)
         }
         return nil
     }
 
     public func records(_ entity: Entity) async throws -> [RecordState] {
-        var states: [RecordState] = []
-        for try await text in try await client.query(
-            "SELECT state FROM records WHERE entity = \(entity.rawValue) ORDER BY id", logger: logger
-        ).decode(String.self) {
-            states.append(try StoreCoding.state(text))
-        }
-        return states
+        let logger = logger
+        return try await client.withConnection { connection in try await Self.states(of: entity, connection, logger) }
     }
 
     public func highestHLC() async throws -> HLC? {
@@ -298,9 +293,9 @@ public final class PostgresStore: ChangeLogStore {
                 let ids = groups.map(\.0.record)
                 for try await (entity, id, state) in try await connection.query(
                     "SELECT entity, id, state FROM records WHERE id = ANY(\(ids))", logger: logger
-                ).decode((String, String, String).self) {
+                ).decode((String, String, Data).self) {
                     if let kind = Entity(rawValue: entity) {
-                        states[RecordRef(entity: kind, record: id)] = try? StoreCoding.state(state)
+                        states[RecordRef(entity: kind, record: id)] = try? StoreCoding.state(state, entity: kind, id: id)
                     }
                 }
                 for (ref, changes) in groups { check.record(ref, changes: changes, stored: states[ref]) }

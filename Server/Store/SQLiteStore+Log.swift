@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import KakehashiShared
 
@@ -49,11 +50,11 @@ extension SQLiteStore {
             }
         }
         for ref in reads.states {
-            if let text = try String.fetchOne(
+            if let stored = try Data.fetchOne(
                 db, sql: "SELECT state FROM records WHERE entity = ? AND id = ?",
                 arguments: [ref.entity.rawValue, ref.record])
             {
-                facts.states[ref] = try StoreCoding.state(text)
+                facts.states[ref] = try StoreCoding.state(stored, entity: ref.entity, id: ref.record)
             }
         }
         for caseID in reads.referralCases {
@@ -94,10 +95,10 @@ extension SQLiteStore {
             }
         }
         if let read = reads.caseChunk {
-            facts.caseChunk = try String.fetchAll(
-                db, sql: "SELECT state FROM records WHERE entity = 'case' AND id > ? ORDER BY id LIMIT ?",
+            facts.caseChunk = try Row.fetchAll(
+                db, sql: "SELECT id, state FROM records WHERE entity = 'case' AND id > ? ORDER BY id LIMIT ?",
                 arguments: [read.after, read.limit]
-            ).map(StoreCoding.state)
+            ).map { row in try StoreCoding.state(row[1], entity: .case, id: row[0]) }
         }
         if let read = reads.recordedLevels {
             for chunk in StoreCoding.chunks(read.cases) {
@@ -133,9 +134,7 @@ extension SQLiteStore {
             facts.histories.append(rows.map { LoggedChange(field: $0[0], json: $0[1]) })
         }
         for entity in reads.entityStates {
-            facts.entityStates[entity] = try String.fetchAll(
-                db, sql: "SELECT state FROM records WHERE entity = ? ORDER BY id", arguments: [entity.rawValue]
-            ).map(StoreCoding.state)
+            facts.entityStates[entity] = try Self.states(of: entity, db)
         }
         if reads.caseChangeTimes {
             let rows = try Row.fetchCursor(db, sql: "SELECT record, hlc FROM changes WHERE entity = 'case'")
@@ -177,7 +176,7 @@ extension SQLiteStore {
             sql: "INSERT INTO records (entity, id, state) VALUES (?, ?, ?) "
                 + "ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state")
         for state in writes.states {
-            try upsert.execute(arguments: [state.ref.entity.rawValue, state.ref.record, state.json])
+            try upsert.execute(arguments: [state.ref.entity.rawValue, state.ref.record, state.packed])
         }
         if let forget = writes.forgetBookkeeping {
             try db.execute(
@@ -200,6 +199,13 @@ extension SQLiteStore {
             try db.execute(
                 sql: "UPDATE devices SET generation = ? WHERE id = ?", arguments: [generation, device.rawValue])
         }
+    }
+
+    /// Every state of `entity`, in id order.
+    static func states(of entity: Entity, _ db: Database) throws -> [RecordState] {
+        try Row.fetchAll(
+            db, sql: "SELECT id, state FROM records WHERE entity = ? ORDER BY id", arguments: [entity.rawValue]
+        ).map { row in try StoreCoding.state(row[1], entity: entity, id: row[0]) }
     }
 
     /// `?, ?, …` for an `IN` list of `count` values.

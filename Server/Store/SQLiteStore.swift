@@ -80,18 +80,14 @@ public final class SQLiteStore: ChangeLogStore {
 
     public func record(_ entity: Entity, _ id: String) async throws -> RecordState? {
         try await pool.read { db in
-            try String.fetchOne(
+            try Data.fetchOne(
                 db, sql: "SELECT state FROM records WHERE entity = ? AND id = ?", arguments: [entity.rawValue, id]
-            ).map(StoreCoding.state)
+            ).map { try StoreCoding.state($0, entity: entity, id: id) }
         }
     }
 
     public func records(_ entity: Entity) async throws -> [RecordState] {
-        try await pool.read { db in
-            try String.fetchAll(
-                db, sql: "SELECT state FROM records WHERE entity = ? ORDER BY id", arguments: [entity.rawValue]
-            ).map(StoreCoding.state)
-        }
+        try await pool.read { db in try Self.states(of: entity, db) }
     }
 
     public func highestHLC() async throws -> HLC? {
@@ -128,10 +124,10 @@ public final class SQLiteStore: ChangeLogStore {
             var seen = Set<RecordRef>()
             func finish() throws {
                 guard let ref = current else { return }
-                let stored = try String.fetchOne(
+                let stored = try Data.fetchOne(
                     db, sql: "SELECT state FROM records WHERE entity = ? AND id = ?",
                     arguments: [ref.entity.rawValue, ref.record]
-                ).map(StoreCoding.state)
+                ).map { try StoreCoding.state($0, entity: ref.entity, id: ref.record) }
                 check.record(ref, changes: changes, stored: stored)
                 seen.insert(ref)
             }

@@ -145,6 +145,13 @@ public enum StoreSchema {
                 "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
                 "INSERT INTO store_meta (key, value) VALUES ('epoch', md5(random()::text || clock_timestamp()::text))",
             ]),
+        Migration(
+            version: 5,
+            purpose:
+                "record states in RecordState's binary coding (StoreCoding.pack); JSON states written before are read until the record is written again",
+            // SQLite keeps a BLOB in the TEXT column as it is; PostgreSQL's column becomes bytes.
+            sqlite: [],
+            postgres: ["ALTER TABLE records ALTER COLUMN state TYPE BYTEA USING convert_to(state, 'UTF8')"]),
     ]
 
     /// The statement that gives a store a new epoch (a restore does it), in both dialects.

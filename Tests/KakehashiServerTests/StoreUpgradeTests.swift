@@ -41,6 +41,23 @@ import Testing
         return title
     }
 
+    /// Writes a new title to the fixture's case, so its state is stored again in this release's
+    /// form (binary since schema version 5) beside the older JSON states, and requires the store
+    /// to read both and still pass its check.
+    static func retitleReadsBothStateForms(_ store: any ChangeLogStore, case caseID: String) async throws {
+        let before = try #require(try await store.record(.case, caseID))
+        var maker = ChangeMaker(clock: HybridClock(device: DeviceID("upgrade-test")!), author: "admin")
+        let change = maker.make(
+            .set, entity: .case, record: caseID, field: "title", value: .string("改題後の試作案件"), state: before,
+            wallMillis: serverWallMillis())
+        let results = try await store.append([change], viewer: nil, wallMillis: serverWallMillis(), onlyIfEmpty: false)
+        #expect(results.map(\.status) == [.accepted])
+        #expect(title(try await store.record(.case, caseID)) == "改題後の試作案件")
+        let report = try await store.check()
+        #expect(report.healthy, "\(report.problems)")
+        #expect(try await store.records(.advisor).count == 2, "the directory's older states no longer read")
+    }
+
     /// Runs a program from `PATH` (`psql`, `sqlite3`) and requires success.
     static func tool(_ arguments: [String]) async throws {
         let process = Process()
@@ -73,6 +90,7 @@ import Testing
         // The enrolled laptop's token still opens its device.
         let device = try await store.device(tokenHash: Secrets.hash(facts.sqlite.token))
         #expect(device?.device.status == "active")
+        try await Self.retitleReadsBothStateForms(store, case: facts.sqlite.case)
         await store.close()
 
         // Opening again migrates nothing more and keeps the epoch.
@@ -98,6 +116,7 @@ import Testing
         #expect(report.changes == facts.postgres.changes)
         #expect(Self.title(try await store.record(.case, facts.postgres.case)) == facts.caseTitle)
         #expect(try await store.devices().count == 3)
+        try await Self.retitleReadsBothStateForms(store, case: facts.postgres.case)
         await store.close()
     }
 

@@ -28,7 +28,7 @@ struct ExportRows {
                 eventsInScope.filter { data.ministry(ofProgram: data.program(ofAdvisor: $0.author)) == ministry }.map(
                     \.caseID))
             cases = exportable.filter {
-                $0.level == "open" || data.ministry(ofProgram: $0.program) == ministry || touched.contains($0.id)
+                $0.knownLevel == .open || data.ministry(ofProgram: $0.program) == ministry || touched.contains($0.id)
             }
         }
         var caseIDs = Set(cases.map(\.id))

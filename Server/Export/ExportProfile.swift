@@ -31,15 +31,16 @@ public enum ExportProfile: String, Sendable, CommandLineChoice {
     public var coversAllPrograms: Bool { self == .cabinetOffice }
 
     /// Whether a case's title, summary, events' bodies and organizations' names may be in this
-    /// profile's rows.
+    /// profile's rows (never for a level this build does not know).
     func showsContent(of item: ReportData.Case, in data: ReportData) -> Bool {
-        switch item.level {
-        case "open": true
-        case "confidential": data.ministry(ofProgram: item.program) == ministry
-        default: false
+        switch item.knownLevel {
+        case .open: true
+        case .confidential: data.ministry(ofProgram: item.program) == ministry
+        case .strict, .secret, nil: false
         }
     }
 
-    /// Whether a case may appear as a row at all in any profile.
-    static func isExportable(_ item: ReportData.Case) -> Bool { item.level != "secret" }
+    /// Whether a case may appear as a row at all in any profile (a case of a level this build does
+    /// not know does, as metadata only).
+    static func isExportable(_ item: ReportData.Case) -> Bool { item.knownLevel != .secret }
 }

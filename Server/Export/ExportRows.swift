@@ -28,7 +28,7 @@ struct ExportRows {
                 eventsInScope.filter { data.ministry(ofProgram: data.program(ofAdvisor: $0.author)) == ministry }.map(
                     \.caseID))
             cases = exportable.filter {
-                $0.level == "open" || data.ministry(ofProgram: $0.program) == ministry || touched.contains($0.id)
+                $0.knownLevel == .open || data.ministry(ofProgram: $0.program) == ministry || touched.contains($0.id)
             }
         }
         var caseIDs = Set(cases.map(\.id))
@@ -48,13 +48,15 @@ struct ExportRows {
 
     // MARK: - Cases
 
+    /// A case's fields are headed by their labels in `Schema` (the ministry by the program's); the
+    /// columns made here (the case's one prefecture, dates, redaction) by their own.
     static let caseColumns: [ExportTable.Column] = [
-        .init("id", "案件ID"), .init("title", "件名"), .init("summary", "概要"), .init("kind", "種別"),
-        .init("stage", "段階"), .init("level", "秘密区分"), .init("program", "事業"), .init("ministry", "所管"),
-        .init("prefecture", "都道府県"), .init("organizations", "支援先"), .init("organization_ids", "支援先ID"),
-        .init("owner", "担当者"), .init("participants", "参加者"), .init("tags", "タグ"),
-        .init("license_signed", "ライセンス契約締結"), .init("amount_yen", "契約金額（円）"),
-        .init("product_launched", "製品化"), .init("good_practice", "好事例"), .init("created", "登録日"),
+        .init("id", "案件ID"), .init("title", of: .case), .init("summary", of: .case), .init("kind", of: .case),
+        .init("stage", of: .case), .init("level", of: .case), .init("program", of: .case),
+        .init("ministry", of: .program), .init("prefecture", "都道府県"), .init("organizations", of: .case),
+        .init("organization_ids", "支援先ID"), .init("owner", of: .case), .init("participants", of: .case),
+        .init("tags", of: .case), .init("license_signed", of: .case), .init("amount_yen", of: .case),
+        .init("product_launched", of: .case), .init("good_practice", of: .case), .init("created", "登録日"),
         .init("updated", "更新日"), .init("fiscal_year", "登録年度"), .init("redacted", "非開示"),
     ]
 
@@ -101,10 +103,10 @@ struct ExportRows {
     // MARK: - Events
 
     static let eventColumns: [ExportTable.Column] = [
-        .init("id", "活動ID"), .init("case", "案件ID"), .init("date", "日付"), .init("fiscal_year", "年度"),
-        .init("kind", "種別"), .init("author", "記録者"), .init("author_program", "記録者の事業"),
-        .init("author_ministry", "記録者の所管"), .init("prefecture", "都道府県"), .init("body", "内容"),
-        .init("referred_to", "紹介先"), .init("referred_program", "紹介先の事業"), .init("redacted", "非開示"),
+        .init("id", "活動ID"), .init("case", "案件ID"), .init("date", of: .event), .init("fiscal_year", "年度"),
+        .init("kind", of: .event), .init("author", of: .event), .init("author_program", "記録者の事業"),
+        .init("author_ministry", "記録者の所管"), .init("prefecture", "都道府県"), .init("body", of: .event),
+        .init("referred_to", of: .event), .init("referred_program", "紹介先の事業"), .init("redacted", "非開示"),
     ]
 
     func events() -> ExportTable {
@@ -138,9 +140,9 @@ struct ExportRows {
     // MARK: - Organizations
 
     static let organizationColumns: [ExportTable.Column] = [
-        .init("id", "支援先ID"), .init("name", "名称"), .init("kind", "種別"), .init("prefecture", "都道府県"),
-        .init("corporate_number", "法人番号"), .init("sme_type", "中小企業類型"), .init("notes", "備考"),
-        .init("redacted", "非開示"),
+        .init("id", "支援先ID"), .init("name", of: .organization), .init("kind", of: .organization),
+        .init("prefecture", of: .organization), .init("corporate_number", of: .organization),
+        .init("sme_type", of: .organization), .init("notes", of: .organization), .init("redacted", "非開示"),
     ]
 
     /// Organizations linked to this export's cases (every organization for `cabinet-office`),
@@ -177,11 +179,12 @@ struct ExportRows {
 
     // MARK: - Good practices
 
+    /// The case's fields, then its lessons': a `lesson` event's date and author.
     static let goodPracticeColumns: [ExportTable.Column] = [
-        .init("case", "案件ID"), .init("title", "件名"), .init("kind", "種別"), .init("stage", "段階"),
-        .init("program", "事業"), .init("ministry", "所管"), .init("prefecture", "都道府県"),
-        .init("organizations", "支援先"), .init("lesson_id", "教訓ID"), .init("lesson_date", "日付"),
-        .init("fiscal_year", "年度"), .init("author", "記録者"), .init("lesson", "教訓"),
+        .init("case", "案件ID"), .init("title", of: .case), .init("kind", of: .case), .init("stage", of: .case),
+        .init("program", of: .case), .init("ministry", of: .program), .init("prefecture", "都道府県"),
+        .init("organizations", of: .case), .init("lesson_id", "教訓ID"), .init("date", of: .event, key: "lesson_date"),
+        .init("fiscal_year", "年度"), .init("author", of: .event), .init("lesson", "教訓"),
     ]
 
     /// Cases flagged 好事例 that this profile shows in full, one row per `lesson` event (one row

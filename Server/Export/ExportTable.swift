@@ -14,6 +14,13 @@ public struct ExportTable: Sendable {
             self.key = key
             self.label = label
         }
+
+        /// A column holding a field of `entity`, headed by the field's label in `Schema`, and keyed
+        /// by the field's name unless `key` is given.
+        init(_ field: String, of entity: Entity, key: String? = nil) {
+            let spec = entity.schema.spec(field)
+            self.init(key ?? spec.name, spec.label)
+        }
     }
 
     public enum Cell: Sendable, Hashable {

@@ -37,7 +37,7 @@ public enum IndicatorEngine {
             tally.add(
                 .newCases, id: item.id, year: item.created.fiscalYear, program: item.program,
                 prefecture: item.prefecture)
-            if item.stage == "closed" || item.stage == "dropped" {
+            if item.knownStage?.endsCase == true {
                 tally.add(
                     .closedCases, id: item.id, year: item.stageSet.fiscalYear, program: item.program,
                     prefecture: item.prefecture)
@@ -55,7 +55,7 @@ public enum IndicatorEngine {
             for year in firstYear...max(firstYear, today.fiscalYear) {
                 let end = min(CalendarDate.fiscalYearBounds(year).upperBound, today)
                 for item in data.cases {
-                    guard let stage = data.stage(of: item.id, atEndOf: end),
+                    guard let stage = data.stage(of: item.id, atEndOf: end).flatMap(CaseStage.init(rawValue:)),
                         let metric = IndicatorReport.Metric.yearEnd(stage)
                     else { continue }
                     tally.add(metric, id: item.id, year: year, program: item.program, prefecture: item.prefecture)
@@ -66,17 +66,15 @@ public enum IndicatorEngine {
         return tally.report(fiscalYear: fiscalYear)
     }
 
-    /// Progress order of the stages; `closed` and `dropped` end a case without moving it on.
-    static let progress: [String: Int] = [
-        "intake": 0, "discovery": 1, "matching": 2, "prototyping": 3, "contract": 4, "funding": 5, "launch": 6,
-        "follow-up": 7,
-    ]
+    /// How far along a stage is (`CaseStage.progress`); a stage that ends a case without moving it
+    /// on, or one this build does not know, counts as the start.
+    static func progress(_ stage: CaseStage?) -> Int { stage?.progress ?? 0 }
 
-    /// The rank in `progress` of the furthest stage written for a case by the end of `day`.
+    /// The `progress` of the furthest stage written for a case by the end of `day`.
     static func furthestStage(of caseID: String, by day: CalendarDate, _ data: ReportData) -> Int {
         var furthest = 0
         for write in data.stageHistory[caseID] ?? [] where CalendarDate(japanTimeOf: write.hlc.millis) <= day {
-            furthest = max(furthest, progress[write.stage] ?? 0)
+            furthest = max(furthest, progress(CaseStage(rawValue: write.stage)))
         }
         return furthest
     }
@@ -119,12 +117,12 @@ public enum IndicatorEngine {
             totals[year, default: [:]][metric.rawValue, default: []].insert(id)
         }
 
-        /// Counts a case at every funnel stage up to its furthest (a rank in `progress`).
+        /// Counts a case at every funnel stage up to its furthest (a `progress`).
         mutating func funnel(year: Int, program: String?, furthest: Int) {
             let program = program ?? IndicatorEngine.unassignedProgram
             guard counts(program) else { return }
-            for stage in IndicatorReport.funnelStages where (IndicatorEngine.progress[stage] ?? 0) <= furthest {
-                funnels[year, default: [:]][program, default: [:]][stage, default: 0] += 1
+            for stage in IndicatorReport.funnelStages where IndicatorEngine.progress(stage) <= furthest {
+                funnels[year, default: [:]][program, default: [:]][stage.rawValue, default: 0] += 1
             }
         }
 

@@ -192,7 +192,7 @@ extension IndicatorReport {
     }
 
     private func funnelSection(_ year: Int) -> String {
-        let shown = funnels.filter { $0.fiscalYear == year && $0.count("intake") > 0 }.sorted {
+        let shown = funnels.filter { $0.fiscalYear == year && $0.count(.intake) > 0 }.sorted {
             (programs[$0.program]?.ministry ?? "", $0.program) < (programs[$1.program]?.ministry ?? "", $1.program)
         }
         var out = "<h3>段階の進み具合（事業別、年度末時点）</h3>\n"
@@ -203,7 +203,7 @@ extension IndicatorReport {
         for funnel in shown {
             out += "<figure>\n<figcaption>\(Self.escape(programName(funnel.program)))</figcaption>\n"
             out += Self.funnelChart(
-                Self.funnelStages.map { (Domains.caseStage.label(of: $0) ?? $0, funnel.count($0)) },
+                Self.funnelStages.map { ($0.label, funnel.count($0)) },
                 color: Self.ministryColor(programs[funnel.program]?.ministry))
             out += "</figure>\n"
         }
@@ -266,7 +266,7 @@ extension IndicatorReport {
         out += table(byProgram, metrics: activity, totals: counts, headers: Self.wrappedLabel)
         out += "<h3>年度末の段階別の案件数</h3>\n"
         out += table(byProgram, metrics: stages, totals: counts) {
-            Self.wrappedLabel(Domains.caseStage.label(of: $0.stage ?? "") ?? $0.label)
+            Self.wrappedLabel($0.stage?.label ?? $0.label)
         }
         return out
     }

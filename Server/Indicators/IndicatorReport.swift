@@ -38,13 +38,25 @@ public struct IndicatorReport: Sendable, Encodable {
             case .closedCases: "終了案件"
             case .referralsOut: "他事業への紹介"
             case .referralsIn: "他事業からの紹介"
-            default: "年度末：" + (Domains.caseStage.label(of: stage ?? "") ?? "")
+            default: "年度末：" + (stage?.label ?? "")
             }
         }
 
         /// For the year-end stage counts, the stage counted.
-        public var stage: String? {
-            rawValue.hasPrefix("stage_") ? String(rawValue.dropFirst("stage_".count)) : nil
+        public var stage: CaseStage? {
+            switch self {
+            case .stageIntake: .intake
+            case .stageDiscovery: .discovery
+            case .stageMatching: .matching
+            case .stagePrototyping: .prototyping
+            case .stageContract: .contract
+            case .stageFunding: .funding
+            case .stageLaunch: .launch
+            case .stageFollowUp: .followUp
+            case .stageClosed: .closed
+            case .stageDropped: .dropped
+            default: nil
+            }
         }
 
         /// The event kinds a metric counts.
@@ -62,7 +74,7 @@ public struct IndicatorReport: Sendable, Encodable {
             }
         }
 
-        static func yearEnd(_ stage: String) -> Metric? { allCases.first { $0.stage == stage } }
+        static func yearEnd(_ stage: CaseStage) -> Metric? { allCases.first { $0.stage == stage } }
 
         /// The activity figures charted in the HTML report.
         public static let activity: [Metric] = [
@@ -107,12 +119,12 @@ public struct IndicatorReport: Sendable, Encodable {
         /// Stage code → cases that had reached it.
         public let reached: [String: Int]
 
-        public func count(_ stage: String) -> Int { reached[stage] ?? 0 }
+        public func count(_ stage: CaseStage) -> Int { reached[stage.rawValue] ?? 0 }
     }
 
     /// The funnel's stages, in order (Docs/design.md §1: intake → matching → prototyping → contract →
     /// funding → launch).
-    public static let funnelStages = ["intake", "matching", "prototyping", "contract", "funding", "launch"]
+    public static let funnelStages: [CaseStage] = [.intake, .matching, .prototyping, .contract, .funding, .launch]
 
     public let fiscalYears: [Int]
     public let rows: [Row]

@@ -5,7 +5,8 @@ import KakehashiShared
 /// gone, are left out.
 ///
 /// Built once from a `LogSnapshot`; every list is sorted by id, so what is made from it is the
-/// same bytes for the same log.
+/// same bytes for the same log. Records are read through `Schema` (`RecordFields`): every field
+/// read is one it declares, and a field that holds no value is its default there.
 public struct ReportData: Sendable {
     public struct Program: Sendable, Hashable {
         public let id: String
@@ -58,6 +59,11 @@ public struct ReportData: Sendable {
         public let prefecture: String?
         /// The fiscal years in which the case itself was changed.
         public let changedYears: Set<Int>
+
+        /// The level, when it is one this build knows.
+        public var knownLevel: ConfidentialityLevel? { ConfidentialityLevel(rawValue: level) }
+        /// The stage, when it is one this build knows.
+        public var knownStage: CaseStage? { CaseStage(rawValue: stage) }
     }
 
     public struct Event: Sendable, Hashable {
@@ -89,7 +95,6 @@ public struct ReportData: Sendable {
     public init(_ snapshot: LogSnapshot) {
         func states(_ entity: Entity) -> [RecordState] { snapshot.states[entity] ?? [] }
         func live(_ entity: Entity) -> [RecordState] { states(entity).filter { !$0.isDeleted } }
-        func text(_ state: RecordState, _ field: String) -> String? { state.value(field).stringValue }
         func day(_ millis: Int64) -> CalendarDate { CalendarDate(japanTimeOf: millis) }
 
         head = snapshot.head
@@ -97,22 +102,25 @@ public struct ReportData: Sendable {
 
         var programs: [String: Program] = [:]
         for state in live(.program) {
+            let fields = state.fields
             programs[state.id] = Program(
-                id: state.id, name: text(state, "name") ?? state.id, ministry: text(state, "ministry") ?? "other")
+                id: state.id, name: fields.text("name") ?? state.id, ministry: fields.text("ministry") ?? "other")
         }
         self.programs = programs
         var advisors: [String: Advisor] = [:]
         for state in states(.advisor) {
+            let fields = state.fields
             advisors[state.id] = Advisor(
-                id: state.id, name: text(state, "name") ?? state.id, program: text(state, "program"),
-                prefecture: text(state, "prefecture"))
+                id: state.id, name: fields.text("name") ?? state.id, program: fields.text("program"),
+                prefecture: fields.text("prefecture"))
         }
         self.advisors = advisors
         let organizations = live(.organization).map { state in
-            Organization(
-                id: state.id, name: text(state, "name") ?? "", kind: text(state, "kind") ?? "other",
-                prefecture: text(state, "prefecture"), corporateNumber: text(state, "corporate_number"),
-                smeType: text(state, "sme_type"), notes: text(state, "notes"))
+            let fields = state.fields
+            return Organization(
+                id: state.id, name: fields.text("name") ?? "", kind: fields.text("kind") ?? "other",
+                prefecture: fields.text("prefecture"), corporateNumber: fields.text("corporate_number"),
+                smeType: fields.text("sme_type"), notes: fields.text("notes"))
         }
         self.organizations = organizations
         let prefectureOf = Dictionary(uniqueKeysWithValues: organizations.map { ($0.id, $0.prefecture) })
@@ -128,25 +136,24 @@ public struct ReportData: Sendable {
 
         var cases: [Case] = []
         for state in live(.case) {
+            let fields = state.fields
             let created = snapshot.caseChangeTimes[state.id]?.min() ?? state.lastEdit?.hlc.millis ?? 0
             caseCreated[state.id] = created
-            let organizationIDs = state.elements("organizations")
-            let owner = text(state, "owner")
-            let launched = state.value("product_launched") == .bool(true)
+            let organizationIDs = fields.elements("organizations")
+            let owner = fields.text("owner")
+            let launched = fields.flag("product_launched")
             cases.append(
                 Case(
-                    id: state.id, title: text(state, "title") ?? "", summary: text(state, "summary"),
-                    kind: text(state, "kind") ?? "other", stage: text(state, "stage") ?? "intake",
-                    level: text(state, "level") ?? "confidential", program: text(state, "program"), owner: owner,
-                    participants: state.elements("participants"), organizations: organizationIDs,
-                    tags: state.elements("tags"), licenseSigned: state.value("license_signed") == .bool(true),
-                    amountYen: state.value("amount_yen").integerValue, productLaunched: launched,
-                    goodPractice: state.value("good_practice") == .bool(true), created: day(created),
+                    id: state.id, title: fields.text("title") ?? "", summary: fields.text("summary"),
+                    kind: fields.text("kind") ?? "other", stage: fields.defaultedText("stage"),
+                    level: fields.defaultedText("level"), program: fields.text("program"), owner: owner,
+                    participants: fields.elements("participants"), organizations: organizationIDs,
+                    tags: fields.elements("tags"), licenseSigned: fields.flag("license_signed"),
+                    amountYen: fields.integer("amount_yen"), productLaunched: launched,
+                    goodPractice: fields.flag("good_practice"), created: day(created),
                     updated: day(state.lastEdit?.hlc.millis ?? created),
-                    stageSet: day(state.winner(RegisterKey(field: "stage", element: nil))?.hlc.millis ?? created),
-                    launched: launched
-                        ? day(state.winner(RegisterKey(field: "product_launched", element: nil))?.hlc.millis ?? created)
-                        : nil,
+                    stageSet: day(fields.write("stage")?.hlc.millis ?? created),
+                    launched: launched ? day(fields.write("product_launched")?.hlc.millis ?? created) : nil,
                     prefecture: Self.prefecture(
                         of: organizationIDs.compactMap { prefectureOf[$0] ?? nil },
                         fallback: owner.flatMap { advisors[$0]?.prefecture }),
@@ -158,13 +165,14 @@ public struct ReportData: Sendable {
         let caseIDs = Set(cases.map(\.id))
 
         events = live(.event).compactMap { state in
-            guard let caseID = text(state, "case"), caseIDs.contains(caseID),
-                let date = text(state, "date").flatMap(CalendarDate.init)
+            let fields = state.fields
+            guard let caseID = fields.text("case"), caseIDs.contains(caseID),
+                let date = fields.text("date").flatMap(CalendarDate.init)
             else { return nil }
             return Event(
-                id: state.id, caseID: caseID, kind: text(state, "kind") ?? "note", date: date,
-                author: EventCredit.author(of: state), participants: state.elements("participants"),
-                body: text(state, "body") ?? "", referredTo: EventCredit.referredTo(of: state))
+                id: state.id, caseID: caseID, kind: fields.text("kind") ?? "note", date: date,
+                author: EventCredit.author(of: state), participants: fields.elements("participants"),
+                body: fields.text("body") ?? "", referredTo: EventCredit.referredTo(of: state))
         }
     }
 
@@ -197,6 +205,9 @@ public struct ReportData: Sendable {
     public func stage(of caseID: String, atEndOf day: CalendarDate) -> String? {
         guard let created = caseCreated[caseID], CalendarDate(japanTimeOf: created) <= day else { return nil }
         let writes = stageHistory[caseID] ?? []
-        return writes.last { CalendarDate(japanTimeOf: $0.hlc.millis) <= day }?.stage ?? "intake"
+        return writes.last { CalendarDate(japanTimeOf: $0.hlc.millis) <= day }?.stage ?? Self.unsetStage
     }
+
+    /// The stage of a case whose stage was never written: the `stage` field's default in `Schema`.
+    static let unsetStage = Entity.case.schema.spec("stage").textDefault
 }

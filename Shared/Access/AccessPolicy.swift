@@ -50,12 +50,16 @@ public enum AccessPolicy {
             self.program = program
         }
 
-        /// Reads the facts from a merged case; an unset level is the default, `confidential`.
+        /// Reads the facts from a merged case; an unset level is `unsetLevel`.
         public init(_ state: RecordState) {
             self.init(
-                level: state.value("level").stringValue ?? "confidential", owner: state.value("owner").stringValue,
+                level: state.value("level").stringValue ?? Self.unsetLevel, owner: state.value("owner").stringValue,
                 participants: Set(state.elements("participants")), program: state.value("program").stringValue)
         }
+
+        /// The level of a case that has none: the `level` field's default in `Schema`
+        /// (`confidential`).
+        static let unsetLevel = Entity.case.schema.spec("level").textDefault
     }
 
     /// The fields that decide who may see and change a case. A new case writes these first, so
@@ -71,12 +75,13 @@ public enum AccessPolicy {
     public static func access(to facts: CaseFacts, for viewer: Viewer) -> Access {
         guard viewer.active else { return .none }
         let involved = facts.owner == viewer.advisor || facts.participants.contains(viewer.advisor)
-        switch facts.level {
-        case "open":
+        // A level this build does not know (from a newer release) is treated as confidential.
+        switch ConfidentialityLevel(rawValue: facts.level) ?? .confidential {
+        case .open:
             return .full
-        case "strict", "secret":
+        case .strict, .secret:
             return involved ? .full : .none
-        default:  // confidential, and anything unknown is treated as confidential
+        case .confidential:
             if involved { return .full }
             if let program = facts.program, program == viewer.program { return .full }
             return .stub

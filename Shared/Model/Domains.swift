@@ -60,32 +60,12 @@ public enum Domains {
         ]
     )
 
-    public static let caseStage = EnumDomain(
-        "stage",
-        [
-            "intake": "受付",
-            "discovery": "課題発掘",
-            "matching": "マッチング",
-            "prototyping": "試作・評価",
-            "contract": "契約・ライセンス",
-            "funding": "補助金・資金",
-            "launch": "事業化",
-            "follow-up": "フォローアップ",
-            "closed": "完了",
-            "dropped": "中止",
-        ]
-    )
+    /// Made from `CaseStage`, which holds the values and labels.
+    public static let caseStage = EnumDomain("stage", CaseStage.self)
 
-    /// Confidentiality levels after the universities' secret-information rules (Docs/design.md §6).
-    public static let level = EnumDomain(
-        "level",
-        [
-            "open": "共有",
-            "confidential": "秘",
-            "strict": "厳秘",
-            "secret": "機密",
-        ]
-    )
+    /// Confidentiality levels after the universities' secret-information rules (Docs/design.md §6),
+    /// made from `ConfidentialityLevel`, which holds the values and labels.
+    public static let level = EnumDomain("level", ConfidentialityLevel.self)
 
     public static let eventKind = EnumDomain(
         "kind",

@@ -48,6 +48,16 @@ public struct EntitySchema: Sendable, Hashable {
         return spec
     }
 
+    /// The field called `name`, for code that names a field itself (reports, exports, access
+    /// checks): a name this entity does not declare is a programming error, not bad input, and
+    /// stops the program (`field(_:)` is for names people type).
+    public func spec(_ name: String) -> FieldSpec {
+        guard let spec = fields.first(where: { $0.name == name }) else {
+            preconditionFailure("\(entity.rawValue) has no field '\(name)'")
+        }
+        return spec
+    }
+
     /// Checks a record id's spelling and returns its canonical (lowercase) form.
     public func validateID(_ id: String, field: String = "id") throws(KakehashiError) -> String {
         switch idFormat {

@@ -18,6 +18,12 @@ public struct EnumDomain: Sendable, Hashable {
         self.members = members.map { Member(value: $0.key, label: $0.value) }
     }
 
+    /// The domain of an enum's cases, in the order they are declared.
+    public init<Value: DomainValue>(_ name: String, _ type: Value.Type) {
+        self.name = name
+        self.members = Value.allCases.map { Member(value: $0.rawValue, label: $0.label) }
+    }
+
     public var values: [String] { members.map(\.value) }
 
     public func contains(_ value: String) -> Bool { members.contains { $0.value == value } }

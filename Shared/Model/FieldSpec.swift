@@ -43,4 +43,11 @@ public struct FieldSpec: Sendable, Hashable {
     }
 
     public var isSet: Bool { kind.isSet }
+
+    /// The default of a field whose default is text (a case's `stage` and `level`), for code that
+    /// reads the field; asking it of a field without one is a programming error.
+    public var textDefault: String {
+        guard let text = defaultValue?.stringValue else { preconditionFailure("field '\(name)' has no text default") }
+        return text
+    }
 }

@@ -70,9 +70,11 @@ public enum Schema {
             FieldSpec("summary", label: "概要", .text(maxLength: 4000, multiline: true), searchable: true),
             FieldSpec("kind", label: "種別", .enumeration(Domains.caseKind), required: true, exposure: .stub),
             FieldSpec(
-                "stage", label: "段階", .enumeration(Domains.caseStage), default: .string("intake"), exposure: .stub),
+                "stage", label: "段階", .enumeration(Domains.caseStage), default: .string(CaseStage.intake.rawValue),
+                exposure: .stub),
             FieldSpec(
-                "level", label: "秘密区分", .enumeration(Domains.level), default: .string("confidential"),
+                "level", label: "秘密区分", .enumeration(Domains.level),
+                default: .string(ConfidentialityLevel.confidential.rawValue),
                 exposure: .stub),
             FieldSpec("owner", label: "担当者", .reference(.advisor), exposure: .stub),
             FieldSpec("participants", label: "参加者", .referenceSet(.advisor), exposure: .stub),

@@ -295,7 +295,8 @@ public final class PostgresStore: ChangeLogStore {
                     "SELECT entity, id, state FROM records WHERE id = ANY(\(ids))", logger: logger
                 ).decode((String, String, Data).self) {
                     if let kind = Entity(rawValue: entity) {
-                        states[RecordRef(entity: kind, record: id)] = try? StoreCoding.state(state, entity: kind, id: id)
+                        states[RecordRef(entity: kind, record: id)] = try? StoreCoding.state(
+                            state, entity: kind, id: id)
                     }
                 }
                 for (ref, changes) in groups { check.record(ref, changes: changes, stored: states[ref]) }

@@ -55,9 +55,8 @@ struct Restore: AsyncParsableCommand {
                 StandardStreams.error("problem: \(problem)\n")
             }
             if !outcome.report.healthy { throw ExitCode(KakehashiError.Code.invalidData.exitCode) }
-        } catch let error as KakehashiError {
-            Main.report(error)
-            throw ExitCode(error.code.exitCode)
+        } catch {
+            throw Main.exit(for: error)
         }
     }
 }

@@ -81,9 +81,8 @@ enum Main {
             try await location.withStore(logger: logger, runsServices: false) { store in
                 try await body(store, AdminService(store: store))
             }
-        } catch let error as KakehashiError {
-            report(error)
-            throw ExitCode(error.code.exitCode)
+        } catch {
+            throw exit(for: error)
         }
     }
 
@@ -92,10 +91,19 @@ enum Main {
     static func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as KakehashiError {
-            report(error)
-            throw ExitCode(error.code.exitCode)
+        } catch {
+            throw exit(for: error)
         }
+    }
+
+    /// What a command throws for `error`: argument-parser's own exits and usage errors as they
+    /// are; anything else reported in one sentence, with its sysexits code (`StoreFailure`: a
+    /// failing store is 69, a damaged one or an unexpected failure 70, never 1).
+    static func exit(for error: any Error) -> any Error {
+        if error is ExitCode || error is ValidationError || error is CleanExit { return error }
+        let failure = StoreFailure.describing(error)
+        report(failure)
+        return ExitCode(failure.code.exitCode)
     }
 
     static func report(_ error: KakehashiError) {

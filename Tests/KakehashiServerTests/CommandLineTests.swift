@@ -76,6 +76,27 @@ import Testing
         #expect(try await ServerBinary.run(["advisor", "add", "--name", "x"], db: nil).status == 64)
     }
 
+    /// A store whose pages are damaged after it was written: the command that trips over them
+    /// says so in one sentence with what to do, and exits 70 (not argument-parser's 1 with the
+    /// raw SQLite message).
+    @Test func aDamagedStoreIsOneSentenceAndExit70() async throws {
+        let db = try await Self.database(.sqlite)
+        #expect(try await ServerBinary.run(["programs"], db: db).status == 0)
+        let path = String(db.dropFirst("sqlite:".count))
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        // Page 4 holds the change log's table (pages 1–3: the schema and the migrations).
+        try file.seek(toOffset: 3 * 4096)
+        try file.write(contentsOf: Data(repeating: 0xFF, count: 4096))
+        try file.close()
+
+        let check = try await ServerBinary.run(["check"], db: db)
+        #expect(check.status == 70, "\(check.stderr)")
+        #expect(check.stderr.hasPrefix("error: db: the SQLite store is damaged"), "\(check.stderr)")
+        #expect(check.stderr.contains("kakehashi-server restore"))
+        #expect(!check.stderr.contains("Error:"), "argument-parser's own report: \(check.stderr)")
+        #expect(check.stderr.split(separator: "\n").count == 1, "\(check.stderr)")
+    }
+
     @Test(arguments: StoreKind.available)
     func servePrintsItsURLServesAndStopsOnSIGTERM(kind: StoreKind) async throws {
         let db = try await Self.database(kind)

@@ -104,8 +104,6 @@ public struct SyncEngine: Sendable {
     /// Keeps a push body well under the server's `WireProtocol.maxRequestBytes`.
     public var pushBatchBytes = WireProtocol.maxRequestBytes / 2
     public var pullPageSize = WireProtocol.defaultPullLimit
-    /// Offsets smaller than this are network noise, not a wrong clock.
-    static let offsetTolerance: Int64 = 2_000
 
     public init(client: FieldClient, transport: any SyncTransport) {
         self.client = client
@@ -368,13 +366,12 @@ public struct SyncEngine: Sendable {
         return batch.first { $0.id.description == id }
     }
 
-    /// Remembers how far the laptop's clock is from the server's, ignoring network noise.
+    /// Remembers how far the laptop's clock is from the server's (`ClockOffset`), unless the
+    /// request took too long to tell.
     private func learnOffset(serverTime: Int64, sent: Int64, into summary: inout Summary) {
         let now = client.wallClock()
-        // A slow transfer says little about the clocks: its midpoint can be seconds off.
-        guard now - sent <= 2 * Self.offsetTolerance else { return }
-        let offset = serverTime - (sent + now) / 2
-        summary.clockOffset = abs(offset) < Self.offsetTolerance ? 0 : offset
+        guard ClockOffset.isTelling(sent: sent, received: now) else { return }
+        summary.clockOffset = ClockOffset.estimate(serverTime: serverTime, sent: sent, received: now)
     }
 
     // MARK: - Pull
@@ -519,65 +516,5 @@ public struct SyncEngine: Sendable {
             if reset { summary.recovery?.reset = true }
             return reset
         }
-    }
-}
-
-extension FieldClient {
-    /// Trusts the private certificate authority in the PEM file at `path` for this and every
-    /// later sync (`kakehashi sync --cacert`).
-    public func rememberCertificateAuthority(_ path: String) throws {
-        try store.write { db in
-            var identity = try DeviceIdentity.load(db)
-            identity.cacert = path
-            try identity.save(db)
-        }
-    }
-
-    /// Enrolls this laptop with the server (`kakehashi init`): trades the one-time code for a
-    /// device token and creates the local store. Nothing is left behind if enrollment fails.
-    public static func enroll(
-        directory: String, server: String, code: String, cacert: String?, deviceName: String?,
-        transport: any SyncTransport, wallClock: @escaping @Sendable () -> Int64 = FieldClient.systemClock
-    ) async throws -> FieldClient {
-        if LocalStore.exists(in: directory) {
-            // A store without a device row is what an enrollment interrupted by a crash leaves:
-            // start again rather than leave the laptop stuck.
-            let enrolled = (try? LocalStore.open(directory: directory).read { try DeviceIdentity.load($0) }) != nil
-            guard !enrolled else {
-                throw KakehashiError(
-                    .usage, field: "home",
-                    "\(directory) already holds an enrolled Kakehashi store; use another --home or remove it first")
-            }
-            try LocalStore.wipe(directory: directory)
-        }
-        let sent = wallClock()
-        let response: EnrollResponse
-        do {
-            response = try await transport.enroll(EnrollRequest(code: code, deviceName: deviceName)).value
-        } catch {
-            if case .status(401, let body) = error {
-                throw KakehashiError(
-                    .notAuthorized, field: "code",
-                    "the server did not accept the enrollment code (\(body?.error.message ?? "HTTP 401")); codes work once and expire — ask an administrator for a new one"
-                )
-            }
-            throw error.kakehashiError
-        }
-        let offset = response.serverTime - (sent + wallClock()) / 2
-        let store = try LocalStore.open(directory: directory, create: true)
-        do {
-            try store.write { db in
-                try DeviceIdentity(
-                    device: response.device, advisor: response.advisor, token: response.token, server: server,
-                    cacert: cacert, counter: 0, clock: HLC(millis: 0, counter: 0, device: response.device),
-                    clockOffset: abs(offset) < SyncEngine.offsetTolerance ? 0 : offset,
-                    cursor: WireProtocol.initialCursor, lastSync: nil
-                ).save(db)
-            }
-        } catch {
-            try? LocalStore.wipe(directory: directory)
-            throw error
-        }
-        return FieldClient(store: store, wallClock: wallClock)
     }
 }

@@ -59,30 +59,6 @@ public struct SyncEngine: Sendable {
         public var pages = 0
     }
 
-    /// The ids behind `Arrivals`, read before and after a sync.
-    struct Seen {
-        var cases: Set<String>
-        var referrals: Set<String>
-        var conflicts: Set<String>
-
-        static func read(_ db: Database) throws -> Seen {
-            let advisor = try DeviceIdentity.load(db).advisor
-            return Seen(
-                cases: Set(try String.fetchAll(db, sql: "SELECT id FROM record_states WHERE entity = 'case'")),
-                referrals: Set(
-                    try String.fetchAll(
-                        db, sql: "SELECT id FROM events WHERE referred_to = ?", arguments: [advisor])),
-                conflicts: Set(try String.fetchAll(db, sql: "SELECT id FROM conflicts")))
-        }
-
-        func arrivals(since before: Seen) -> Arrivals {
-            Arrivals(
-                newCases: cases.subtracting(before.cases).count,
-                referralsToMe: referrals.subtracting(before.referrals).count,
-                newConflicts: conflicts.subtracting(before.conflicts).count)
-        }
-    }
-
     /// What a recovery from a restored server did: own changes sent again (the server kept those
     /// it already had once), then everything downloaded again from the start.
     public struct Recovery: Sendable, Encodable, Hashable {
@@ -112,7 +88,7 @@ public struct SyncEngine: Sendable {
 
     public func run(progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
         var summary = Summary()
-        let before = try client.store.read(Seen.read)
+        let before = try client.store.read(SeenRecords.read)
         do {
             // A recovery that begins during the pull sends own changes and starts the pull again;
             // a log replaced once more meanwhile is left for the next sync.
@@ -145,8 +121,9 @@ public struct SyncEngine: Sendable {
             var identity = try DeviceIdentity.load(db)
             identity.lastSync = client.wallClock()
             try identity.save(db)
-            summary.conflicts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts") ?? 0
-            summary.arrived = try Seen.read(db).arrivals(since: before)
+            let after = try SeenRecords.read(db)
+            summary.conflicts = after.conflicts.count
+            summary.arrived = Arrivals(from: before, to: after)
         }
         // Once per sync, after the last page: purged text leaves the search index and the WAL.
         try client.store.scrubIfNeeded()
@@ -156,11 +133,7 @@ public struct SyncEngine: Sendable {
     // MARK: - Push
 
     private func push(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws {
-        let total = try client.store.read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM changes WHERE status = ?", arguments: [ChangeStatus.pending.rawValue])
-                ?? 0
-        }
+        let total = try client.store.read(PushQueue.count)
         var reissued: Set<String> = []
         var limit = pushBatchSize
         // Bodies are compressed once a reply has listed the feature: the first batch of a sync
@@ -168,13 +141,7 @@ public struct SyncEngine: Sendable {
         var gzip = false
         while true {
             let (token, pending) = try client.store.read { db in
-                (
-                    try DeviceIdentity.load(db).token,
-                    try Row.fetchAll(
-                        db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY rowid LIMIT ?",
-                        arguments: [ChangeStatus.pending.rawValue, limit]
-                    ).map(ChangeRows.change(from:))
-                )
+                (try DeviceIdentity.load(db).token, try PushQueue.oldest(limit, in: db))
             }
             guard !pending.isEmpty else { return }
             let batch = Self.boundedBySize(pending, maxBytes: pushBatchBytes)
@@ -233,9 +200,7 @@ public struct SyncEngine: Sendable {
             case .accepted, .duplicate:
                 if result.status == .accepted { summary.accepted += 1 } else { summary.duplicates += 1 }
                 if result.status == .accepted, summary.recovery != nil { summary.recovery?.restored += 1 }
-                try db.execute(
-                    sql: "UPDATE changes SET status = ? WHERE id = ?",
-                    arguments: [ChangeStatus.synced.rawValue, change.id.description])
+                try PushQueue.markSynced(change, in: db)
             case .rejected:
                 affected.insert(RecordRef(entity: change.entity, record: change.record))
                 if result.code == .clockSkew, !reissued.contains(change.id.description) {
@@ -253,20 +218,9 @@ public struct SyncEngine: Sendable {
         if !restamp.isEmpty {
             // Every other pending change stamped as far ahead would be refused too: re-stamp them now.
             let limit = response.serverTime + HybridClock.defaultMaxDriftMillis
-            let pending = try Row.fetchAll(
-                db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY rowid",
-                arguments: [ChangeStatus.pending.rawValue]
-            )
-            .map(ChangeRows.change(from:))
-            restamp += pending.filter { $0.hlc.millis > limit && !batch.contains($0) }
+            restamp += try PushQueue.oldest(in: db).filter { $0.hlc.millis > limit && !batch.contains($0) }
             for change in restamp {
-                try db.execute(
-                    sql:
-                        "UPDATE changes SET status = ?, reject_code = 'clock-skew', reject_reason = ? WHERE id = ?",
-                    arguments: [
-                        ChangeStatus.restamped.rawValue, "written again with the corrected clock",
-                        change.id.description,
-                    ])
+                try PushQueue.markRestamped(change, in: db)
                 affected.insert(RecordRef(entity: change.entity, record: change.record))
             }
         }
@@ -275,11 +229,7 @@ public struct SyncEngine: Sendable {
         // The refused timestamps exist nowhere else, so the clock may go back to the newest
         // timestamp that does, and continue from the corrected wall clock.
         var identity = try DeviceIdentity.load(db)
-        let kept = try String.fetchAll(
-            db, sql: "SELECT hlc FROM changes WHERE status NOT IN (?, ?)",
-            arguments: [ChangeStatus.rejected.rawValue, ChangeStatus.restamped.rawValue]
-        )
-        .compactMap(HLC.init).max()
+        let kept = try PushQueue.newestKeptTimestamp(in: db)
         identity.clock = HLC(millis: kept?.millis ?? 0, counter: kept?.counter ?? 0, device: identity.device)
         identity.clockOffset = summary.clockOffset
         try identity.save(db)
@@ -322,9 +272,7 @@ public struct SyncEngine: Sendable {
 
     private func reject(_ change: Change, code: String, reason: String, summary: inout Summary, in db: Database) throws
     {
-        try db.execute(
-            sql: "UPDATE changes SET status = ?, reject_code = ?, reject_reason = ? WHERE id = ?",
-            arguments: [ChangeStatus.rejected.rawValue, code, reason, change.id.description])
+        try PushQueue.markRejected(change, code: code, reason: reason, in: db)
         summary.rejected.append(
             Rejection(
                 change: change.id.description, record: change.record, field: change.field, code: code, reason: reason))
@@ -333,10 +281,7 @@ public struct SyncEngine: Sendable {
     /// Recomputes records from their change log without refused changes: the server's value.
     private func rebuild(_ refs: some Sequence<RecordRef>, in db: Database) throws {
         for ref in refs {
-            let excluded = try String.fetchAll(
-                db, sql: "SELECT id FROM changes WHERE record = ? AND status IN (?, ?)",
-                arguments: [ref.record, ChangeStatus.rejected.rawValue, ChangeStatus.restamped.rawValue])
-            try ChangeApplier.rebuild(ref, excluding: Set(excluded.compactMap(ChangeID.init)), in: db)
+            try ChangeApplier.rebuild(ref, excluding: try PushQueue.refused(of: ref.record, in: db), in: db)
         }
     }
 
@@ -495,10 +440,7 @@ public struct SyncEngine: Sendable {
                 "サーバーのログが同期の途中でもう一度入れ替わりました（復元の繰り返し、または複数のサーバー）。同期を中止しました。管理者に確認してから、もう一度 sync してください"
             )
         }
-        try db.execute(
-            sql: "UPDATE changes SET status = ? WHERE local = 1 AND status = ?",
-            arguments: [ChangeStatus.pending.rawValue, ChangeStatus.synced.rawValue])
-        let resent = db.changesCount
+        let resent = try PushQueue.requeueSynced(in: db)
         var identity = try DeviceIdentity.load(db)
         identity.recovering = true
         try identity.save(db)
@@ -516,5 +458,15 @@ public struct SyncEngine: Sendable {
             if reset { summary.recovery?.reset = true }
             return reset
         }
+    }
+}
+
+extension SyncEngine.Arrivals {
+    /// What `after` holds that `before` did not.
+    init(from before: SeenRecords, to after: SeenRecords) {
+        self.init(
+            newCases: after.cases.subtracting(before.cases).count,
+            referralsToMe: after.referrals.subtracting(before.referrals).count,
+            newConflicts: after.conflicts.subtracting(before.conflicts).count)
     }
 }

@@ -45,7 +45,6 @@ let package = Package(
                 "CMeCab",
                 "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Client",
             swiftSettings: swiftSettings

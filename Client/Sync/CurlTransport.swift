@@ -82,6 +82,10 @@ public struct CurlTransport: SyncTransport {
         (try? JSONEncoder().encode(value)) ?? Data()
     }
 
+    /// One request, tried again after a pause while it fails in a retryable way.
+    ///
+    /// A cancelled task ends the pause at once and makes no further attempt: the request fails
+    /// with `.cancelled`, never with another try.
     /// - Parameter encoding: the body's `Content-Encoding`, when it is compressed.
     private func send<Response: Decodable & Sendable>(
         _ method: String, _ path: String, body: Data?, encoding: String? = nil, token: String?
@@ -89,33 +93,42 @@ public struct CurlTransport: SyncTransport {
         var generator = SystemRandomNumberGenerator()
         var attempt = 1
         while true {
-            do {
-                let reply = try perform(method, baseURL + path, body: body, encoding: encoding, token: token)
-                guard (200..<300).contains(reply.status) else {
-                    let error = try? JSONDecoder().decode(ErrorResponse.self, from: reply.body)
-                    if reply.status == 426 || error?.error.kind == .upgradeRequired {
-                        throw TransportFailure.upgradeRequired(
-                            minimum: reply.minClientVersion.flatMap(AppVersion.init).map(\.description))
-                    }
-                    throw TransportFailure.status(reply.status, error)
-                }
-                do {
-                    return Transferred(
-                        try JSONDecoder().decode(Response.self, from: reply.body), bytes: reply.bytes,
-                        features: reply.features)
-                } catch {
-                    throw TransportFailure.undecodable("\(error)")
-                }
-            } catch let failure as TransportFailure {
-                guard failure.isRetryable, attempt < retry.attempts else { throw failure }
-                let pause = retry.delay(beforeRetry: attempt, using: &generator)
-                observer?(
-                    .retrying(attempt: attempt + 1, of: retry.attempts, delay: pause, reason: failure.description))
-                try? await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
-                attempt += 1
+            if Task.isCancelled { throw .cancelled }
+            let failure: TransportFailure
+            do throws(TransportFailure) {
+                return try exchange(method, baseURL + path, body: body, encoding: encoding, token: token)
             } catch {
-                throw TransportFailure.unreachable("\(error)")
+                failure = error
             }
+            guard failure.isRetryable, attempt < retry.attempts else { throw failure }
+            let pause = retry.delay(beforeRetry: attempt, using: &generator)
+            observer?(.retrying(attempt: attempt + 1, of: retry.attempts, delay: pause, reason: failure.description))
+            do {
+                try await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
+            } catch {
+                throw .cancelled  // the only error `Task.sleep` throws
+            }
+            attempt += 1
+        }
+    }
+
+    /// One attempt: the HTTP exchange, then its status and body read as `Response`.
+    private func exchange<Response: Decodable & Sendable>(
+        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?
+    ) throws(TransportFailure) -> Transferred<Response> {
+        let reply = try perform(method, url, body: body, encoding: encoding, token: token)
+        guard (200..<300).contains(reply.status) else {
+            let error = try? JSONDecoder().decode(ErrorResponse.self, from: reply.body)
+            if reply.status == 426 || error?.error.kind == .upgradeRequired {
+                throw .upgradeRequired(minimum: reply.minClientVersion.flatMap(AppVersion.init).map(\.description))
+            }
+            throw .status(reply.status, error)
+        }
+        do {
+            return Transferred(
+                try JSONDecoder().decode(Response.self, from: reply.body), bytes: reply.bytes, features: reply.features)
+        } catch {
+            throw .undecodable("\(error)")
         }
     }
 

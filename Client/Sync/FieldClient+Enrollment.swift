@@ -30,6 +30,7 @@ extension FieldClient {
                     "the server did not accept the enrollment code (\(body?.error.message ?? "HTTP 401")); codes work once and expire — ask an administrator for a new one"
                 )
             }
+            if case .cancelled = error { throw CancellationError() }
             throw error.kakehashiError
         }
         let offset = ClockOffset.estimate(serverTime: response.serverTime, sent: sent, received: wallClock())

@@ -8,6 +8,9 @@ import KakehashiShared
 /// is idempotent by change id, so a batch interrupted anywhere is simply pushed again. Each
 /// pulled page is applied in one transaction together with the cursor, so an interrupted pull
 /// resumes after the last whole page and never applies a page twice.
+///
+/// Cancelling the task running a sync stops it with `CancellationError` wherever it is: in a
+/// request, in the pause before a retry, or between batches and pages. What was stored stays.
 public struct SyncEngine: Sendable {
     public struct Progress: Sendable {
         public enum Phase: String, Sendable { case push, pull }
@@ -115,7 +118,11 @@ public struct SyncEngine: Sendable {
             }
             // Pages pulled before the failure may have purged: scrub now (or at the next open).
             try? client.store.scrubIfNeeded()
+            if case .cancelled = failure { throw CancellationError() }
             throw failure.kakehashiError
+        } catch let cancellation as CancellationError {
+            try? client.store.scrubIfNeeded()
+            throw cancellation
         }
         try client.store.write { db in
             var identity = try DeviceIdentity.load(db)
@@ -140,15 +147,18 @@ public struct SyncEngine: Sendable {
         // goes plain, since this laptop may talk to an older server.
         var gzip = false
         while true {
+            try Task.checkCancellation()
             let (token, pending) = try client.store.read { db in
                 (try DeviceIdentity.load(db).token, try PushQueue.oldest(limit, in: db))
             }
             guard !pending.isEmpty else { return }
             let batch = Self.boundedBySize(pending, maxBytes: pushBatchBytes)
             let sent = client.wallClock()
-            let outcome = await pushOnce(batch, token: token, gzip: gzip)
-            guard case .success(let reply) = outcome else {
-                guard case .failure(let failure) = outcome else { continue }
+            let reply: Transferred<PushResponse>
+            switch await pushOnce(batch, token: token, gzip: gzip) {
+            case .success(let answer):
+                reply = answer
+            case .failure(let failure):
                 switch Self.recovery(from: failure, batch: batch) {
                 case .shrink:
                     limit = max(1, batch.count / 2)  // the server wants smaller requests
@@ -260,7 +270,7 @@ public struct SyncEngine: Sendable {
     }
 
     /// What to do about a refused push: 413 → smaller batches; 422 naming one change → refuse
-    /// just that change; anything else → give up for now.
+    /// just that change; anything else (a cancelled request too) → give up for now.
     private static func recovery(from failure: TransportFailure, batch: [Change]) -> PushRecovery {
         guard case .status(let status, let body) = failure else { return .fail }
         if status == 413, batch.count > 1 { return .shrink }
@@ -332,13 +342,20 @@ public struct SyncEngine: Sendable {
         var ahead: Task<(Transferred<PullResponse>, Int64), any Error>?
         defer { ahead?.cancel() }
         while true {
+            try Task.checkCancellation()
             let identity = try client.identity()
             let reply: Transferred<PullResponse>
             let sent: Int64
             do {
                 if let asked = ahead {
                     ahead = nil
-                    (reply, sent) = try await asked.value
+                    // The page asked ahead runs in a task of its own, which a cancelled sync
+                    // cancels too instead of waiting for it.
+                    (reply, sent) = try await withTaskCancellationHandler {
+                        try await asked.value
+                    } onCancel: {
+                        asked.cancel()
+                    }
                 } else {
                     sent = client.wallClock()
                     reply = try await transport.pull(

@@ -46,7 +46,6 @@ let package = Package(
                 "CMeCab",
                 "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Client",
             swiftSettings: swiftSettings

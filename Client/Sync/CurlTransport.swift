@@ -9,6 +9,9 @@ import KakehashiShared
 /// gzip-compressed. Requests that fail on the network, with 5xx or with 429 are retried with
 /// exponential backoff and jitter; other 4xx never are. Every request is safe to retry: pushes
 /// are idempotent by change id, pulls are reads.
+///
+/// Transfers run on a thread of the transport's own, never on Swift's cooperative pool (see
+/// `perform`), and cancelling the task that waits for one aborts it.
 public struct CurlTransport: SyncTransport {
     public let baseURL: String
     public let cacert: String?
@@ -20,7 +23,8 @@ public struct CurlTransport: SyncTransport {
     public var retry = RetryPolicy()
     /// Seconds without a byte moving before `observer` hears `.waiting` (and again every as many).
     public var waitingNoticeSeconds = 5
-    /// Told when a request stalls or is retried; called on the thread running the request.
+    /// Told when a request stalls (called on the transfer's thread) or is retried (called by the
+    /// task making the request).
     public var observer: (@Sendable (TransportEvent) -> Void)?
     /// The one easy handle every request of this transport (and its copies) goes through, so a
     /// whole sync keeps one connection, and one TLS session, alive instead of opening one per page.
@@ -82,6 +86,10 @@ public struct CurlTransport: SyncTransport {
         (try? JSONEncoder().encode(value)) ?? Data()
     }
 
+    /// One request, tried again after a pause while it fails in a retryable way.
+    ///
+    /// A cancelled task ends the pause at once and makes no further attempt: the request fails
+    /// with `.cancelled`, never with another try.
     /// - Parameter encoding: the body's `Content-Encoding`, when it is compressed.
     private func send<Response: Decodable & Sendable>(
         _ method: String, _ path: String, body: Data?, encoding: String? = nil, token: String?
@@ -89,33 +97,42 @@ public struct CurlTransport: SyncTransport {
         var generator = SystemRandomNumberGenerator()
         var attempt = 1
         while true {
-            do {
-                let reply = try perform(method, baseURL + path, body: body, encoding: encoding, token: token)
-                guard (200..<300).contains(reply.status) else {
-                    let error = try? JSONDecoder().decode(ErrorResponse.self, from: reply.body)
-                    if reply.status == 426 || error?.error.kind == .upgradeRequired {
-                        throw TransportFailure.upgradeRequired(
-                            minimum: reply.minClientVersion.flatMap(AppVersion.init).map(\.description))
-                    }
-                    throw TransportFailure.status(reply.status, error)
-                }
-                do {
-                    return Transferred(
-                        try JSONDecoder().decode(Response.self, from: reply.body), bytes: reply.bytes,
-                        features: reply.features)
-                } catch {
-                    throw TransportFailure.undecodable("\(error)")
-                }
-            } catch let failure as TransportFailure {
-                guard failure.isRetryable, attempt < retry.attempts else { throw failure }
-                let pause = retry.delay(beforeRetry: attempt, using: &generator)
-                observer?(
-                    .retrying(attempt: attempt + 1, of: retry.attempts, delay: pause, reason: failure.description))
-                try? await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
-                attempt += 1
+            if Task.isCancelled { throw .cancelled }
+            let failure: TransportFailure
+            do throws(TransportFailure) {
+                return try await exchange(method, baseURL + path, body: body, encoding: encoding, token: token)
             } catch {
-                throw TransportFailure.unreachable("\(error)")
+                failure = error
             }
+            guard failure.isRetryable, attempt < retry.attempts else { throw failure }
+            let pause = retry.delay(beforeRetry: attempt, using: &generator)
+            observer?(.retrying(attempt: attempt + 1, of: retry.attempts, delay: pause, reason: failure.description))
+            do {
+                try await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
+            } catch {
+                throw .cancelled  // the only error `Task.sleep` throws
+            }
+            attempt += 1
+        }
+    }
+
+    /// One attempt: the HTTP exchange, then its status and body read as `Response`.
+    private func exchange<Response: Decodable & Sendable>(
+        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?
+    ) async throws(TransportFailure) -> Transferred<Response> {
+        let reply = try await perform(method, url, body: body, encoding: encoding, token: token)
+        guard (200..<300).contains(reply.status) else {
+            let error = try? JSONDecoder().decode(ErrorResponse.self, from: reply.body)
+            if reply.status == 426 || error?.error.kind == .upgradeRequired {
+                throw .upgradeRequired(minimum: reply.minClientVersion.flatMap(AppVersion.init).map(\.description))
+            }
+            throw .status(reply.status, error)
+        }
+        do {
+            return Transferred(
+                try JSONDecoder().decode(Response.self, from: reply.body), bytes: reply.bytes, features: reply.features)
+        } catch {
+            throw .undecodable("\(error)")
         }
     }
 
@@ -131,18 +148,37 @@ public struct CurlTransport: SyncTransport {
 
     /// One HTTP exchange on the session's handle, reset to this request's options; libcurl keeps
     /// the connection of the previous request open and reuses it.
+    ///
+    /// `curl_easy_perform` blocks its thread until the transfer ends: minutes, on a slow link.
+    /// Called straight from this async function it would hold a thread of Swift's cooperative
+    /// pool, which has one per core, for all that time: on a two-core laptop, half of what every
+    /// other task (the page asked ahead, the sync's database work) runs on. So the transfer runs
+    /// on the session's serial dispatch queue, whose thread is not one of the pool's, and the task
+    /// awaits it through a continuation without holding a thread. Cancelling the task raises the
+    /// transfer's flag, and libcurl's progress callback, called at least once a second even
+    /// while nothing moves, answers by aborting the transfer (`.cancelled`).
     private func perform(
         _ method: String, _ url: String, body: Data?, encoding: String?, token: String?
-    ) throws(TransportFailure) -> Reply {
-        try session.withHandle { handle throws(TransportFailure) in
-            try perform(method, url, body: body, encoding: encoding, token: token, on: handle)
+    ) async throws(TransportFailure) -> Reply {
+        let cancellation = CancellationFlag()
+        let outcome = await withTaskCancellationHandler {
+            await session.run { handle throws(TransportFailure) in
+                try perform(
+                    method, url, body: body, encoding: encoding, token: token, on: handle, cancellation: cancellation)
+            }
+        } onCancel: {
+            cancellation.raise()
         }
+        return try outcome.get()
     }
 
+    /// The transfer itself, on the session's queue.
     private func perform(
         _ method: String, _ url: String, body: Data?, encoding: String?, token: String?,
-        on handle: UnsafeMutableRawPointer
+        on handle: UnsafeMutableRawPointer, cancellation: CancellationFlag
     ) throws(TransportFailure) -> Reply {
+        // Cancelled while an earlier request held the queue: not started at all.
+        guard !cancellation.isRaised else { throw .cancelled }
         let sink = ResponseSink()
         let context = Unmanaged.passRetained(sink)
         defer { context.release() }
@@ -182,17 +218,16 @@ public struct CurlTransport: SyncTransport {
             }
         }
 
-        let watch = StallWatch(noticeAfter: waitingNoticeSeconds, observer: observer)
+        let watch = TransferWatch(noticeAfter: waitingNoticeSeconds, observer: observer, cancellation: cancellation)
         let watchContext = Unmanaged.passRetained(watch)
         defer { watchContext.release() }
-        if observer != nil {
-            _ = kh_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
-            _ = kh_curl_setopt_progress_function(handle, StallWatch.progress)
-            _ = kh_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, watchContext.toOpaque())
-        }
+        _ = kh_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+        _ = kh_curl_setopt_progress_function(handle, TransferWatch.progress)
+        _ = kh_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, watchContext.toOpaque())
 
         let code = curl_easy_perform(handle)
         guard code == CURLE_OK else {
+            if code == CURLE_ABORTED_BY_CALLBACK { throw .cancelled }
             let detail = "\(url): \(String(cString: curl_easy_strerror(code)))"
             if Self.tlsFailures.contains(code.rawValue) { throw .tls(detail) }
             throw .unreachable(detail)
@@ -211,15 +246,29 @@ public struct CurlTransport: SyncTransport {
     }
 }
 
-/// A libcurl easy handle used by one request at a time. Requests of a sync run one after another,
-/// so the lock is never contended; it only keeps two concurrent callers from sharing the handle.
+/// A libcurl easy handle and the serial dispatch queue its transfers run on, off Swift's
+/// cooperative pool (see `CurlTransport.perform`). Being serial, the queue also gives the handle
+/// to one request at a time: requests of a sync run one after another anyway, and a page asked
+/// ahead waits for the request before it.
 private final class CurlSession: @unchecked Sendable {
-    private let lock = NSLock()
+    private let queue = DispatchQueue(label: "kakehashi.curl-session")
+    /// Used on `queue` only (and by `deinit`, when no transfer can be running).
     private var handle: UnsafeMutableRawPointer?
 
-    func withHandle<T>(_ body: (UnsafeMutableRawPointer) throws(TransportFailure) -> T) throws(TransportFailure) -> T {
-        lock.lock()
-        defer { lock.unlock() }
+    /// Runs `body` on the queue with the handle, and hands its outcome back to the waiting task.
+    func run<T: Sendable>(
+        _ body: @escaping @Sendable (UnsafeMutableRawPointer) throws(TransportFailure) -> T
+    ) async -> Result<T, TransportFailure> {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result { () throws(TransportFailure) -> T in try self.withHandle(body) })
+            }
+        }
+    }
+
+    private func withHandle<T>(
+        _ body: (UnsafeMutableRawPointer) throws(TransportFailure) -> T
+    ) throws(TransportFailure) -> T {
         if let handle {
             curl_easy_reset(handle)
         } else {
@@ -241,29 +290,48 @@ extension CurlTransport {
     static let tlsFailures: Set<UInt32> = [35, 58, 59, 60, 77, 90, 91]
 }
 
-/// libcurl's progress callback (about once a second, also while nothing moves): tells the
-/// observer when no byte has moved in either direction for `noticeAfter` seconds, then again
-/// every `noticeAfter` seconds, so a silent server is reported within seconds, not when the
-/// stall timeout ends the request.
-private final class StallWatch {
+/// Raised when the task waiting for a transfer is cancelled; read on the transfer's thread.
+private final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+
+    var isRaised: Bool { lock.withLock { raised } }
+
+    func raise() {
+        lock.withLock { raised = true }
+    }
+}
+
+/// libcurl's progress callback (about once a second, also while nothing moves): aborts the
+/// transfer once its task is cancelled, and tells the observer when no byte has moved in either
+/// direction for `noticeAfter` seconds, then again every `noticeAfter` seconds, so a silent
+/// server is reported within seconds, not when the stall timeout ends the request.
+private final class TransferWatch {
     let noticeAfter: Int
     let observer: (@Sendable (TransportEvent) -> Void)?
+    let cancellation: CancellationFlag
     private var moved: curl_off_t = -1
     private var since = Date()
     private var reported = 0
 
-    init(noticeAfter: Int, observer: (@Sendable (TransportEvent) -> Void)?) {
+    init(noticeAfter: Int, observer: (@Sendable (TransportEvent) -> Void)?, cancellation: CancellationFlag) {
         self.noticeAfter = max(1, noticeAfter)
         self.observer = observer
+        self.cancellation = cancellation
     }
 
+    /// Returns non-zero, which makes libcurl end the transfer with CURLE_ABORTED_BY_CALLBACK,
+    /// once the transfer's task is cancelled.
     static let progress: kh_curl_progress_callback = { context, _, downloaded, _, uploaded in
         guard let context else { return 0 }
-        Unmanaged<StallWatch>.fromOpaque(context).takeUnretainedValue().observe(downloaded + uploaded)
+        let watch = Unmanaged<TransferWatch>.fromOpaque(context).takeUnretainedValue()
+        guard !watch.cancellation.isRaised else { return 1 }
+        watch.observe(downloaded + uploaded)
         return 0
     }
 
     private func observe(_ total: curl_off_t) {
+        guard let observer else { return }
         let now = Date()
         if total != moved {
             moved = total
@@ -274,7 +342,7 @@ private final class StallWatch {
         let idle = Int(now.timeIntervalSince(since))
         if idle >= noticeAfter * (reported + 1) {
             reported = idle / noticeAfter
-            observer?(.waiting(seconds: idle))
+            observer(.waiting(seconds: idle))
         }
     }
 }

@@ -8,6 +8,9 @@ import KakehashiShared
 /// is idempotent by change id, so a batch interrupted anywhere is simply pushed again. Each
 /// pulled page is applied in one transaction together with the cursor, so an interrupted pull
 /// resumes after the last whole page and never applies a page twice.
+///
+/// Cancelling the task running a sync stops it with `CancellationError` wherever it is: in a
+/// request, in the pause before a retry, or between batches and pages. What was stored stays.
 public struct SyncEngine: Sendable {
     public struct Progress: Sendable {
         public enum Phase: String, Sendable { case push, pull }
@@ -59,30 +62,6 @@ public struct SyncEngine: Sendable {
         public var pages = 0
     }
 
-    /// The ids behind `Arrivals`, read before and after a sync.
-    struct Seen {
-        var cases: Set<String>
-        var referrals: Set<String>
-        var conflicts: Set<String>
-
-        static func read(_ db: Database) throws -> Seen {
-            let advisor = try DeviceIdentity.load(db).advisor
-            return Seen(
-                cases: Set(try String.fetchAll(db, sql: "SELECT id FROM record_states WHERE entity = 'case'")),
-                referrals: Set(
-                    try String.fetchAll(
-                        db, sql: "SELECT id FROM events WHERE referred_to = ?", arguments: [advisor])),
-                conflicts: Set(try String.fetchAll(db, sql: "SELECT id FROM conflicts")))
-        }
-
-        func arrivals(since before: Seen) -> Arrivals {
-            Arrivals(
-                newCases: cases.subtracting(before.cases).count,
-                referralsToMe: referrals.subtracting(before.referrals).count,
-                newConflicts: conflicts.subtracting(before.conflicts).count)
-        }
-    }
-
     /// What a recovery from a restored server did: own changes sent again (the server kept those
     /// it already had once), then everything downloaded again from the start.
     public struct Recovery: Sendable, Encodable, Hashable {
@@ -104,8 +83,6 @@ public struct SyncEngine: Sendable {
     /// Keeps a push body well under the server's `WireProtocol.maxRequestBytes`.
     public var pushBatchBytes = WireProtocol.maxRequestBytes / 2
     public var pullPageSize = WireProtocol.defaultPullLimit
-    /// Offsets smaller than this are network noise, not a wrong clock.
-    static let offsetTolerance: Int64 = 2_000
 
     public init(client: FieldClient, transport: any SyncTransport) {
         self.client = client
@@ -114,7 +91,7 @@ public struct SyncEngine: Sendable {
 
     public func run(progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
         var summary = Summary()
-        let before = try client.store.read(Seen.read)
+        let before = try client.store.read(SeenRecords.read)
         do {
             // A recovery that begins during the pull sends own changes and starts the pull again;
             // a log replaced once more meanwhile is left for the next sync.
@@ -141,14 +118,19 @@ public struct SyncEngine: Sendable {
             }
             // Pages pulled before the failure may have purged: scrub now (or at the next open).
             try? client.store.scrubIfNeeded()
+            if case .cancelled = failure { throw CancellationError() }
             throw failure.kakehashiError
+        } catch let cancellation as CancellationError {
+            try? client.store.scrubIfNeeded()
+            throw cancellation
         }
         try client.store.write { db in
             var identity = try DeviceIdentity.load(db)
             identity.lastSync = client.wallClock()
             try identity.save(db)
-            summary.conflicts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts") ?? 0
-            summary.arrived = try Seen.read(db).arrivals(since: before)
+            let after = try SeenRecords.read(db)
+            summary.conflicts = after.conflicts.count
+            summary.arrived = Arrivals(from: before, to: after)
         }
         // Once per sync, after the last page: purged text leaves the search index and the WAL.
         try client.store.scrubIfNeeded()
@@ -158,32 +140,25 @@ public struct SyncEngine: Sendable {
     // MARK: - Push
 
     private func push(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws {
-        let total = try client.store.read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM changes WHERE status = ?", arguments: [ChangeStatus.pending.rawValue])
-                ?? 0
-        }
+        let total = try client.store.read(PushQueue.count)
         var reissued: Set<String> = []
         var limit = pushBatchSize
         // Bodies are compressed once a reply has listed the feature: the first batch of a sync
         // goes plain, since this laptop may talk to an older server.
         var gzip = false
         while true {
+            try Task.checkCancellation()
             let (token, pending) = try client.store.read { db in
-                (
-                    try DeviceIdentity.load(db).token,
-                    try Row.fetchAll(
-                        db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY rowid LIMIT ?",
-                        arguments: [ChangeStatus.pending.rawValue, limit]
-                    ).map(ChangeRows.change(from:))
-                )
+                (try DeviceIdentity.load(db).token, try PushQueue.oldest(limit, in: db))
             }
             guard !pending.isEmpty else { return }
             let batch = Self.boundedBySize(pending, maxBytes: pushBatchBytes)
             let sent = client.wallClock()
-            let outcome = await pushOnce(batch, token: token, gzip: gzip)
-            guard case .success(let reply) = outcome else {
-                guard case .failure(let failure) = outcome else { continue }
+            let reply: Transferred<PushResponse>
+            switch await pushOnce(batch, token: token, gzip: gzip) {
+            case .success(let answer):
+                reply = answer
+            case .failure(let failure):
                 switch Self.recovery(from: failure, batch: batch) {
                 case .shrink:
                     limit = max(1, batch.count / 2)  // the server wants smaller requests
@@ -235,9 +210,7 @@ public struct SyncEngine: Sendable {
             case .accepted, .duplicate:
                 if result.status == .accepted { summary.accepted += 1 } else { summary.duplicates += 1 }
                 if result.status == .accepted, summary.recovery != nil { summary.recovery?.restored += 1 }
-                try db.execute(
-                    sql: "UPDATE changes SET status = ? WHERE id = ?",
-                    arguments: [ChangeStatus.synced.rawValue, change.id.description])
+                try PushQueue.markSynced(change, in: db)
             case .rejected:
                 affected.insert(RecordRef(entity: change.entity, record: change.record))
                 if result.code == .clockSkew, !reissued.contains(change.id.description) {
@@ -255,20 +228,9 @@ public struct SyncEngine: Sendable {
         if !restamp.isEmpty {
             // Every other pending change stamped as far ahead would be refused too: re-stamp them now.
             let limit = response.serverTime + HybridClock.defaultMaxDriftMillis
-            let pending = try Row.fetchAll(
-                db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY rowid",
-                arguments: [ChangeStatus.pending.rawValue]
-            )
-            .map(ChangeRows.change(from:))
-            restamp += pending.filter { $0.hlc.millis > limit && !batch.contains($0) }
+            restamp += try PushQueue.oldest(in: db).filter { $0.hlc.millis > limit && !batch.contains($0) }
             for change in restamp {
-                try db.execute(
-                    sql:
-                        "UPDATE changes SET status = ?, reject_code = 'clock-skew', reject_reason = ? WHERE id = ?",
-                    arguments: [
-                        ChangeStatus.restamped.rawValue, "written again with the corrected clock",
-                        change.id.description,
-                    ])
+                try PushQueue.markRestamped(change, in: db)
                 affected.insert(RecordRef(entity: change.entity, record: change.record))
             }
         }
@@ -277,11 +239,7 @@ public struct SyncEngine: Sendable {
         // The refused timestamps exist nowhere else, so the clock may go back to the newest
         // timestamp that does, and continue from the corrected wall clock.
         var identity = try DeviceIdentity.load(db)
-        let kept = try String.fetchAll(
-            db, sql: "SELECT hlc FROM changes WHERE status NOT IN (?, ?)",
-            arguments: [ChangeStatus.rejected.rawValue, ChangeStatus.restamped.rawValue]
-        )
-        .compactMap(HLC.init).max()
+        let kept = try PushQueue.newestKeptTimestamp(in: db)
         identity.clock = HLC(millis: kept?.millis ?? 0, counter: kept?.counter ?? 0, device: identity.device)
         identity.clockOffset = summary.clockOffset
         try identity.save(db)
@@ -312,7 +270,7 @@ public struct SyncEngine: Sendable {
     }
 
     /// What to do about a refused push: 413 → smaller batches; 422 naming one change → refuse
-    /// just that change; anything else → give up for now.
+    /// just that change; anything else (a cancelled request too) → give up for now.
     private static func recovery(from failure: TransportFailure, batch: [Change]) -> PushRecovery {
         guard case .status(let status, let body) = failure else { return .fail }
         if status == 413, batch.count > 1 { return .shrink }
@@ -324,9 +282,7 @@ public struct SyncEngine: Sendable {
 
     private func reject(_ change: Change, code: String, reason: String, summary: inout Summary, in db: Database) throws
     {
-        try db.execute(
-            sql: "UPDATE changes SET status = ?, reject_code = ?, reject_reason = ? WHERE id = ?",
-            arguments: [ChangeStatus.rejected.rawValue, code, reason, change.id.description])
+        try PushQueue.markRejected(change, code: code, reason: reason, in: db)
         summary.rejected.append(
             Rejection(
                 change: change.id.description, record: change.record, field: change.field, code: code, reason: reason))
@@ -335,10 +291,7 @@ public struct SyncEngine: Sendable {
     /// Recomputes records from their change log without refused changes: the server's value.
     private func rebuild(_ refs: some Sequence<RecordRef>, in db: Database) throws {
         for ref in refs {
-            let excluded = try String.fetchAll(
-                db, sql: "SELECT id FROM changes WHERE record = ? AND status IN (?, ?)",
-                arguments: [ref.record, ChangeStatus.rejected.rawValue, ChangeStatus.restamped.rawValue])
-            try ChangeApplier.rebuild(ref, excluding: Set(excluded.compactMap(ChangeID.init)), in: db)
+            try ChangeApplier.rebuild(ref, excluding: try PushQueue.refused(of: ref.record, in: db), in: db)
         }
     }
 
@@ -368,13 +321,12 @@ public struct SyncEngine: Sendable {
         return batch.first { $0.id.description == id }
     }
 
-    /// Remembers how far the laptop's clock is from the server's, ignoring network noise.
+    /// Remembers how far the laptop's clock is from the server's (`ClockOffset`), unless the
+    /// request took too long to tell.
     private func learnOffset(serverTime: Int64, sent: Int64, into summary: inout Summary) {
         let now = client.wallClock()
-        // A slow transfer says little about the clocks: its midpoint can be seconds off.
-        guard now - sent <= 2 * Self.offsetTolerance else { return }
-        let offset = serverTime - (sent + now) / 2
-        summary.clockOffset = abs(offset) < Self.offsetTolerance ? 0 : offset
+        guard ClockOffset.isTelling(sent: sent, received: now) else { return }
+        summary.clockOffset = ClockOffset.estimate(serverTime: serverTime, sent: sent, received: now)
     }
 
     // MARK: - Pull
@@ -390,13 +342,20 @@ public struct SyncEngine: Sendable {
         var ahead: Task<(Transferred<PullResponse>, Int64), any Error>?
         defer { ahead?.cancel() }
         while true {
+            try Task.checkCancellation()
             let identity = try client.identity()
             let reply: Transferred<PullResponse>
             let sent: Int64
             do {
                 if let asked = ahead {
                     ahead = nil
-                    (reply, sent) = try await asked.value
+                    // The page asked ahead runs in a task of its own, which a cancelled sync
+                    // cancels too instead of waiting for it.
+                    (reply, sent) = try await withTaskCancellationHandler {
+                        try await asked.value
+                    } onCancel: {
+                        asked.cancel()
+                    }
                 } else {
                     sent = client.wallClock()
                     reply = try await transport.pull(
@@ -498,10 +457,7 @@ public struct SyncEngine: Sendable {
                 "サーバーのログが同期の途中でもう一度入れ替わりました（復元の繰り返し、または複数のサーバー）。同期を中止しました。管理者に確認してから、もう一度 sync してください"
             )
         }
-        try db.execute(
-            sql: "UPDATE changes SET status = ? WHERE local = 1 AND status = ?",
-            arguments: [ChangeStatus.pending.rawValue, ChangeStatus.synced.rawValue])
-        let resent = db.changesCount
+        let resent = try PushQueue.requeueSynced(in: db)
         var identity = try DeviceIdentity.load(db)
         identity.recovering = true
         try identity.save(db)
@@ -522,62 +478,12 @@ public struct SyncEngine: Sendable {
     }
 }
 
-extension FieldClient {
-    /// Trusts the private certificate authority in the PEM file at `path` for this and every
-    /// later sync (`kakehashi sync --cacert`).
-    public func rememberCertificateAuthority(_ path: String) throws {
-        try store.write { db in
-            var identity = try DeviceIdentity.load(db)
-            identity.cacert = path
-            try identity.save(db)
-        }
-    }
-
-    /// Enrolls this laptop with the server (`kakehashi init`): trades the one-time code for a
-    /// device token and creates the local store. Nothing is left behind if enrollment fails.
-    public static func enroll(
-        directory: String, server: String, code: String, cacert: String?, deviceName: String?,
-        transport: any SyncTransport, wallClock: @escaping @Sendable () -> Int64 = FieldClient.systemClock
-    ) async throws -> FieldClient {
-        if LocalStore.exists(in: directory) {
-            // A store without a device row is what an enrollment interrupted by a crash leaves:
-            // start again rather than leave the laptop stuck.
-            let enrolled = (try? LocalStore.open(directory: directory).read { try DeviceIdentity.load($0) }) != nil
-            guard !enrolled else {
-                throw KakehashiError(
-                    .usage, field: "home",
-                    "\(directory) already holds an enrolled Kakehashi store; use another --home or remove it first")
-            }
-            try LocalStore.wipe(directory: directory)
-        }
-        let sent = wallClock()
-        let response: EnrollResponse
-        do {
-            response = try await transport.enroll(EnrollRequest(code: code, deviceName: deviceName)).value
-        } catch {
-            if case .status(401, let body) = error {
-                throw KakehashiError(
-                    .notAuthorized, field: "code",
-                    "the server did not accept the enrollment code (\(body?.error.message ?? "HTTP 401")); codes work once and expire — ask an administrator for a new one"
-                )
-            }
-            throw error.kakehashiError
-        }
-        let offset = response.serverTime - (sent + wallClock()) / 2
-        let store = try LocalStore.open(directory: directory, create: true)
-        do {
-            try store.write { db in
-                try DeviceIdentity(
-                    device: response.device, advisor: response.advisor, token: response.token, server: server,
-                    cacert: cacert, counter: 0, clock: HLC(millis: 0, counter: 0, device: response.device),
-                    clockOffset: abs(offset) < SyncEngine.offsetTolerance ? 0 : offset,
-                    cursor: WireProtocol.initialCursor, lastSync: nil
-                ).save(db)
-            }
-        } catch {
-            try? LocalStore.wipe(directory: directory)
-            throw error
-        }
-        return FieldClient(store: store, wallClock: wallClock)
+extension SyncEngine.Arrivals {
+    /// What `after` holds that `before` did not.
+    init(from before: SeenRecords, to after: SeenRecords) {
+        self.init(
+            newCases: after.cases.subtracting(before.cases).count,
+            referralsToMe: after.referrals.subtracting(before.referrals).count,
+            newConflicts: after.conflicts.subtracting(before.conflicts).count)
     }
 }

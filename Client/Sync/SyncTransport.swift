@@ -72,6 +72,9 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
     /// The server's TLS certificate could not be verified (or the TLS handshake failed): retrying
     /// does not help; a private certificate authority is given with `--cacert`.
     case tls(String)
+    /// The task waiting for the request was cancelled: the transfer was abandoned, or not
+    /// started, and no retry follows. `SyncEngine` turns it into a `CancellationError`.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -80,6 +83,7 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
         case .undecodable(let detail): "unexpected response from the server: \(detail)"
         case .upgradeRequired(let minimum): "HTTP 426: upgrade kakehashi to \(minimum ?? "a newer version")"
         case .tls(let detail): detail
+        case .cancelled: "the request was cancelled"
         }
     }
 
@@ -106,6 +110,8 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
             }
         case .undecodable:
             return KakehashiError(.unavailable, description)
+        case .cancelled:
+            return KakehashiError(.unavailable, "the sync was cancelled. Your work is kept; sync again later.")
         case .tls(let detail):
             return KakehashiError(
                 .unavailable, field: "cacert",
@@ -125,7 +131,7 @@ public enum TransportFailure: Error, Sendable, CustomStringConvertible {
         switch self {
         case .unreachable: true
         case .status(let code, _): code >= 500 || code == 429
-        case .undecodable, .upgradeRequired, .tls: false
+        case .undecodable, .upgradeRequired, .tls, .cancelled: false
         }
     }
 }

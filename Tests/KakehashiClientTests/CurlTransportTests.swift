@@ -44,6 +44,29 @@ import Testing
                 || failure?.description.contains("Timeout") == true)
     }
 
+    /// Cancelling the task waiting for a request aborts the transfer under way (libcurl's
+    /// progress callback), long before the stall timeout or the server would end it.
+    @Test func aCancelledRequestAbortsTheTransferUnderWay() async throws {
+        let server = try FaultyHTTPServer(.stall(seconds: 8))
+        defer { server.stop() }
+        let request = TaskCanceller<Transferred<PullResponse>>()
+        var stalled = transport(server)
+        stalled.retry = RetryPolicy(attempts: 1)
+        stalled.stallSeconds = 60
+        stalled.requestTimeoutSeconds = 60
+        stalled.waitingNoticeSeconds = 1
+        // The first notice of a silent server comes while the transfer is under way.
+        stalled.observer = { event in
+            if case .waiting = event { request.cancel() }
+        }
+        let running = request.start { [stalled] in try await stalled.pull(after: "0", limit: 10, token: "t") }
+        let failure = await #expect(throws: TransportFailure.self) { try await running.value }
+        guard case .cancelled = failure else {
+            Issue.record("expected cancelled, got \(String(describing: failure))"); return
+        }
+        #expect(server.requests == 1)
+    }
+
     @Test func serverErrorsAreRetriedAndReportedWithTheServersMessage() async throws {
         let server = try FaultyHTTPServer(.status(500))
         defer { server.stop() }

@@ -184,6 +184,31 @@ import Testing
             })
     }
 
+    /// A sync cancelled while its transport pauses before trying a failed request again stops
+    /// there with `CancellationError`: no further attempt, and every pending change still pending.
+    @Test func aSyncCancelledDuringARetryPauseStopsWithoutAnotherAttempt() async throws {
+        let server = InProcessServer()
+        let laptop = try await TestLaptop.enroll(server, name: "森田聡")
+        _ = try makeCase(laptop)
+        let pending = try laptop.client.status().pending
+        let failing = try FaultyHTTPServer(.status(503))
+        defer { failing.stop() }
+        let sync = TaskCanceller<SyncEngine.Summary>()
+        var transport = CurlTransport(baseURL: failing.url)
+        // Pauses long enough that nothing but the cancellation ends one before the test does.
+        transport.retry = RetryPolicy(attempts: 5, baseDelay: 3_600, maxDelay: 3_600)
+        transport.observer = { event in
+            if case .retrying = event { sync.cancel() }
+        }
+        let engine = SyncEngine(client: laptop.client, transport: transport)
+        let running = sync.start { try await engine.run() }
+        await #expect(throws: CancellationError.self) { try await running.value }
+        #expect(failing.requests == 1)
+        #expect(try laptop.client.status().pending == pending)
+        try await laptop.sync()
+        #expect(try laptop.client.status().pending == 0)
+    }
+
     @Test func aRevokedDeviceWipesItsLocalData() async throws {
         let server = InProcessServer()
         let laptop = try await TestLaptop.enroll(server, name: "小林修")

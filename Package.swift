@@ -125,6 +125,7 @@ let package = Package(
             name: "kakehashi-bench",
             dependencies: [
                 "KakehashiClient",
+                "KakehashiTestSupport",
                 "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -132,15 +133,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // What the test targets and the benchmarks share: the loopback socket server and the
+        // servers built on it, the replica-level laptop, temporary directories, a manual clock.
+        .target(
+            name: "KakehashiTestSupport",
+            dependencies: ["KakehashiShared"],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KakehashiSharedTests",
-            dependencies: ["KakehashiShared"],
+            dependencies: ["KakehashiShared", "KakehashiTestSupport"],
             path: "Tests/KakehashiSharedTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "KakehashiClientTests",
-            dependencies: ["KakehashiClient", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "KakehashiClient", "KakehashiTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/KakehashiClientTests",
             swiftSettings: swiftSettings
         ),
@@ -149,6 +160,7 @@ let package = Package(
             dependencies: [
                 "KakehashiServer",
                 "KakehashiShared",
+                "KakehashiTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -162,7 +174,10 @@ let package = Package(
         // Real `kakehashi` and `kakehashi-server` processes talking over loopback.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["KakehashiShared", "KakehashiClient", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "KakehashiShared", "KakehashiClient", "KakehashiTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/EndToEndTests",
             swiftSettings: swiftSettings
         ),

@@ -24,6 +24,8 @@ final class DeviceActivity: @unchecked Sendable {
     /// Devices whose pending values should be written now.
     private var due: Set<DeviceID> = []
     private var draining = false
+    /// The task writing due devices while `draining`.
+    private var drainer: Task<Void, Never>?
 
     init(store: any ChangeLogStore, interval: Int64 = 60_000) {
         self.store = store
@@ -38,7 +40,7 @@ final class DeviceActivity: @unchecked Sendable {
     func note(_ device: DeviceID, at millis: Int64, userAgent: String?, pulledSeq: Int64? = nil, caughtUp: Bool = false)
     {
         let version = Self.version(userAgent: userAgent)
-        let start: Bool = lock.withLock {
+        lock.withLock {
             let base = pending[device]
             let record = DeviceActivityRecord(
                 device: device, lastSeenAt: max(millis, base?.lastSeenAt ?? 0),
@@ -53,13 +55,18 @@ final class DeviceActivity: @unchecked Sendable {
             } else {
                 isDue = true
             }
-            guard isDue else { return false }
+            guard isDue else { return }
             due.insert(device)
-            guard !draining else { return false }
+            guard !draining else { return }
             draining = true
-            return true
+            drainer = Task { await self.drain() }
         }
-        if start { Task { await self.drain() } }
+    }
+
+    /// Returns when the writes that notes have started so far are done: what a test waits for
+    /// before it reads the store, instead of sleeping.
+    func settled() async {
+        while let task = lock.withLock({ draining ? drainer : nil }) { await task.value }
     }
 
     /// Writes everything noted so far, due or not (before `/metrics` reads the store).

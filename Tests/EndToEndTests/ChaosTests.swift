@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import KakehashiClient
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 /// Three laptops (real `kakehashi` processes, separate homes) edit offline at random and sync

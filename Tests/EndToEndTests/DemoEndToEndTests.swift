@@ -1,5 +1,6 @@
 import Foundation
 import KakehashiClient
+import KakehashiTestSupport
 import Testing
 
 /// `make demo`'s script, run against the built executables: it exits 0, tells the story, and

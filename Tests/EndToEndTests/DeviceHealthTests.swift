@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import KakehashiClient
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)

@@ -1,5 +1,6 @@
 import Foundation
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 /// Cross-ministry exports and indicators, made by a real `kakehashi-server` from what real

@@ -1,18 +1,7 @@
 import Foundation
 import KakehashiClient
 import KakehashiShared
-
-/// A temporary directory for one test, removed afterwards.
-final class TemporaryDirectory: Sendable {
-    let path: String
-
-    init(_ name: String = "e2e") {
-        path = NSTemporaryDirectory() + "kakehashi-\(name)-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+import KakehashiTestSupport
 
 /// The result of running one of the built executables.
 struct CommandResult: CustomStringConvertible {

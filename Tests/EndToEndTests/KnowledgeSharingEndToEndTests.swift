@@ -1,5 +1,6 @@
 import Foundation
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 /// Knowledge sharing on the laptop: who else already supports a company, handing a case to

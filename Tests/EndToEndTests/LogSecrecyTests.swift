@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import KakehashiClient
+import KakehashiTestSupport
 import Testing
 
 /// Docs/security.md promises that tokens and enrollment codes never reach the server's logs:

@@ -1,5 +1,6 @@
 import Foundation
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 /// Issue 11, point 2: a server restored from a backup loses nothing that a laptop still holds,

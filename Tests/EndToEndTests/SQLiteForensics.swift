@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KakehashiTestSupport
 
 /// Text that must not survive on a laptop, with every form SQLite may hold it in.
 struct Canary: Sendable, CustomStringConvertible {

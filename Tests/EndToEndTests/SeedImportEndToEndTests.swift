@@ -1,5 +1,6 @@
 import Foundation
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 /// `kakehashi-server import seeds`: an open-patent list reaches every laptop, where `match`

@@ -1,41 +1,11 @@
 import Foundation
+import KakehashiTestSupport
 import Testing
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Issue 12, point 7: `kakehashi sync` says what it is doing — a server that stops answering is
 /// reported within seconds, a TLS failure explains `--cacert`, and the last line says what
 /// arrived. Real `kakehashi` and `kakehashi-server` processes.
 @Suite struct SyncFeedbackTests {
-    /// A TCP listener on loopback that accepts connections and never answers (a hung server).
-    final class SilentServer: @unchecked Sendable {
-        let port: UInt16
-        private let listener: Int32
-        private let lock = NSLock()
-        private var accepted: [Int32] = []
-
-        init() throws {
-            let (fd, port) = try FaultProxy.listen(backlog: 16)
-            listener = fd
-            self.port = port
-            Thread.detachNewThread { [self] in
-                while true {
-                    let client = accept(fd, nil, nil)
-                    guard client >= 0 else { return }
-                    lock.withLock { accepted.append(client) }  // held open, never read or answered
-                }
-            }
-        }
-
-        deinit {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
-            for client in accepted { close(client) }
-        }
-    }
-
     @Test func aServerThatStopsAnsweringIsReportedWithinSecondsAndNothingIsLost() async throws {
         let server = ServerProcess()
         try await server.start()
@@ -45,7 +15,7 @@ import Glibc
         try laptop.check(["case", "add", "--title", "応答のないサーバーへの同期", "--kind", "consultation"])
 
         // The server hangs: connections are accepted and never answered.
-        let silent = try SilentServer()
+        let silent = try FaultyHTTPServer(.silent)
         proxy.upstreamPort = silent.port
         let process = Process()
         process.executableURL = try TestBinaries.url("kakehashi")

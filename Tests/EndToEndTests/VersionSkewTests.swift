@@ -1,6 +1,7 @@
 import Foundation
 import KakehashiClient
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 /// Upgrades as operators and field staff meet them (Docs/operations.md, "Upgrades"), with real

@@ -1,4 +1,5 @@
 import Foundation
+import KakehashiTestSupport
 import Testing
 
 /// `export --format xlsx` and the indicator report as officials open them: workbooks read by

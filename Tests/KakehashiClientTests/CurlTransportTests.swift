@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 @testable import KakehashiClient

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 @testable import KakehashiClient
@@ -26,9 +27,12 @@ import Testing
     }
 
     @Test func twoLaptopsConvergeAndTheLoserSeesAndResolvesTheConflict() async throws {
+        // One clock for the server and both laptops, moved by hand: Sato's write is later.
+        let clock = ManualClock()
         let server = InProcessServer()
-        let yamada = try await TestLaptop.enroll(server, name: "山田太郎")
-        let sato = try await TestLaptop.enroll(server, name: "佐藤花子")
+        await server.setClock(clock.reading)
+        let yamada = try await TestLaptop.enroll(server, name: "山田太郎", clock: clock.reading)
+        let sato = try await TestLaptop.enroll(server, name: "佐藤花子", clock: clock.reading)
         let caseID = try makeCase(yamada)
         try await yamada.sync()
         try await sato.sync()
@@ -36,7 +40,7 @@ import Testing
 
         // Both edit the same field offline; Sato writes later, so Sato's value wins everywhere.
         try yamada.client.update(.case, id: caseID, RecordInput(values: ["stage": "matching"]))
-        try await Task.sleep(nanoseconds: 5_000_000)
+        clock.advance(by: 5)
         try sato.client.update(.case, id: caseID, RecordInput(values: ["stage": "prototyping"]))
         _ = try yamada.client.create(
             .event, RecordInput(values: ["case": caseID, "kind": "visit", "body": "工場を訪問し課題を聴取"]))

@@ -77,31 +77,29 @@ import Testing
             let stored = { @Sendable () async throws -> DeviceHealth? in
                 try await server.store.deviceHealth().devices.first { $0.id == device }
             }
-            func settled(_ check: @Sendable (DeviceHealth?) -> Bool) async throws -> DeviceHealth? {
-                for _ in 0..<200 {
-                    let health = try await stored()
-                    if check(health) { return health }
-                    try await Task.sleep(for: .milliseconds(10))
-                }
+            /// The stored row once the writes the notes started are done.
+            func settled() async throws -> DeviceHealth? {
+                await activity.settled()
                 return try await stored()
             }
             let t0: Int64 = 1_800_000_000_000
             activity.note(device, at: t0, userAgent: "kakehashi/1.0.0", pulledSeq: 5, caughtUp: true)
-            #expect(try await settled { $0?.lastSeenAt == t0 }?.pulledSeq == 5)
+            let first = try await settled()
+            #expect(first?.lastSeenAt == t0 && first?.pulledSeq == 5)
             // The same again a second later, and a page that is not the last: nothing written.
             activity.note(device, at: t0 + 1000, userAgent: "kakehashi/1.0.0")
             activity.note(device, at: t0 + 2000, userAgent: "kakehashi/1.0.0", pulledSeq: 7, caughtUp: false)
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(try await stored()?.lastSeenAt == t0)
+            #expect(try await settled()?.lastSeenAt == t0)
             // A new version is written at once, with the newest time and position noted.
             activity.note(device, at: t0 + 3000, userAgent: "kakehashi/1.1.0")
-            let upgraded = try await settled { $0?.appVersion == "1.1.0" }
-            #expect(upgraded?.lastSeenAt == t0 + 3000 && upgraded?.pulledSeq == 7)
+            let upgraded = try await settled()
+            #expect(upgraded?.appVersion == "1.1.0" && upgraded?.lastSeenAt == t0 + 3000 && upgraded?.pulledSeq == 7)
             // So is a sync's last page that moved the position, and a request after the interval.
             activity.note(device, at: t0 + 4000, userAgent: "kakehashi/1.1.0", pulledSeq: 9, caughtUp: true)
-            #expect(try await settled { $0?.pulledSeq == 9 }?.lastSeenAt == t0 + 4000)
+            let moved = try await settled()
+            #expect(moved?.pulledSeq == 9 && moved?.lastSeenAt == t0 + 4000)
             activity.note(device, at: t0 + 64_000, userAgent: "curl/8.0")
-            let later = try await settled { $0?.lastSeenAt == t0 + 64_000 }
+            let later = try await settled()
             #expect(
                 later?.lastSeenAt == t0 + 64_000 && later?.appVersion == "1.1.0", "another client keeps the version")
             // `/metrics` writes whatever was noted, due or not.

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import KakehashiServer
 import KakehashiShared
+import KakehashiTestSupport
 import NIOCore
 import Testing
 
@@ -248,21 +249,9 @@ import Testing
 
     /// Connects to 127.0.0.1:`port`, sends `bytes`, waits a moment, and closes the connection.
     static func sendAndHangUp(_ bytes: [UInt8], port: Int) throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(descriptor >= 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        try #require(connected == 0)
-        let sent = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
-        try #require(sent == bytes.count)
+        let connection = try #require(LoopbackConnection.connect(to: UInt16(port)))
+        defer { connection.close() }
+        try #require(connection.write(bytes))
         usleep(300_000)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 /// Randomized convergence of the merge engine.
@@ -46,16 +47,13 @@ struct SimulationFailure: Error, CustomStringConvertible {
 
 /// One seeded trial.
 struct Simulation {
-    struct Laptop {
-        var replica = Replica()
-        var maker: ChangeMaker
-        /// Every change this laptop holds, in the order it got them (what it can pass on).
-        var log: [Change] = []
-        /// How far the raw wall clock is off, and the correction learned from the server's time.
-        var clockError: Int64
+    /// A laptop's wall clock: how far the raw clock is off, and the correction learned from
+    /// the server's time.
+    struct WallClock {
+        var error: Int64
         var correction: Int64 = 0
 
-        func wall(_ trueMillis: Int64) -> Int64 { trueMillis + clockError + correction }
+        func wall(_ trueMillis: Int64) -> Int64 { trueMillis + error + correction }
     }
 
     static let records = (1...3).map { "0192f1c4-0000-7000-8000-00000000000\($0)" }
@@ -66,7 +64,8 @@ struct Simulation {
 
     let seed: UInt64
     var random: SplitMix64
-    var laptops: [Laptop] = []
+    var laptops: [ReplicaLaptop] = []
+    var clocks: [WallClock] = []
     var now: Int64 = 1_763_700_000_000
     /// For every change, the ids its author had applied when writing it: the causal truth.
     var causalPast: [ChangeID: Set<ChangeID>] = [:]
@@ -79,10 +78,9 @@ struct Simulation {
         let laggard = Int.random(in: 0..<count, using: &random)
         for index in 0..<count {
             let device = DeviceID("laptop-\(index)")!
-            laptops.append(
-                Laptop(
-                    maker: ChangeMaker(clock: HybridClock(device: device), author: Self.advisors[index]),
-                    clockError: index == laggard ? -3 * 3_600_000 : Int64.random(in: -50...50, using: &random)))
+            laptops.append(ReplicaLaptop(device: device, author: Self.advisors[index]))
+            clocks.append(
+                WallClock(error: index == laggard ? -3 * 3_600_000 : Int64.random(in: -50...50, using: &random)))
         }
     }
 
@@ -123,18 +121,13 @@ struct Simulation {
             )
         default: (op, field, value) = (.delete, nil, .bool(true))
         }
-        var laptop = laptops[index]
-        let change = laptop.maker.make(
-            op, entity: .case, record: record, field: field, value: value, state: state,
-            wallMillis: laptop.wall(now))
+        let past = laptops[index].replica.applied
+        let change = laptops[index].write(op, .case, record, field: field, value, at: clocks[index].wall(now))
         guard (try? change.validated()) == change else {
             throw SimulationFailure(description: "a locally made change failed validation: \(change)")
         }
-        causalPast[change.id] = laptop.replica.applied
+        causalPast[change.id] = past
         allChanges[change.id] = change
-        laptop.replica.apply(change)
-        laptop.log.append(change)
-        laptops[index] = laptop
     }
 
     /// Passes a random subset of one laptop's changes to another, shuffled, sometimes twice.
@@ -149,19 +142,14 @@ struct Simulation {
     mutating func receive(_ changes: [Change], into index: Int, duplicate: Bool) throws {
         var batch = changes.shuffled(using: &random)
         if duplicate { batch += changes.filter { _ in random.chance(0.3) }.shuffled(using: &random) }
-        var laptop = laptops[index]
         // Receiving is syncing: the laptop learns the server's (true) time and corrects a clock
         // that is far off, as the client does before it merges a pulled page.
-        if abs(laptop.wall(now) - now) > 60_000 { laptop.correction = -laptop.clockError }
-        for change in batch {
-            do {
-                try laptop.maker.observe(change.hlc, wallMillis: laptop.wall(now))
-            } catch {
-                throw SimulationFailure(description: "clock refused a peer's timestamp after correction: \(error)")
-            }
-            if laptop.replica.apply(change) { laptop.log.append(change) }
+        if abs(clocks[index].wall(now) - now) > 60_000 { clocks[index].correction = -clocks[index].error }
+        do {
+            try laptops[index].receive(batch, at: clocks[index].wall(now))
+        } catch {
+            throw SimulationFailure(description: "clock refused a peer's timestamp after correction: \(error)")
         }
-        laptops[index] = laptop
     }
 
     // MARK: - Checks

@@ -2,18 +2,25 @@ import Foundation
 import Hummingbird
 import KakehashiServer
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
-/// A simulated field laptop: makes changes with its own clock, keeps a local replica, and syncs
-/// exactly as Docs/protocol.md tells a client to (purges first, then changes, then the cursor).
+/// A field laptop on the wire: a `ReplicaLaptop` that syncs with raw HTTP requests exactly as
+/// Docs/protocol.md tells a client to (purges first, then changes, then the cursor), so that
+/// attack tests can also push what no honest client would.
 final class Laptop: @unchecked Sendable {
     let advisor: String
     let device: DeviceID
     let token: String
     let client: APIClient
-    var maker: ChangeMaker
+    private var local: ReplicaLaptop
+    /// The change maker, for attack tests that forge changes outside the replica.
+    var maker: ChangeMaker {
+        get { local.maker }
+        set { local.maker = newValue }
+    }
     /// The local replica: merged records.
-    private(set) var records: [RecordRef: RecordState] = [:]
+    var records: [RecordRef: RecordState] { local.replica.records }
     /// Every change this laptop ever received, to check nothing confidential arrived.
     private(set) var received: [Change] = []
     private(set) var purged: [RecordRef] = []
@@ -26,7 +33,7 @@ final class Laptop: @unchecked Sendable {
         self.device = device
         self.token = token
         self.client = client
-        self.maker = ChangeMaker(clock: HybridClock(device: device), author: advisor)
+        self.local = ReplicaLaptop(device: device, author: advisor)
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -36,10 +43,7 @@ final class Laptop: @unchecked Sendable {
     func write(
         _ entity: Entity, _ record: String, _ field: String?, _ value: FieldValue, op: Change.Operation = .set
     ) -> Change {
-        let ref = RecordRef(entity: entity, record: record)
-        let change = maker.make(
-            op, entity: entity, record: record, field: field, value: value, state: records[ref], wallMillis: Self.now())
-        records[ref, default: RecordState(entity: entity, id: record)].apply(change)
+        let change = local.write(op, entity, record, field: field, value, at: Self.now())
         pending.append(change)
         return change
     }
@@ -82,20 +86,14 @@ final class Laptop: @unchecked Sendable {
             let page = try response.decode(PullResponse.self)
             for ref in page.purges {
                 purged.append(ref)
-                records[ref] = nil
-                for (key, state) in records where key.entity == .event && state.value("case").stringValue == ref.record
-                {
-                    records[key] = nil
+                // A purged case takes its events with it.
+                let events = records.filter {
+                    $0.key.entity == .event && $0.value.value("case").stringValue == ref.record
                 }
+                local.forget(Set(events.keys).union([ref]))
             }
-            for change in page.changes {
-                received.append(change)
-                records[
-                    RecordRef(entity: change.entity, record: change.record),
-                    default: RecordState(
-                        entity: change.entity, id: change.record)
-                ].apply(change)
-            }
+            received += page.changes
+            try local.receive(page.changes, at: Self.now())
             cursor = page.nextCursor
             if !page.hasMore { break }
         }

@@ -1,21 +1,11 @@
 import Foundation
 import KakehashiClient
 import KakehashiShared
-
-/// A temporary data directory, removed when the test is done with it.
-final class TestHome: Sendable {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "kakehashi-test-" + UUID().uuidString
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+import KakehashiTestSupport
 
 /// An enrolled laptop against an in-process server, with a wall clock the test can skew.
 struct TestLaptop {
-    let home: TestHome
+    let home: TemporaryDirectory
     let client: FieldClient
     let transport: InProcessTransport
     let advisor: String
@@ -26,7 +16,7 @@ struct TestLaptop {
     ) async throws -> TestLaptop {
         let (advisor, code) = await server.addAdvisor(name: name, program: program)
         let transport = InProcessTransport(server: server)
-        let home = TestHome()
+        let home = TemporaryDirectory("laptop", create: false)
         let client = try await FieldClient.enroll(
             directory: home.path, server: "in-process", code: code, cacert: nil, deviceName: name, transport: transport,
             wallClock: clock)
@@ -35,7 +25,7 @@ struct TestLaptop {
         return TestLaptop(home: home, client: client, transport: transport, advisor: advisor)
     }
 
-    private init(home: TestHome, client: FieldClient, transport: InProcessTransport, advisor: String) {
+    private init(home: TemporaryDirectory, client: FieldClient, transport: InProcessTransport, advisor: String) {
         self.home = home
         self.client = client
         self.transport = transport

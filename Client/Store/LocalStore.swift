@@ -44,6 +44,9 @@ public final class LocalStore: Sendable {
             // Deleted cells and freed pages are overwritten with zeros, whatever SQLite's
             // compile-time default: purged content must not stay readable in free space.
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // After a checkpoint the write-ahead log is cut back to 1 MiB instead of keeping the
+            // size of the largest sync it ever held.
+            try db.execute(sql: "PRAGMA journal_size_limit = 1048576")
         }
         let pool: DatabasePool
         do {

@@ -127,6 +127,27 @@ enum StoreMigrations {
             try db.execute(sql: "CREATE TABLE recovery_kept AS SELECT * FROM changes WHERE 0")
         }
         migrator.registerMigration("v5-search-folded", migrate: SearchFolding.migrate)
+        migrator.registerMigration("v6-compact") { db in
+            // Merged states move to a rowid table: in the WITHOUT ROWID table of v1 a row over
+            // about 1,000 bytes (most case states) spilled into an overflow page of its own, and
+            // a state cost 4 KB whatever its size.
+            try db.execute(
+                sql: """
+                    CREATE TABLE record_states_compact (
+                        entity TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        state BLOB NOT NULL,
+                        PRIMARY KEY (entity, id)
+                    )
+                    """)
+            try db.execute(sql: "INSERT INTO record_states_compact SELECT entity, id, state FROM record_states")
+            try db.execute(sql: "DROP TABLE record_states")
+            try db.execute(sql: "ALTER TABLE record_states_compact RENAME TO record_states")
+            // A record's history is found by record and ordered after (a handful of rows): the
+            // HLC text in the index cost more bytes than the rows it ordered.
+            try db.execute(sql: "DROP INDEX changes_by_record")
+            try db.execute(sql: "CREATE INDEX changes_by_record ON changes (record)")
+        }
         return migrator
     }
 }

@@ -60,7 +60,7 @@ struct PullOperation: LogOperation {
         switch phase {
         case .page:
             guard let generation = facts.deviceGeneration, cursor.generation <= generation, cursor.seq <= facts.head
-            else { throw StoreCoding.unknownCursor(cursor) }
+            else { throw Self.unknownCursor(cursor) }
             self.generation = generation
             forget = facts.newerBookkeeping
             rows = facts.rows
@@ -109,7 +109,7 @@ struct PullOperation: LogOperation {
         plan = planner.reconcile(page: rows, states: states, recorded: recorded)
         fullReconcile = planner.needsFullReconcile(rows, cursor: cursor)
         guard fullReconcile else { return readBackfill() }
-        guard allowFullReconcile else { throw StoreCoding.reconcileThrottled }
+        guard allowFullReconcile else { throw Self.reconcileThrottled }
         chunkEnd = ("", true)
         return nextChunk()
     }
@@ -151,7 +151,7 @@ struct PullOperation: LogOperation {
     private func page(backfilled histories: [[LoggedChange]]) -> PullPage {
         var changes: [String] = []
         for ((_, stubOnly), history) in zip(backfill, histories) {
-            for change in history where !stubOnly || StoreCoding.isStubField(change.field) {
+            for change in history where !stubOnly || AccessPolicy.mayReceive(caseField: change.field, with: .stub) {
                 changes.append(change.json)
             }
         }
@@ -176,5 +176,19 @@ struct PullOperation: LogOperation {
         }
         writes.deviceGeneration = (device, newGeneration)
         return writes
+    }
+}
+
+extension PullOperation {
+    /// The error for a page that needs a full reconciliation that `ReconcileGate` does not allow
+    /// now.
+    static let reconcileThrottled = KakehashiError(
+        .unavailable, field: "reconcile",
+        "this device had every case compared again a moment ago; pull again in a few seconds")
+
+    /// The error for a cursor the log never issued to this device.
+    static func unknownCursor(_ cursor: PullCursor) -> KakehashiError {
+        .invalid(
+            "after", "cursor \(cursor) was not issued to this device; pull again from \"0\" or the last nextCursor")
     }
 }

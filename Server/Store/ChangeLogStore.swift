@@ -31,7 +31,7 @@ public protocol ChangeLogStore: Sendable {
     /// - Parameter allowFullReconcile: false when this device had a full reconciliation (every
     ///   case it may see compared again, after its own advisor's program or status changed) a
     ///   moment ago (`ReconcileGate`); a page that needs one then throws
-    ///   `StoreCoding.reconcileThrottled` instead of doing it.
+    ///   `PullOperation.reconcileThrottled` instead of doing it.
     func pull(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
         allowFullReconcile: Bool, limit: Int

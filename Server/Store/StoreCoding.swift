@@ -9,8 +9,11 @@ enum StoreCoding {
     }
 
     /// A record's merged state as the stores keep it (schema version 5): `RecordState`'s binary
-    /// coding, several times cheaper to read and write than JSON.
-    static func pack(_ state: RecordState) -> Data { Data(state.binaryEncoded()) }
+    /// coding, several times cheaper to read and write than JSON — in version 1 of the coding,
+    /// which every server release since schema version 5 reads: during a rolling restart an
+    /// older process reads what a newer one wrote. (Version 2, a third smaller, is read too; a
+    /// release that can assume every process reads it may write it.)
+    static func pack(_ state: RecordState) -> Data { Data(state.binaryEncoded(version: 1)) }
 
     static func change(_ text: String) throws -> Change {
         try JSONDecoder().decode(Change.self, from: Data(text.utf8))
@@ -41,22 +44,5 @@ enum StoreCoding {
     /// Splits `items` into chunks small enough for one `IN (…)` list.
     static func chunks<T>(_ items: [T], size: Int = 500) -> [ArraySlice<T>] {
         stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }
-    }
-
-    /// The error both stores throw when a page needs a full reconciliation that `ReconcileGate`
-    /// does not allow now.
-    static let reconcileThrottled = KakehashiError(
-        .unavailable, field: "reconcile",
-        "this device had every case compared again a moment ago; pull again in a few seconds")
-
-    /// The error both stores throw for a cursor they never issued.
-    static func unknownCursor(_ cursor: PullCursor) -> KakehashiError {
-        .invalid(
-            "after", "cursor \(cursor) was not issued to this device; pull again from \"0\" or the last nextCursor")
-    }
-
-    /// The stub-field filter for a stub back-fill (`field` nil: a delete, which stubs receive).
-    static func isStubField(_ field: String?) -> Bool {
-        AccessPolicy.mayReceive(caseField: field, with: .stub)
     }
 }

@@ -1,17 +1,47 @@
 /// A compact, deterministic binary form of `RecordState` for stores that keep merged states
-/// (the laptop keeps one per record). JSON through `Codable` was two thirds of the cost of
-/// applying a pulled page; this codec writes the same information with no reflection.
+/// (the laptop keeps one per record, the server one per record of its log). JSON through
+/// `Codable` was two thirds of the cost of applying a pulled page; this codec writes the same
+/// information with no reflection.
 ///
 /// Layout (all integers LEB128 varints, strings length-prefixed UTF-8, registers and timestamps
-/// in sorted order so equal states give equal bytes):
-/// `version(1)`, register count, then per register: key, head count, heads; then the superseded
-/// sets: count, then per register: key, count, timestamps.
+/// in sorted order so equal states give equal bytes): `version(1)`; from version 2, a name
+/// table (count, then the distinct device ids and authors the state mentions, sorted); the
+/// register count, then per register: key, head count, heads; then the superseded sets: count,
+/// then per register: key, count, timestamps. In heads and timestamps a device id or author is
+/// its index in the name table (version 1 wrote each one out in full, three times a head: a
+/// 36-character id repeated that often was most of a state's bytes).
 extension RecordState {
-    static let codingVersion: UInt8 = 1
+    /// The newest version of the coding.
+    public static let codingVersion: UInt8 = 2
 
-    public func binaryEncoded() -> [UInt8] {
-        var writer = ByteWriter()
-        writer.bytes.append(Self.codingVersion)
+    /// The state's bytes in version `version` of the coding (2 or 1; every reader since version 2
+    /// reads both, older ones only 1).
+    public func binaryEncoded(version: UInt8 = Self.codingVersion) -> [UInt8] {
+        guard version >= 2 else {
+            var writer = ByteWriter(names: nil)
+            writer.bytes.append(1)
+            writeRegisters(into: &writer)
+            return writer.bytes
+        }
+        var names = Set<String>()
+        for writes in heads.values {
+            for write in writes {
+                names.formUnion([write.change.device.rawValue, write.hlc.device.rawValue, write.author])
+                names.formUnion(write.prev.map(\.device.rawValue))
+            }
+        }
+        for stamps in superseded.values { names.formUnion(stamps.map(\.device.rawValue)) }
+        let table = names.sorted()
+        var writer = ByteWriter(names: Dictionary(uniqueKeysWithValues: table.enumerated().map { ($1, $0) }))
+        writer.bytes.append(2)
+        writer.varint(UInt64(table.count))
+        for name in table { writer.string(name) }
+        writeRegisters(into: &writer)
+        return writer.bytes
+    }
+
+    /// Everything after the version byte and the name table.
+    private func writeRegisters(into writer: inout ByteWriter) {
         let keys = heads.keys.sorted()
         writer.varint(UInt64(keys.count))
         for key in keys {
@@ -19,13 +49,13 @@ extension RecordState {
             let writes = heads[key] ?? []
             writer.varint(UInt64(writes.count))
             for write in writes {
-                writer.string(write.change.device.rawValue)
+                writer.name(write.change.device.rawValue)
                 writer.varint(UInt64(bitPattern: write.change.counter))
                 writer.value(write.value)
                 writer.hlc(write.hlc)
                 writer.varint(UInt64(write.prev.count))
                 for stamp in write.prev { writer.hlc(stamp) }
-                writer.string(write.author)
+                writer.name(write.author)
             }
         }
         let supersededKeys = superseded.keys.sorted()
@@ -36,14 +66,19 @@ extension RecordState {
             writer.varint(UInt64(stamps.count))
             for stamp in stamps { writer.hlc(stamp) }
         }
-        return writer.bytes
     }
 
-    /// Reads what `binaryEncoded()` wrote.
+    /// Reads what `binaryEncoded()` wrote, in this version or version 1.
     /// - Throws: `KakehashiError` (`.internalFailure`) for damaged or unknown data.
     public init(entity: Entity, id: String, binary bytes: [UInt8]) throws(KakehashiError) {
         var reader = ByteReader(bytes: bytes)
-        guard try reader.byte() == Self.codingVersion else {
+        switch try reader.byte() {
+        case 1: break
+        case 2:
+            var names: [String] = []
+            for _ in 0..<(try reader.count()) { names.append(try reader.string()) }
+            reader.names = names
+        default:
             throw KakehashiError(.internalFailure, "stored state of \(entity.rawValue) \(id) has an unknown format")
         }
         var heads: [RegisterKey: [Write]] = [:]
@@ -51,13 +86,13 @@ extension RecordState {
             let key = try reader.key()
             var writes: [Write] = []
             for _ in 0..<(try reader.count()) {
-                guard let device = DeviceID(try reader.string()) else { throw ByteReader.damaged }
+                guard let device = DeviceID(try reader.name()) else { throw ByteReader.damaged }
                 let change = ChangeID(device: device, counter: Int64(bitPattern: try reader.varint()))
                 let value = try reader.value()
                 let hlc = try reader.hlc()
                 var prev: [HLC] = []
                 for _ in 0..<(try reader.count()) { prev.append(try reader.hlc()) }
-                writes.append(Write(change: change, value: value, hlc: hlc, prev: prev, author: try reader.string()))
+                writes.append(Write(change: change, value: value, hlc: hlc, prev: prev, author: try reader.name()))
             }
             heads[key] = writes
         }
@@ -74,6 +109,14 @@ extension RecordState {
 
 struct ByteWriter {
     var bytes: [UInt8] = []
+    /// The name table's indexes (version 2); nil for version 1, which writes names in full.
+    let names: [String: Int]?
+
+    /// A device id or author: its index in the name table, or (version 1) the text itself.
+    mutating func name(_ text: String) {
+        guard let names else { return string(text) }
+        varint(UInt64(names[text] ?? 0))
+    }
 
     mutating func varint(_ value: UInt64) {
         var rest = value
@@ -92,7 +135,7 @@ struct ByteWriter {
     mutating func hlc(_ stamp: HLC) {
         varint(UInt64(bitPattern: stamp.millis))
         varint(UInt64(stamp.counter))
-        string(stamp.device.rawValue)
+        name(stamp.device.rawValue)
     }
 
     mutating func key(_ key: RegisterKey) {
@@ -124,6 +167,16 @@ struct ByteReader {
 
     let bytes: [UInt8]
     var offset = 0
+    /// The name table (version 2); nil for version 1, which writes names in full.
+    var names: [String]?
+
+    /// A device id or author: an index into the name table, or (version 1) the text itself.
+    mutating func name() throws(KakehashiError) -> String {
+        guard let names else { return try string() }
+        let index = try varint()
+        guard index < UInt64(names.count) else { throw Self.damaged }
+        return names[Int(index)]
+    }
 
     mutating func byte() throws(KakehashiError) -> UInt8 {
         guard offset < bytes.count else { throw Self.damaged }
@@ -159,7 +212,7 @@ struct ByteReader {
     mutating func hlc() throws(KakehashiError) -> HLC {
         let millis = Int64(bitPattern: try varint())
         let counter = try varint()
-        guard counter <= UInt64(HLC.maxCounter), let device = DeviceID(try string()) else { throw Self.damaged }
+        guard counter <= UInt64(HLC.maxCounter), let device = DeviceID(try name()) else { throw Self.damaged }
         return HLC(millis: millis, counter: UInt32(counter), device: device)
     }
 

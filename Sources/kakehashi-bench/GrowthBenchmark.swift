@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import KakehashiClient
 import KakehashiShared
 
@@ -21,8 +22,13 @@ enum GrowthBenchmark {
             try? FileManager.default.removeItem(atPath: workspace + "/growth")
         }
 
+    }
+
+    /// The laptop's store at 1,000 to 100,000 cases: size, `case list`, and where the bytes go.
+    static func laptop(workspace: String, runs: Int) async throws {
         print("\nGrowth of the laptop: N cases pulled into a fresh store (no network)")
         print("  cases       store size   per 1,000 cases   case list p50   per 1,000 cases")
+        var breakdown: [(name: String, bytes: Int)] = []
         for cases in [1_000, 10_000, 100_000] {
             let log = makeLog(cases: cases, events: 0, advisor: advisor)
             let (client, _) = try await pull(log, advisor: advisor, into: workspace + "/laptop-\(cases)")
@@ -39,12 +45,37 @@ enum GrowthBenchmark {
                     format: "  %7d   %8.1f MB     %8.2f MB      %8.1f ms     %8.2f ms", cases,
                     Double(bytes) / 1_048_576, Double(bytes) / 1_048_576 / Double(cases) * 1000, p50,
                     p50 / Double(cases) * 1000))
+            if cases == 10_000 { breakdown = try client.store.bytesPerObject() }
             try? FileManager.default.removeItem(atPath: workspace + "/laptop-\(cases)")
+        }
+        print("\nWhere a laptop's store goes (10,000 cases; bytes per case, from SQLite's dbstat)")
+        let total = breakdown.reduce(0) { $0 + $1.bytes }
+        for (name, bytes) in breakdown where bytes * 100 >= total {
+            let label = name + String(repeating: " ", count: max(0, 34 - name.count))
+            print(
+                String(
+                    format: "  %@ %8.0f B   %5.1f %%", label, Double(bytes) / 10_000,
+                    Double(bytes) * 100 / Double(total)))
         }
     }
 }
 
 extension LocalStore {
+    /// Bytes on disk per table and index (SQLite's `dbstat`), largest first; the write-ahead
+    /// log is listed as `(wal)`.
+    func bytesPerObject() throws -> [(name: String, bytes: Int)] {
+        var configuration = Configuration()
+        configuration.readonly = true
+        var objects = try DatabaseQueue(path: path, configuration: configuration).read { db in
+            try Row.fetchAll(db, sql: "SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name").map {
+                (name: $0["name"] as String, bytes: $0["bytes"] as Int)
+            }
+        }
+        let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)??.intValue
+        objects.append((name: "(wal)", bytes: wal ?? 0))
+        return objects.sorted { $0.bytes > $1.bytes }
+    }
+
     /// The store's files on disk (database, WAL and shared memory).
     func sizeInBytes() throws -> Int {
         try [path, path + "-wal", path + "-shm"].reduce(0) { total, file in

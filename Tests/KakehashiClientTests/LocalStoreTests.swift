@@ -123,6 +123,49 @@ import Testing
         #expect(stages.allSatisfy { $0.author == laptop.advisor && $0.status == "pending" })
     }
 
+    /// A store written before migration v6 (states in a WITHOUT ROWID table, the history index
+    /// over record and HLC) opens with every record, its history and its search intact, in the
+    /// compact layout.
+    @Test func aStoreFromBeforeTheCompactLayoutOpensWithEverythingInIt() async throws {
+        let laptop = try await laptop()
+        let caseID = try laptop.client.create(
+            .case,
+            RecordInput(values: [
+                "title": "精密加工技術の試作マッチング", "kind": "venture", "summary": String(repeating: "試作の評価。", count: 200),
+            ]))
+        try laptop.client.update(.case, id: caseID, RecordInput(values: ["stage": "matching"]))
+        let before = try laptop.client.show(.case, id: caseID)
+        try laptop.client.store.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE record_states_v1 (
+                        entity TEXT NOT NULL, id TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY (entity, id)
+                    ) WITHOUT ROWID
+                    """)
+            try db.execute(sql: "INSERT INTO record_states_v1 SELECT * FROM record_states")
+            try db.execute(sql: "DROP TABLE record_states")
+            try db.execute(sql: "ALTER TABLE record_states_v1 RENAME TO record_states")
+            try db.execute(sql: "DROP INDEX changes_by_record")
+            try db.execute(sql: "CREATE INDEX changes_by_record ON changes (record, hlc)")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v6-compact'")
+        }
+
+        let reopened = try FieldClient.open(directory: laptop.home.path)
+        let schema = try reopened.store.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT sql FROM sqlite_schema WHERE name IN ('record_states', 'changes_by_record')")
+        }
+        #expect(
+            schema.count == 2 && schema.allSatisfy { !$0.contains("WITHOUT ROWID") && !$0.contains("hlc") }, "\(schema)"
+        )
+        #expect(try reopened.show(.case, id: caseID) == before)
+        #expect(
+            try reopened.history(caseID).entries.filter { $0.field == "stage" }.map(\.new) == [
+                .string("intake"), .string("matching"),
+            ])
+        #expect(try reopened.search("試作マッチング").map(\.id) == [caseID])
+    }
+
     @Test func deletedCasesLeaveListsAndSearch() async throws {
         let laptop = try await laptop()
         let caseID = try laptop.client.create(.case, RecordInput(values: ["title": "中止になった試作", "kind": "venture"]))

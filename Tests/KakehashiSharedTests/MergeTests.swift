@@ -119,7 +119,9 @@ import Testing
 }
 
 @Suite struct RecordStateCodingTests {
-    @Test func binaryFormRoundTripsEveryKindOfRegister() throws {
+    /// A case with every kind of register: a string, an integer, a set element, a flag, a null,
+    /// a concurrent edit resolved by a later one, and a concurrent delete.
+    static func sampleState() throws -> RecordState {
         var a = ReplicaLaptop("a", author: MergeTests.yamada)
         var b = ReplicaLaptop("b", author: MergeTests.suzuki)
         let changes = [
@@ -131,13 +133,42 @@ import Testing
         let concurrent = [b.write(.set, "title", .string("別案"), at: 6), b.write(.delete, nil, .bool(true), at: 7)]
         try a.receive(concurrent)
         try a.receive([a.write(.set, "title", .string("統合案"), at: 8)])
-        let state = a.state
+        return a.state
+    }
+
+    /// `sampleState()` as version 1 of the coding wrote it (names in full), kept in laptop and
+    /// server stores written before version 2.
+    static let sampleVersion1 =
+        "0106084064656c65746564000101620202070001620502000161030001610400016105000161060001622430313932663163342d303030302d373030302d383030302d3030303030303030303061320a616d6f756e745f79656e000101610203c08db70102000161002430313932663163342d303030302d373030302d383030302d3030303030303030303061310e6c6963656e73655f7369676e656400010161040204000161002430313932663163342d303030302d373030302d383030302d3030303030303030303061310773756d6d61727900010161050005000161002430313932663163342d303030302d373030302d383030302d30303030303030303030613104746167730106e79fa5e8b2a1010161030203000161002430313932663163342d303030302d373030302d383030302d303030303030303030306131057469746c6500010161060409e7b5b1e59088e6a1880800016101060001622430313932663163342d303030302d373030302d383030302d30303030303030303030613106084064656c65746564000502000161030001610400016105000161060001620a616d6f756e745f79656e00000e6c6963656e73655f7369676e656400000773756d6d617279000004746167730106e79fa5e8b2a100057469746c6500020100016106000162"
+
+    @Test func binaryFormRoundTripsEveryKindOfRegister() throws {
+        let state = try Self.sampleState()
         let decoded = try RecordState(entity: .case, id: MergeTests.caseID, binary: state.binaryEncoded())
         #expect(decoded == state)
         #expect(decoded.binaryEncoded() == state.binaryEncoded())
         #expect(throws: KakehashiError.self) {
             try RecordState(entity: .case, id: MergeTests.caseID, binary: Array(state.binaryEncoded().dropLast(3)))
         }
+    }
+
+    @Test func aStateWrittenByVersion1StillReadsAndIsRewrittenSmaller() throws {
+        let hex = Array(Self.sampleVersion1.utf8)
+        let version1 = stride(from: 0, to: hex.count, by: 2).map {
+            UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16)!
+        }
+        let state = try Self.sampleState()
+        #expect(try RecordState(entity: .case, id: MergeTests.caseID, binary: version1) == state)
+        #expect(state.binaryEncoded(version: 1) == version1, "what servers write for older processes")
+        // Each device id and author once instead of up to three times a head (329 bytes against
+        // 491 here, where the devices are named "a" and "b"; far less with real 36-character ids).
+        #expect(state.binaryEncoded().count < version1.count)
+    }
+
+    @Test func aNameIndexOutsideTheTableIsDamagedData() {
+        // Version 2, a table of one name ("a"), one register ("title", no element) with one head
+        // whose device is name number 5.
+        let bytes: [UInt8] = [2, 1, 1, 0x61, 1, 5, 0x74, 0x69, 0x74, 0x6C, 0x65, 0, 1, 5, 1]
+        #expect(throws: KakehashiError.self) { try RecordState(entity: .case, id: MergeTests.caseID, binary: bytes) }
     }
 }
 

@@ -151,7 +151,8 @@ for profile in cabinet-office meti mext; do
   admin export --profile "$profile" --format xlsx --out "$out/workbooks/$profile" > /dev/null 2>&1
 done
 admin indicators --html "$out/indicators.html" > /dev/null
-admin indicators --fiscal-year 2026 | indent
+# The tables fit the terminal less the four columns of indentation.
+COLUMNS=$(( ${COLUMNS:-80} - 4 )) admin indicators --fiscal-year 2026 | indent
 stop_server
 
 say "完了。作成したファイル:"

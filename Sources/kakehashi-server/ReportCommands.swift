@@ -51,7 +51,8 @@ struct Indicators: AsyncParsableCommand {
             Counts consultations and visits, matchings, prototypes, contracts, licences, subsidies, launches,
             publicity, new and closed cases, cases per stage at year end, and referrals between programs.
             An event counts for its author's program, a case for its funding program; totals count each case
-            once. Secret cases are counted but never shown. Without a format option, prints a table per year.
+            once. Secret cases are counted but never shown. Without a format option, prints tables per year
+            that fit $COLUMNS (default 80).
             """)
     @OptionGroup var store: StoreOptions
     @Option(help: "Only this fiscal year, e.g. 2026 (April 2026 – March 2027).") var fiscalYear: Int?
@@ -94,25 +95,57 @@ struct Indicators: AsyncParsableCommand {
                 print(html)
                 return
             }
-            print(Self.text(report))
+            let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init).map { max(40, $0) } ?? 80
+            print(Self.text(report, width: columns))
         }
     }
 
-    /// Per fiscal year, one line per program with the main figures.
-    static func text(_ report: IndicatorReport) -> String {
+    /// Per fiscal year, one line per program with the main figures, in as few tables as fit
+    /// `width` columns beside a program name column of at least `nameWidth` (longer names are
+    /// shortened with "…"). The figures are shared evenly between the tables, and every table's
+    /// name column is as wide, so the programs line up from one table to the next.
+    static func text(_ report: IndicatorReport, width: Int, nameWidth: Int = 16) -> String {
         guard !report.fiscalYears.isEmpty else { return "no activity recorded yet" }
         let metrics: [IndicatorReport.Metric] =
             IndicatorReport.Metric.activity + [.newCases, .closedCases, .referralsOut, .referralsIn]
         var blocks: [String] = []
         for year in report.fiscalYears {
-            let rows = report.programTotals(fiscalYear: year).map { program, counts in
-                [report.programName(program)] + metrics.map { String(counts[$0] ?? 0) }
+            let totals = report.programTotals(fiscalYear: year)
+            func columnWidth(_ metric: IndicatorReport.Metric) -> Int {
+                let figures = totals.map { String($0.counts[metric] ?? 0).count }.max() ?? 1
+                return max(DisplayWidth.of(metric.label), figures) + 2  // with the two spaces before it
             }
-            var block = "\(year)年度（\(year)年4月〜\(year + 1)年3月）\n"
-            block += TextTable.render(header: ["事業"] + metrics.map(\.label), rows: rows)
-            blocks.append(block)
+            let groups = evenGroups(of: metrics, width: width - nameWidth, columnWidth: columnWidth)
+            let groupWidths = groups.map { $0.map(columnWidth).reduce(0, +) }
+            let longestName = totals.map { DisplayWidth.of(report.programName($0.program)) }.max() ?? 0
+            let nameColumn = max(DisplayWidth.of("事業"), min(longestName, width - (groupWidths.max() ?? 0)))
+            var tables: [String] = []
+            for (group, groupWidth) in zip(groups, groupWidths) {
+                var table = TextTable(headers: ["事業"] + group.map(\.label))
+                table.width = nameColumn + groupWidth
+                table.fixedColumns = Set(1...group.count)
+                for (program, counts) in totals {
+                    table.append([report.programName(program)] + group.map { String(counts[$0] ?? 0) })
+                }
+                tables.append(table.render())
+            }
+            blocks.append("\(year)年度（\(year)年4月〜\(year + 1)年3月）\n" + tables.joined(separator: "\n\n"))
         }
         return blocks.joined(separator: "\n\n")
+    }
+
+    /// `items` in order, cut into as few runs as fit in `width` (by `columnWidth`), of sizes as
+    /// even as fit; an item wider than `width` alone is a run of its own.
+    static func evenGroups<Item>(
+        of items: [Item], width: Int, columnWidth: (Item) -> Int
+    ) -> [[Item]] {
+        func fits(_ run: ArraySlice<Item>) -> Bool { run.count == 1 || run.map(columnWidth).reduce(0, +) <= width }
+        for count in 1...max(1, items.count) {
+            let size = (items.count + count - 1) / count
+            let runs = stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }
+            if runs.allSatisfy(fits) { return runs.map(Array.init) }
+        }
+        return items.map { [$0] }
     }
 }
 

@@ -198,6 +198,15 @@ import Testing
             ($0["counts"] as? [String: Int])?["new_cases"]
         }.reduce(0, +)
         #expect(newCases == 4)
+        // The terminal tables fit an 80-column terminal and still show every figure's label.
+        let table = try Executables.run(
+            "kakehashi-server", ["indicators", "--db", scenario.server.database], environment: ["COLUMNS": "80"])
+        #expect(table.status == 0)
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.allSatisfy { DisplayWidth.of($0) <= 80 }, "\(table.stdout)")
+        for label in ["相談", "訪問", "マッチング", "ライセンス", "新規案件", "他事業からの紹介"] {
+            #expect(lines.contains { $0.contains(label) }, "\(label) in \(table.stdout)")
+        }
     }
 
     @Test func csvOpensInPythonAndLibreOfficeAndTheManifestHashesMatch() async throws {

@@ -104,7 +104,6 @@ let package = Package(
             dependencies: [
                 "KakehashiClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/kakehashi",
             swiftSettings: swiftSettings

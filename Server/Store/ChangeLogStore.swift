@@ -87,7 +87,9 @@ public protocol ChangeLogStore: Sendable {
     /// pool; SQLite: none), run in the server's service group or by `StoreLocation.withStore`.
     var services: [any Service] { get }
 
-    /// Releases connections; the store is unusable afterwards.
+    /// Finishes with the store; it is unusable afterwards. SQLite checkpoints its WAL into the
+    /// database file and closes it; PostgreSQL has nothing to do here (its pool closes its
+    /// connections when its service in `services` ends).
     func close() async
 }
 

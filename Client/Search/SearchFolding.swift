@@ -13,6 +13,40 @@ import KakehashiShared
 public enum SearchFolding {
     /// The folded form of `text`.
     public static func fold(_ text: String) -> String {
+        foldCommon(text) ?? foldByNormalizing(text)
+    }
+
+    /// `fold` for text made only of characters NFKC leaves as they are (ASCII, hiragana,
+    /// katakana, the long-vowel mark, CJK ideographs, Japanese punctuation and brackets), which is
+    /// most of what advisors write: ASCII letters lowered and the long-vowel mark dropped after
+    /// katakana, without Foundation's normalization, the most expensive step of indexing a pulled
+    /// page. Nil for any other character.
+    static func foldCommon(_ text: String) -> String? {
+        var out = String.UnicodeScalarView()
+        var previousKatakana = false
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x41...0x5A:
+                out.append(Unicode.Scalar(scalar.value + 0x20)!)
+                previousKatakana = false
+            case 0x30FC:
+                if previousKatakana { continue }
+                out.append(scalar)
+            case 0x30A1...0x30FA:
+                out.append(scalar)
+                previousKatakana = true
+            case 0x00...0x7F, 0x3001...0x3003, 0x300C...0x300F, 0x3041...0x3096, 0x4E00...0x9FFF:
+                out.append(scalar)
+                previousKatakana = false
+            default:
+                return nil
+            }
+        }
+        return String(out)
+    }
+
+    /// `fold` for any text: NFKC, lower case, the long-vowel mark dropped after katakana.
+    static func foldByNormalizing(_ text: String) -> String {
         var out = ""
         var previousKatakana = false
         for character in compatibility(text).lowercased() {

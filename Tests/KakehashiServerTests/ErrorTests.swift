@@ -62,6 +62,8 @@ import Testing
                 (Data("{\"changes\": \"many\"}".utf8), .badRequest, "malformed", "changes"),
                 (try Self.body(variant { $0["entity"] = "spaceship" }), .badRequest, "malformed", "entity"),
                 (try Self.body(variant { $0["hlc"] = 12 }), .badRequest, "malformed", "hlc"),
+                (try Self.body(variant { $0["hlc"] = "yesterday" }), .badRequest, "malformed", "hlc"),
+                (try Self.body(variant { $0["id"] = "not-a-change-id" }), .badRequest, "malformed", "id"),
                 (try Self.body(variant { $0["value"] = ["nested": true] }), .badRequest, "malformed", "value"),
                 (
                     try Self.body(
@@ -104,6 +106,13 @@ import Testing
                     #expect(response.error?.change == nil)
                 }
             }
+            // A bad timestamp inside `prev` is named by its place in the batch.
+            let badPrev = try Self.body(variant { $0["prev"] = [$0["hlc"] ?? "", "yesterday"] })
+            let refused = try await client.send(.post, "/v1/push", token: laptop.token, body: badPrev)
+            #expect(refused.status == .badRequest && refused.error?.code == "malformed")
+            #expect(
+                refused.error?.message.contains("changes[\(good.count - 1)].prev[1]") == true,
+                "\(refused.error?.message ?? "")")
             #expect(try await server.store.changeCount() == before, "nothing from a refused request is stored")
 
             // SQL-looking text is just text: stored verbatim, and every table is still there.

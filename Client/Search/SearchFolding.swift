@@ -16,8 +16,8 @@ public enum SearchFolding {
         foldCommon(text) ?? foldByNormalizing(text)
     }
 
-    /// `fold` for text made only of characters NFKC leaves as they are (ASCII, hiragana,
-    /// katakana, the long-vowel mark, CJK ideographs, Japanese punctuation and brackets), which is
+    /// `fold` for text made only of characters NFKC leaves as they are
+    /// (`TextNormalization.isStable`: ASCII, kana, CJK ideographs, Japanese punctuation), which is
     /// most of what advisors write: ASCII letters lowered and the long-vowel mark dropped after
     /// katakana, without Foundation's normalization, the most expensive step of indexing a pulled
     /// page. Nil for any other character.
@@ -35,11 +35,10 @@ public enum SearchFolding {
             case 0x30A1...0x30FA:
                 out.append(scalar)
                 previousKatakana = true
-            case 0x00...0x7F, 0x3001...0x3003, 0x300C...0x300F, 0x3041...0x3096, 0x4E00...0x9FFF:
+            default:
+                guard TextNormalization.isStable(scalar) else { return nil }
                 out.append(scalar)
                 previousKatakana = false
-            default:
-                return nil
             }
         }
         return String(out)

@@ -15,8 +15,9 @@ import Testing
         var random = SplitMix64(seed: 20_261_203)
         var shortcuts = 0
         for _ in 0..<5_000 {
-            let text = (0..<Int.random(in: 1...8, using: &random)).map { _ in Self.pieces.randomElement(using: &random)! }
-                .joined()
+            let text = (0..<Int.random(in: 1...8, using: &random)).map { _ in Self.pieces.randomElement(using: &random)!
+            }
+            .joined()
             let trimmed = { (text: String) in text.trimmingCharacters(in: .whitespacesAndNewlines) }
             #expect(TextNormalization.normalize(text) == trimmed(text.precomposedStringWithCanonicalMapping), "\(text)")
             #expect(

@@ -36,6 +36,8 @@ public struct Exporter: Sendable {
 
     let store: any ChangeLogStore
     let now: @Sendable () -> Int64
+    /// The events a streaming export reads at a time (tests make pages small).
+    var pageSize = Exporter.defaultPageSize
 
     public init(store: any ChangeLogStore, now: @escaping @Sendable () -> Int64 = serverWallMillis) {
         self.store = store
@@ -88,7 +90,7 @@ public struct Exporter: Sendable {
         do {
             try await store.snapshot(
                 entities: LogSnapshot.reportingEntities.filter { $0 != .event }, streaming: .event,
-                pageSize: Self.pageSize, into: stream)
+                pageSize: pageSize, into: stream)
         } catch {
             if let temporary = stream.temporaryFile { try? FileManager.default.removeItem(atPath: temporary) }
             throw error
@@ -166,7 +168,7 @@ public struct Exporter: Sendable {
     }
 
     /// Events are read from the store this many at a time.
-    static let pageSize = 1_000
+    static let defaultPageSize = 1_000
 
     static let generator = "kakehashi-server \(KakehashiVersion.current)"
 

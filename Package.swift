@@ -125,6 +125,7 @@ let package = Package(
             name: "kakehashi-bench",
             dependencies: [
                 "KakehashiClient",
+                "KakehashiServer",
                 "KakehashiTestSupport",
                 "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -5,7 +5,8 @@ import KakehashiShared
 /// `kakehashi-server export` on logs of about 100,000 and 1,000,000 changes: the peak resident
 /// memory of the real export process at each size, and their ratio next to the limit (flat:
 /// at most 1.2, and under 200 MB at 1M). Both logs have the same cases, organizations and
-/// advisors; what grows is the bulk of a real log, activity records with their bodies.
+/// advisors; what grows is the bulk of a real log, activity records with their bodies. A
+/// workbook, which is still built from the whole snapshot in memory, is measured beside them.
 enum ExportBenchmark {
     /// Cases at all four levels in two ministries' programs, the same at both sizes.
     static let cases = 2_000
@@ -16,8 +17,11 @@ enum ExportBenchmark {
 
     static func run(workspace: String) async throws {
         print(
-            "\nExport of a growing log: peak RSS of `kakehashi-server export` (cabinet-office, CSV; meti, JSON Lines)")
-        print("  changes     events     build    export    peak RSS (cabinet-office CSV / meti JSONL)")
+            "\nExport of a growing log: peak RSS of `kakehashi-server export` (CSV and JSON Lines stream; xlsx does not)"
+        )
+        print(
+            "  changes     events     build    export    peak RSS: cabinet-office CSV / meti JSONL / cabinet-office xlsx"
+        )
         var peaks: [[Double]] = []
         var changeCounts: [Int] = []
         for target in [100_000, 1_000_000] {
@@ -25,7 +29,7 @@ enum ExportBenchmark {
             let (changes, events, buildSeconds) = try await makeStore(path: path, changes: target)
             var sizePeaks: [Double] = []
             var exportSeconds = 0.0
-            for (profile, format) in [("cabinet-office", "csv"), ("meti", "jsonl")] {
+            for (profile, format) in [("cabinet-office", "csv"), ("meti", "jsonl"), ("cabinet-office", "xlsx")] {
                 let out = workspace + "/export-\(target)-\(profile)"
                 let start = DispatchTime.now().uptimeNanoseconds
                 let peak = try peakMiB([
@@ -39,11 +43,11 @@ enum ExportBenchmark {
             changeCounts.append(changes)
             print(
                 String(
-                    format: "  %9d   %7d   %5.0f s   %5.0f s    %6.0f MiB / %6.0f MiB", changes, events, buildSeconds,
-                    exportSeconds, sizePeaks[0], sizePeaks[1]))
+                    format: "  %9d   %7d   %5.0f s   %5.0f s    %6.0f MiB / %6.0f MiB / %6.0f MiB", changes, events,
+                    buildSeconds, exportSeconds, sizePeaks[0], sizePeaks[1], sizePeaks[2]))
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
-        for (index, name) in ["cabinet-office CSV", "meti JSONL"].enumerated() {
+        for (index, name) in ["cabinet-office CSV", "meti JSONL", "cabinet-office xlsx (not streamed)"].enumerated() {
             let ratio = peaks[1][index] / peaks[0][index]
             let flat = ratio <= limitRatio && peaks[1][index] < limitMiB
             print(
@@ -150,6 +154,7 @@ enum ExportBenchmark {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         var pid: pid_t = 0
         guard posix_spawn(&pid, binary, &actions, nil, argv, environ) == 0 else {
             throw BenchmarkSkipped(reason: "cannot start \(binary)")

@@ -15,6 +15,7 @@ import KakehashiShared
 //    same bytes; the second laptop's initial sync (seconds, bytes); pull latency and server memory.
 // 4. growth: how pull latency, server memory, laptop store size and `case list` grow with size.
 // 5. matching: precision@3 of `match` on the hand-written evaluation set (Tests/Fixtures/matching).
+// 6. export: peak RSS of `kakehashi-server export` on logs of 100k and 1M changes, and their ratio.
 struct Arguments {
     var changes = 100_000
     var events = 100_000

@@ -22,6 +22,11 @@ import Testing
         private var millis = ExportTests.fiscal2026Start - 86_400_000 * 40
 
         init() {
+            // The programs in the log itself, not seeded by the clock: the log's newest change,
+            // and so every file, is the same whenever it is written.
+            for program in AdminService.initialPrograms {
+                write(.program, program.id, ["name": .string(program.name), "ministry": .string(program.ministry)])
+            }
             write(
                 .advisor, ExportStreamingTests.meti,
                 [
@@ -135,7 +140,7 @@ import Testing
 
     @Test(arguments: StoreKind.available)
     func streamingExportsAreByteIdenticalToTheInMemoryPath(_ kind: StoreKind) async throws {
-        let store = try await kind.makeStore()
+        let store = try await RunningStore.open(kind.freshLocation(), logger: StoreKind.logger)
         let log = Log()
         _ = try await store.append(log.changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -174,5 +179,61 @@ import Testing
         #expect(!cases.contains(log.id("c3")) && !cases.contains(log.id("c4")), "secret and deleted cases")
         #expect(cases.contains(log.id("c6")), "MEXT's strict case, touched by a METI advisor's event")
         await store.close()
+    }
+
+    /// The files the previous build (the whole-snapshot export, before streaming) wrote for this
+    /// log: `Tests/Fixtures/export-previous-build/PROFILE-FORMAT-LABELS-YEAR`, made by that build's
+    /// `kakehashi-server export` on a SQLite store holding `Log().changes`.
+    static let previousBuild = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/export-previous-build").path
+
+    @Test(arguments: StoreKind.available)
+    func streamingExportsWriteTheSameBytesAsThePreviousBuild(_ kind: StoreKind) async throws {
+        let store = try await RunningStore.open(kind.freshLocation(), logger: StoreKind.logger)
+        _ = try await store.append(Log().changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kakehashi-stream-\(UUID().uuidString)"
+        )
+        .path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var exporter = Exporter(store: store, now: { Self.today })
+        exporter.pageSize = 7
+        let variants: [(ExportProfile, ExportFormat, ExportTable.Labels, Int?)] = [
+            (.cabinetOffice, .csv, .ja, nil), (.meti, .jsonl, .ja, 2026), (.mext, .csv, .en, nil),
+        ]
+        for (profile, format, labels, fiscalYear) in variants {
+            let name = "\(profile.rawValue)-\(format.rawValue)-\(labels)-\(fiscalYear.map(String.init) ?? "none")"
+            let directory = work + "/" + name
+            _ = try await exporter.run(
+                .init(profile: profile, format: format, labels: labels, fiscalYear: fiscalYear, directory: directory))
+            let expected = try Self.files(Self.previousBuild + "/" + name)
+            let written = try Self.files(directory)
+            #expect(written.keys.sorted() == expected.keys.sorted() && written.count == 7, "\(name)")
+            for (file, bytes) in expected {
+                #expect(
+                    Self.withoutGenerationTime(written[file]) == Self.withoutGenerationTime(bytes),
+                    "\(name)/\(file) differs from the previous build's")
+            }
+        }
+        await store.close()
+    }
+
+    /// A file's lines without the manifest's `generatedAt` (the clock of the run).
+    static func withoutGenerationTime(_ data: Data?) -> [Substring] {
+        String(decoding: data ?? Data(), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("\"generatedAt\"") }
+    }
+}
+
+/// Writes `ExportStreamingTests.Log` into a SQLite store at `KAKEHASHI_EXPORT_FIXTURE_STORE`, for
+/// making `Tests/Fixtures/export-previous-build` again with a build's own `kakehashi-server export`
+/// (see the README there); does nothing without it.
+@Suite struct ExportFixtureStore {
+    @Test func writesTheFixtureLogWhenAsked() async throws {
+        guard let path = ProcessInfo.processInfo.environment["KAKEHASHI_EXPORT_FIXTURE_STORE"] else { return }
+        let opened = try await RunningStore.open(.sqlite(path: path), logger: StoreKind.logger)
+        _ = try await opened.append(
+            ExportStreamingTests.Log().changes, viewer: nil, wallMillis: ExportStreamingTests.today, onlyIfEmpty: false)
+        await opened.close()
     }
 }

@@ -31,7 +31,7 @@ final class EventExportStream: SnapshotStream, @unchecked Sendable {
         self.data = data
         caseIDs = data.caseIDs
         let profile = options.profile
-        counting = IndicatorEngine.Counting(data, ministry: profile.coversAllPrograms ? nil : profile.ministry)
+        counting = IndicatorEngine.Counting(data, ministry: profile.indicatorMinistry)
         if !ExportRows.readsTouchedCases(profile) { try startRows(data) }
     }
 
@@ -71,7 +71,6 @@ final class EventExportStream: SnapshotStream, @unchecked Sendable {
         rows = ExportRows(data: data, profile: options.profile, fiscalYear: options.fiscalYear, touched: touched)
         touched = []
         file = try ExportFileWriter(
-            ExportTable(name: "events", columns: ExportRows.eventColumns, keyColumns: ["id"]), format: options.format,
-            labels: options.labels, directory: options.directory)
+            ExportRows.emptyEvents, format: options.format, labels: options.labels, directory: options.directory)
     }
 }

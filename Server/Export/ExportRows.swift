@@ -76,7 +76,7 @@ struct ExportRows {
 
     /// The four row tables of `data`'s events and cases, in file order.
     func tables() -> (cases: ExportTable, events: ExportTable, organizations: ExportTable, goodPractices: ExportTable) {
-        var events = ExportTable(name: "events", columns: Self.eventColumns, keyColumns: ["id"])
+        var events = Self.emptyEvents
         var facts = EventFacts()
         for event in data.events {
             guard let row = eventRow(event) else { continue }
@@ -154,6 +154,9 @@ struct ExportRows {
         .init("author_ministry", "記録者の所管"), .init("prefecture", "都道府県"), .init("body", of: .event),
         .init("referred_to", of: .event), .init("referred_program", "紹介先の事業"), .init("redacted", "非開示"),
     ]
+
+    /// The events table without rows.
+    static var emptyEvents: ExportTable { ExportTable(name: "events", columns: eventColumns, keyColumns: ["id"]) }
 
     /// `event`'s row, redacted by its case's level; nil when this export does not hold it (its
     /// case is not in the profile, or it is outside the fiscal year).

@@ -101,11 +101,7 @@ public struct Exporter: Sendable {
         let indicators = counting.report(fiscalYear: options.fiscalYear, today: data.asOf)
         try Self.prepare(directory: options.directory)
         try Self.place(events.temporary, in: options.directory, name: events.entry.name)
-        var files: [ExportManifest.File] = []
-        for table in [rows.cases(stream.facts)] {
-            files.append(try Self.write(table, options))
-        }
-        files.append(events.entry)
+        var files = [try Self.write(rows.cases(stream.facts), options), events.entry]
         for table in [
             rows.organizations(stream.facts), indicators.table(), indicators.referralTable(),
             rows.goodPractices(stream.facts),
@@ -122,8 +118,7 @@ public struct Exporter: Sendable {
         let data = ReportData(snapshot)
         let rows = ExportRows(data: data, profile: options.profile, fiscalYear: options.fiscalYear).tables()
         let indicators = IndicatorEngine.compute(
-            data, fiscalYear: options.fiscalYear,
-            ministry: options.profile.coversAllPrograms ? nil : options.profile.ministry, today: data.asOf)
+            data, fiscalYear: options.fiscalYear, ministry: options.profile.indicatorMinistry, today: data.asOf)
         var rowTables = [rows.cases, rows.events, rows.organizations, rows.goodPractices]
         var withdrawn: [String: [String]]?
         if let earlierSnapshot = snapshot.atSince {

@@ -124,6 +124,7 @@ let package = Package(
             name: "kakehashi-bench",
             dependencies: [
                 "KakehashiClient",
+                "KakehashiServer",
                 "KakehashiTestSupport",
                 "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),

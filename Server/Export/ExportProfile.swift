@@ -30,6 +30,9 @@ public enum ExportProfile: String, Sendable, CommandLineChoice {
     /// Every program's rows, or only those attributed to `ministry`.
     public var coversAllPrograms: Bool { self == .cabinetOffice }
 
+    /// The ministry whose programs' indicator rows this profile holds; nil for every program's.
+    var indicatorMinistry: String? { coversAllPrograms ? nil : ministry }
+
     /// Whether a case's title, summary, events' bodies and organizations' names may be in this
     /// profile's rows (never for a level this build does not know).
     func showsContent(of item: ReportData.Case, in data: ReportData) -> Bool {

@@ -2,48 +2,94 @@ import KakehashiShared
 
 /// Builds an export's row tables (cases, events, organizations, good practices) from the merged
 /// records: chooses the rows a profile holds and redacts each one by its case's level.
+///
+/// Events are the bulk of a log, so they are not held here: `eventRow` decides and redacts one
+/// event at a time, whether the events come from `ReportData.events` (`tables()`) or page by page
+/// from the store (`Exporter`'s streaming path); what the other tables need to know of the events
+/// is gathered in `EventFacts`.
 struct ExportRows {
     let data: ReportData
     let profile: ExportProfile
     /// Only rows touching this fiscal year, when given.
     let fiscalYear: Int?
 
-    private let includedCases: [ReportData.Case]
-    private let includedEvents: [ReportData.Event]
+    /// The cases this profile holds before the fiscal-year filter, in id order.
+    private let selectedCases: [ReportData.Case]
+    private let selectedCaseIDs: Set<String>
     private let caseByID: [String: ReportData.Case]
     private let organizationByID: [String: ReportData.Organization]
 
-    init(data: ReportData, profile: ExportProfile, fiscalYear: Int?) {
+    /// What the case, organization and good-practice tables need to know of the events in this
+    /// export: O(cases), with the bodies of good-practice lessons only.
+    struct EventFacts {
+        /// Cases with an event in this export.
+        var active = Set<String>()
+        /// The `lesson` events in this export, by case.
+        var lessons: [String: [ReportData.Event]] = [:]
+
+        mutating func add(_ event: ReportData.Event) {
+            active.insert(event.caseID)
+            if event.kind == "lesson" { lessons[event.caseID, default: []].append(event) }
+        }
+    }
+
+    /// - Parameter touched: the cases with an event written by an advisor of the profile's
+    ///   ministry (`touches`); only a ministry's profile reads it.
+    init(data: ReportData, profile: ExportProfile, fiscalYear: Int?, touched: Set<String>) {
         self.data = data
         self.profile = profile
         self.fiscalYear = fiscalYear
         let exportable = data.cases.filter(ExportProfile.isExportable)
-        let exportableByID = Dictionary(uniqueKeysWithValues: exportable.map { ($0.id, $0) })
-        let eventsInScope = data.events.filter { exportableByID[$0.caseID] != nil }
-
         var cases = exportable
         if !profile.coversAllPrograms {
             let ministry = profile.ministry
-            let touched = Set(
-                eventsInScope.filter { data.ministry(ofProgram: data.program(ofAdvisor: $0.author)) == ministry }.map(
-                    \.caseID))
             cases = exportable.filter {
                 $0.knownLevel == .open || data.ministry(ofProgram: $0.program) == ministry || touched.contains($0.id)
             }
         }
-        var caseIDs = Set(cases.map(\.id))
-        var events = eventsInScope.filter { caseIDs.contains($0.caseID) }
-        if let fiscalYear {
-            let bounds = CalendarDate.fiscalYearBounds(fiscalYear)
-            events = events.filter { bounds.contains($0.date) }
-            let active = Set(events.map(\.caseID))
-            cases = cases.filter { $0.changedYears.contains(fiscalYear) || active.contains($0.id) }
-            caseIDs = Set(cases.map(\.id))
-        }
-        includedCases = cases
-        includedEvents = events
-        caseByID = exportableByID
+        selectedCases = cases
+        selectedCaseIDs = Set(cases.map(\.id))
+        caseByID = Dictionary(uniqueKeysWithValues: exportable.map { ($0.id, $0) })
         organizationByID = Dictionary(uniqueKeysWithValues: data.organizations.map { ($0.id, $0) })
+    }
+
+    /// The rows of `data`, events included.
+    init(data: ReportData, profile: ExportProfile, fiscalYear: Int?) {
+        var touched = Set<String>()
+        if Self.readsTouchedCases(profile) {
+            for event in data.events where Self.touches(event, profile: profile, data: data) {
+                touched.insert(event.caseID)
+            }
+        }
+        self.init(data: data, profile: profile, fiscalYear: fiscalYear, touched: touched)
+    }
+
+    /// Whether this profile's cases depend on who wrote their events (a ministry's profile does):
+    /// then the events are read twice, first for `touches`.
+    static func readsTouchedCases(_ profile: ExportProfile) -> Bool { !profile.coversAllPrograms }
+
+    /// Whether `event` brings its case into a ministry's profile (when the case may be exported
+    /// at all): it was written by an advisor of one of the ministry's programs.
+    static func touches(_ event: ReportData.Event, profile: ExportProfile, data: ReportData) -> Bool {
+        data.ministry(ofProgram: data.program(ofAdvisor: event.author)) == profile.ministry
+    }
+
+    /// The four row tables of `data`'s events and cases, in file order.
+    func tables() -> (cases: ExportTable, events: ExportTable, organizations: ExportTable, goodPractices: ExportTable) {
+        var events = Self.emptyEvents
+        var facts = EventFacts()
+        for event in data.events {
+            guard let row = eventRow(event) else { continue }
+            events.append(row)
+            facts.add(event)
+        }
+        return (cases(facts), events, organizations(facts), goodPractices(facts))
+    }
+
+    /// The cases this export holds, in id order.
+    private func includedCases(_ facts: EventFacts) -> [ReportData.Case] {
+        guard let fiscalYear else { return selectedCases }
+        return selectedCases.filter { $0.changedYears.contains(fiscalYear) || facts.active.contains($0.id) }
     }
 
     // MARK: - Cases
@@ -60,9 +106,9 @@ struct ExportRows {
         .init("updated", "更新日"), .init("fiscal_year", "登録年度"), .init("redacted", "非開示"),
     ]
 
-    func cases() -> ExportTable {
+    func cases(_ facts: EventFacts) -> ExportTable {
         var table = ExportTable(name: "cases", columns: Self.caseColumns, keyColumns: ["id"])
-        for item in includedCases {
+        for item in includedCases(facts) {
             let full = profile.showsContent(of: item, in: data)
             var row: [String: ExportTable.Cell] = [
                 "id": .text(item.id),
@@ -109,32 +155,34 @@ struct ExportRows {
         .init("referred_to", of: .event), .init("referred_program", "紹介先の事業"), .init("redacted", "非開示"),
     ]
 
-    func events() -> ExportTable {
-        var table = ExportTable(name: "events", columns: Self.eventColumns, keyColumns: ["id"])
-        for event in includedEvents {
-            guard let item = caseByID[event.caseID] else { continue }
-            let full = profile.showsContent(of: item, in: data)
-            let authorProgram = data.program(ofAdvisor: event.author)
-            var row: [String: ExportTable.Cell] = [
-                "id": .text(event.id),
-                "case": .text(event.caseID),
-                "date": .date(event.date),
-                "fiscal_year": .integer(Int64(event.date.fiscalYear)),
-                "kind": .coded(event.kind, Domains.eventKind),
-                "author_program": programCell(authorProgram),
-                "author_ministry": ministryCell(authorProgram),
-                "prefecture": .coded(item.prefecture, Domains.prefecture),
-                "referred_program": programCell(data.program(ofAdvisor: event.referredTo)),
-                "redacted": .bool(!full),
-            ]
-            if full {
-                row["author"] = advisorCell(event.author)
-                row["body"] = .text(event.body)
-                row["referred_to"] = advisorCell(event.referredTo)
-            }
-            table.append(row)
+    /// The events table without rows.
+    static var emptyEvents: ExportTable { ExportTable(name: "events", columns: eventColumns, keyColumns: ["id"]) }
+
+    /// `event`'s row, redacted by its case's level; nil when this export does not hold it (its
+    /// case is not in the profile, or it is outside the fiscal year).
+    func eventRow(_ event: ReportData.Event) -> [String: ExportTable.Cell]? {
+        guard selectedCaseIDs.contains(event.caseID), let item = caseByID[event.caseID] else { return nil }
+        if let fiscalYear, !CalendarDate.fiscalYearBounds(fiscalYear).contains(event.date) { return nil }
+        let full = profile.showsContent(of: item, in: data)
+        let authorProgram = data.program(ofAdvisor: event.author)
+        var row: [String: ExportTable.Cell] = [
+            "id": .text(event.id),
+            "case": .text(event.caseID),
+            "date": .date(event.date),
+            "fiscal_year": .integer(Int64(event.date.fiscalYear)),
+            "kind": .coded(event.kind, Domains.eventKind),
+            "author_program": programCell(authorProgram),
+            "author_ministry": ministryCell(authorProgram),
+            "prefecture": .coded(item.prefecture, Domains.prefecture),
+            "referred_program": programCell(data.program(ofAdvisor: event.referredTo)),
+            "redacted": .bool(!full),
+        ]
+        if full {
+            row["author"] = advisorCell(event.author)
+            row["body"] = .text(event.body)
+            row["referred_to"] = advisorCell(event.referredTo)
         }
-        return table
+        return row
     }
 
     // MARK: - Organizations
@@ -148,10 +196,10 @@ struct ExportRows {
     /// Organizations linked to this export's cases (every organization for `cabinet-office`),
     /// named only when a case this profile shows in full links them; otherwise by kind and
     /// prefecture alone, so a row never tells which company a hidden case concerns.
-    func organizations() -> ExportTable {
+    func organizations(_ facts: EventFacts) -> ExportTable {
         var linked = Set<String>()
         var named = Set<String>()
-        for item in includedCases {
+        for item in includedCases(facts) {
             linked.formUnion(item.organizations)
             if profile.showsContent(of: item, in: data) { named.formUnion(item.organizations) }
         }
@@ -189,12 +237,10 @@ struct ExportRows {
 
     /// Cases flagged 好事例 that this profile shows in full, one row per `lesson` event (one row
     /// with an empty lesson when none is written yet).
-    func goodPractices() -> ExportTable {
+    func goodPractices(_ facts: EventFacts) -> ExportTable {
         var table = ExportTable(
             name: "good-practices", columns: Self.goodPracticeColumns, keyColumns: ["case", "lesson_id"])
-        var lessons: [String: [ReportData.Event]] = [:]
-        for event in includedEvents where event.kind == "lesson" { lessons[event.caseID, default: []].append(event) }
-        for item in includedCases where item.goodPractice && profile.showsContent(of: item, in: data) {
+        for item in includedCases(facts) where item.goodPractice && profile.showsContent(of: item, in: data) {
             let base: [String: ExportTable.Cell] = [
                 "case": .text(item.id),
                 "title": .text(item.title),
@@ -205,7 +251,7 @@ struct ExportRows {
                 "prefecture": .coded(item.prefecture, Domains.prefecture),
                 "organizations": .texts(item.organizations.compactMap { organizationByID[$0]?.name }),
             ]
-            let caseLessons = (lessons[item.id] ?? []).sorted { ($0.date, $0.id) < ($1.date, $1.id) }
+            let caseLessons = (facts.lessons[item.id] ?? []).sorted { ($0.date, $0.id) < ($1.date, $1.id) }
             if caseLessons.isEmpty { table.append(base) }
             for lesson in caseLessons {
                 var row = base

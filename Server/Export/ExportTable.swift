@@ -64,8 +64,13 @@ public struct ExportTable: Sendable {
 
     /// Appends a row given as column key → cell; missing keys are empty cells.
     public mutating func append(_ cells: [String: Cell]) {
+        rows.append(row(cells))
+    }
+
+    /// A row given as column key → cell, in column order; missing keys are empty cells.
+    func row(_ cells: [String: Cell]) -> [Cell] {
         assert(cells.keys.allSatisfy { key in columns.contains { $0.key == key } }, "unknown export column")
-        rows.append(columns.map { cells[$0.key] ?? .null })
+        return columns.map { cells[$0.key] ?? .null }
     }
 
     /// The rows that differ from `earlier` (new or changed), and the keys of `earlier`'s rows

@@ -36,6 +36,8 @@ public struct Exporter: Sendable {
 
     let store: any ChangeLogStore
     let now: @Sendable () -> Int64
+    /// The events a streaming export reads at a time (tests make pages small).
+    var pageSize = Exporter.defaultPageSize
 
     public init(store: any ChangeLogStore, now: @escaping @Sendable () -> Int64 = serverWallMillis) {
         self.store = store
@@ -68,21 +70,62 @@ public struct Exporter: Sendable {
     /// have been at that cursor and as it is now — new records, changed ones, and rows whose
     /// redaction changed (a level raised, a program moved) — and the manifest lists the rows
     /// that are gone (`withdrawn`). The indicator files are always whole.
+    ///
+    /// A full CSV or JSON Lines export streams the events (`EventExportStream`): they are read
+    /// from the store a page at a time and written as they come, so its memory grows with the
+    /// cases, not the events. A workbook, or an incremental export, is built in memory from one
+    /// `LogSnapshot` (`Docs/exports.md`, "Scale").
     /// - Throws: `KakehashiError` (`.invalidData`) for a bad `--since`, `--fiscal-year` or `--out`.
     public func run(_ options: Options) async throws -> ExportManifest {
         try Self.validate(options)
+        if options.format == .xlsx || options.since != nil { return try await runInMemory(options) }
+        return try await runStreaming(options)
+    }
+
+    /// The events a page at a time (`EventExportStream`); the cases, organizations, directories
+    /// and indicators in memory.
+    private func runStreaming(_ options: Options) async throws -> ExportManifest {
+        try Self.createDirectory(options.directory)
+        let stream = EventExportStream(options: options)
+        do {
+            try await store.snapshot(
+                entities: LogSnapshot.reportingEntities.filter { $0 != .event }, streaming: .event,
+                pageSize: pageSize, into: stream)
+        } catch {
+            if let temporary = stream.temporaryFile { try? FileManager.default.removeItem(atPath: temporary) }
+            throw error
+        }
+        guard let data = stream.data, let rows = stream.rows, let counting = stream.counting,
+            let events = stream.events
+        else { throw KakehashiError(.internalFailure, "the store ended the event stream early") }
+        let indicators = counting.report(fiscalYear: options.fiscalYear, today: data.asOf)
+        try Self.prepare(directory: options.directory)
+        try Self.place(events.temporary, in: options.directory, name: events.entry.name)
+        var files = [try Self.write(rows.cases(stream.facts), options), events.entry]
+        for table in [
+            rows.organizations(stream.facts), indicators.table(), indicators.referralTable(),
+            rows.goodPractices(stream.facts),
+        ] {
+            files.append(try Self.write(table, options))
+        }
+        return try finish(options, data: data, files: files, withdrawn: nil)
+    }
+
+    /// The whole-snapshot path: every table in memory (workbooks and incremental exports; the
+    /// reference the streaming path is tested against).
+    func runInMemory(_ options: Options) async throws -> ExportManifest {
         let snapshot = try await store.snapshot(entities: LogSnapshot.reportingEntities, since: options.since)
         let data = ReportData(snapshot)
-        let rows = ExportRows(data: data, profile: options.profile, fiscalYear: options.fiscalYear)
+        let rows = ExportRows(data: data, profile: options.profile, fiscalYear: options.fiscalYear).tables()
         let indicators = IndicatorEngine.compute(
-            data, fiscalYear: options.fiscalYear,
-            ministry: options.profile.coversAllPrograms ? nil : options.profile.ministry, today: data.asOf)
-        var rowTables = [rows.cases(), rows.events(), rows.organizations(), rows.goodPractices()]
+            data, fiscalYear: options.fiscalYear, ministry: options.profile.indicatorMinistry, today: data.asOf)
+        var rowTables = [rows.cases, rows.events, rows.organizations, rows.goodPractices]
         var withdrawn: [String: [String]]?
         if let earlierSnapshot = snapshot.atSince {
             let earlier = ExportRows(
-                data: ReportData(earlierSnapshot), profile: options.profile, fiscalYear: options.fiscalYear)
-            let earlierTables = [earlier.cases(), earlier.events(), earlier.organizations(), earlier.goodPractices()]
+                data: ReportData(earlierSnapshot), profile: options.profile, fiscalYear: options.fiscalYear
+            ).tables()
+            let earlierTables = [earlier.cases, earlier.events, earlier.organizations, earlier.goodPractices]
             var gone: [String: [String]] = [:]
             for index in rowTables.indices {
                 let (changed, removed) = rowTables[index].changes(since: earlierTables[index])
@@ -95,13 +138,11 @@ public struct Exporter: Sendable {
 
         try Self.prepare(directory: options.directory)
         var files: [ExportManifest.File] = []
-        let cursor = ExportManifest.CursorRange(from: options.since ?? 0, to: data.head)
-        let generator = "kakehashi-server \(KakehashiVersion.current)"
         if options.format == .xlsx {
             let information = WorkbookEncoding.Information(
-                profile: options.profile, labels: options.labels, fiscalYear: options.fiscalYear, cursor: cursor,
-                incremental: options.since != nil, asOf: data.asOf, asOfMillis: snapshot.latest?.millis ?? 0,
-                generator: generator, withdrawn: withdrawn)
+                profile: options.profile, labels: options.labels, fiscalYear: options.fiscalYear,
+                cursor: Self.cursor(options, data), incremental: options.since != nil, asOf: data.asOf,
+                asOfMillis: snapshot.latest?.millis ?? 0, generator: Self.generator, withdrawn: withdrawn)
             let tableList = Array(tables)
             let bytes = try WorkbookEncoding.encode(tableList, information: information)
             let name = WorkbookEncoding.fileName(options.profile)
@@ -116,18 +157,37 @@ public struct Exporter: Sendable {
                             rows: $0.rows.count)
                     }))
         } else {
-            for table in tables {
-                let name = "\(table.name).\(options.format.fileExtension)"
-                let bytes = try TableEncoding.encode(table, as: options.format, labels: options.labels)
-                try Self.write(bytes, to: options.directory, name: name)
-                files.append(.init(name: name, rows: table.rows.count, bytes: bytes.count, sha256: Self.sha256(bytes)))
-            }
+            for table in tables { files.append(try Self.write(table, options)) }
         }
+        return try finish(options, data: data, files: files, withdrawn: withdrawn)
+    }
+
+    /// Events are read from the store this many at a time.
+    static let defaultPageSize = 1_000
+
+    static let generator = "kakehashi-server \(KakehashiVersion.current)"
+
+    static func cursor(_ options: Options, _ data: ReportData) -> ExportManifest.CursorRange {
+        ExportManifest.CursorRange(from: options.since ?? 0, to: data.head)
+    }
+
+    /// Encodes a whole table as CSV or JSON Lines and writes it: its manifest entry.
+    static func write(_ table: ExportTable, _ options: Options) throws -> ExportManifest.File {
+        let name = "\(table.name).\(options.format.fileExtension)"
+        let bytes = try TableEncoding.encode(table, as: options.format, labels: options.labels)
+        try write(bytes, to: options.directory, name: name)
+        return .init(name: name, rows: table.rows.count, bytes: bytes.count, sha256: sha256(bytes))
+    }
+
+    /// Writes the manifest, last, and returns it.
+    private func finish(
+        _ options: Options, data: ReportData, files: [ExportManifest.File], withdrawn: [String: [String]]?
+    ) throws -> ExportManifest {
         let manifest = ExportManifest(
             profile: options.profile.rawValue, format: options.format.rawValue, labels: options.labels.rawValue,
             fiscalYear: options.fiscalYear, incremental: options.since != nil,
-            cursor: cursor, asOf: data.asOf.description, schemaVersion: Self.schemaVersion, generator: generator,
-            generatedAt: Self.timestamp(millis: now()), files: files, withdrawn: withdrawn)
+            cursor: Self.cursor(options, data), asOf: data.asOf.description, schemaVersion: Self.schemaVersion,
+            generator: Self.generator, generatedAt: Self.timestamp(millis: now()), files: files, withdrawn: withdrawn)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try Self.write(try encoder.encode(manifest) + Data("\n".utf8), to: options.directory, name: Self.manifestName)
@@ -140,17 +200,28 @@ public struct Exporter: Sendable {
             [ExportFormat.csv, .jsonl].map { "\(name).\($0.fileExtension)" }
         } + ExportProfile.allCases.map(WorkbookEncoding.fileName)
 
-    static func sha256(_ bytes: Data) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    static func sha256(_ bytes: Data) -> String { hex(SHA256.hash(data: bytes)) }
+
+    static func hex(_ digest: SHA256Digest) -> String {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Creates the directory when missing.
+    static func createDirectory(_ directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw KakehashiError.invalid("out", "cannot prepare '\(directory)': \(error.localizedDescription)")
+        }
     }
 
     /// Creates the directory when missing. In an existing one, removes the old manifest first
     /// (until the new one is written the directory claims no complete export), then every file an
     /// earlier export wrote, so no file of another format or run is left beside the new ones.
     static func prepare(directory: String) throws {
+        try createDirectory(directory)
         let manager = FileManager.default
         do {
-            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
             for name in [manifestName] + fileNames {
                 let path = directory + "/" + name
                 if manager.fileExists(atPath: path) { try manager.removeItem(atPath: path) }
@@ -160,16 +231,25 @@ public struct Exporter: Sendable {
         }
     }
 
-    /// Writes `bytes` to a temporary file beside `name` and renames it into place (rename(2)
-    /// replaces atomically).
+    /// The temporary name a file is written under before `place` renames it.
+    static func temporaryPath(_ directory: String, _ name: String) -> String {
+        directory + "/.\(name).partial"
+    }
+
+    /// Writes `bytes` to a temporary file beside `name` and renames it into place.
     static func write(_ bytes: Data, to directory: String, name: String) throws {
-        let path = directory + "/" + name
-        let temporary = directory + "/.\(name).partial"
+        let temporary = temporaryPath(directory, name)
         do {
             try bytes.write(to: URL(fileURLWithPath: temporary))
         } catch {
             throw KakehashiError.invalid("out", "cannot write \(temporary): \(error.localizedDescription)")
         }
+        try place(temporary, in: directory, name: name)
+    }
+
+    /// Renames a complete file into place (rename(2) replaces atomically).
+    static func place(_ temporary: String, in directory: String, name: String) throws {
+        let path = directory + "/" + name
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             throw KakehashiError.invalid("out", "cannot rename \(temporary) to \(path): \(reason)")

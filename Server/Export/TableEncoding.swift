@@ -34,28 +34,53 @@ public enum TableEncoding {
 
     /// CSV through CSV.swift (quoting by RFC 4180), with a BOM and a CRLF after every record.
     public static func csv(_ table: ExportTable, labels: ExportTable.Labels) throws -> Data {
+        byteOrderMark + (try csvRecords([table.header(labels)] + table.rows.map { csvFields($0, labels: labels) }))
+    }
+
+    /// The start of a CSV file: the byte-order mark and the header record.
+    static func csvStart(_ table: ExportTable, labels: ExportTable.Labels) throws -> Data {
+        byteOrderMark + (try csvRecords([table.header(labels)]))
+    }
+
+    /// A row's fields as CSV text.
+    static func csvFields(_ row: [ExportTable.Cell], labels: ExportTable.Labels) -> [String] {
+        row.map { $0.csvText(labels) }
+    }
+
+    /// CSV records, each followed by a CRLF: a file's records may be encoded a few at a time and
+    /// joined, giving the same bytes as all at once.
+    static func csvRecords(_ records: [[String]]) throws -> Data {
+        guard !records.isEmpty else { return Data() }
         let stream = OutputStream.toMemory()
         let writer = try CSVWriter(stream: stream, newline: .crlf)
-        try writer.write(row: table.header(labels))
-        for row in table.rows { try writer.write(row: row.map { $0.csvText(labels) }) }
+        for record in records { try writer.write(row: record) }
         writer.stream.close()
         guard let body = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data else {
-            throw KakehashiError(.internalFailure, "the CSV writer produced no data for \(table.name)")
+            throw KakehashiError(.internalFailure, "the CSV writer produced no data")
         }
-        return byteOrderMark + body + Data("\r\n".utf8)
+        return body + Data("\r\n".utf8)
     }
 
     /// One JSON object per line, keys sorted, `\n` after each.
     public static func jsonLines(_ table: ExportTable) throws -> Data {
+        let encoder = jsonEncoder
+        var data = Data()
+        for row in table.rows { data += try jsonLine(row, columns: table.columns, encoder: encoder) }
+        return data
+    }
+
+    /// One row as a JSON object with sorted keys, and `\n`; `encoder` is a `jsonEncoder`.
+    static func jsonLine(_ row: [ExportTable.Cell], columns: [ExportTable.Column], encoder: JSONEncoder) throws -> Data
+    {
+        var object: [String: ExportTable.Cell] = [:]
+        for (column, cell) in zip(columns, row) { object[column.key] = cell }
+        return try encoder.encode(object) + Data([0x0A])
+    }
+
+    /// The encoder of JSON Lines rows: keys sorted, slashes as they are.
+    static var jsonEncoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = Data()
-        for row in table.rows {
-            var object: [String: ExportTable.Cell] = [:]
-            for (column, cell) in zip(table.columns, row) { object[column.key] = cell }
-            data += try encoder.encode(object)
-            data.append(0x0A)
-        }
-        return data
+        return encoder
     }
 }

@@ -12,58 +12,78 @@ public enum IndicatorEngine {
     public static func compute(
         _ data: ReportData, fiscalYear: Int? = nil, ministry: String? = nil, today: CalendarDate
     ) -> IndicatorReport {
-        var tally = Tally(data: data, ministry: ministry)
-        let caseByID = Dictionary(uniqueKeysWithValues: data.cases.map { ($0.id, $0) })
+        var counting = Counting(data, ministry: ministry)
+        for event in data.events { counting.count(event) }
+        return counting.report(fiscalYear: fiscalYear, today: today)
+    }
 
-        for event in data.events {
-            guard let item = caseByID[event.caseID] else { continue }
+    /// The counting of one report: events are counted one at a time, as they come (from
+    /// `ReportData.events`, or page by page from the store in a streaming export), then the cases
+    /// of the `ReportData` given. Its memory grows with the cases, programs and years, not the events.
+    struct Counting {
+        private var tally: Tally
+        private let caseByID: [String: ReportData.Case]
+
+        /// - Parameter data: the cases and directories the events are counted against; its own
+        ///   `events` are not read here.
+        init(_ data: ReportData, ministry: String?) {
+            tally = Tally(data: data, ministry: ministry)
+            caseByID = Dictionary(uniqueKeysWithValues: data.cases.map { ($0.id, $0) })
+        }
+
+        /// Counts one event. Each event is counted once.
+        mutating func count(_ event: ReportData.Event) {
+            let data = tally.data
+            guard let item = caseByID[event.caseID] else { return }
             let year = event.date.fiscalYear
             let authorProgram = data.program(ofAdvisor: event.author) ?? item.program
             if let metric = IndicatorReport.Metric.counting(eventKind: event.kind) {
-                tally.add(metric, id: event.id, year: year, program: authorProgram, prefecture: item.prefecture)
+                tally.add(metric, year: year, program: authorProgram, prefecture: item.prefecture)
             }
             if event.kind == "referral", let from = authorProgram, let to = data.program(ofAdvisor: event.referredTo),
                 from != to
             {
-                tally.add(.referralsOut, id: event.id, year: year, program: from, prefecture: item.prefecture)
-                tally.add(.referralsIn, id: event.id, year: year, program: to, prefecture: item.prefecture)
+                tally.add(.referralsOut, year: year, program: from, prefecture: item.prefecture)
+                tally.add(.referralsIn, year: year, program: to, prefecture: item.prefecture)
                 tally.referral(year: year, from: from, to: to)
             }
         }
 
-        var firstYear = Int.max
-        for item in data.cases {
-            firstYear = min(firstYear, item.created.fiscalYear)
-            tally.add(
-                .newCases, id: item.id, year: item.created.fiscalYear, program: item.program,
-                prefecture: item.prefecture)
-            if item.knownStage?.endsCase == true {
-                tally.add(
-                    .closedCases, id: item.id, year: item.stageSet.fiscalYear, program: item.program,
-                    prefecture: item.prefecture)
-            }
-            if let launched = item.launched {
-                tally.add(
-                    .launches, id: item.id, year: launched.fiscalYear, program: item.program,
-                    prefecture: item.prefecture)
-            }
-        }
-
-        // Cases per stage at each fiscal year's end (today, for the year still running), and
-        // how far each had come by then (the funnel).
-        if firstYear != Int.max {
-            for year in firstYear...max(firstYear, today.fiscalYear) {
-                let end = min(CalendarDate.fiscalYearBounds(year).upperBound, today)
-                for item in data.cases {
-                    guard let stage = data.stage(of: item.id, atEndOf: end).flatMap(CaseStage.init(rawValue:)),
-                        let metric = IndicatorReport.Metric.yearEnd(stage)
-                    else { continue }
-                    tally.add(metric, id: item.id, year: year, program: item.program, prefecture: item.prefecture)
-                    tally.funnel(year: year, program: item.program, furthest: furthestStage(of: item.id, by: end, data))
+        /// Counts the cases and returns the report.
+        func report(fiscalYear: Int?, today: CalendarDate) -> IndicatorReport {
+            var tally = tally
+            let data = tally.data
+            var firstYear = Int.max
+            for item in data.cases {
+                firstYear = min(firstYear, item.created.fiscalYear)
+                tally.add(.newCases, year: item.created.fiscalYear, program: item.program, prefecture: item.prefecture)
+                if item.knownStage?.endsCase == true {
+                    tally.add(
+                        .closedCases, year: item.stageSet.fiscalYear, program: item.program,
+                        prefecture: item.prefecture)
+                }
+                if let launched = item.launched {
+                    tally.add(.launches, year: launched.fiscalYear, program: item.program, prefecture: item.prefecture)
                 }
             }
+
+            // Cases per stage at each fiscal year's end (today, for the year still running), and
+            // how far each had come by then (the funnel).
+            if firstYear != Int.max {
+                for year in firstYear...max(firstYear, today.fiscalYear) {
+                    let end = min(CalendarDate.fiscalYearBounds(year).upperBound, today)
+                    for item in data.cases {
+                        guard let stage = data.stage(of: item.id, atEndOf: end).flatMap(CaseStage.init(rawValue:)),
+                            let metric = IndicatorReport.Metric.yearEnd(stage)
+                        else { continue }
+                        tally.add(metric, year: year, program: item.program, prefecture: item.prefecture)
+                        tally.funnel(
+                            year: year, program: item.program, furthest: furthestStage(of: item.id, by: end, data))
+                    }
+                }
+            }
+            return tally.report(fiscalYear: fiscalYear)
         }
-        return tally.report(fiscalYear: fiscalYear)
     }
 
     /// How far along a stage is (`CaseStage.progress`); a stage that ends a case without moving it
@@ -91,7 +111,10 @@ public enum IndicatorEngine {
         let data: ReportData
         let ministry: String?
         var rows: [Key: [String: Int]] = [:]
-        var totals: [Int: [String: Set<String>]] = [:]
+        /// Per year and metric, the records counted: each case or event is added at most once
+        /// for a metric in a year (an event for its kind or as a referral out or in; a case once
+        /// per case metric and once per year end), so this counts distinct ids without keeping them.
+        var totals: [Int: [String: Int]] = [:]
         var referrals: [[String]: Int] = [:]
         var funnels: [Int: [String: [String: Int]]] = [:]
         var years = Set<Int>()
@@ -105,16 +128,14 @@ public enum IndicatorEngine {
             ministry == nil || data.ministry(ofProgram: program) == ministry
         }
 
-        mutating func add(
-            _ metric: IndicatorReport.Metric, id: String, year: Int, program: String?, prefecture: String?
-        ) {
+        mutating func add(_ metric: IndicatorReport.Metric, year: Int, program: String?, prefecture: String?) {
             let program = program ?? IndicatorEngine.unassignedProgram
             guard counts(program) else { return }
             years.insert(year)
             rows[Key(year: year, program: program, prefecture: prefecture), default: [:]][
                 metric.rawValue, default: 0] +=
                 1
-            totals[year, default: [:]][metric.rawValue, default: []].insert(id)
+            totals[year, default: [:]][metric.rawValue, default: 0] += 1
         }
 
         /// Counts a case at every funnel stage up to its furthest (a `progress`).
@@ -147,8 +168,8 @@ public enum IndicatorEngine {
                 guard let year = Int(key[0]), keep(year) else { return nil }
                 return IndicatorReport.Referral(fiscalYear: year, fromProgram: key[1], toProgram: key[2], count: count)
             }.sorted { ($0.fiscalYear, $0.fromProgram, $0.toProgram) < ($1.fiscalYear, $1.fromProgram, $1.toProgram) }
-            let sortedTotals = totals.filter { keep($0.key) }.sorted { $0.key < $1.key }.map { year, sets in
-                IndicatorReport.Total(fiscalYear: year, counts: sets.mapValues(\.count))
+            let sortedTotals = totals.filter { keep($0.key) }.sorted { $0.key < $1.key }.map { year, counts in
+                IndicatorReport.Total(fiscalYear: year, counts: counts)
             }
             var labels: [String: IndicatorReport.ProgramLabel] = [:]
             for program in data.programs.values {

@@ -36,6 +36,8 @@ struct LogReads: Sendable {
     var stageWrites = false
     /// The records with a change after this sequence number (`LogFacts.changedRecords`).
     var changedSince: Int64?
+    /// The next states of one entity, in id order, deleted ones included (`LogFacts.statesPage`).
+    var statesPage: StatesPageRead?
 
     /// A device's generation, and whether it holds bookkeeping newer than `generation`.
     struct DeviceRead: Sendable, Hashable {
@@ -51,6 +53,13 @@ struct LogReads: Sendable {
 
     /// At most `limit` cases with an id above `after`.
     struct ChunkRead: Sendable, Hashable {
+        let after: String
+        let limit: Int
+    }
+
+    /// At most `limit` states of `entity` with an id above `after`.
+    struct StatesPageRead: Sendable, Hashable {
+        let entity: Entity
         let after: String
         let limit: Int
     }
@@ -98,6 +107,7 @@ struct LogFacts: Sendable {
     var caseChangeTimes: [(record: String, hlc: String)] = []
     var stageWrites: [String] = []
     var changedRecords: [RecordRef] = []
+    var statesPage: [RecordState] = []
 }
 
 /// One logged change as a history read returns it: its field (nil for a delete) and its JSON.

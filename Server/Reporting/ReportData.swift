@@ -164,17 +164,25 @@ public struct ReportData: Sendable {
         self.caseCreated = caseCreated
         let caseIDs = Set(cases.map(\.id))
 
-        events = live(.event).compactMap { state in
-            let fields = state.fields
-            guard let caseID = fields.text("case"), caseIDs.contains(caseID),
-                let date = fields.text("date").flatMap(CalendarDate.init)
-            else { return nil }
-            return Event(
-                id: state.id, caseID: caseID, kind: fields.text("kind") ?? "note", date: date,
-                author: EventCredit.author(of: state), participants: fields.elements("participants"),
-                body: fields.text("body") ?? "", referredTo: EventCredit.referredTo(of: state))
-        }
+        events = live(.event).compactMap { Self.event($0, caseIDs: caseIDs) }
     }
+
+    /// The event a merged `event` record is, or nil when it is deleted, its case is not among
+    /// `caseIDs` (the live cases) or it has no valid date. Exports read events this way whether
+    /// they come in `events` or page by page from the store.
+    static func event(_ state: RecordState, caseIDs: Set<String>) -> Event? {
+        let fields = state.fields
+        guard !state.isDeleted, let caseID = fields.text("case"), caseIDs.contains(caseID),
+            let date = fields.text("date").flatMap(CalendarDate.init)
+        else { return nil }
+        return Event(
+            id: state.id, caseID: caseID, kind: fields.text("kind") ?? "note", date: date,
+            author: EventCredit.author(of: state), participants: fields.elements("participants"),
+            body: fields.text("body") ?? "", referredTo: EventCredit.referredTo(of: state))
+    }
+
+    /// The ids of the live cases: the cases events may be on.
+    var caseIDs: Set<String> { Set(cases.map(\.id)) }
 
     /// The prefecture a case counts for: the one most of its organizations are in (ties go to
     /// the first in JIS order), else its owner's, else none.

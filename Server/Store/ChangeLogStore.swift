@@ -50,6 +50,13 @@ public protocol ChangeLogStore: Sendable {
     /// - Parameter since: also list the records changed after this sequence number.
     /// - Throws: `KakehashiError` (`.invalidData`, field `since`) when `since` is beyond the head.
     func snapshot(entities: [Entity], since: Int64?) async throws -> LogSnapshot
+    /// `snapshot(entities:since:)` without a cursor, then, in the same consistent read, every
+    /// state of `streamed` (an entity not among `entities`) in pages of `pageSize` in id order,
+    /// handed to `stream` as they come, as many passes as it asks for: exports read the events
+    /// this way, holding one page at a time.
+    func snapshot(
+        entities: [Entity], streaming streamed: Entity, pageSize: Int, into stream: any SnapshotStream)
+        async throws
 
     /// The log's identity (`StoreSchema` version 4): new for every new store and every restore.
     /// Push and pull responses carry it, so a laptop notices that the log it synced with was

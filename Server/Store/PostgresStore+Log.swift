@@ -164,6 +164,16 @@ extension PostgresStore {
                 }
             }
         }
+        if let read = reads.statesPage {
+            for try await (id, stored) in try await connection.query(
+                """
+                SELECT id, state FROM records WHERE entity = \(read.entity.rawValue) AND id > \(read.after)
+                ORDER BY id LIMIT \(read.limit)
+                """, logger: logger
+            ).decode((String, Data).self) {
+                facts.statesPage.append(try StoreCoding.state(stored, entity: read.entity, id: id))
+            }
+        }
         return facts
     }
 

@@ -226,6 +226,19 @@ public final class PostgresStore: ChangeLogStore {
         }
     }
 
+    public func snapshot(
+        entities: [Entity], streaming streamed: Entity, pageSize: Int, into stream: any SnapshotStream
+    ) async throws {
+        let logger = logger
+        let operation = StreamedSnapshotOperation(
+            entities: entities, streaming: streamed, pageSize: pageSize, into: stream)
+        // One repeatable-read transaction for the snapshot and every page.
+        try await transaction { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            try await Self.run(operation, connection, logger)
+        }
+    }
+
     public func epoch() async throws -> String {
         for try await epoch in try await client.query(
             "SELECT value FROM store_meta WHERE key = 'epoch'", logger: logger

@@ -150,6 +150,12 @@ extension SQLiteStore {
                 arguments: [since]
             ).compactMap { row in Entity(rawValue: row[0]).map { RecordRef(entity: $0, record: row[1]) } }
         }
+        if let read = reads.statesPage {
+            facts.statesPage = try Row.fetchAll(
+                db, sql: "SELECT id, state FROM records WHERE entity = ? AND id > ? ORDER BY id LIMIT ?",
+                arguments: [read.entity.rawValue, read.after, read.limit]
+            ).map { row in try StoreCoding.state(row[1], entity: read.entity, id: row[0]) }
+        }
         return facts
     }
 

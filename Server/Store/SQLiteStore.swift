@@ -171,6 +171,19 @@ public final class SQLiteStore: ChangeLogStore {
         }
     }
 
+    public func snapshot(
+        entities: [Entity], streaming streamed: Entity, pageSize: Int, into stream: any SnapshotStream
+    ) async throws {
+        let operation = StreamedSnapshotOperation(
+            entities: entities, streaming: streamed, pageSize: pageSize, into: stream)
+        // One read transaction for the snapshot and every page, however long the stream takes.
+        try await pool.read { db in
+            guard try Self.run(operation, db, writable: false) != nil else {
+                throw KakehashiError(.internalFailure, "a snapshot asked to write")
+            }
+        }
+    }
+
     public func addEnrollmentCode(hash: String, advisor: String, createdAt: Int64, expiresAt: Int64) async throws {
         try await pool.write { db in
             try db.execute(

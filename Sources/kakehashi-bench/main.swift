@@ -4,7 +4,7 @@ import KakehashiClient
 import KakehashiShared
 
 // kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N]
-//                 [--only client,merge,sync,growth,laptop,matching] [--db URL]
+//                 [--only client,merge,sync,growth,laptop,matching,export] [--db URL]
 //
 // Every figure is printed next to a limit measured in the same run on the same machine:
 // 1. client: pull-apply of N changes (JSON pages of 1,000, decoded and merged, each page in one
@@ -15,13 +15,14 @@ import KakehashiShared
 //    same bytes; the second laptop's initial sync (seconds, bytes); pull latency and server memory.
 // 4. growth: how pull latency, server memory, laptop store size and `case list` grow with size.
 // 5. matching: precision@3 of `match` on the hand-written evaluation set (Tests/Fixtures/matching).
+// 6. export: peak RSS of `kakehashi-server export` on logs of 100k and 1M changes, and their ratio.
 struct Arguments {
     var changes = 100_000
     var events = 100_000
     var runs = 20
     var records = 100_000
     var mergeUpdates = 100_000
-    var only: Set<String> = ["client", "merge", "sync", "growth", "laptop", "matching"]
+    var only: Set<String> = ["client", "merge", "sync", "growth", "laptop", "matching", "export"]
     var database: String?
 
     init() {
@@ -39,7 +40,7 @@ struct Arguments {
             case ("--db", _) where text != nil: database = text
             default:
                 StandardStreams.error(
-                    "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,growth,laptop,matching] [--db URL]\n"
+                    "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,growth,laptop,matching,export] [--db URL]\n"
                 )
                 exit(64)
             }
@@ -226,6 +227,9 @@ if arguments.only.contains("laptop") {
 }
 if arguments.only.contains("matching") {
     try MatchingBenchmark.run(verbose: true)
+}
+if arguments.only.contains("export") {
+    try await ExportBenchmark.run(workspace: workspace)
 }
 
 func clientBenchmarks() async throws {

@@ -56,6 +56,11 @@ final class RunningStore: ChangeLogStore, @unchecked Sendable {
     func snapshot(entities: [Entity], since: Int64?) async throws -> LogSnapshot {
         try await base.snapshot(entities: entities, since: since)
     }
+    func snapshot(
+        entities: [Entity], streaming streamed: Entity, pageSize: Int, into stream: any SnapshotStream
+    ) async throws {
+        try await base.snapshot(entities: entities, streaming: streamed, pageSize: pageSize, into: stream)
+    }
     func epoch() async throws -> String { try await base.epoch() }
     func renewEpoch() async throws -> String { try await base.renewEpoch() }
     func check() async throws -> StoreCheck.Report { try await base.check() }

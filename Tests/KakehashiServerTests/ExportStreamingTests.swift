@@ -1,0 +1,239 @@
+import Foundation
+import KakehashiShared
+import Testing
+
+@testable import KakehashiServer
+
+/// A streaming export (events read a page at a time and written as they come) gives the same
+/// files and manifest as the whole-snapshot path, which builds every table in memory with the same
+/// `ExportRows` rules: on a log with all four levels, an event moved between cases, a deleted case
+/// and a deleted event, advisors of two ministries and events of either on each other's cases.
+@Suite struct ExportStreamingTests {
+    static let today: Int64 = ExportTests.today
+    static let meti = "01900000-0000-7000-8000-0000000000a1"
+    static let mext = "01900000-0000-7000-8000-0000000000a2"
+
+    /// The log; `events` is how many event records it writes (deleted and moved ones included).
+    struct Log {
+        var changes: [Change] = []
+        var events = 0
+        private var makers: [String: ChangeMaker] = [:]
+        private var states: [String: RecordState] = [:]
+        private var millis = ExportTests.fiscal2026Start - 86_400_000 * 40
+
+        init() {
+            // The programs in the log itself, not seeded by the clock: the log's newest change,
+            // and so every file, is the same whenever it is written.
+            for program in AdminService.initialPrograms {
+                write(.program, program.id, ["name": .string(program.name), "ministry": .string(program.ministry)])
+            }
+            write(
+                .advisor, ExportStreamingTests.meti,
+                [
+                    "name": .string("山田太郎"), "role": .string("business-producer"),
+                    "program": .string("business-production"), "prefecture": .string("kanagawa"), "active": .bool(true),
+                ], by: ExportStreamingTests.meti)
+            write(
+                .advisor, ExportStreamingTests.mext,
+                [
+                    "name": .string("佐藤花子"), "role": .string("matching-planner"),
+                    "program": .string("matching-planner"), "prefecture": .string("miyagi"), "active": .bool(true),
+                ], by: ExportStreamingTests.mext)
+            let company = id("b1")
+            let university = id("b2")
+            write(
+                .organization, company,
+                ["name": .string("株式会社川崎精密製作所"), "kind": .string("sme"), "prefecture": .string("kanagawa")])
+            write(
+                .organization, university,
+                ["name": .string("国立大学法人東北大学"), "kind": .string("university"), "prefecture": .string("miyagi")])
+            let levels = ["open", "confidential", "strict", "secret"]
+            let programs = ["business-production", "matching-planner"]
+            var cases: [String] = []
+            for (index, level) in (levels + levels).enumerated() {
+                let caseID = id("c\(index)")
+                cases.append(caseID)
+                write(
+                    .case, caseID,
+                    [
+                        "title": .string("案件\(index) \(level)"), "summary": .string("概要\(index)"),
+                        "kind": .string("consultation"), "stage": .string(index % 3 == 0 ? "matching" : "intake"),
+                        "level": .string(level), "program": .string(programs[index / 4]),
+                        "owner": .string(index % 2 == 0 ? ExportStreamingTests.meti : ExportStreamingTests.mext),
+                        "good_practice": .bool(index % 3 != 2),
+                    ])
+                add(.case, caseID, "organizations", index % 2 == 0 ? company : university)
+            }
+            var eventIDs: [String] = []
+            for index in 0..<40 {
+                let eventID = id("e\(String(index, radix: 16))")
+                eventIDs.append(eventID)
+                let author = index % 3 == 0 ? ExportStreamingTests.mext : ExportStreamingTests.meti
+                let kinds = ["visit", "consultation", "lesson", "matching", "referral", "note"]
+                var values: [String: FieldValue] = [
+                    "case": .string(cases[index % cases.count]), "kind": .string(kinds[index % kinds.count]),
+                    "date": .string(index % 2 == 0 ? "2026-03-3\(index % 2)" : "2026-0\(4 + index % 5)-1\(index % 9)"),
+                    "author": .string(author), "body": .string("記録\(index)：=打合せ, \"品質\"\n二行目"),
+                ]
+                if index % kinds.count == 4 {
+                    values["referred_to"] = .string(
+                        author == ExportStreamingTests.meti ? ExportStreamingTests.mext : ExportStreamingTests.meti)
+                }
+                write(.event, eventID, values, by: author)
+                events += 1
+            }
+            // An event moved from an open case to a strict one, and one moved the other way.
+            write(.event, eventIDs[0], ["case": .string(cases[2])], by: ExportStreamingTests.mext)
+            write(.event, eventIDs[2], ["case": .string(cases[0])], by: ExportStreamingTests.meti)
+            // A deleted case (its events stay in the log, on no live case) and a deleted event.
+            delete(.case, cases[4])
+            delete(.event, eventIDs[5])
+            // A confidential case raised to strict after its events were written.
+            write(.case, cases[5], ["level": .string("strict")])
+        }
+
+        func id(_ suffix: String) -> String {
+            "01900000-0000-7000-8000-" + String(repeating: "0", count: 12 - suffix.count) + suffix
+        }
+
+        mutating func write(
+            _ entity: Entity, _ record: String, _ values: [String: FieldValue], by author: String = meti
+        ) {
+            for (field, value) in values.sorted(by: { $0.key < $1.key }) {
+                append(.set, entity, record, field, value, by: author)
+            }
+        }
+
+        mutating func add(_ entity: Entity, _ record: String, _ field: String, _ element: String) {
+            append(.add, entity, record, field, .string(element), by: ExportStreamingTests.meti)
+        }
+
+        mutating func delete(_ entity: Entity, _ record: String) {
+            append(.delete, entity, record, nil, .bool(true), by: ExportStreamingTests.meti)
+        }
+
+        private mutating func append(
+            _ op: Change.Operation, _ entity: Entity, _ record: String, _ field: String?, _ value: FieldValue,
+            by author: String
+        ) {
+            millis += 3_600_000
+            var maker =
+                makers[author]
+                ?? ChangeMaker(
+                    clock: HybridClock(device: DeviceID("d-0000000000000" + author.suffix(3))!), author: author)
+            let change = maker.make(
+                op, entity: entity, record: record, field: field, value: value, state: states[record],
+                wallMillis: millis)
+            makers[author] = maker
+            states[record, default: RecordState(entity: entity, id: record)].apply(change)
+            changes.append(change)
+        }
+    }
+
+    static func files(_ directory: String) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+            files[name] = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))
+        }
+        return files
+    }
+
+    @Test(arguments: StoreKind.available)
+    func streamingExportsAreByteIdenticalToTheInMemoryPath(_ kind: StoreKind) async throws {
+        let store = try await RunningStore.open(kind.freshLocation(), logger: StoreKind.logger)
+        let log = Log()
+        _ = try await store.append(log.changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kakehashi-stream-\(UUID().uuidString)"
+        )
+        .path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        // Pages of 7 end mid-log; pages of the event count end with an empty page.
+        for pageSize in [7, log.events] {
+            var exporter = Exporter(store: store, now: { Self.today })
+            exporter.pageSize = pageSize
+            for profile in ExportProfile.allCases {
+                for (format, labels) in [(ExportFormat.csv, ExportTable.Labels.ja), (.csv, .en), (.jsonl, .ja)] {
+                    for fiscalYear in [nil, 2025, 2026] {
+                        let name = "\(pageSize)-\(profile.rawValue)-\(format.rawValue)-\(labels)-\(fiscalYear ?? 0)"
+                        let streamed = Exporter.Options(
+                            profile: profile, format: format, labels: labels, fiscalYear: fiscalYear,
+                            directory: work + "/streamed-" + name)
+                        var reference = streamed
+                        reference.directory = work + "/reference-" + name
+                        let manifest = try await exporter.run(streamed)
+                        let expected = try await exporter.runInMemory(reference)
+                        #expect(manifest == expected, "\(name): the manifests differ")
+                        let files = try Self.files(streamed.directory)
+                        #expect(files == (try Self.files(reference.directory)), "\(name): the files differ")
+                        #expect(files.count == 7, "\(name): \(files.keys.sorted())")
+                    }
+                }
+            }
+        }
+        // The log has rows of every kind to compare: redacted and full events, withdrawn cases.
+        let jsonl = work + "/streamed-7-meti-jsonl-ja-0"
+        let events = try String(contentsOfFile: jsonl + "/events.jsonl", encoding: .utf8)
+        #expect(events.contains("\"redacted\":true") && events.contains("\"redacted\":false"))
+        let cases = try String(contentsOfFile: jsonl + "/cases.jsonl", encoding: .utf8)
+        #expect(!cases.contains(log.id("c3")) && !cases.contains(log.id("c4")), "secret and deleted cases")
+        #expect(cases.contains(log.id("c6")), "MEXT's strict case, touched by a METI advisor's event")
+        await store.close()
+    }
+
+    /// The files the previous build (the whole-snapshot export, before streaming) wrote for this
+    /// log: `Tests/Fixtures/export-previous-build/PROFILE-FORMAT-LABELS-YEAR`, made by that build's
+    /// `kakehashi-server export` on a SQLite store holding `Log().changes`.
+    static let previousBuild = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/export-previous-build").path
+
+    @Test(arguments: StoreKind.available)
+    func streamingExportsWriteTheSameBytesAsThePreviousBuild(_ kind: StoreKind) async throws {
+        let store = try await RunningStore.open(kind.freshLocation(), logger: StoreKind.logger)
+        _ = try await store.append(Log().changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kakehashi-stream-\(UUID().uuidString)"
+        )
+        .path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var exporter = Exporter(store: store, now: { Self.today })
+        exporter.pageSize = 7
+        let variants: [(ExportProfile, ExportFormat, ExportTable.Labels, Int?)] = [
+            (.cabinetOffice, .csv, .ja, nil), (.meti, .jsonl, .ja, 2026), (.mext, .csv, .en, nil),
+        ]
+        for (profile, format, labels, fiscalYear) in variants {
+            let name = "\(profile.rawValue)-\(format.rawValue)-\(labels)-\(fiscalYear.map(String.init) ?? "none")"
+            let directory = work + "/" + name
+            _ = try await exporter.run(
+                .init(profile: profile, format: format, labels: labels, fiscalYear: fiscalYear, directory: directory))
+            let expected = try Self.files(Self.previousBuild + "/" + name)
+            let written = try Self.files(directory)
+            #expect(written.keys.sorted() == expected.keys.sorted() && written.count == 7, "\(name)")
+            for (file, bytes) in expected {
+                #expect(
+                    Self.withoutGenerationTime(written[file]) == Self.withoutGenerationTime(bytes),
+                    "\(name)/\(file) differs from the previous build's")
+            }
+        }
+        await store.close()
+    }
+
+    /// A file's lines without the manifest's `generatedAt` (the clock of the run).
+    static func withoutGenerationTime(_ data: Data?) -> [Substring] {
+        String(decoding: data ?? Data(), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("\"generatedAt\"") }
+    }
+}
+
+/// Writes `ExportStreamingTests.Log` into a SQLite store at `KAKEHASHI_EXPORT_FIXTURE_STORE`, for
+/// making `Tests/Fixtures/export-previous-build` again with a build's own `kakehashi-server export`
+/// (see the README there); does nothing without it.
+@Suite struct ExportFixtureStore {
+    @Test func writesTheFixtureLogWhenAsked() async throws {
+        guard let path = ProcessInfo.processInfo.environment["KAKEHASHI_EXPORT_FIXTURE_STORE"] else { return }
+        let opened = try await RunningStore.open(.sqlite(path: path), logger: StoreKind.logger)
+        _ = try await opened.append(
+            ExportStreamingTests.Log().changes, viewer: nil, wallMillis: ExportStreamingTests.today, onlyIfEmpty: false)
+        await opened.close()
+    }
+}

@@ -75,11 +75,9 @@ struct Indicators: AsyncParsableCommand {
             return try ExportTable.Labels.parse(self.labels)
         }
         try await Main.withStore(store) { store, _ in
-            let snapshot = try await store.snapshot(entities: LogSnapshot.reportingEntities, since: nil)
             let now = serverWallMillis()
-            let data = ReportData(snapshot)
             // The HTML report of one year still compares it with the years before.
-            let report = IndicatorEngine.compute(data, fiscalYear: html == nil ? fiscalYear : nil, today: data.asOf)
+            let report = try await IndicatorEngine.compute(from: store, fiscalYear: html == nil ? fiscalYear : nil)
             if json { return try Main.printJSON(report) }
             if csv {
                 try StandardStreams.output(try TableEncoding.csv(report.table(), labels: labels))

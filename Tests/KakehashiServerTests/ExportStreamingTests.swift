@@ -181,6 +181,28 @@ import Testing
         await store.close()
     }
 
+    /// `kakehashi-server indicators` reads the events a page at a time, and reports exactly what
+    /// the whole-snapshot counting reports.
+    @Test(arguments: StoreKind.available)
+    func streamedIndicatorsEqualTheWholeSnapshotOnes(_ kind: StoreKind) async throws {
+        let store = try await RunningStore.open(kind.freshLocation(), logger: StoreKind.logger)
+        let log = Log()
+        _ = try await store.append(log.changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
+        let data = ReportData(try await store.snapshot(entities: LogSnapshot.reportingEntities, since: nil))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for fiscalYear in [nil, 2025, 2026] {
+            let whole = IndicatorEngine.compute(data, fiscalYear: fiscalYear, today: data.asOf)
+            #expect(!whole.rows.isEmpty)
+            for pageSize in [7, log.events] {
+                let streamed = try await IndicatorEngine.compute(
+                    from: store, fiscalYear: fiscalYear, pageSize: pageSize)
+                #expect(try encoder.encode(streamed) == (try encoder.encode(whole)), "\(fiscalYear ?? 0) \(pageSize)")
+            }
+        }
+        await store.close()
+    }
+
     /// The files the previous build (the whole-snapshot export, before streaming) wrote for this
     /// log: `Tests/Fixtures/export-previous-build/PROFILE-FORMAT-LABELS-YEAR`, made by that build's
     /// `kakehashi-server export` on a SQLite store holding `Log().changes`.

@@ -48,17 +48,22 @@ extension FieldClient {
         public let status: String
     }
 
-    public func history(_ id: String) throws -> (entity: Entity, entries: [HistoryEntry]) {
+    /// - Returns: also whether the history may lack older changes: after a bootstrap from states,
+    ///   the history arrives over the next syncs (`SyncEngine.downloadHistory`).
+    public func history(_ id: String) throws -> (entity: Entity, entries: [HistoryEntry], complete: Bool) {
         try store.read { db in
             let canonical = try RecordResolver.resolve(
                 id, among: Entity.allCases, field: "id", includeDeleted: true, in: db
             ).record
             let rows = try Row.fetchAll(
                 db, sql: "SELECT * FROM changes WHERE record = ? ORDER BY hlc", arguments: [canonical])
-            guard let first = rows.first else {
+            let complete = try DeviceIdentity.load(db).history == nil
+            let stateEntity = try String.fetchOne(
+                db, sql: "SELECT entity FROM record_states WHERE id = ?", arguments: [canonical])
+            guard let entityText: String = rows.first?["entity"] ?? (complete ? nil : stateEntity) else {
                 throw KakehashiError.invalid("id", "no record with id \(canonical) on this laptop")
             }
-            let entity = Entity(rawValue: first["entity"]) ?? .case
+            let entity = Entity(rawValue: entityText) ?? .case
             var replay = RecordState(entity: entity, id: canonical)
             var entries: [HistoryEntry] = []
             for row in rows {
@@ -73,7 +78,7 @@ extension FieldClient {
                         new: change.registerValue, author: change.author, device: change.hlc.device.rawValue,
                         time: HistoryFormatting.time(change.hlc), hlc: change.hlc.description, status: row["status"]))
             }
-            return (entity, entries)
+            return (entity, entries, complete)
         }
     }
 }

@@ -41,10 +41,49 @@ enum ChangeApplier {
         return summary
     }
 
+    /// Joins the states of a bootstrap page into the store (`RecordState.merge`), each record's
+    /// derived rows written once. Each state is also kept as received (`bootstrap_states`) until
+    /// the history it stands for has arrived (`storeHistory`), for `rebuild`.
+    static func merge(_ states: [RecordState], in db: Database) throws -> Summary {
+        var summary = Summary()
+        for received in states {
+            let ref = RecordRef(entity: received.entity, record: received.id)
+            var base = try loadState(ref, table: "bootstrap_states", in: db) ?? RecordState(entity: ref.entity, id: ref.record)
+            base.merge(received)
+            try db.run(
+                "INSERT OR REPLACE INTO bootstrap_states (entity, id, state) VALUES (?, ?, ?)",
+                [ref.entity.rawValue, ref.record, Data(base.binaryEncoded())])
+            let stored = try loadState(ref, in: db)
+            var state = stored ?? RecordState(entity: ref.entity, id: ref.record)
+            guard state.merge(received) || stored == nil else { continue }
+            try save(state, isNew: stored == nil, in: db)
+            summary.applied += 1
+            summary.records.insert(ref)
+        }
+        return summary
+    }
+
+    /// Stores changes of the history a bootstrap left out, as received history: the states
+    /// already hold them, so no state changes. Once the whole history is there (`complete`), the
+    /// states kept as received are no longer needed.
+    /// - Returns: how many changes were new.
+    static func storeHistory(_ changes: [Change], own: DeviceID, complete: Bool, in db: Database) throws -> Int {
+        var stored = 0
+        for change in changes where try ChangeRows.insert(change, local: change.id.device == own, pending: false, in: db) {
+            stored += 1
+        }
+        if complete { try db.execute(sql: "DELETE FROM bootstrap_states") }
+        return stored
+    }
+
     static func loadState(_ ref: RecordRef, in db: Database) throws -> RecordState? {
+        try loadState(ref, table: "record_states", in: db)
+    }
+
+    private static func loadState(_ ref: RecordRef, table: String, in db: Database) throws -> RecordState? {
         guard
             let data = try Data.fetchOne(
-                db.cachedStatement(sql: "SELECT state FROM record_states WHERE entity = ? AND id = ?"),
+                db.cachedStatement(sql: "SELECT state FROM \(table) WHERE entity = ? AND id = ?"),
                 arguments: [ref.entity.rawValue, ref.record])
         else { return nil }
         return try RecordState(entity: ref.entity, id: ref.record, binary: [UInt8](data))
@@ -62,9 +101,10 @@ enum ChangeApplier {
     }
 
     /// Recomputes a record from its change log without the given changes (used when the server
-    /// rejects a local change: the record goes back to what the server holds).
+    /// rejects a local change: the record goes back to what the server holds). While the
+    /// history of a bootstrap has not arrived, the state received stands in for it.
     static func rebuild(_ ref: RecordRef, excluding excluded: Set<ChangeID>, in db: Database) throws {
-        var state = RecordState(entity: ref.entity, id: ref.record)
+        var state = try loadState(ref, table: "bootstrap_states", in: db) ?? RecordState(entity: ref.entity, id: ref.record)
         for change in try ChangeRows.history(of: ref.record, in: db)
         where change.entity == ref.entity && !excluded.contains(change.id) {
             state.apply(change)
@@ -78,8 +118,10 @@ enum ChangeApplier {
 
     /// Drops a record and everything derived from it, without writing a change (a purge).
     static func remove(_ ref: RecordRef, in db: Database) throws {
-        try db.execute(
-            sql: "DELETE FROM record_states WHERE entity = ? AND id = ?", arguments: [ref.entity.rawValue, ref.record])
+        for table in ["record_states", "bootstrap_states"] {
+            try db.execute(
+                sql: "DELETE FROM \(table) WHERE entity = ? AND id = ?", arguments: [ref.entity.rawValue, ref.record])
+        }
         try RecordTable(ref.entity).delete(ref.record, in: db)
         try SearchIndex.remove(ref, in: db)
         try db.execute(sql: "DELETE FROM conflicts WHERE record = ?", arguments: [ref.record])

@@ -23,6 +23,12 @@ public struct DeviceIdentity: Sendable, Hashable {
     public var epoch: String? = nil
     /// A recovery from a restored server is under way (`SyncEngine.beginRecovery`).
     public var recovering = false
+    /// The optional protocol features the server listed in its last answer
+    /// (`WireProtocol.featuresHeader`), sorted.
+    public var features: [String] = []
+    /// The history cursor of a bootstrap from states whose history has not all arrived
+    /// (`GET /v1/history`); nil when the laptop holds every change it received.
+    public var history: String? = nil
 
     static func load(_ db: Database) throws -> DeviceIdentity {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM device WHERE singleton = 1") else {
@@ -37,7 +43,9 @@ public struct DeviceIdentity: Sendable, Hashable {
         return DeviceIdentity(
             device: device, advisor: row["advisor"], token: row["token"], server: row["server"], cacert: row["cacert"],
             counter: row["counter"], clock: clock, clockOffset: row["clock_offset"], cursor: row["cursor"],
-            lastSync: row["last_sync"], epoch: row["epoch"], recovering: row["recovering"])
+            lastSync: row["last_sync"], epoch: row["epoch"], recovering: row["recovering"],
+            features: (row["features"] as String?).map { $0.split(separator: ",").map(String.init) } ?? [],
+            history: row["history"])
     }
 
     func save(_ db: Database) throws {
@@ -45,12 +53,12 @@ public struct DeviceIdentity: Sendable, Hashable {
             sql: """
                 INSERT OR REPLACE INTO device
                     (singleton, device, advisor, token, server, cacert, counter, clock, clock_offset, cursor, last_sync,
-                     epoch, recovering)
-                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     epoch, recovering, features, history)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 device.rawValue, advisor, token, server, cacert, counter, clock.description, clockOffset, cursor,
-                lastSync, epoch, recovering,
+                lastSync, epoch, recovering, features.joined(separator: ","), history,
             ])
     }
 

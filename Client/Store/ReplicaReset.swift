@@ -35,8 +35,15 @@ enum ReplicaReset {
         identity.cursor = WireProtocol.initialCursor
         identity.epoch = nil
         identity.recovering = false
+        identity.history = nil
         try identity.save(db)
         return true
+    }
+
+    /// Whether a reset replica waits for the download from the start to give its own changes
+    /// back (`keepWhatDidNotComeBack` has not run yet).
+    static func awaitsOwnChanges(in db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM recovery_kept)") ?? false
     }
 
     /// After the download from the start: own changes set aside at the reset that did not come

@@ -148,6 +148,26 @@ enum StoreMigrations {
             try db.execute(sql: "DROP INDEX changes_by_record")
             try db.execute(sql: "CREATE INDEX changes_by_record ON changes (record)")
         }
+        migrator.registerMigration("v7-bootstrap") { db in
+            // The optional protocol features the server listed last (comma-separated), so a
+            // laptop asks for a bootstrap from states only of a server that has them.
+            try db.execute(sql: "ALTER TABLE device ADD COLUMN features TEXT")
+            // The history cursor of a bootstrap from states (`GET /v1/history`): the history the
+            // states stand for that has not arrived yet; NULL once it has.
+            try db.execute(sql: "ALTER TABLE device ADD COLUMN history TEXT")
+            // The states a bootstrap received, as received, until their history has arrived: a
+            // record is rebuilt from them and its changes when the server refuses a local change
+            // (`ChangeApplier.rebuild`), since its changes alone do not hold it yet.
+            try db.execute(
+                sql: """
+                    CREATE TABLE bootstrap_states (
+                        entity TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        state BLOB NOT NULL,
+                        PRIMARY KEY (entity, id)
+                    )
+                    """)
+        }
         return migrator
     }
 }

@@ -70,11 +70,24 @@ public struct CurlTransport: SyncTransport {
     public func pull(
         after cursor: String, acknowledged: String?, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<PullResponse> {
-        func escaped(_ text: String) -> String {
-            text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
-        }
-        let ack = acknowledged.map { "&ack=" + escaped($0) } ?? ""
-        return try await send("GET", "/v1/pull?after=\(escaped(cursor))\(ack)&limit=\(limit)", body: nil, token: token)
+        let ack = acknowledged.map { "&ack=" + Self.escaped($0) } ?? ""
+        return try await send(
+            "GET", "/v1/pull?after=\(Self.escaped(cursor))\(ack)&limit=\(limit)", body: nil, token: token)
+    }
+
+    public func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse> {
+        try await send("GET", "/v1/pull?after=\(WireProtocol.initialCursor)&states=1&limit=\(limit)", body: nil, token: token)
+    }
+
+    public func history(
+        after cursor: String, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<HistoryResponse> {
+        try await send("GET", "/v1/history?after=\(Self.escaped(cursor))&limit=\(limit)", body: nil, token: token)
+    }
+
+    /// A cursor as a query parameter's value.
+    private static func escaped(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
     }
 
     /// Liveness check (`GET /v1/health`); tests use it to wait for a server. No `kakehashi` command calls it.

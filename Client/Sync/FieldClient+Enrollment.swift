@@ -21,8 +21,10 @@ extension FieldClient {
         }
         let sent = wallClock()
         let response: EnrollResponse
+        let features: Set<String>
         do {
-            response = try await transport.enroll(EnrollRequest(code: code, deviceName: deviceName)).value
+            let reply = try await transport.enroll(EnrollRequest(code: code, deviceName: deviceName))
+            (response, features) = (reply.value, reply.features)
         } catch {
             if case .status(401, let body) = error {
                 throw KakehashiError(
@@ -40,7 +42,7 @@ extension FieldClient {
                 try DeviceIdentity(
                     device: response.device, advisor: response.advisor, token: response.token, server: server,
                     cacert: cacert, counter: 0, clock: HLC(millis: 0, counter: 0, device: response.device),
-                    clockOffset: offset, cursor: WireProtocol.initialCursor, lastSync: nil
+                    clockOffset: offset, cursor: WireProtocol.initialCursor, lastSync: nil, features: features.sorted()
                 ).save(db)
             }
         } catch {

@@ -13,7 +13,7 @@ import KakehashiShared
 /// request, in the pause before a retry, or between batches and pages. What was stored stays.
 public struct SyncEngine: Sendable {
     public struct Progress: Sendable {
-        public enum Phase: String, Sendable { case push, pull }
+        public enum Phase: String, Sendable { case push, pull, history }
         public let phase: Phase
         public let changes: Int
         /// Pending changes to push (push phase); unknown while pulling.
@@ -47,6 +47,13 @@ public struct SyncEngine: Sendable {
         public var duplicates = 0
         public var rejected: [Rejection] = []
         public var pulled = 0
+        /// Records received as merged states (a bootstrap from states) that changed the replica.
+        public var states = 0
+        /// Changes of a bootstrap's history stored as history (`kakehashi log`).
+        public var history = 0
+        /// Whether some history of a bootstrap from states is still to come (the next syncs
+        /// download it).
+        public var historyPending = false
         public var purged = 0
         /// New entries in the refused store (`kakehashi refused`) from changes the server refused.
         public var refused = 0
@@ -83,6 +90,10 @@ public struct SyncEngine: Sendable {
     /// Keeps a push body well under the server's `WireProtocol.maxRequestBytes`.
     public var pushBatchBytes = WireProtocol.maxRequestBytes / 2
     public var pullPageSize = WireProtocol.defaultPullLimit
+    /// Changes per history page, and how many pages one sync downloads at most: the history of a
+    /// bootstrap from states arrives over the next syncs without making any of them long.
+    public var historyPageSize = WireProtocol.maxPullLimit
+    public var historyPagesPerSync = 40
 
     public init(client: FieldClient, transport: any SyncTransport) {
         self.client = client
@@ -101,6 +112,7 @@ public struct SyncEngine: Sendable {
                 guard try finishRecovery(&summary) else { continue }
                 caughtUp = try await pull(&summary, progress: progress)
             }
+            if caughtUp { try await downloadHistory(&summary, progress: progress) }
             guard caughtUp else {
                 throw KakehashiError(
                     .unavailable,
@@ -128,6 +140,7 @@ public struct SyncEngine: Sendable {
             var identity = try DeviceIdentity.load(db)
             identity.lastSync = client.wallClock()
             try identity.save(db)
+            summary.historyPending = identity.history != nil
             let after = try SeenRecords.read(db)
             summary.conflicts = after.conflicts.count
             summary.arrived = Arrivals(from: before, to: after)
@@ -356,6 +369,9 @@ public struct SyncEngine: Sendable {
                     } onCancel: {
                         asked.cancel()
                     }
+                } else if try bootstrapsFromStates(identity) {
+                    sent = client.wallClock()
+                    reply = try await transport.pullStates(limit: pullPageSize, token: identity.token)
                 } else {
                     sent = client.wallClock()
                     reply = try await transport.pull(
@@ -392,9 +408,11 @@ public struct SyncEngine: Sendable {
                     summary.keptFromPurges += try ChangeApplier.purge(ref, keptAt: wall, in: db)
                 }
                 var identity = try DeviceIdentity.load(db)
+                let states = try ChangeApplier.merge(page.states ?? [], in: db)
                 let applied = try ChangeApplier.apply(page.changes, local: false, own: identity.device, in: db)
                 var clock = HybridClock(device: identity.device, last: identity.clock)
-                if let newest = page.changes.map(\.hlc).max() {
+                let newestState = (page.states ?? []).compactMap(\.newestHead).max()
+                if let newest = (page.changes.map(\.hlc) + [newestState].compactMap { $0 }).max() {
                     // A timestamp the drift bound refuses does not move the clock; local writes
                     // still order after what they saw (ChangeMaker advances past `prev`).
                     try? clock.receive(newest, wallMillis: wall + offset)
@@ -402,7 +420,10 @@ public struct SyncEngine: Sendable {
                 identity.clock = clock.last
                 identity.clockOffset = offset
                 identity.cursor = page.nextCursor
+                if let history = page.history { identity.history = history }
+                identity.features = reply.features.sorted()
                 try identity.save(db)
+                summary.states += states.applied
                 summary.pulled += applied.applied
                 summary.purged += page.purges.count
             }
@@ -421,6 +442,42 @@ public struct SyncEngine: Sendable {
                 }
                 return true
             }
+        }
+    }
+
+    /// Whether the next pull starts a bootstrap from states: the laptop has pulled nothing, the
+    /// server listed the feature, and no recovery waits for its own changes to come back (they
+    /// come back as changes only in a replay from history).
+    private func bootstrapsFromStates(_ identity: DeviceIdentity) throws -> Bool {
+        guard identity.cursor == WireProtocol.initialCursor, identity.features.contains(WireProtocol.statesFeature)
+        else { return false }
+        return try !client.store.read(ReplicaReset.awaitsOwnChanges)
+    }
+
+    // MARK: - History
+
+    /// Downloads the history a bootstrap from states left out (`kakehashi log` shows it), a page
+    /// per transaction with its cursor, at most `historyPagesPerSync` pages; later syncs go on.
+    private func downloadHistory(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws {
+        for _ in 0..<historyPagesPerSync {
+            try Task.checkCancellation()
+            let identity = try client.identity()
+            guard let cursor = identity.history else { return }
+            let reply = try await transport.history(after: cursor, limit: historyPageSize, token: identity.token)
+            let page = reply.value
+            try client.store.write { db in
+                var identity = try DeviceIdentity.load(db)
+                guard identity.history == cursor else { return }
+                summary.history += try ChangeApplier.storeHistory(
+                    page.changes, own: identity.device, complete: !page.hasMore, in: db)
+                identity.history = page.hasMore ? page.nextCursor : nil
+                try identity.save(db)
+            }
+            summary.bytes += reply.bytes
+            summary.pages += 1
+            progress(
+                Progress(
+                    phase: .history, changes: summary.history, total: nil, bytes: summary.bytes, pages: summary.pages))
         }
     }
 

@@ -18,6 +18,12 @@ public protocol SyncTransport: Sendable {
     func pull(
         after cursor: String, acknowledged: String?, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<PullResponse>
+    /// The first page of a bootstrap from states (`GET /v1/pull?after=0&states=1`); the later
+    /// pages are pulls with the cursors it hands out.
+    func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse>
+    /// The next page of the history a bootstrap left out (`GET /v1/history`).
+    func history(after cursor: String, limit: Int, token: String) async throws(TransportFailure)
+        -> Transferred<HistoryResponse>
 }
 
 extension SyncTransport {
@@ -33,6 +39,19 @@ extension SyncTransport {
         after cursor: String, acknowledged: String?, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<PullResponse> {
         try await pull(after: cursor, limit: limit, token: token)
+    }
+
+    /// Transports without states (test and benchmark doubles) answer with changes, as a server
+    /// without the feature would.
+    public func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse> {
+        try await pull(after: WireProtocol.initialCursor, limit: limit, token: token)
+    }
+
+    /// Transports without states never hand out a history cursor, so nothing asks for history.
+    public func history(
+        after cursor: String, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<HistoryResponse> {
+        throw .status(404, nil)
     }
 }
 

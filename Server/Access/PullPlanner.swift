@@ -131,6 +131,30 @@ struct PullPlanner {
         return plan
     }
 
+    /// The order in which a bootstrap sends states: the directory first, then cases, then their
+    /// events (which are judged by their case).
+    static let bootstrapOrder: [Entity] = [.advisor, .program, .organization, .seed, .need, .case, .event]
+
+    /// A record's merged state as the viewer may receive it, given current access to its case
+    /// (for a case, its own; for an event, the case it is in): whole with full access, a case's
+    /// stub registers (and its tombstone) with stub access, nothing otherwise. The same rule as
+    /// `visible` for each change, applied register by register, so a state received is the
+    /// merge of exactly the changes the device would have received.
+    static func visibleState(_ state: RecordState, access: AccessPolicy.Access?) -> RecordState? {
+        if sharedEntities.contains(state.entity) { return state }
+        guard let level = access, level != .none else { return nil }
+        switch state.entity {
+        case .case:
+            return level == .full
+                ? state
+                : state.restricted {
+                    AccessPolicy.mayReceive(caseField: $0.isTombstone ? nil : $0.field, with: level)
+                }
+        case .event: return level == .full ? state : nil
+        default: return nil
+        }
+    }
+
     /// Whether one logged change may travel to the viewer, given current access to its case.
     static func visible(_ row: LogRow, access: [String: AccessPolicy.Access]) -> Bool {
         if sharedEntities.contains(row.entity) { return true }

@@ -53,6 +53,12 @@ struct SyncController<Context: RequestContext>: Sendable {
                 return try await pull(request, context: context)
             }
         }
+        v1.get("history") { request, context in
+            try await counting("history") {
+                try requireSupportedClient(request)
+                return try await history(request, context: context)
+            }
+        }
         v1.get("health") { request, _ in try await health(request) }
         router.get("metrics") { request, context in
             JSONResponse.body(
@@ -252,19 +258,21 @@ struct SyncController<Context: RequestContext>: Sendable {
                 throw APIError.malformed("ack must not be ahead of after", field: "ack")
             }
         }
-        var limit = WireProtocol.defaultPullLimit
-        if let text = query["limit"] {
-            guard let value = Int(text), (1...WireProtocol.maxPullLimit).contains(value) else {
-                throw APIError.malformed(
-                    "limit must be an integer from 1 to \(WireProtocol.maxPullLimit)", field: "limit")
+        let limit = try Self.limit(query["limit"])
+        // `states=1`: a device pulling from the start asks for merged states, not every change.
+        var states = false
+        if let text = query["states"] {
+            guard text == "1" || text == "0" else {
+                throw APIError.malformed("states must be 1 (bootstrap from states) or 0", field: "states")
             }
-            limit = value
+            states = text == "1"
         }
         let page: PullPage
         do {
             page = try await store.pull(
                 device: session.device.id, viewer: session.viewer, cursor: cursor, acknowledged: acknowledged,
-                allowFullReconcile: reconcileGate.allows(session.device.id, after: cursor, at: now()), limit: limit)
+                allowFullReconcile: reconcileGate.allows(session.device.id, after: cursor, at: now()), states: states,
+                limit: limit)
             if page.fullReconcile {
                 reconcileGate.record(session.device.id, after: cursor, endingAt: page.nextCursor.seq, at: now())
             }
@@ -275,7 +283,7 @@ struct SyncController<Context: RequestContext>: Sendable {
             throw APIError(.conflict, code: .unknownCursor, message: error.message, field: "after")
         }
         let epoch = try await store.epoch()
-        metrics.recordPull(changes: page.changes.count, purges: page.purges.count)
+        metrics.recordPull(changes: page.changes.count + page.states.count, purges: page.purges.count)
         let time = now()
         activity.note(
             session.device.id, at: time, userAgent: request.headers[.userAgent], pulledSeq: page.nextCursor.seq,
@@ -287,12 +295,52 @@ struct SyncController<Context: RequestContext>: Sendable {
         var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
         body += ",\"epoch\":" + String(decoding: try encoder.encode(epoch), as: UTF8.self)
         body += ",\"hasMore\":\(page.hasMore)"
+        if let history = page.history {
+            body += ",\"history\":" + String(decoding: try encoder.encode(history.description), as: UTF8.self)
+        }
         body += ",\"nextCursor\":" + String(decoding: try encoder.encode(page.nextCursor.description), as: UTF8.self)
         body += ",\"purges\":" + String(decoding: try encoder.encode(page.purges), as: UTF8.self)
+        body += ",\"serverTime\":\(time)"
+        if cursor.bootstraps(askingStates: states) {
+            body += ",\"states\":" + String(decoding: try encoder.encode(page.states), as: UTF8.self)
+        }
+        body += "}"
+        return JSONResponse.body(
+            Data(body.utf8), contentType: "application/json; charset=utf-8", status: .ok, request: request,
+            serverTime: time)
+    }
+
+    func history(_ request: Request, context: Context) async throws -> Response {
+        let session = try await authenticator.authenticate(authorization: request.headers[.authorization])
+        let query = request.uri.queryParameters
+        let cursor: HistoryCursor
+        do {
+            cursor = try HistoryCursor(parsing: query["after"].map(String.init) ?? "")
+        } catch {
+            throw APIError.malformed(error.message, field: "after")
+        }
+        let page = try await store.history(viewer: session.viewer, cursor: cursor, limit: try Self.limit(query["limit"]))
+        metrics.recordPull(changes: page.changes.count, purges: 0)
+        let time = now()
+        // Spliced like a pull page: the changes as the log stores them.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
+        body += ",\"hasMore\":\(!page.nextCursor.isComplete)"
+        body += ",\"nextCursor\":" + String(decoding: try encoder.encode(page.nextCursor.description), as: UTF8.self)
         body += ",\"serverTime\":\(time)}"
         return JSONResponse.body(
             Data(body.utf8), contentType: "application/json; charset=utf-8", status: .ok, request: request,
             serverTime: time)
+    }
+
+    /// A pull's or history's `limit`: how many log entries (or states) a page holds.
+    private static func limit(_ text: Substring?) throws -> Int {
+        guard let text else { return WireProtocol.defaultPullLimit }
+        guard let value = Int(text), (1...WireProtocol.maxPullLimit).contains(value) else {
+            throw APIError.malformed("limit must be an integer from 1 to \(WireProtocol.maxPullLimit)", field: "limit")
+        }
+        return value
     }
 
     func health(_ request: Request) async throws -> Response {

@@ -8,18 +8,14 @@ import KakehashiShared
 /// page's cases; when the viewer's own directory record changed, every case in chunks (states,
 /// then their recorded levels); the back-fill histories.
 struct PullOperation: LogOperation {
-    let device: DeviceID
     let viewer: AccessPolicy.Viewer
     let cursor: PullCursor
-    /// The newest generation the client has stored (`ChangeLogStore.pull`'s `acknowledged`).
-    let kept: Int64
     let allowFullReconcile: Bool
     let limit: Int
 
     private let planner: PullPlanner
+    private var bookkeeping: PullBookkeeping
     private var phase = Phase.page
-    private var generation: Int64 = 0
-    private var forget = false
     private var rows: [LogRow] = []
     private var hasMore = false
     private var pageCases = Set<String>()
@@ -38,19 +34,16 @@ struct PullOperation: LogOperation {
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
         allowFullReconcile: Bool, limit: Int
     ) {
-        self.device = device
         self.viewer = viewer
         self.cursor = cursor
-        kept = min(acknowledged?.generation ?? cursor.generation, cursor.generation)
+        bookkeeping = PullBookkeeping(device: device, cursor: cursor, acknowledged: acknowledged)
         self.allowFullReconcile = allowFullReconcile
         self.limit = limit
         planner = PullPlanner(viewer: viewer)
     }
 
     mutating func start() throws -> LogStep<PullPage> {
-        var reads = LogReads()
-        reads.device = LogReads.DeviceRead(device: device, generation: cursor.generation)
-        reads.head = true
+        var reads = bookkeeping.firstReads()
         reads.rows = LogReads.RowsRead(after: cursor.seq, limit: limit + 1)
         phase = .page
         return .read(reads)
@@ -59,10 +52,7 @@ struct PullOperation: LogOperation {
     mutating func resume(with facts: LogFacts) throws -> LogStep<PullPage> {
         switch phase {
         case .page:
-            guard let generation = facts.deviceGeneration, cursor.generation <= generation, cursor.seq <= facts.head
-            else { throw Self.unknownCursor(cursor) }
-            self.generation = generation
-            forget = facts.newerBookkeeping
+            try bookkeeping.begin(with: facts)
             rows = facts.rows
             hasMore = rows.count > limit
             if hasMore { rows.removeLast() }
@@ -70,7 +60,7 @@ struct PullOperation: LogOperation {
             guard pageCases.isEmpty else {
                 var reads = LogReads()
                 reads.states = Set(pageCases.map { RecordRef(entity: .case, record: $0) })
-                reads.recordedLevels = levels(of: pageCases.sorted())
+                reads.recordedLevels = bookkeeping.levels(of: pageCases.sorted())
                 phase = .pageCases
                 return .read(reads)
             }
@@ -85,7 +75,7 @@ struct PullOperation: LogOperation {
             chunkEnd = (facts.caseChunk.last?.id ?? chunkEnd.after, facts.caseChunk.count == PullPlanner.reconcileChunk)
             guard chunk.isEmpty else {
                 var reads = LogReads()
-                reads.recordedLevels = levels(of: chunk.keys.sorted())
+                reads.recordedLevels = bookkeeping.levels(of: chunk.keys.sorted())
                 phase = .chunkLevels
                 return .read(reads)
             }
@@ -94,12 +84,8 @@ struct PullOperation: LogOperation {
             plan.absorb(planner.reconcile(cases: Set(chunk.keys), states: chunk, recorded: facts.recordedLevels))
             return nextChunk()
         case .histories:
-            return .finish(writes(), page(backfilled: facts.histories))
+            return .finish(bookkeeping.writes(handingOut: plan.updates), page(backfilled: facts.histories))
         }
-    }
-
-    private func levels(of cases: [String]) -> LogReads.LevelsRead {
-        LogReads.LevelsRead(device: device, cases: cases, generation: cursor.generation)
     }
 
     /// Reconciles the page's cases, then (when the viewer's directory record changed) every case.
@@ -143,7 +129,7 @@ struct PullOperation: LogOperation {
             phase = .histories
             return .read(reads)
         }
-        return .finish(writes(), page(backfilled: []))
+        return .finish(bookkeeping.writes(handingOut: plan.updates), page(backfilled: []))
     }
 
     /// The page: the back-fill (a stub's only with the fields a stub receives), then the page's
@@ -156,26 +142,12 @@ struct PullOperation: LogOperation {
             }
         }
         changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.json)
-        // A response that hands out nothing new keeps the cursor's generation.
-        let nextGeneration = plan.updates.isEmpty ? cursor.generation : generation + 1
         return PullPage(
             changes: changes, purges: plan.purgedRecords,
-            nextCursor: PullCursor(seq: rows.last?.seq ?? cursor.seq, generation: nextGeneration), hasMore: hasMore,
+            nextCursor: PullCursor(
+                seq: rows.last?.seq ?? cursor.seq, generation: bookkeeping.nextGeneration(handingOut: plan.updates)),
+            hasMore: hasMore,
             fullReconcile: fullReconcile)
-    }
-
-    /// The bookkeeping: forget what responses after the cursor handed out (the client never
-    /// stored them), record the levels handed out now under a new generation.
-    private func writes() -> LogWrites {
-        var writes = LogWrites()
-        if forget { writes.forgetBookkeeping = LogReads.DeviceRead(device: device, generation: cursor.generation) }
-        guard !plan.updates.isEmpty else { return writes }
-        let newGeneration = generation + 1
-        writes.levels = plan.updates.sorted(by: { $0.key < $1.key }).map { caseID, level in
-            LogWrites.Level(device: device, caseID: caseID, generation: newGeneration, level: level, kept: kept)
-        }
-        writes.deviceGeneration = (device, newGeneration)
-        return writes
     }
 }
 

@@ -32,10 +32,17 @@ public protocol ChangeLogStore: Sendable {
     ///   case it may see compared again, after its own advisor's program or status changed) a
     ///   moment ago (`ReconcileGate`); a page that needs one then throws
     ///   `PullOperation.reconcileThrottled` instead of doing it.
+    /// - Parameter states: the client asks for a bootstrap: from cursor `0`, the merged states of
+    ///   what it may see rather than every change (`BootstrapOperation`); a bootstrap cursor goes
+    ///   on with states whatever this says.
     func pull(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
-        allowFullReconcile: Bool, limit: Int
+        allowFullReconcile: Bool, states: Bool, limit: Int
     ) async throws -> PullPage
+
+    /// The next page of the history a bootstrap left out, as `viewer` may see it now
+    /// (`HistoryOperation`); read only.
+    func history(viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int) async throws -> HistoryPage
 
     /// The merged state of one record, or nil when no change to it was ever accepted.
     func record(_ entity: Entity, _ id: String) async throws -> RecordState?
@@ -108,7 +115,8 @@ extension ChangeLogStore {
         -> PullPage
     {
         try await pull(
-            device: device, viewer: viewer, cursor: cursor, acknowledged: nil, allowFullReconcile: true, limit: limit)
+            device: device, viewer: viewer, cursor: cursor, acknowledged: nil, allowFullReconcile: true, states: false,
+            limit: limit)
     }
 }
 
@@ -146,4 +154,8 @@ public struct PullPage: Sendable, Hashable {
     public let hasMore: Bool
     /// The page compared every case the device may see again (`PullPlanner.needsFullReconcile`).
     public var fullReconcile = false
+    /// A bootstrap page's merged states, as the device may see them (`BootstrapOperation`).
+    public var states: [RecordState] = []
+    /// On a bootstrap's first page: the history it leaves out, for `GET /v1/history`.
+    public var history: HistoryCursor?
 }

@@ -179,14 +179,33 @@ public final class PostgresStore: ChangeLogStore {
 
     public func pull(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
-        allowFullReconcile: Bool, limit: Int
+        allowFullReconcile: Bool, states: Bool, limit: Int
     ) async throws
         -> PullPage
     {
+        if cursor.bootstraps(askingStates: states) {
+            return try await pull(
+                BootstrapOperation(
+                    device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged, limit: limit))
+        }
+        return try await pull(
+            PullOperation(
+                device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged,
+                allowFullReconcile: allowFullReconcile, limit: limit))
+    }
+
+    private func pull<Operation: LogOperation & Sendable>(_ operation: Operation) async throws -> PullPage
+    where Operation.Result == PullPage {
         let logger = logger
-        let operation = PullOperation(
-            device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged,
-            allowFullReconcile: allowFullReconcile, limit: limit)
+        return try await transaction { connection in
+            try await Self.holdServeLockShare(connection, logger)
+            return try await Self.run(operation, connection, logger)
+        }
+    }
+
+    public func history(viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int) async throws -> HistoryPage {
+        let logger = logger
+        let operation = HistoryOperation(viewer: viewer, cursor: cursor, limit: limit)
         return try await transaction { connection in
             try await Self.holdServeLockShare(connection, logger)
             return try await Self.run(operation, connection, logger)

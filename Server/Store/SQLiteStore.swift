@@ -57,16 +57,26 @@ public final class SQLiteStore: ChangeLogStore {
 
     public func pull(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
-        allowFullReconcile: Bool, limit: Int
+        allowFullReconcile: Bool, states: Bool, limit: Int
     ) async throws
         -> PullPage
     {
-        let operation = PullOperation(
-            device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged,
-            allowFullReconcile: allowFullReconcile, limit: limit)
-        // Most pulls hand out no new access levels: they run as WAL readers, concurrently with
-        // each other and with the writer. Only when bookkeeping must change is the page computed
-        // again inside a write transaction.
+        if cursor.bootstraps(askingStates: states) {
+            return try await pull(
+                BootstrapOperation(
+                    device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged, limit: limit))
+        }
+        return try await pull(
+            PullOperation(
+                device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged,
+                allowFullReconcile: allowFullReconcile, limit: limit))
+    }
+
+    /// Runs a pull operation. Most pulls hand out no new access levels: they run as WAL readers,
+    /// concurrently with each other and with the writer. Only when bookkeeping must change is the
+    /// page computed again inside a write transaction.
+    private func pull<Operation: LogOperation & Sendable>(_ operation: Operation) async throws -> PullPage
+    where Operation.Result == PullPage {
         if let page = try await pool.read({ db in try Self.run(operation, db, writable: false) }) {
             return page
         }
@@ -76,6 +86,14 @@ public final class SQLiteStore: ChangeLogStore {
             }
             return page
         }
+    }
+
+    public func history(viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int) async throws -> HistoryPage {
+        let operation = HistoryOperation(viewer: viewer, cursor: cursor, limit: limit)
+        guard let page = try await pool.read({ db in try Self.run(operation, db, writable: false) }) else {
+            throw KakehashiError(.internalFailure, "a history read asked for writes")
+        }
+        return page
     }
 
     public func record(_ entity: Entity, _ id: String) async throws -> RecordState? {

@@ -58,6 +58,52 @@ public struct RecordState: Sendable, Hashable {
         return !isSuperseded || seen.count != before
     }
 
+    /// Joins another replica's state of the same record into this one: the state both would
+    /// hold after applying every change either has applied.
+    ///
+    /// This is the same join as `apply`, register by register: the superseded timestamps are the
+    /// union of both, and the heads are the writes of both that neither has seen superseded. So
+    /// a replica may receive any mix of states and changes, in any order and any number of
+    /// times, and still hold what a replica that applied every change holds
+    /// (`ConvergenceTests`). A bootstrap sends states instead of whole histories.
+    /// - Returns: whether the state changed.
+    @discardableResult
+    public mutating func merge(_ other: RecordState) -> Bool {
+        precondition(other.entity == entity && other.id == id, "state merged into the wrong record")
+        var changed = false
+        for (key, hlcs) in other.superseded {
+            let before = superseded[key]?.count ?? 0
+            superseded[key, default: []].formUnion(hlcs)
+            if superseded[key]?.count != before { changed = true }
+        }
+        for key in Set(heads.keys).union(other.heads.keys) {
+            let seen = superseded[key] ?? []
+            var merged = heads[key, default: []]
+            for write in other.heads[key] ?? [] where !merged.contains(where: { $0.hlc == write.hlc }) {
+                merged.append(write)
+            }
+            merged.removeAll { seen.contains($0.hlc) }
+            merged.sort { $0.hlc > $1.hlc }
+            if merged != heads[key, default: []] {
+                changed = true
+                heads[key] = merged.isEmpty ? nil : merged
+            }
+        }
+        return changed
+    }
+
+    /// The same state with only the registers `keep` accepts: what a replica that received only
+    /// those registers' changes holds (a case's stub, Docs/security.md).
+    public func restricted(to keep: (RegisterKey) -> Bool) -> RecordState {
+        RecordState(
+            entity: entity, id: id, heads: heads.filter { keep($0.key) },
+            superseded: superseded.filter { keep($0.key) })
+    }
+
+    /// The newest timestamp among the heads: a replica that receives the state has seen it, so
+    /// its clock moves past it.
+    public var newestHead: HLC? { heads.values.compactMap(\.first?.hlc).max() }
+
     /// The winning write of a register, if it was ever written.
     public func winner(_ key: RegisterKey) -> Write? { heads[key]?.first }
 

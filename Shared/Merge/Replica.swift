@@ -19,6 +19,12 @@ public struct Replica: Sendable {
         return true
     }
 
+    /// Joins a record's state received from another replica (a bootstrap page) into this one.
+    public mutating func merge(_ state: RecordState) {
+        records[RecordRef(entity: state.entity, record: state.id), default: RecordState(entity: state.entity, id: state.id)]
+            .merge(state)
+    }
+
     public func record(_ entity: Entity, _ id: String) -> RecordState? {
         records[RecordRef(entity: entity, record: id)]
     }

@@ -15,8 +15,12 @@ public enum WireProtocol {
     /// The features of this release: `epoch` (responses carry the log's epoch; 409
     /// `unknown-cursor`), `ack` (`GET /v1/pull?ack=CURSOR`: a page asked ahead keeps what a retry
     /// from the stored cursor needs), `gzip-requests` (request bodies may be sent with
-    /// `Content-Encoding: gzip`; the size limit applies to the decompressed body).
-    public static let features = ["ack", "epoch", gzipRequestsFeature]
+    /// `Content-Encoding: gzip`; the size limit applies to the decompressed body), `states`
+    /// (`GET /v1/pull?after=0&states=1` bootstraps with merged states; `GET /v1/history` sends
+    /// the history a bootstrap left out).
+    public static let features = ["ack", "epoch", gzipRequestsFeature, statesFeature]
+    /// The feature name of bootstrapping from states.
+    public static let statesFeature = "states"
     /// The feature name of gzip-compressed request bodies.
     public static let gzipRequestsFeature = "gzip-requests"
     /// Changes per push request; a client splits larger queues into batches.
@@ -155,14 +159,40 @@ public struct PullResponse: Codable, Sendable, Hashable {
     public let serverTime: Int64
     /// The log's identity, as in `PushResponse.epoch`.
     public let epoch: String?
+    /// A bootstrap page's merged states (`?states=1` from cursor `0`): merge each into the local
+    /// state of its record, after the purges, like changes. Absent from other pages and from
+    /// servers without the `states` feature.
+    public let states: [RecordState]?
+    /// On a bootstrap's first page: the cursor of the history the states stand for, to download
+    /// with `GET /v1/history` (absent when there is none).
+    public let history: String?
 
     public init(
         changes: [Change], purges: [RecordRef], nextCursor: String, hasMore: Bool, serverTime: Int64,
-        epoch: String? = nil
+        epoch: String? = nil, states: [RecordState]? = nil, history: String? = nil
     ) {
         self.epoch = epoch
+        self.states = states
+        self.history = history
         self.changes = changes
         self.purges = purges
+        self.nextCursor = nextCursor
+        self.hasMore = hasMore
+        self.serverTime = serverTime
+    }
+}
+
+/// `GET /v1/history?after=CURSOR&limit=N`: the next page of the history a bootstrap left out,
+/// filtered like a pull by what the device may see now. Store the changes as history (the states
+/// already hold them), then `nextCursor`; `hasMore` is false once the history is complete.
+public struct HistoryResponse: Codable, Sendable, Hashable {
+    public let changes: [Change]
+    public let nextCursor: String
+    public let hasMore: Bool
+    public let serverTime: Int64
+
+    public init(changes: [Change], nextCursor: String, hasMore: Bool, serverTime: Int64) {
+        self.changes = changes
         self.nextCursor = nextCursor
         self.hasMore = hasMore
         self.serverTime = serverTime

@@ -126,7 +126,12 @@ struct LogCommand: ClientCommand {
     func execute() async throws {
         let client = try options.client()
         let history = try client.history(id)
-        if options.json { return try Output.json(history.entries) }
+        let incomplete =
+            "履歴の一部はまだこの端末に届いていません（最初の同期は記録の最新の状態だけを受信します）。続きは次の sync で届きます"
+        if options.json {
+            if !history.complete { Output.note(incomplete) }
+            return try Output.json(history.entries)
+        }
         let text = ReviewText(names: try client.directoryNames())
         let ref = try client.resolveRecord(id)
         let heading = "\(ShortID.of(ref.record))  \(text.subject(ref, title: try client.recordTitle(ref)))"
@@ -144,6 +149,7 @@ struct LogCommand: ClientCommand {
             ])
         }
         Output.table(table)
+        if !history.complete { Output.line(incomplete) }
     }
 }
 

@@ -125,6 +125,7 @@ struct SyncCommand: ClientCommand {
         var line = "synced: pushed \(summary.accepted)"
         if summary.duplicates > 0 { line += " (+\(summary.duplicates) already on the server)" }
         line += ", pulled \(summary.pulled)"
+        if summary.states > 0 { line += " and \(summary.states) records as they stand" }
         if summary.purged > 0 { line += ", removed \(summary.purged) cases no longer shared with you" }
         line += ", \(Output.bytes(summary.bytes)); \(summary.conflicts) conflict(s)"
         Output.line(line)
@@ -132,6 +133,9 @@ struct SyncCommand: ClientCommand {
         // Every refused change is in the refused store with its reason and its text.
         if let notice = Self.refusedNotice(summary) { Output.line(notice) }
         Output.line(Self.arrivals(summary.arrived))
+        if summary.historyPending {
+            Output.line("変更履歴 (kakehashi log) の一部はまだ受信していません。次の sync で続きを受信します")
+        }
         if abs(summary.clockOffset) >= 60_000 {
             Output.note(
                 "note: this laptop's clock is \(summary.clockOffset / 1000) s off the server's; Kakehashi corrects for it"

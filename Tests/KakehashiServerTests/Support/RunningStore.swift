@@ -42,11 +42,15 @@ final class RunningStore: ChangeLogStore, @unchecked Sendable {
 
     func pull(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
-        allowFullReconcile: Bool, limit: Int
+        allowFullReconcile: Bool, states: Bool, limit: Int
     ) async throws -> PullPage {
         try await base.pull(
             device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged,
-            allowFullReconcile: allowFullReconcile, limit: limit)
+            allowFullReconcile: allowFullReconcile, states: states, limit: limit)
+    }
+
+    func history(viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int) async throws -> HistoryPage {
+        try await base.history(viewer: viewer, cursor: cursor, limit: limit)
     }
 
     func record(_ entity: Entity, _ id: String) async throws -> RecordState? { try await base.record(entity, id) }

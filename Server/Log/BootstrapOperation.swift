@@ -1,0 +1,142 @@
+import KakehashiShared
+
+/// One bootstrap page (`ChangeLogStore.pull` asked for states from cursor `0`, or with a
+/// bootstrap cursor): the merged states of the next records, each as the device may see it now
+/// (`PullPlanner.visibleState`), instead of every change ever made to them.
+///
+/// A bootstrap walks the records entity by entity (`PullPlanner.bootstrapOrder`), in id order,
+/// filling each page with up to `limit` records. It remembers the log's head when it began; its
+/// last page hands the device a cursor in the change stream at that head, so every change made
+/// meanwhile arrives as a change too (merging a change a state already holds changes nothing).
+/// The levels it hands out for cases are recorded like a pull's (`PullBookkeeping`), so the
+/// stream after the bootstrap purges and back-fills exactly as it would after a replay.
+///
+/// Rounds: the device, the head and the first entity's states; for cases, the levels recorded
+/// for them; for events, the states of their cases; then the next entity while the page has room.
+struct BootstrapOperation: LogOperation {
+    let viewer: AccessPolicy.Viewer
+    let cursor: PullCursor
+    let limit: Int
+
+    private let planner: PullPlanner
+    private var bookkeeping: PullBookkeeping
+    private var phase = Phase.states
+    private var begun = false
+    private var head: Int64 = 0
+    private var position: PullCursor.BootstrapPosition
+    /// The entity's states just read, before they are judged.
+    private var read: [RecordState] = []
+    private var entityHasMore = false
+    /// How many records this page has read, visible or not.
+    private var counted = 0
+    private var sent: [RecordState] = []
+    private var plan = PullPlanner.Reconciliation()
+
+    private enum Phase { case states, caseLevels, eventCases }
+
+    init(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?, limit: Int
+    ) {
+        self.viewer = viewer
+        self.cursor = cursor
+        self.limit = limit
+        planner = PullPlanner(viewer: viewer)
+        bookkeeping = PullBookkeeping(device: device, cursor: cursor, acknowledged: acknowledged)
+        position = cursor.bootstrap ?? PullCursor.BootstrapPosition(entity: PullPlanner.bootstrapOrder[0], after: "")
+    }
+
+    mutating func start() throws -> LogStep<PullPage> {
+        var reads = bookkeeping.firstReads()
+        reads.statesPage = statesRead()
+        return .read(reads)
+    }
+
+    mutating func resume(with facts: LogFacts) throws -> LogStep<PullPage> {
+        switch phase {
+        case .states:
+            if !begun {
+                try bookkeeping.begin(with: facts)
+                begun = true
+                head = cursor.bootstrap == nil ? facts.head : cursor.seq
+            }
+            read = facts.statesPage
+            entityHasMore = read.count > limit - counted
+            if entityHasMore { read.removeLast() }
+            counted += read.count
+            switch position.entity {
+            case .case where !read.isEmpty:
+                var reads = LogReads()
+                reads.recordedLevels = bookkeeping.levels(of: read.map(\.id))
+                phase = .caseLevels
+                return .read(reads)
+            case .event where !read.isEmpty:
+                var reads = LogReads()
+                reads.states = Set(
+                    read.compactMap { $0.value("case").stringValue }.map { RecordRef(entity: .case, record: $0) })
+                phase = .eventCases
+                return .read(reads)
+            default:
+                return next(access: [:])
+            }
+        case .caseLevels:
+            let states = Dictionary(read.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            let judged = planner.reconcile(cases: Set(states.keys), states: states, recorded: facts.recordedLevels)
+            plan.absorb(judged)
+            return next(access: judged.current)
+        case .eventCases:
+            var access: [String: AccessPolicy.Access] = [:]
+            for (ref, state) in facts.states where ref.entity == .case {
+                access[ref.record] = AccessPolicy.access(to: AccessPolicy.CaseFacts(state), for: viewer)
+            }
+            return next(access: access)
+        }
+    }
+
+    /// The next states of the entity at `position`: as many as the page still has room for, and
+    /// one more to tell whether the entity has more.
+    private func statesRead() -> LogReads.StatesPageRead {
+        LogReads.StatesPageRead(entity: position.entity, after: position.after, limit: limit - counted + 1)
+    }
+
+    /// Keeps what the device may see of the states just read, then reads on (the next entity
+    /// while the page has room) or ends the page.
+    /// - Parameter access: current access to the cases involved: the cases read, or the cases of
+    ///   the events read.
+    private mutating func next(access: [String: AccessPolicy.Access]) -> LogStep<PullPage> {
+        for state in read {
+            let caseID = state.entity == .event ? state.value("case").stringValue : state.id
+            if let visible = PullPlanner.visibleState(state, access: caseID.flatMap { access[$0] }) {
+                sent.append(visible)
+            }
+        }
+        if let last = read.last { position = PullCursor.BootstrapPosition(entity: position.entity, after: last.id) }
+        read = []
+        var finished = false
+        if !entityHasMore {
+            if let index = PullPlanner.bootstrapOrder.firstIndex(of: position.entity),
+                index + 1 < PullPlanner.bootstrapOrder.count
+            {
+                position = PullCursor.BootstrapPosition(entity: PullPlanner.bootstrapOrder[index + 1], after: "")
+            } else {
+                finished = true
+            }
+        }
+        guard finished || counted >= limit else {
+            var reads = LogReads()
+            reads.statesPage = statesRead()
+            phase = .states
+            return .read(reads)
+        }
+        let generation = bookkeeping.nextGeneration(handingOut: plan.updates)
+        var page = PullPage(
+            changes: [], purges: plan.purgedRecords,
+            nextCursor: PullCursor(seq: head, generation: generation, bootstrap: finished ? nil : position),
+            hasMore: true)
+        page.states = sent
+        if cursor.bootstrap == nil {
+            let history = HistoryCursor(after: 0, upTo: head)
+            page.history = history.isComplete ? nil : history
+        }
+        return .finish(bookkeeping.writes(handingOut: plan.updates), page)
+    }
+}

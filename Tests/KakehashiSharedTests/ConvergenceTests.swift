@@ -8,7 +8,9 @@ import Testing
 /// Each trial runs 3–4 in-memory replicas through random offline edits — concurrent writes to
 /// the same field, set add/remove races, delete against edit, writes in the same millisecond, and
 /// one laptop whose clock runs hours behind — and exchanges changes in random order, in random
-/// subsets, with duplicates and re-deliveries. After a final full exchange every replica must
+/// subsets, with duplicates and re-deliveries, and merged states (whole, or some registers only,
+/// as a stub is) in between. After a final exchange — every change, or only the states of a
+/// replica that has every change (a bootstrap), or states and then changes — every replica must
 /// hold byte-identical state, and an independent oracle (the true causal history, tracked
 /// outside the engine) must agree with the engine's heads, winners and conflicts.
 ///
@@ -70,6 +72,8 @@ struct Simulation {
     /// For every change, the ids its author had applied when writing it: the causal truth.
     var causalPast: [ChangeID: Set<ChangeID>] = [:]
     var allChanges: [ChangeID: Change] = [:]
+    /// Per laptop, the changes its state holds, whether applied or merged in with a state.
+    var known: [Set<ChangeID>] = []
 
     init(seed: UInt64) {
         self.seed = seed
@@ -79,6 +83,7 @@ struct Simulation {
         for index in 0..<count {
             let device = DeviceID("laptop-\(index)")!
             laptops.append(ReplicaLaptop(device: device, author: Self.advisors[index]))
+            known.append([])
             clocks.append(
                 WallClock(error: index == laggard ? -3 * 3_600_000 : Int64.random(in: -50...50, using: &random)))
         }
@@ -91,12 +96,26 @@ struct Simulation {
             now += random.pick([0, 0, 1, 2, 5])
             if random.chance(0.6) {
                 try edit(Int.random(in: 0..<laptops.count, using: &random))
-            } else {
+            } else if random.chance(0.6) {
                 try deliver(partial: true)
+            } else {
+                try deliverStates()
             }
         }
-        // Final full exchange: everyone gets everything, shuffled, with duplicates.
-        for index in laptops.indices { try receive(Array(allChanges.values), into: index, duplicate: true) }
+        // Final exchange: laptop 0 gets everything, shuffled, with duplicates; each other laptop
+        // gets everything too, or only laptop 0's states (a bootstrap), or some states first.
+        try receive(Array(allChanges.values), into: 0, duplicate: true)
+        for index in laptops.indices.dropFirst() {
+            switch Int.random(in: 0..<3, using: &random) {
+            case 0:
+                try receive(Array(allChanges.values), into: index, duplicate: true)
+            case 1:
+                try mergeStates(from: 0, into: index, keep: { _ in true })
+            default:
+                try mergeStates(from: 0, into: index, keep: { _ in true }, records: 0.5)
+                try receive(Array(allChanges.values), into: index, duplicate: true)
+            }
+        }
         try check()
     }
 
@@ -121,13 +140,14 @@ struct Simulation {
             )
         default: (op, field, value) = (.delete, nil, .bool(true))
         }
-        let past = laptops[index].replica.applied
+        let past = known[index]
         let change = laptops[index].write(op, .case, record, field: field, value, at: clocks[index].wall(now))
         guard (try? change.validated()) == change else {
             throw SimulationFailure(description: "a locally made change failed validation: \(change)")
         }
         causalPast[change.id] = past
         allChanges[change.id] = change
+        known[index].insert(change.id)
     }
 
     /// Passes a random subset of one laptop's changes to another, shuffled, sometimes twice.
@@ -139,7 +159,42 @@ struct Simulation {
         try receive(subset, into: to, duplicate: random.chance(0.3))
     }
 
+    /// Passes some of one laptop's record states to another: whole, or some registers only (as
+    /// a stub holds a case's stub fields only).
+    mutating func deliverStates() throws {
+        let from = Int.random(in: 0..<laptops.count, using: &random)
+        var to = Int.random(in: 0..<laptops.count, using: &random)
+        if to == from { to = (to + 1) % laptops.count }
+        let registers = Set(allChanges.values.map(\.register)).filter { _ in random.chance(0.6) }
+        let whole = random.chance(0.5)
+        try mergeStates(from: from, into: to, keep: { whole || registers.contains($0) }, records: 0.7)
+    }
+
+    /// Merges laptop `from`'s states (each record with chance `records`, restricted to the
+    /// registers `keep` accepts) into laptop `index`, in random order, sometimes twice.
+    mutating func mergeStates(
+        from: Int, into index: Int, keep: @escaping (RegisterKey) -> Bool, records: Double = 1
+    ) throws {
+        var states: [RecordState] = []
+        for record in Self.records where random.chance(records) {
+            guard let state = laptops[from].record(.case, record) else { continue }
+            states.append(state.restricted(to: keep))
+            // The changes that state holds: those of the sender to the registers kept.
+            known[index].formUnion(
+                known[from].filter { allChanges[$0]?.record == record && allChanges[$0].map { keep($0.register) } == true })
+        }
+        var batch = states.shuffled(using: &random)
+        if random.chance(0.3) { batch += states.shuffled(using: &random) }
+        if abs(clocks[index].wall(now) - now) > 60_000 { clocks[index].correction = -clocks[index].error }
+        do {
+            try laptops[index].receive(states: batch, at: clocks[index].wall(now))
+        } catch {
+            throw SimulationFailure(description: "clock refused a peer's state after correction: \(error)")
+        }
+    }
+
     mutating func receive(_ changes: [Change], into index: Int, duplicate: Bool) throws {
+        known[index].formUnion(changes.map(\.id))
         var batch = changes.shuffled(using: &random)
         if duplicate { batch += changes.filter { _ in random.chance(0.3) }.shuffled(using: &random) }
         // Receiving is syncing: the laptop learns the server's (true) time and corrects a clock
@@ -160,9 +215,8 @@ struct Simulation {
         where try laptop.replica.canonicalEncoding() != reference {
             throw SimulationFailure(description: "laptop \(index) differs from laptop 0 after a full exchange")
         }
-        for laptop in laptops where laptop.replica.applied.count != allChanges.count {
-            throw SimulationFailure(
-                description: "a laptop holds \(laptop.replica.applied.count) of \(allChanges.count) changes")
+        for (index, held) in known.enumerated() where held.count != allChanges.count {
+            throw SimulationFailure(description: "laptop \(index) holds \(held.count) of \(allChanges.count) changes")
         }
         let replica = laptops[0].replica
         for record in Self.records {

@@ -40,6 +40,15 @@ package struct ReplicaLaptop: Sendable {
         }
     }
 
+    /// Merges records' states received from elsewhere (a bootstrap page), as a sync would: the
+    /// clock moves past each state's newest head.
+    package mutating func receive(states: [RecordState], at wallMillis: Int64? = nil) throws {
+        for state in states {
+            if let newest = state.newestHead { try maker.observe(newest, wallMillis: wallMillis ?? newest.millis) }
+            replica.merge(state)
+        }
+    }
+
     /// Forgets records as a purge makes a laptop forget them: their states and the changes that
     /// made them, so that they can arrive again.
     package mutating func forget(_ refs: Set<RecordRef>) {

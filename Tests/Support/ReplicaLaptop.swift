@@ -10,6 +10,8 @@ package struct ReplicaLaptop: Sendable {
     /// Public to tests that forge changes outside the replica (attacks on the server).
     package var maker: ChangeMaker
     package private(set) var log: [Change] = []
+    /// The states it merged in from elsewhere (bootstrap pages), per record, as received.
+    package private(set) var receivedStates: [RecordRef: RecordState] = [:]
 
     package init(device: DeviceID, author: String) {
         maker = ChangeMaker(clock: HybridClock(device: device), author: author)
@@ -46,6 +48,8 @@ package struct ReplicaLaptop: Sendable {
         for state in states {
             if let newest = state.newestHead { try maker.observe(newest, wallMillis: wallMillis ?? newest.millis) }
             replica.merge(state)
+            let ref = RecordRef(entity: state.entity, record: state.id)
+            receivedStates[ref, default: RecordState(entity: state.entity, id: state.id)].merge(state)
         }
     }
 
@@ -53,7 +57,9 @@ package struct ReplicaLaptop: Sendable {
     /// made them, so that they can arrive again.
     package mutating func forget(_ refs: Set<RecordRef>) {
         log.removeAll { refs.contains(RecordRef(entity: $0.entity, record: $0.record)) }
+        for ref in refs { receivedStates[ref] = nil }
         replica = Replica()
+        for state in receivedStates.values { replica.merge(state) }
         for change in log { replica.apply(change) }
     }
 

@@ -27,6 +27,16 @@ final class Laptop: @unchecked Sendable {
     /// Changes waiting for the next push (attack tests take them and push them by hand).
     var pending: [Change] = []
     private(set) var cursor = WireProtocol.initialCursor
+    /// Whether a pull from the start asks for a bootstrap from states (`states=1`).
+    var bootstraps = false
+    /// Every state this laptop received in bootstrap pages, to check nothing confidential arrived.
+    private(set) var receivedStates: [RecordState] = []
+    /// The raw bodies of every pull and history page, to look for text that must not be there.
+    private(set) var rawPages: [Data] = []
+    /// The history cursor a bootstrap handed out, until its history has all arrived.
+    private(set) var historyCursor: String?
+    /// The changes that arrived as history (`GET /v1/history`).
+    private(set) var history: [Change] = []
 
     init(advisor: String, device: DeviceID, token: String, client: APIClient) {
         self.advisor = advisor
@@ -80,24 +90,49 @@ final class Laptop: @unchecked Sendable {
     }
 
     func pullAll(limit: Int? = nil) async throws {
-        while true {
-            let response = try await client.pull(after: cursor, limit: limit, token: token)
-            try #require(response.status == .ok, "pull: \(String(decoding: response.body, as: UTF8.self))")
-            let page = try response.decode(PullResponse.self)
-            for ref in page.purges {
-                purged.append(ref)
-                // A purged case takes its events with it.
-                let events = records.filter {
-                    $0.key.entity == .event && $0.value.value("case").stringValue == ref.record
-                }
-                local.forget(Set(events.keys).union([ref]))
+        while try await pullPage(limit: limit) {}
+    }
+
+    /// Pulls and applies one page as Docs/protocol.md says; returns whether more are ready.
+    @discardableResult
+    func pullPage(limit: Int? = nil) async throws -> Bool {
+        let states = bootstraps && cursor == WireProtocol.initialCursor
+        let response = try await client.pull(after: cursor, limit: limit, states: states, token: token)
+        try #require(response.status == .ok, "pull: \(String(decoding: response.body, as: UTF8.self))")
+        rawPages.append(response.body)
+        let page = try response.decode(PullResponse.self)
+        for ref in page.purges {
+            purged.append(ref)
+            // A purged case takes its events with it.
+            let events = records.filter {
+                $0.key.entity == .event && $0.value.value("case").stringValue == ref.record
             }
-            received += page.changes
-            try local.receive(page.changes, at: Self.now())
-            cursor = page.nextCursor
-            if !page.hasMore { break }
+            local.forget(Set(events.keys).union([ref]))
+        }
+        receivedStates += page.states ?? []
+        try local.receive(states: page.states ?? [], at: Self.now())
+        received += page.changes
+        try local.receive(page.changes, at: Self.now())
+        if let history = page.history { historyCursor = history }
+        cursor = page.nextCursor
+        return page.hasMore
+    }
+
+    /// Downloads the history a bootstrap left out, page by page.
+    func downloadHistory(limit: Int? = nil) async throws {
+        while let after = historyCursor {
+            let query = limit.map { "&limit=\($0)" } ?? ""
+            let response = try await client.send(.get, "/v1/history?after=\(after)\(query)", token: token)
+            try #require(response.status == .ok, "history: \(String(decoding: response.body, as: UTF8.self))")
+            rawPages.append(response.body)
+            let page = try response.decode(HistoryResponse.self)
+            history += page.changes
+            historyCursor = page.hasMore ? page.nextCursor : nil
         }
     }
+
+    /// The replica's whole merged state, as canonical bytes.
+    func canonicalState() throws -> Data { try local.replica.canonicalEncoding() }
 
     func record(_ entity: Entity, _ id: String) -> RecordState? { records[RecordRef(entity: entity, record: id)] }
 

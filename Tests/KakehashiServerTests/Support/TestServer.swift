@@ -86,6 +86,13 @@ struct TestServer {
 
     struct ServerDidNotListen: Error {}
 
+    /// Another device of the advisor `laptop` acts for, enrolled through the HTTP API.
+    func secondDevice(of laptop: Laptop, client: APIClient) async throws -> Laptop {
+        let code = try await admin.enroll(advisor: laptop.advisor, ttlSeconds: 3600)
+        let enrolled = try await client.enroll(code: code)
+        return Laptop(advisor: laptop.advisor, device: enrolled.device, token: enrolled.token, client: client)
+    }
+
     /// An advisor of `program`, with a device enrolled through the HTTP API.
     func advisor(_ name: String, program: String, client: APIClient) async throws -> Laptop {
         let id = try await admin.addAdvisor(
@@ -165,8 +172,8 @@ struct APIClient: Sendable {
         try await send(.post, "/v1/push", token: token, body: try json(PushRequest(changes: changes)))
     }
 
-    func pull(after cursor: String, limit: Int? = nil, token: String) async throws -> APIResponse {
-        let query = limit.map { "&limit=\($0)" } ?? ""
+    func pull(after cursor: String, limit: Int? = nil, states: Bool = false, token: String) async throws -> APIResponse {
+        let query = (limit.map { "&limit=\($0)" } ?? "") + (states ? "&states=1" : "")
         return try await send(.get, "/v1/pull?after=\(cursor)\(query)", token: token)
     }
 }

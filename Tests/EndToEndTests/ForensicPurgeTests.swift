@@ -58,14 +58,20 @@ import Testing
         return hits.compactMap { $0["id"] as? String }
     }
 
-    @Test(arguments: Loss.allCases)
-    func nothingOfALostCaseCanBeRecoveredFromTheLaptop(loss: Loss) async throws {
+    /// - Parameter bootstraps: the reader's laptop is enrolled after the case exists, so it
+    ///   receives the case as merged states (kept as received while their history, five changes a
+    ///   sync, has not all arrived), not as changes.
+    @Test(arguments: Loss.allCases, [false, true])
+    func nothingOfALostCaseCanBeRecoveredFromTheLaptop(loss: Loss, bootstraps: Bool) async throws {
         let (title, summary, body) = Self.canaries()
         let server = ServerProcess()
         try await server.start()
         let owner = try Laptop.enroll(server, "山田太郎")
-        let reader = try Laptop.enroll(
-            server, "佐藤花子", program: loss.readerIsParticipant ? "matching-planner" : "business-production")
+        let (advisor, code) = try server.advisor(
+            "佐藤花子", program: loss.readerIsParticipant ? "matching-planner" : "business-production")
+        let reader = Laptop(advisor: advisor, environment: ["KAKEHASHI_TEST_HISTORY_PER_SYNC": "5"])
+        let enrollReader = ["init", "--server", server.url, "--code", code]
+        if !bootstraps { try reader.check(enrollReader) }
         try owner.check(["sync"])  // learn the reader from the directory
 
         let org = try owner.check(["org", "add", "--name", "株式会社川崎精密製作所", "--kind", "中小企業", "--prefecture", "神奈川県"])
@@ -84,7 +90,14 @@ import Testing
             ? try owner.check(["case", "add", "--title", "社内検討", "--kind", "ip-business-matching", "--level", "strict"])
                 .output : nil
         try owner.check(["sync"])
-        try reader.check(["sync"])
+        try reader.check(bootstraps ? enrollReader : ["sync"])
+        if bootstraps {
+            let store = try LocalStore.open(directory: reader.home.path)
+            let kept = try store.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bootstrap_states WHERE id = ?", arguments: [caseID])
+            }
+            #expect(kept == 1, "the bootstrap keeps the case as received while its history is incomplete")
+        }
         if loss == .levelRaised {
             // A conflict on the reader's laptop holds the owner's text too.
             try owner.check(["case", "set", caseID, "summary=概要：\(summary) の評価（改訂）"])

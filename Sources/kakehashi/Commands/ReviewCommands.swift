@@ -126,8 +126,10 @@ struct LogCommand: ClientCommand {
     func execute() async throws {
         let client = try options.client()
         let history = try client.history(id)
-        let incomplete =
-            "履歴の一部はまだこの端末に届いていません（最初の同期は記録の最新の状態だけを受信します）。続きは次の sync で届きます"
+        let incomplete = """
+            履歴の一部はまだこの端末に届いていません。続きは次の sync で届きます
+            （最初の同期は、記録の最新の状態だけを受信します）
+            """
         if options.json {
             if !history.complete { Output.note(incomplete) }
             return try Output.json(history.entries)

@@ -72,7 +72,9 @@ struct InitCommand: ClientCommand {
             Output.line(identity.device.rawValue)
             Output.note(
                 "enrolled as device \(identity.device) named \(deviceName) in \(directory); pulled \(summary.pulled) changes"
+                    + (summary.states > 0 ? " and \(summary.states) records as they stand" : "")
             )
+            if summary.historyPending { Output.note(SyncCommand.historyPendingNotice) }
         }
     }
 }
@@ -133,9 +135,7 @@ struct SyncCommand: ClientCommand {
         // Every refused change is in the refused store with its reason and its text.
         if let notice = Self.refusedNotice(summary) { Output.line(notice) }
         Output.line(Self.arrivals(summary.arrived))
-        if summary.historyPending {
-            Output.line("変更履歴 (kakehashi log) の一部はまだ受信していません。次の sync で続きを受信します")
-        }
+        if summary.historyPending { Output.line(Self.historyPendingNotice) }
         if abs(summary.clockOffset) >= 60_000 {
             Output.note(
                 "note: this laptop's clock is \(summary.clockOffset / 1000) s off the server's; Kakehashi corrects for it"
@@ -145,6 +145,12 @@ struct SyncCommand: ClientCommand {
 }
 
 extension SyncCommand {
+    /// After a sync that left part of a bootstrap's history for later.
+    static let historyPendingNotice = """
+        変更履歴 (kakehashi log) の一部はまだ受信していません。次の sync で続きを受信します
+        （記録の内容はそろっています）
+        """
+
     /// One line after a sync that found the server restored from a backup (or replaced).
     static func recoveryNotice(_ recovery: SyncEngine.Recovery) -> String {
         let tail =

@@ -1,0 +1,76 @@
+import Foundation
+import KakehashiShared
+import Testing
+
+/// A laptop enrolled after the work was done bootstraps from merged states (Docs/protocol.md,
+/// "Bootstrap from states"): it can search and read every record after its first sync, `log`
+/// says while part of the history has not arrived, a change the server refuses meanwhile leaves
+/// the record as the server holds it, and later syncs bring the whole history.
+/// Real `kakehashi` and `kakehashi-server` processes over loopback.
+@Suite struct BootstrapEndToEndTests {
+    static let title = "精密切削の歩留まり改善と開放特許の活用"
+    static let summary = "川崎市の中小企業と大学研究室の三者で、治具と熱処理条件を見直す試作案件"
+
+    @Test func aNewLaptopStartsFromStatesAndItsHistoryFollowsInLaterSyncs() async throws {
+        let server = ServerProcess()
+        try await server.start()
+        let owner = try Laptop.enroll(server, "山田太郎", environment: ["COLUMNS": "80"])
+        let org = try owner.check(["org", "add", "--name", "株式会社川崎精密製作所", "--kind", "中小企業"]).output
+        let caseID = try owner.check([
+            "case", "add", "--title", Self.title, "--kind", "ip-business-matching", "--org", org, "--summary",
+            Self.summary,
+        ]).output
+        for (index, body) in ["工場を訪問し課題を聴取した。", "大学の研究室と打合せ。", "試作条件を決定した。"].enumerated() {
+            try owner.check(["event", "add", caseID, "--kind", "visit", "--date", "2026-05-1\(index)", "--body", body])
+        }
+        try owner.check(["case", "set", caseID, "stage=matching"])
+        try owner.check(["case", "set", caseID, "stage=prototyping"])
+        try owner.check(["sync"])
+
+        // Sato joins now: her laptop receives states, and its history five changes a sync.
+        let (advisor, code) = try server.advisor("佐藤花子", program: "business-production")
+        let sato = Laptop(
+            advisor: advisor, environment: ["COLUMNS": "80", "KAKEHASHI_TEST_HISTORY_PER_SYNC": "5"])
+        let enrolled = try sato.check(["init", "--server", server.url, "--code", code])
+        #expect(enrolled.stderr.contains("records as they stand"), "\(enrolled)")
+        #expect(enrolled.stderr.contains("変更履歴 (kakehashi log) の一部はまだ受信していません"), "\(enrolled)")
+
+        // Everything is there at once: search, the case, its events.
+        #expect(try sato.check(["search", "歩留まり", "--json"]).stdout.contains(caseID))
+        let shown = try #require(try sato.json(["case", "show", caseID]) as? [String: Any])
+        #expect(shown["title"] as? String == Self.title && shown["stage"] as? String == "prototyping")
+        let log = try sato.check(["log", caseID])
+        #expect(log.stdout.contains("履歴の一部はまだこの端末に届いていません"), "\(log)")
+        for line in log.stdout.split(separator: "\n") { #expect(DisplayWidth.of(String(line)) <= 80, "\(line)") }
+        let jsonLog = try sato.check(["log", caseID, "--json"])
+        #expect(jsonLog.stderr.contains("履歴の一部はまだこの端末に届いていません"))
+        #expect((try jsonLog.json() as? [Any]) != nil)
+
+        // Sato's laptop clock runs a quarter of an hour ahead when she edits the summary: the
+        // server refuses the change (clock-skew), and the laptop rebuilds the case without it and
+        // writes it again with the corrected clock. Its history has not arrived, so the rebuild
+        // starts from the state received: nothing else of the case may go.
+        var skewed = sato
+        skewed.environment["KAKEHASHI_TEST_CLOCK_SKEW_SECONDS"] = "900"
+        try skewed.check(["case", "set", caseID, "summary=\(Self.summary)（改訂）"])
+        try skewed.check(["sync"])
+        let rebuilt = try #require(try sato.json(["case", "show", caseID]) as? [String: Any])
+        #expect(rebuilt["title"] as? String == Self.title && rebuilt["stage"] as? String == "prototyping")
+        #expect(rebuilt["summary"] as? String == "\(Self.summary)（改訂）")
+        #expect(try sato.check(["search", "歩留まり", "--json"]).stdout.contains(caseID))
+
+        // Later syncs bring the rest of the history; then `log` shows what the owner's shows.
+        var syncs = 0
+        while try sato.check(["sync"]).stdout.contains("変更履歴 (kakehashi log) の一部はまだ") {
+            syncs += 1
+            try #require(syncs < 50, "the history never completed")
+        }
+        #expect(!(try sato.check(["log", caseID]).stdout.contains("履歴の一部はまだ")))
+        try owner.check(["sync"])
+        func changes(_ laptop: Laptop) throws -> Set<String> {
+            let entries = try #require(try laptop.json(["log", caseID]) as? [[String: Any]])
+            return Set(entries.filter { $0["status"] as? String == "synced" }.compactMap { $0["change"] as? String })
+        }
+        #expect(try changes(sato) == changes(owner))
+    }
+}

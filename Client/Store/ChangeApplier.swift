@@ -48,7 +48,8 @@ enum ChangeApplier {
         var summary = Summary()
         for received in states {
             let ref = RecordRef(entity: received.entity, record: received.id)
-            var base = try loadState(ref, table: "bootstrap_states", in: db) ?? RecordState(entity: ref.entity, id: ref.record)
+            var base =
+                try loadState(ref, table: "bootstrap_states", in: db) ?? RecordState(entity: ref.entity, id: ref.record)
             base.merge(received)
             try db.run(
                 "INSERT OR REPLACE INTO bootstrap_states (entity, id, state) VALUES (?, ?, ?)",
@@ -69,7 +70,8 @@ enum ChangeApplier {
     /// - Returns: how many changes were new.
     static func storeHistory(_ changes: [Change], own: DeviceID, complete: Bool, in db: Database) throws -> Int {
         var stored = 0
-        for change in changes where try ChangeRows.insert(change, local: change.id.device == own, pending: false, in: db) {
+        for change in changes
+        where try ChangeRows.insert(change, local: change.id.device == own, pending: false, in: db) {
             stored += 1
         }
         if complete { try db.execute(sql: "DELETE FROM bootstrap_states") }
@@ -104,7 +106,8 @@ enum ChangeApplier {
     /// rejects a local change: the record goes back to what the server holds). While the
     /// history of a bootstrap has not arrived, the state received stands in for it.
     static func rebuild(_ ref: RecordRef, excluding excluded: Set<ChangeID>, in db: Database) throws {
-        var state = try loadState(ref, table: "bootstrap_states", in: db) ?? RecordState(entity: ref.entity, id: ref.record)
+        var state =
+            try loadState(ref, table: "bootstrap_states", in: db) ?? RecordState(entity: ref.entity, id: ref.record)
         for change in try ChangeRows.history(of: ref.record, in: db)
         where change.entity == ref.entity && !excluded.contains(change.id) {
             state.apply(change)

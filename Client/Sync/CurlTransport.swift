@@ -76,7 +76,8 @@ public struct CurlTransport: SyncTransport {
     }
 
     public func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse> {
-        try await send("GET", "/v1/pull?after=\(WireProtocol.initialCursor)&states=1&limit=\(limit)", body: nil, token: token)
+        try await send(
+            "GET", "/v1/pull?after=\(WireProtocol.initialCursor)&states=1&limit=\(limit)", body: nil, token: token)
     }
 
     public func history(

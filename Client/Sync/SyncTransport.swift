@@ -22,7 +22,9 @@ public protocol SyncTransport: Sendable {
     /// pages are pulls with the cursors it hands out.
     func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse>
     /// The next page of the history a bootstrap left out (`GET /v1/history`).
-    func history(after cursor: String, limit: Int, token: String) async throws(TransportFailure)
+    func history(
+        after cursor: String, limit: Int, token: String
+    ) async throws(TransportFailure)
         -> Transferred<HistoryResponse>
 }
 

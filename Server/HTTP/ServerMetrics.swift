@@ -13,7 +13,9 @@ public struct ServerMetrics: Sendable {
     }
 
     /// The paths counted by name; anything else is `other`, so random URLs cannot grow the registry.
-    private static let knownPaths: Set<String> = ["/v1/enroll", "/v1/push", "/v1/pull", "/v1/history", "/v1/health", "/metrics"]
+    private static let knownPaths: Set<String> = [
+        "/v1/enroll", "/v1/push", "/v1/pull", "/v1/history", "/v1/health", "/metrics",
+    ]
 
     func recordRequest(path: String, status: Int, duration: Duration) {
         let label = Self.knownPaths.contains(path) ? path : "other"

@@ -17,7 +17,10 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The method each endpoint answers (`SyncController.addRoutes`). The router answers 404 for a
     /// known path asked with another method; HTTP wants 405 with an `Allow` header there.
     static var methods: [String: String] {
-        ["/v1/enroll": "POST", "/v1/push": "POST", "/v1/pull": "GET", "/v1/history": "GET", "/v1/health": "GET", "/metrics": "GET"]
+        [
+            "/v1/enroll": "POST", "/v1/push": "POST", "/v1/pull": "GET", "/v1/history": "GET", "/v1/health": "GET",
+            "/metrics": "GET",
+        ]
     }
 
     func handle(

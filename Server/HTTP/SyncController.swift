@@ -319,7 +319,8 @@ struct SyncController<Context: RequestContext>: Sendable {
         } catch {
             throw APIError.malformed(error.message, field: "after")
         }
-        let page = try await store.history(viewer: session.viewer, cursor: cursor, limit: try Self.limit(query["limit"]))
+        let page = try await store.history(
+            viewer: session.viewer, cursor: cursor, limit: try Self.limit(query["limit"]))
         metrics.recordPull(changes: page.changes.count, purges: 0)
         let time = now()
         // Spliced like a pull page: the changes as the log stores them.

@@ -21,8 +21,10 @@ public struct Replica: Sendable {
 
     /// Joins a record's state received from another replica (a bootstrap page) into this one.
     public mutating func merge(_ state: RecordState) {
-        records[RecordRef(entity: state.entity, record: state.id), default: RecordState(entity: state.entity, id: state.id)]
-            .merge(state)
+        records[
+            RecordRef(entity: state.entity, record: state.id), default: RecordState(entity: state.entity, id: state.id)
+        ]
+        .merge(state)
     }
 
     public func record(_ entity: Entity, _ id: String) -> RecordState? {

@@ -120,7 +120,8 @@ import Testing
             for viewer in [world.colleague, world.outsider] {
                 let (_, bootstrap) = try await Self.pair(viewer, server, client)
                 try await bootstrap.pullAll(limit: 3)
-                #expect(!Self.received(Self.hiddenTitle, by: bootstrap) && !Self.received(Self.hiddenBody, by: bootstrap))
+                #expect(
+                    !Self.received(Self.hiddenTitle, by: bootstrap) && !Self.received(Self.hiddenBody, by: bootstrap))
                 for hidden in [world.strict, world.secret, world.raised] {
                     #expect(!bootstrap.receivedStates.contains { $0.id == hidden })
                     #expect(bootstrap.events(of: hidden).isEmpty)
@@ -185,7 +186,9 @@ import Testing
                 let page = try await client.pull(
                     after: stored, limit: 2, states: stored == WireProtocol.initialCursor, token: bootstrap.token
                 ).decode(PullResponse.self)
-                if page.states?.contains(where: { $0.id == world.confidential }) == true { lost = page } else {
+                if page.states?.contains(where: { $0.id == world.confidential }) == true {
+                    lost = page
+                } else {
                     stored = page.nextCursor
                 }
                 try #require(page.hasMore)
@@ -227,7 +230,9 @@ import Testing
                     Set((bootstrap.history + bootstrap.received).map(\.id)) == Set(replay.received.map(\.id)),
                     "advisor \(viewer.advisor)")
                 if viewer !== world.owner {
-                    #expect(!Self.received(Self.hiddenTitle, by: bootstrap) && !Self.received(Self.hiddenBody, by: bootstrap))
+                    #expect(
+                        !Self.received(Self.hiddenTitle, by: bootstrap)
+                            && !Self.received(Self.hiddenBody, by: bootstrap))
                 }
             }
         }
@@ -253,7 +258,9 @@ import Testing
                 .decode(PullResponse.self)
             for state in events.states ?? [] {
                 #expect(state.entity == .event)
-                #expect(![world.strict, world.secret, world.raised, world.confidential].contains(state.value("case").stringValue ?? ""))
+                #expect(
+                    ![world.strict, world.secret, world.raised, world.confidential].contains(
+                        state.value("case").stringValue ?? ""))
             }
             // Cursors the log never issued: 409; text that is not a cursor: 400 naming the field.
             for forged in ["\(head + 10).0.case.", "\(head).99.case."] {

@@ -181,7 +181,9 @@ struct Simulation {
             states.append(state.restricted(to: keep))
             // The changes that state holds: those of the sender to the registers kept.
             known[index].formUnion(
-                known[from].filter { allChanges[$0]?.record == record && allChanges[$0].map { keep($0.register) } == true })
+                known[from].filter {
+                    allChanges[$0]?.record == record && allChanges[$0].map { keep($0.register) } == true
+                })
         }
         var batch = states.shuffled(using: &random)
         if random.chance(0.3) { batch += states.shuffled(using: &random) }

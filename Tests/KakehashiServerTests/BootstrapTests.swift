@@ -149,9 +149,10 @@ import Testing
             // Directory pages first, then the cases: change their access between the pages.
             try await bootstrap.pullPage(limit: 3)
             try await bootstrap.pullPage(limit: 3)
-            world.owner.write(.case, world.confidential, "level", .string("strict"))  // lost
-            world.owner.write(.case, world.strict, "participants", .string(world.colleague.advisor), op: .add)  // gained
-            world.owner.write(.case, world.raised, "level", .string("confidential"))  // gained back
+            // One case lost, one gained, one gained back.
+            world.owner.write(.case, world.confidential, "level", .string("strict"))
+            world.owner.write(.case, world.strict, "participants", .string(world.colleague.advisor), op: .add)
+            world.owner.write(.case, world.raised, "level", .string("confidential"))
             try await world.owner.sync()
             try await bootstrap.pullAll(limit: 3)
             try await replay.pullAll()

@@ -158,6 +158,18 @@ import Testing
             // compared again; asked again at once, it is 429.
             for _ in 0..<5 { record("get", "/v1/pull", try await client.pull(after: "1.0", token: outsider.token)) }
             record("get", "/v1/pull", try await client.pull(after: "0", token: "wrong"))
+            // A bootstrap from states, its pages, and the history it hands out.
+            let bootstrap = try await client.pull(after: "0", limit: 2, states: true, token: owner.token)
+            record("get", "/v1/pull", bootstrap)
+            let states = try bootstrap.decode(PullResponse.self)
+            #expect(!(states.states ?? []).isEmpty)
+            record("get", "/v1/pull", try await client.pull(after: states.nextCursor, limit: 50, token: owner.token))
+            let history = try #require(states.history)
+            record(
+                "get", "/v1/history",
+                try await client.send(.get, "/v1/history?after=\(history)&limit=3", token: owner.token))
+            record("get", "/v1/history", try await client.send(.get, "/v1/history?after=h.9.2", token: owner.token))
+            record("get", "/v1/history", try await client.send(.get, "/v1/history?after=\(history)", token: "wrong"))
             // A kakehashi older than the server's minimum is told to upgrade (426), before its
             // token or body is looked at.
             let old: HTTPFields = [.userAgent: "kakehashi/0.0.9"]
@@ -171,6 +183,9 @@ import Testing
                 try await client.send(
                     .post, "/v1/push", token: owner.token, body: Data("{\"changes\":[]}".utf8), headers: old))
             record("get", "/v1/pull", try await client.send(.get, "/v1/pull?after=0", token: owner.token, headers: old))
+            record(
+                "get", "/v1/history",
+                try await client.send(.get, "/v1/history?after=h.0.1", token: owner.token, headers: old))
             record("get", "/v1/health", try await client.send(.get, "/v1/health"))
             record("get", "/metrics", try await client.send(.get, "/metrics"))
             return seen

@@ -104,15 +104,7 @@ public enum SearchFolding {
     static func migrate(_ db: Database) throws {
         try db.execute(sql: "DROP TABLE IF EXISTS search")
         try createTable(db)
-        let rows = try Row.fetchAll(db, sql: "SELECT entity, id, state FROM record_states")
-        for row in rows {
-            guard let entity = Entity(rawValue: row["entity"]), SearchIndex.indexedEntities.contains(entity) else {
-                continue
-            }
-            let data: Data = row["state"]
-            let state = try RecordState(entity: entity, id: row["id"], binary: [UInt8](data))
-            try SearchIndex.update(state, replacing: false, in: db)
-        }
+        try SearchIndex.rebuild(in: db)
     }
 
     /// The `search` table: FTS5 with the trigram tokenizer over the folded columns.

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import KakehashiShared
 
@@ -59,6 +60,18 @@ public enum SearchIndex {
                 rowid(state.entity, state.id), state.entity.rawValue, state.id, title, content,
                 SearchFolding.fold(title), SearchFolding.fold(content),
             ])
+    }
+
+    /// Indexes every record of the store again, in one pass: after a bootstrap (its pages leave
+    /// the index to this pass, `DeviceIdentity.indexPending`) and when the index's form changes.
+    static func rebuild(in db: Database) throws {
+        try db.execute(sql: "DELETE FROM search")
+        let rows = try Row.fetchCursor(db, sql: "SELECT entity, id, state FROM record_states")
+        while let row = try rows.next() {
+            guard let entity = Entity(rawValue: row["entity"]), indexedEntities.contains(entity) else { continue }
+            let data: Data = row["state"]
+            try update(RecordState(entity: entity, id: row["id"], binary: [UInt8](data)), replacing: false, in: db)
+        }
     }
 
     static func remove(_ ref: RecordRef, in db: Database) throws {

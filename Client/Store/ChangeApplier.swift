@@ -17,6 +17,7 @@ enum ChangeApplier {
     /// - Parameter own: this laptop's device: pulled changes it made itself (back after a recovery
     ///   from a restored server) are stored as its own again, already synced.
     static func apply(_ changes: [Change], local: Bool, own: DeviceID? = nil, in db: Database) throws -> Summary {
+        if local { try keepBase(of: Set(changes.map { RecordRef(entity: $0.entity, record: $0.record) }), in: db) }
         var summary = Summary()
         var order: [RecordRef] = []
         var grouped: [RecordRef: [Change]] = [:]
@@ -42,26 +43,41 @@ enum ChangeApplier {
     }
 
     /// Joins the states of a bootstrap page into the store (`RecordState.merge`), each record's
-    /// derived rows written once. Each state is also kept as received (`bootstrap_states`) until
-    /// the history it stands for has arrived (`storeHistory`), for `rebuild`.
+    /// derived rows written once; a record new to the laptop (all of them, in a first bootstrap)
+    /// is the state received. The search index is left to one pass after the bootstrap
+    /// (`SearchIndex.rebuild`), which costs a fraction of indexing page by page.
     static func merge(_ states: [RecordState], in db: Database) throws -> Summary {
         var summary = Summary()
+        let bases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bootstrap_bases)") ?? false
         for received in states {
             let ref = RecordRef(entity: received.entity, record: received.id)
-            var base =
-                try loadState(ref, table: "bootstrap_states", in: db) ?? RecordState(entity: ref.entity, id: ref.record)
-            base.merge(received)
-            try db.run(
-                "INSERT OR REPLACE INTO bootstrap_states (entity, id, state) VALUES (?, ?, ?)",
-                [ref.entity.rawValue, ref.record, Data(base.binaryEncoded())])
+            if bases, var base = try loadState(ref, table: "bootstrap_bases", in: db), base.merge(received) {
+                try db.run(
+                    "UPDATE bootstrap_bases SET state = ? WHERE entity = ? AND id = ?",
+                    [Data(base.binaryEncoded()), ref.entity.rawValue, ref.record])
+            }
             let stored = try loadState(ref, in: db)
-            var state = stored ?? RecordState(entity: ref.entity, id: ref.record)
-            guard state.merge(received) || stored == nil else { continue }
-            try save(state, isNew: stored == nil, in: db)
+            var state = stored ?? received
+            if stored != nil {
+                guard state.merge(received) else { continue }
+            }
+            try save(state, isNew: stored == nil, indexing: false, in: db)
             summary.applied += 1
             summary.records.insert(ref)
         }
         return summary
+    }
+
+    /// Before the first local write to a record while the history of a bootstrap has not all
+    /// arrived: keeps the record as the server gave it (`bootstrap_bases`), since its changes
+    /// alone do not hold it yet, and `rebuild` must be able to take a refused change back out.
+    static func keepBase(of refs: some Sequence<RecordRef>, in db: Database) throws {
+        guard try DeviceIdentity.load(db).history != nil else { return }
+        for ref in refs {
+            try db.run(
+                "INSERT OR IGNORE INTO bootstrap_bases SELECT entity, id, state FROM record_states WHERE entity = ? AND id = ?",
+                [ref.entity.rawValue, ref.record])
+        }
     }
 
     /// Stores changes of the history a bootstrap left out, as received history: the states
@@ -74,7 +90,7 @@ enum ChangeApplier {
         where try ChangeRows.insert(change, local: change.id.device == own, pending: false, in: db) {
             stored += 1
         }
-        if complete { try db.execute(sql: "DELETE FROM bootstrap_states") }
+        if complete { try db.execute(sql: "DELETE FROM bootstrap_bases") }
         return stored
     }
 
@@ -93,12 +109,13 @@ enum ChangeApplier {
 
     /// Stores a merged state and everything derived from it.
     /// - Parameter isNew: the record had no stored state, so there is nothing derived to replace.
-    static func save(_ state: RecordState, isNew: Bool = false, in db: Database) throws {
+    /// - Parameter indexing: false while a bootstrap leaves the search index to one pass.
+    static func save(_ state: RecordState, isNew: Bool = false, indexing: Bool = true, in db: Database) throws {
         try db.run(
             "INSERT OR REPLACE INTO record_states (entity, id, state) VALUES (?, ?, ?)",
             [state.entity.rawValue, state.id, Data(state.binaryEncoded())])
         try RecordTable(state.entity).materialize(state, in: db)
-        try SearchIndex.update(state, replacing: !isNew, in: db)
+        if indexing { try SearchIndex.update(state, replacing: !isNew, in: db) }
         if !isNew || !state.conflicts.isEmpty { try ConflictStore.refresh(state, in: db) }
     }
 
@@ -107,7 +124,7 @@ enum ChangeApplier {
     /// history of a bootstrap has not arrived, the state received stands in for it.
     static func rebuild(_ ref: RecordRef, excluding excluded: Set<ChangeID>, in db: Database) throws {
         var state =
-            try loadState(ref, table: "bootstrap_states", in: db) ?? RecordState(entity: ref.entity, id: ref.record)
+            try loadState(ref, table: "bootstrap_bases", in: db) ?? RecordState(entity: ref.entity, id: ref.record)
         for change in try ChangeRows.history(of: ref.record, in: db)
         where change.entity == ref.entity && !excluded.contains(change.id) {
             state.apply(change)
@@ -121,7 +138,7 @@ enum ChangeApplier {
 
     /// Drops a record and everything derived from it, without writing a change (a purge).
     static func remove(_ ref: RecordRef, in db: Database) throws {
-        for table in ["record_states", "bootstrap_states"] {
+        for table in ["record_states", "bootstrap_bases"] {
             try db.execute(
                 sql: "DELETE FROM \(table) WHERE entity = ? AND id = ?", arguments: [ref.entity.rawValue, ref.record])
         }

@@ -29,6 +29,9 @@ public struct DeviceIdentity: Sendable, Hashable {
     /// The history cursor of a bootstrap from states whose history has not all arrived
     /// (`GET /v1/history`); nil when the laptop holds every change it received.
     public var history: String? = nil
+    /// The search index lacks records a bootstrap received: it is rebuilt in one pass once the
+    /// bootstrap's pages are all in (`SearchIndex.rebuild`).
+    public var indexPending = false
 
     static func load(_ db: Database) throws -> DeviceIdentity {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM device WHERE singleton = 1") else {
@@ -45,7 +48,7 @@ public struct DeviceIdentity: Sendable, Hashable {
             counter: row["counter"], clock: clock, clockOffset: row["clock_offset"], cursor: row["cursor"],
             lastSync: row["last_sync"], epoch: row["epoch"], recovering: row["recovering"],
             features: (row["features"] as String?).map { $0.split(separator: ",").map(String.init) } ?? [],
-            history: row["history"])
+            history: row["history"], indexPending: row["index_pending"])
     }
 
     func save(_ db: Database) throws {
@@ -53,12 +56,12 @@ public struct DeviceIdentity: Sendable, Hashable {
             sql: """
                 INSERT OR REPLACE INTO device
                     (singleton, device, advisor, token, server, cacert, counter, clock, clock_offset, cursor, last_sync,
-                     epoch, recovering, features, history)
-                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     epoch, recovering, features, history, index_pending)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 device.rawValue, advisor, token, server, cacert, counter, clock.description, clockOffset, cursor,
-                lastSync, epoch, recovering, features.joined(separator: ","), history,
+                lastSync, epoch, recovering, features.joined(separator: ","), history, indexPending,
             ])
     }
 

@@ -36,6 +36,7 @@ enum ReplicaReset {
         identity.epoch = nil
         identity.recovering = false
         identity.history = nil
+        identity.indexPending = false
         try identity.save(db)
         return true
     }

@@ -155,12 +155,16 @@ enum StoreMigrations {
             // The history cursor of a bootstrap from states (`GET /v1/history`): the history the
             // states stand for that has not arrived yet; NULL once it has.
             try db.execute(sql: "ALTER TABLE device ADD COLUMN history TEXT")
-            // The states a bootstrap received, as received, until their history has arrived: a
-            // record is rebuilt from them and its changes when the server refuses a local change
+            // Set while a bootstrap's states are in the store but not in the search index, which
+            // is built in one pass once the bootstrap's last page is in (`SearchIndex.rebuild`).
+            try db.execute(sql: "ALTER TABLE device ADD COLUMN index_pending INTEGER NOT NULL DEFAULT 0")
+            // While the history of a bootstrap from states has not all arrived: each record this
+            // laptop writes to, as it stood before its first local write (`ChangeApplier.keepBase`).
+            // A record is rebuilt from it and its changes when the server refuses a local change
             // (`ChangeApplier.rebuild`), since its changes alone do not hold it yet.
             try db.execute(
                 sql: """
-                    CREATE TABLE bootstrap_states (
+                    CREATE TABLE bootstrap_bases (
                         entity TEXT NOT NULL,
                         id TEXT NOT NULL,
                         state BLOB NOT NULL,

@@ -426,6 +426,7 @@ public struct SyncEngine: Sendable {
                 identity.clockOffset = offset
                 identity.cursor = page.nextCursor
                 if let history = page.history { identity.history = history }
+                if page.states != nil { identity.indexPending = true }
                 identity.features = reply.features.sorted()
                 try identity.save(db)
                 summary.states += states.applied
@@ -438,6 +439,7 @@ public struct SyncEngine: Sendable {
                 Progress(
                     phase: .pull, changes: summary.pulled, total: nil, bytes: summary.bytes, pages: summary.pages))
             if !page.hasMore {
+                try buildPendingIndex()
                 if summary.recovery?.reset == true { summary.recovery?.reloaded = true }
                 // Caught up after a reset (in this sync or an interrupted earlier one): own
                 // changes that did not come back are kept as a purge would keep them.
@@ -457,6 +459,18 @@ public struct SyncEngine: Sendable {
         guard identity.cursor == WireProtocol.initialCursor, identity.features.contains(WireProtocol.statesFeature)
         else { return false }
         return try !client.store.read(ReplicaReset.awaitsOwnChanges)
+    }
+
+    /// Builds the search index in one pass when a bootstrap left it to the end (an interrupted
+    /// bootstrap leaves the mark, and the sync that completes it builds it).
+    private func buildPendingIndex() throws {
+        try client.store.write { db in
+            var identity = try DeviceIdentity.load(db)
+            guard identity.indexPending else { return }
+            try SearchIndex.rebuild(in: db)
+            identity.indexPending = false
+            try identity.save(db)
+        }
     }
 
     // MARK: - History

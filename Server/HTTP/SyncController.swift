@@ -302,7 +302,14 @@ struct SyncController<Context: RequestContext>: Sendable {
         body += ",\"purges\":" + String(decoding: try encoder.encode(page.purges), as: UTF8.self)
         body += ",\"serverTime\":\(time)"
         if cursor.bootstraps(askingStates: states) {
-            body += ",\"states\":" + String(decoding: try encoder.encode(page.states), as: UTF8.self)
+            // Entity names, record ids and base64 need no escaping.
+            body +=
+                ",\"states\":["
+                + page.states.map { state in
+                    let wire = WireState(state)
+                    return
+                        "{\"entity\":\"\(wire.entity.rawValue)\",\"record\":\"\(wire.record)\",\"state\":\"\(wire.state)\"}"
+                }.joined(separator: ",") + "]"
         }
         body += "}"
         return JSONResponse.body(

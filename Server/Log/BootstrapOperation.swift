@@ -45,6 +45,10 @@ struct BootstrapOperation: LogOperation {
         position = cursor.bootstrap ?? PullCursor.BootstrapPosition(entity: PullPlanner.bootstrapOrder[0], after: "")
     }
 
+    /// A page that reaches the cases hands out their levels, which a fresh device has none of:
+    /// it goes straight to a write transaction rather than being computed twice.
+    var triesReadOnlyFirst: Bool { position.entity == .event }
+
     mutating func start() throws -> LogStep<PullPage> {
         var reads = bookkeeping.firstReads()
         reads.statesPage = statesRead()

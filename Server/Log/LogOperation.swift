@@ -16,6 +16,14 @@ protocol LogOperation {
     mutating func start() throws -> LogStep<Result>
     /// Goes on with the answers to the reads of the last step.
     mutating func resume(with facts: LogFacts) throws -> LogStep<Result>
+    /// Whether a store whose readers run beside its writer (SQLite's WAL) should run the
+    /// operation in a read transaction first, and again in a write only when it ends with
+    /// writes: true for pulls, which mostly hand out nothing new.
+    var triesReadOnlyFirst: Bool { get }
+}
+
+extension LogOperation {
+    var triesReadOnlyFirst: Bool { true }
 }
 
 /// What a log operation wants next.

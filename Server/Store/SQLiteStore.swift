@@ -74,10 +74,13 @@ public final class SQLiteStore: ChangeLogStore {
 
     /// Runs a pull operation. Most pulls hand out no new access levels: they run as WAL readers,
     /// concurrently with each other and with the writer. Only when bookkeeping must change is the
-    /// page computed again inside a write transaction.
+    /// page computed again inside a write transaction (at once, for an operation that says it
+    /// usually writes).
     private func pull<Operation: LogOperation & Sendable>(_ operation: Operation) async throws -> PullPage
     where Operation.Result == PullPage {
-        if let page = try await pool.read({ db in try Self.run(operation, db, writable: false) }) {
+        if operation.triesReadOnlyFirst,
+            let page = try await pool.read({ db in try Self.run(operation, db, writable: false) })
+        {
             return page
         }
         return try await pool.write { db in

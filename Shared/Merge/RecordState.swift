@@ -22,9 +22,17 @@ public struct RecordState: Sendable, Hashable {
 
     /// Restores a state from its parts (the client store keeps heads and superseded rows).
     public init(entity: Entity, id: String, heads: [RegisterKey: [Write]], superseded: [RegisterKey: Set<HLC>]) {
+        self.init(
+            entity: entity, id: id, sortedHeads: heads.mapValues { $0.sorted { $0.hlc > $1.hlc } },
+            superseded: superseded)
+    }
+
+    /// Restores a state whose heads are already sorted, newest first (the binary coding keeps
+    /// them so).
+    init(entity: Entity, id: String, sortedHeads: [RegisterKey: [Write]], superseded: [RegisterKey: Set<HLC>]) {
         self.entity = entity
         self.id = id
-        self.heads = heads.mapValues { $0.sorted { $0.hlc > $1.hlc } }
+        self.heads = sortedHeads
         self.superseded = superseded
     }
 

@@ -78,21 +78,29 @@ extension RecordState {
             var names: [String] = []
             for _ in 0..<(try reader.count()) { names.append(try reader.string()) }
             reader.names = names
+            reader.devices = names.map(DeviceID.init)
         default:
             throw KakehashiError(.internalFailure, "stored state of \(entity.rawValue) \(id) has an unknown format")
         }
         var heads: [RegisterKey: [Write]] = [:]
-        for _ in 0..<(try reader.count()) {
+        let registers = try reader.count()
+        heads.reserveCapacity(registers)
+        for _ in 0..<registers {
             let key = try reader.key()
+            let count = try reader.count()
             var writes: [Write] = []
-            for _ in 0..<(try reader.count()) {
-                guard let device = DeviceID(try reader.name()) else { throw ByteReader.damaged }
-                let change = ChangeID(device: device, counter: Int64(bitPattern: try reader.varint()))
+            writes.reserveCapacity(count)
+            for _ in 0..<count {
+                let change = ChangeID(device: try reader.device(), counter: Int64(bitPattern: try reader.varint()))
                 let value = try reader.value()
                 let hlc = try reader.hlc()
                 var prev: [HLC] = []
                 for _ in 0..<(try reader.count()) { prev.append(try reader.hlc()) }
                 writes.append(Write(change: change, value: value, hlc: hlc, prev: prev, author: try reader.name()))
+            }
+            // Written newest first; bytes that are not (damaged, or not ours) are put in order.
+            if zip(writes, writes.dropFirst()).contains(where: { $0.hlc <= $1.hlc }) {
+                writes.sort { $0.hlc > $1.hlc }
             }
             heads[key] = writes
         }
@@ -103,7 +111,7 @@ extension RecordState {
             for _ in 0..<(try reader.count()) { stamps.insert(try reader.hlc()) }
             superseded[key] = stamps
         }
-        self.init(entity: entity, id: id, heads: heads, superseded: superseded)
+        self.init(entity: entity, id: id, sortedHeads: heads, superseded: superseded)
     }
 }
 
@@ -169,6 +177,19 @@ struct ByteReader {
     var offset = 0
     /// The name table (version 2); nil for version 1, which writes names in full.
     var names: [String]?
+    /// The name table's entries as device ids, read once (nil where an entry is an author).
+    var devices: [DeviceID?] = []
+
+    /// A device id: an index into the name table, or (version 1) the text itself.
+    mutating func device() throws(KakehashiError) -> DeviceID {
+        guard names != nil else {
+            guard let device = DeviceID(try string()) else { throw Self.damaged }
+            return device
+        }
+        let index = try varint()
+        guard index < UInt64(devices.count), let device = devices[Int(index)] else { throw Self.damaged }
+        return device
+    }
 
     /// A device id or author: an index into the name table, or (version 1) the text itself.
     mutating func name() throws(KakehashiError) -> String {
@@ -212,8 +233,8 @@ struct ByteReader {
     mutating func hlc() throws(KakehashiError) -> HLC {
         let millis = Int64(bitPattern: try varint())
         let counter = try varint()
-        guard counter <= UInt64(HLC.maxCounter), let device = DeviceID(try name()) else { throw Self.damaged }
-        return HLC(millis: millis, counter: UInt32(counter), device: device)
+        guard counter <= UInt64(HLC.maxCounter) else { throw Self.damaged }
+        return HLC(millis: millis, counter: UInt32(counter), device: try device())
     }
 
     mutating func key() throws(KakehashiError) -> RegisterKey {

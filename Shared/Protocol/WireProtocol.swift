@@ -1,3 +1,5 @@
+import Foundation
+
 /// The sync protocol's constants and message bodies (HTTP/JSON under `/v1`), shared by the
 /// client and the server so both sides encode exactly the same thing. Docs/protocol.md is the
 /// prose description of these types.
@@ -161,7 +163,7 @@ public struct PullResponse: Codable, Sendable, Hashable {
     public let epoch: String?
     /// A bootstrap page's merged states (`?states=1` from cursor `0`): merge each into the local
     /// state of its record, after the purges, like changes. Absent from other pages and from
-    /// servers without the `states` feature.
+    /// servers without the `states` feature. On the wire each is a `WireState`.
     public let states: [RecordState]?
     /// On a bootstrap's first page: the cursor of the history the states stand for, to download
     /// with `GET /v1/history` (absent when there is none).
@@ -179,6 +181,59 @@ public struct PullResponse: Codable, Sendable, Hashable {
         self.nextCursor = nextCursor
         self.hasMore = hasMore
         self.serverTime = serverTime
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case changes, purges, nextCursor, hasMore, serverTime, epoch, states, history
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        changes = try container.decode([Change].self, forKey: .changes)
+        purges = try container.decode([RecordRef].self, forKey: .purges)
+        nextCursor = try container.decode(String.self, forKey: .nextCursor)
+        hasMore = try container.decode(Bool.self, forKey: .hasMore)
+        serverTime = try container.decode(Int64.self, forKey: .serverTime)
+        epoch = try container.decodeIfPresent(String.self, forKey: .epoch)
+        states = try container.decodeIfPresent([WireState].self, forKey: .states)?.map { try $0.recordState() }
+        history = try container.decodeIfPresent(String.self, forKey: .history)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(changes, forKey: .changes)
+        try container.encode(purges, forKey: .purges)
+        try container.encode(nextCursor, forKey: .nextCursor)
+        try container.encode(hasMore, forKey: .hasMore)
+        try container.encode(serverTime, forKey: .serverTime)
+        try container.encodeIfPresent(epoch, forKey: .epoch)
+        try container.encodeIfPresent(states?.map(WireState.init), forKey: .states)
+        try container.encodeIfPresent(history, forKey: .history)
+    }
+}
+
+/// A record's merged state on the wire (`PullResponse.states`): `{"entity": "case", "record":
+/// "0192…", "state": "AgM…"}`, the state in `RecordState`'s binary coding (version 2,
+/// Docs/data-model.md), base64. A tenth of the bytes of the state as JSON, and read without
+/// reflection: a bootstrap page is mostly states.
+public struct WireState: Codable, Sendable, Hashable {
+    public let entity: Entity
+    public let record: String
+    public let state: String
+
+    public init(_ state: RecordState) {
+        entity = state.entity
+        record = state.id
+        self.state = Data(state.binaryEncoded()).base64EncodedString()
+    }
+
+    /// The state these bytes hold.
+    /// - Throws: `KakehashiError` when the text is not base64 of a state's coding.
+    public func recordState() throws -> RecordState {
+        guard let bytes = Data(base64Encoded: state) else {
+            throw KakehashiError.invalid("state", "the state of \(entity.rawValue) \(record) is not base64")
+        }
+        return try RecordState(entity: entity, id: record, binary: [UInt8](bytes))
     }
 }
 

@@ -4,7 +4,7 @@ import KakehashiClient
 import KakehashiShared
 
 // kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N]
-//                 [--only client,merge,sync,growth,laptop,matching,export] [--db URL]
+//                 [--only client,merge,sync,bootstrap,growth,laptop,matching,export] [--db URL]
 //
 // Every figure is printed next to a limit measured in the same run on the same machine:
 // 1. client: pull-apply of N changes (JSON pages of 1,000, decoded and merged, each page in one
@@ -13,16 +13,18 @@ import KakehashiShared
 // 2. merge: the shared engine's merge next to pycrdt (Yrs) on the same logical workload.
 // 3. sync: laptop → real server process → laptop over loopback, next to plain HTTP moving the
 //    same bytes; the second laptop's initial sync (seconds, bytes); pull latency and server memory.
-// 4. growth: how pull latency, server memory, laptop store size and `case list` grow with size.
-// 5. matching: precision@3 of `match` on the hand-written evaluation set (Tests/Fixtures/matching).
-// 6. export: peak RSS of `kakehashi-server export` on logs of 100k and 1M changes, and their ratio.
+// 4. bootstrap: a new laptop's first sync from states on a log of N records, until search answers,
+//    next to loading the same final rows into a fresh SQLite file; then its history, and a replay.
+// 5. growth: how pull latency, server memory, laptop store size and `case list` grow with size.
+// 6. matching: precision@3 of `match` on the hand-written evaluation set (Tests/Fixtures/matching).
+// 7. export: peak RSS of `kakehashi-server export` on logs of 100k and 1M changes, and their ratio.
 struct Arguments {
     var changes = 100_000
     var events = 100_000
     var runs = 20
     var records = 100_000
     var mergeUpdates = 100_000
-    var only: Set<String> = ["client", "merge", "sync", "growth", "laptop", "matching", "export"]
+    var only: Set<String> = ["client", "merge", "sync", "bootstrap", "growth", "laptop", "matching", "export"]
     var database: String?
 
     init() {
@@ -40,7 +42,7 @@ struct Arguments {
             case ("--db", _) where text != nil: database = text
             default:
                 StandardStreams.error(
-                    "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,growth,laptop,matching,export] [--db URL]\n"
+                    "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,bootstrap,growth,laptop,matching,export] [--db URL]\n"
                 )
                 exit(64)
             }
@@ -121,7 +123,7 @@ func makeLog(cases: Int, events: Int, advisor: String) -> [Change] {
         set(.event, id, "kind", .string(["visit", "consultation", "meeting", "matching"][index % 4]))
         set(
             .event, id, "date",
-            .string("2026-\(String(format: "%02d", index % 12 + 1))-\(String(format: "%02d", index % 28 + 1))"))
+            .string("2025-\(String(format: "%02d", index % 12 + 1))-\(String(format: "%02d", index % 28 + 1))"))
         set(.event, id, "author", .string(advisor))
         set(.event, id, "body", .string("\(subjects[index % subjects.count])について打合せ。次回は試作品の評価結果を共有する。記録\(index)"))
     }
@@ -218,6 +220,9 @@ if arguments.only.contains("sync") {
     SyncBenchmark.report(
         try await SyncBenchmark.run(records: arguments.records, workspace: workspace, database: arguments.database),
         records: arguments.records)
+}
+if arguments.only.contains("bootstrap") {
+    try await BootstrapBenchmark.run(records: arguments.records, workspace: workspace)
 }
 if arguments.only.contains("growth") {
     try await GrowthBenchmark.run(workspace: workspace, database: arguments.database, runs: arguments.runs)

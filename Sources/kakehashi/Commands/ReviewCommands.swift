@@ -12,7 +12,12 @@ struct SearchCommand: ClientCommand {
 
     func execute() async throws {
         guard limit > 0 else { throw KakehashiError(.usage, field: "limit", "must be at least 1") }
-        let hits = try options.client().search(words.joined(separator: " "), limit: limit)
+        let client = try options.client()
+        let hits = try client.search(words.joined(separator: " "), limit: limit)
+        if try client.identity().indexPending {
+            // A first sync that stopped before its last page: the index is built at its end.
+            Output.note("最初の同期が途中のため、検索の索引はまだ作成されていません。sync を完了すると作成されます")
+        }
         if options.json { return try Output.json(hits) }
         guard !hits.isEmpty else { return Output.note("no matches") }
         var table = TextTable(headers: ["種別", "ID", "件名・名称", "抜粋"])

@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+import KakehashiClient
+import KakehashiServer
+import KakehashiShared
+
+/// A new laptop's first sync against a real server process over loopback, on a log of
+/// `records` records (one open case of 8 changes per 4 activity records of 5: 100,000 records
+/// are 560,000 changes): the seconds until `search` answers (the bootstrap from states; the
+/// history is left for later), next to the limit measured in the same run — loading the same
+/// final rows (merged states, the entity tables, the search index) into a fresh SQLite file
+/// from memory in one transaction. Then the history's download, and the same laptop replaying
+/// the whole log from history, as an older client does.
+enum BootstrapBenchmark {
+    static let goalRatio = 3.0
+
+    static func run(records: Int, workspace: String) async throws {
+        let directory = workspace + "/bootstrap"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = directory + "/server.sqlite"
+        let cases = records / 5
+        let log = makeLog(cases: cases, events: records - cases, advisor: advisor)
+        let buildSeconds = try await seconds { try await write(log, into: database) }
+        let server = BenchServer(directory: directory, database: "sqlite:" + database)
+        try server.start()
+        defer { server.stop() }
+        print("\nBootstrap of a new laptop: \(records) records (\(log.count) changes) on a real server over loopback")
+        print(String(format: "  (server log written through SQLiteStore.append in %.0f s)", buildSeconds))
+
+        // From states: until search answers, the history left for later syncs.
+        let laptop = try await server.laptop("佐藤花子", directory: directory + "/states")
+        let transport = CurlTransport(baseURL: server.url)
+        var engine = SyncEngine(client: laptop, transport: transport)
+        engine.historyPagesPerSync = 0
+        var bootstrapped: SyncEngine.Summary?
+        var hits = 0
+        let bootstrapSeconds = try await seconds {
+            bootstrapped = try await engine.run()
+            hits = try laptop.search("精密加工").count
+        }
+        guard let summary = bootstrapped, summary.states >= records, hits > 0 else {
+            throw BenchmarkSkipped(
+                reason: "the bootstrap received \(bootstrapped?.states ?? 0) states, search found \(hits)")
+        }
+        let limitSeconds = try loadFinalRows(of: laptop, into: directory + "/limit.sqlite")
+        print(
+            String(
+                format: "  kakehashi bootstrap    %8.1f s until search answers (%d states, %.1f MB on the wire)",
+                bootstrapSeconds, summary.states, Double(summary.bytes) / 1e6))
+        print(
+            String(
+                format: "  SQLite load, same rows %8.1f s (states, entity tables, search index; one transaction)",
+                limitSeconds))
+        print(
+            String(
+                format: "  ratio                  %8.2f   (goal ≤ %.1f, and under 5 s)",
+                bootstrapSeconds / limitSeconds,
+                goalRatio))
+
+        // The history, in the background of later syncs (here all at once).
+        engine.historyPagesPerSync = Int.max
+        var history: SyncEngine.Summary?
+        let historySeconds = try await seconds { history = try await engine.run() }
+        print(
+            String(
+                format: "  its history afterwards %8.1f s (%d changes, %.1f MB; `log` complete)", historySeconds,
+                history?.history ?? 0, Double(history?.bytes ?? 0) / 1e6))
+
+        // The previous protocol: a replay of every change from the start, by a laptop that does
+        // not know the feature and asks for no states.
+        let replay = try await server.laptop("鈴木一郎", directory: directory + "/replay")
+        try await DatabaseQueue(path: replay.store.path).write { db in
+            try db.execute(sql: "UPDATE device SET features = ''")
+        }
+        var replayed: SyncEngine.Summary?
+        let replaySeconds = try await seconds {
+            replayed = try await SyncEngine(client: replay, transport: transport).run()
+        }
+        print(
+            String(
+                format: "  replay from history    %8.1f s (%d changes, %.1f MB: a client without states)",
+                replaySeconds, replayed?.pulled ?? 0, Double(replayed?.bytes ?? 0) / 1e6))
+    }
+
+    /// Writes `log` into a new server store through the store's own append, in batches.
+    static func write(_ log: [Change], into path: String) async throws {
+        let store = try SQLiteStore(path: path)
+        try await AdminService(store: store).seedProgramsIfEmpty()
+        var start = 0
+        while start < log.count {
+            let batch = Array(log[start..<min(log.count, start + 2_000)])
+            let results = try await store.append(
+                batch, viewer: nil, wallMillis: batch.last?.hlc.millis ?? 0, onlyIfEmpty: false)
+            if let refused = results.first(where: { $0.status == .rejected }) {
+                throw BenchmarkSkipped(reason: "the store refused a change: \(refused.reason ?? "")")
+            }
+            start += batch.count
+        }
+        await store.close()
+    }
+
+    /// The limit: the bootstrapped laptop's final rows — merged states, entity tables and search
+    /// index — read into memory, then inserted into a fresh file with the same tables and indexes
+    /// in one transaction. Returns the seconds the insert took.
+    static func loadFinalRows(of laptop: FieldClient, into path: String) throws -> Double {
+        // Everything but the history, the bookkeeping and the copies kept for rebuilds.
+        let left = [
+            "changes", "bootstrap_states", "device", "conflicts", "refused", "recovery_kept", "grdb_migrations",
+        ]
+        func kept(_ table: String) -> Bool {
+            !left.contains(table) && !table.hasPrefix("sqlite_") && !table.hasPrefix("search_")
+        }
+        var schema: [String] = []
+        var tables: [(name: String, columns: Int, rows: [[DatabaseValue]])] = []
+        try DatabaseQueue(path: laptop.store.path).read { db in
+            for row in try Row.fetchAll(
+                db, sql: "SELECT name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type DESC")
+            where kept(row["tbl_name"]) {
+                schema.append(row["sql"])
+                let name: String = row["name"]
+                guard name == row["tbl_name"] as String else { continue }
+                let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(name)").map { Array($0.databaseValues) }
+                tables.append((name, rows.first?.count ?? 0, rows))
+            }
+        }
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.write { db in for statement in schema { try db.execute(sql: statement) } }
+        let start = DispatchTime.now().uptimeNanoseconds
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction {
+                for table in tables where table.columns > 0 {
+                    let marks = Array(repeating: "?", count: table.columns).joined(separator: ", ")
+                    let statement = try db.makeStatement(sql: "INSERT INTO \(table.name) VALUES (\(marks))")
+                    for row in table.rows { try statement.execute(arguments: StatementArguments(row)) }
+                }
+                return .commit
+            }
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}

@@ -46,10 +46,10 @@ enum ChangeApplier {
     /// derived rows written once; a record new to the laptop (all of them, in a first bootstrap)
     /// is the state received. The search index is left to one pass after the bootstrap
     /// (`SearchIndex.rebuild`), which costs a fraction of indexing page by page.
-    static func merge(_ states: [RecordState], in db: Database) throws -> Summary {
+    static func merge(_ batch: StateBatch, in db: Database) throws -> Summary {
         var summary = Summary()
         let bases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bootstrap_bases)") ?? false
-        for received in states {
+        for (received, coding) in zip(batch.states, batch.codings) {
             let ref = RecordRef(entity: received.entity, record: received.id)
             if bases, var base = try loadState(ref, table: "bootstrap_bases", in: db), base.merge(received) {
                 try db.run(
@@ -61,7 +61,8 @@ enum ChangeApplier {
             if stored != nil {
                 guard state.merge(received) else { continue }
             }
-            try save(state, isNew: stored == nil, indexing: false, in: db)
+            // A new record is stored in the bytes it came in.
+            try save(state, isNew: stored == nil, indexing: false, encoded: stored == nil ? coding : nil, in: db)
             summary.applied += 1
             summary.records.insert(ref)
         }
@@ -110,10 +111,13 @@ enum ChangeApplier {
     /// Stores a merged state and everything derived from it.
     /// - Parameter isNew: the record had no stored state, so there is nothing derived to replace.
     /// - Parameter indexing: false while a bootstrap leaves the search index to one pass.
-    static func save(_ state: RecordState, isNew: Bool = false, indexing: Bool = true, in db: Database) throws {
+    /// - Parameter encoded: the state's binary coding, when the caller has it already.
+    static func save(
+        _ state: RecordState, isNew: Bool = false, indexing: Bool = true, encoded: [UInt8]? = nil, in db: Database
+    ) throws {
         try db.run(
             "INSERT OR REPLACE INTO record_states (entity, id, state) VALUES (?, ?, ?)",
-            [state.entity.rawValue, state.id, Data(state.binaryEncoded())])
+            [state.entity.rawValue, state.id, Data(encoded ?? state.binaryEncoded())])
         try RecordTable(state.entity).materialize(state, in: db)
         if indexing { try SearchIndex.update(state, replacing: !isNew, in: db) }
         if !isNew || !state.conflicts.isEmpty { try ConflictStore.refresh(state, in: db) }

@@ -413,7 +413,7 @@ public struct SyncEngine: Sendable {
                     summary.keptFromPurges += try ChangeApplier.purge(ref, keptAt: wall, in: db)
                 }
                 var identity = try DeviceIdentity.load(db)
-                let states = try ChangeApplier.merge(page.states ?? [], in: db)
+                let states = try ChangeApplier.merge(page.stateBatch ?? StateBatch([]), in: db)
                 let applied = try ChangeApplier.apply(page.changes, local: false, own: identity.device, in: db)
                 var clock = HybridClock(device: identity.device, last: identity.clock)
                 let newestState = (page.states ?? []).compactMap(\.newestHead).max()

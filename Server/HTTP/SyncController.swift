@@ -302,14 +302,8 @@ struct SyncController<Context: RequestContext>: Sendable {
         body += ",\"purges\":" + String(decoding: try encoder.encode(page.purges), as: UTF8.self)
         body += ",\"serverTime\":\(time)"
         if cursor.bootstraps(askingStates: states) {
-            // Entity names, record ids and base64 need no escaping.
-            body +=
-                ",\"states\":["
-                + page.states.map { state in
-                    let wire = WireState(state)
-                    return
-                        "{\"entity\":\"\(wire.entity.rawValue)\",\"record\":\"\(wire.record)\",\"state\":\"\(wire.state)\"}"
-                }.joined(separator: ",") + "]"
+            // Base64 needs no escaping.
+            body += ",\"states\":\"" + StateBatch(page.states).base64 + "\""
         }
         body += "}"
         return JSONResponse.body(

@@ -110,7 +110,13 @@ public struct RecordState: Sendable, Hashable {
 
     /// The newest timestamp among the heads: a replica that receives the state has seen it, so
     /// its clock moves past it.
-    public var newestHead: HLC? { heads.values.compactMap(\.first?.hlc).max() }
+    public var newestHead: HLC? {
+        var newest: HLC?
+        for writes in heads.values {
+            if let stamp = writes.first?.hlc, newest.map({ stamp > $0 }) ?? true { newest = stamp }
+        }
+        return newest
+    }
 
     /// The winning write of a register, if it was ever written.
     public func winner(_ key: RegisterKey) -> Write? { heads[key]?.first }
@@ -130,7 +136,11 @@ public struct RecordState: Sendable, Hashable {
 
     /// The newest write to any field or set element (not the tombstone).
     public var lastEdit: Write? {
-        heads.lazy.filter { !$0.key.isTombstone }.compactMap(\.value.first).max { $0.hlc < $1.hlc }
+        var newest: Write?
+        for (key, writes) in heads where !key.isTombstone {
+            if let write = writes.first, newest.map({ write.hlc > $0.hlc }) ?? true { newest = write }
+        }
+        return newest
     }
 
     /// Deleted when the tombstone says so and no edit is newer than it: a later edit revives

@@ -163,8 +163,10 @@ public struct PullResponse: Codable, Sendable, Hashable {
     public let epoch: String?
     /// A bootstrap page's merged states (`?states=1` from cursor `0`): merge each into the local
     /// state of its record, after the purges, like changes. Absent from other pages and from
-    /// servers without the `states` feature. On the wire each is a `WireState`.
-    public let states: [RecordState]?
+    /// servers without the `states` feature. On the wire, one `StateBatch`.
+    public let stateBatch: StateBatch?
+    /// The states of `stateBatch`.
+    public var states: [RecordState]? { stateBatch?.states }
     /// On a bootstrap's first page: the cursor of the history the states stand for, to download
     /// with `GET /v1/history` (absent when there is none).
     public let history: String?
@@ -174,7 +176,7 @@ public struct PullResponse: Codable, Sendable, Hashable {
         epoch: String? = nil, states: [RecordState]? = nil, history: String? = nil
     ) {
         self.epoch = epoch
-        self.states = states
+        stateBatch = states.map(StateBatch.init)
         self.history = history
         self.changes = changes
         self.purges = purges
@@ -195,7 +197,13 @@ public struct PullResponse: Codable, Sendable, Hashable {
         hasMore = try container.decode(Bool.self, forKey: .hasMore)
         serverTime = try container.decode(Int64.self, forKey: .serverTime)
         epoch = try container.decodeIfPresent(String.self, forKey: .epoch)
-        states = try container.decodeIfPresent([WireState].self, forKey: .states)?.map { try $0.recordState() }
+        stateBatch = try container.decodeIfPresent(String.self, forKey: .states).map { text in
+            guard let batch = StateBatch(base64: text) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .states, in: container, debugDescription: "not a batch of record states")
+            }
+            return batch
+        }
         history = try container.decodeIfPresent(String.self, forKey: .history)
     }
 
@@ -207,33 +215,58 @@ public struct PullResponse: Codable, Sendable, Hashable {
         try container.encode(hasMore, forKey: .hasMore)
         try container.encode(serverTime, forKey: .serverTime)
         try container.encodeIfPresent(epoch, forKey: .epoch)
-        try container.encodeIfPresent(states?.map(WireState.init), forKey: .states)
+        try container.encodeIfPresent(stateBatch?.base64, forKey: .states)
         try container.encodeIfPresent(history, forKey: .history)
     }
 }
 
-/// A record's merged state on the wire (`PullResponse.states`): `{"entity": "case", "record":
-/// "0192…", "state": "AgM…"}`, the state in `RecordState`'s binary coding (version 2,
-/// Docs/data-model.md), base64. A tenth of the bytes of the state as JSON, and read without
-/// reflection: a bootstrap page is mostly states.
-public struct WireState: Codable, Sendable, Hashable {
-    public let entity: Entity
-    public let record: String
-    public let state: String
+/// The states of a bootstrap page on the wire (`PullResponse.states`): one base64 text of, per
+/// record, its entity, its id and its state in `RecordState`'s binary coding (version 2), each
+/// length-prefixed (Docs/data-model.md, "Merged states on the wire"). One string per page, so a
+/// page of a thousand states costs the JSON decoder nothing, and each state's bytes can be
+/// stored as they came.
+public struct StateBatch: Sendable, Hashable {
+    public let states: [RecordState]
+    /// Each state's binary coding, as sent.
+    public let codings: [[UInt8]]
 
-    public init(_ state: RecordState) {
-        entity = state.entity
-        record = state.id
-        self.state = Data(state.binaryEncoded()).base64EncodedString()
+    public init(_ states: [RecordState]) {
+        self.states = states
+        codings = states.map { $0.binaryEncoded() }
     }
 
-    /// The state these bytes hold.
-    /// - Throws: `KakehashiError` when the text is not base64 of a state's coding.
-    public func recordState() throws -> RecordState {
-        guard let bytes = Data(base64Encoded: state) else {
-            throw KakehashiError.invalid("state", "the state of \(entity.rawValue) \(record) is not base64")
+    /// Reads a batch; nil when the text is not one.
+    public init?(base64 text: String) {
+        guard let data = Data(base64Encoded: text) else { return nil }
+        var reader = ByteReader(bytes: [UInt8](data))
+        var states: [RecordState] = []
+        var codings: [[UInt8]] = []
+        do {
+            while reader.offset < reader.bytes.count {
+                guard let entity = Entity(rawValue: try reader.string()) else { return nil }
+                let id = try reader.string()
+                let length = try reader.count()
+                let coding = Array(reader.bytes[reader.offset..<reader.offset + length])
+                reader.offset += length
+                states.append(try RecordState(entity: entity, id: id, binary: coding))
+                codings.append(coding)
+            }
+        } catch {
+            return nil
         }
-        return try RecordState(entity: entity, id: record, binary: [UInt8](bytes))
+        self.states = states
+        self.codings = codings
+    }
+
+    public var base64: String {
+        var writer = ByteWriter(names: nil)
+        for (state, coding) in zip(states, codings) {
+            writer.string(state.entity.rawValue)
+            writer.string(state.id)
+            writer.varint(UInt64(coding.count))
+            writer.bytes.append(contentsOf: coding)
+        }
+        return Data(writer.bytes).base64EncodedString()
     }
 }
 

@@ -270,9 +270,10 @@ struct SyncController<Context: RequestContext>: Sendable {
         let page: PullPage
         do {
             page = try await store.pull(
-                device: session.device.id, viewer: session.viewer, cursor: cursor, acknowledged: acknowledged,
-                allowFullReconcile: reconcileGate.allows(session.device.id, after: cursor, at: now()), states: states,
-                limit: limit)
+                PullRequest(
+                    device: session.device.id, viewer: session.viewer, cursor: cursor, acknowledged: acknowledged,
+                    allowFullReconcile: reconcileGate.allows(session.device.id, after: cursor, at: now()),
+                    states: states, limit: limit))
             if page.fullReconcile {
                 reconcileGate.record(session.device.id, after: cursor, endingAt: page.nextCursor.seq, at: now())
             }

@@ -9,7 +9,7 @@ import KakehashiShared
 /// merge decision is taken here and in the planners (`PushPlanner`, `PullPlanner`). SQLite runs
 /// the loop inside GRDB's synchronous transaction closure, PostgreSQL awaiting each query, which
 /// is why the algorithm is a state machine rather than code that calls the store.
-protocol LogOperation {
+protocol LogOperation<Result> {
     associatedtype Result
 
     /// The first reads, or the end when the operation needs none.

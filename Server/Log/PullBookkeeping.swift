@@ -7,7 +7,7 @@ import KakehashiShared
 struct PullBookkeeping {
     let device: DeviceID
     let cursor: PullCursor
-    /// The newest generation the client has stored (`ChangeLogStore.pull`'s `acknowledged`).
+    /// The newest generation the client has stored (`PullRequest.acknowledged`).
     let kept: Int64
     /// The device's generation, read in the response's transaction.
     private(set) var generation: Int64 = 0

@@ -152,6 +152,19 @@ struct PullOperation: LogOperation {
 }
 
 extension PullOperation {
+    /// The operation that answers a pull (`ChangeLogStore.pull`): a bootstrap page when the
+    /// cursor asks for states (`PullCursor.bootstraps`), else a page of the change stream.
+    static func answering(_ request: PullRequest) -> any LogOperation<PullPage> & Sendable {
+        if request.cursor.bootstraps(askingStates: request.states) {
+            return BootstrapOperation(
+                device: request.device, viewer: request.viewer, cursor: request.cursor,
+                acknowledged: request.acknowledged, limit: request.limit)
+        }
+        return PullOperation(
+            device: request.device, viewer: request.viewer, cursor: request.cursor, acknowledged: request.acknowledged,
+            allowFullReconcile: request.allowFullReconcile, limit: request.limit)
+    }
+
     /// The error for a page that needs a full reconciliation that `ReconcileGate` does not allow
     /// now.
     static let reconcileThrottled = KakehashiError(

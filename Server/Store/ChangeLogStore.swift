@@ -21,24 +21,12 @@ public protocol ChangeLogStore: Sendable {
         _ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool
     ) async throws -> [PushResult]
 
-    /// The next page of what `device` may see after `cursor`, with purges and back-fill, recording
-    /// the access levels it hands out under the new cursor's generation.
-    /// - Parameter acknowledged: the cursor of the last page the client has stored, when it asks
-    ///   ahead (a page requested while the previous one is still being applied); nil: `cursor`
-    ///   itself. Bookkeeping the client may still fall back to (levels at or below that
-    ///   generation) is kept, so a retry from it after a crash gets its purges again.
-    /// - Throws: `KakehashiError` (`.invalidData`, field `after`) for a cursor this server never issued.
-    /// - Parameter allowFullReconcile: false when this device had a full reconciliation (every
-    ///   case it may see compared again, after its own advisor's program or status changed) a
-    ///   moment ago (`ReconcileGate`); a page that needs one then throws
-    ///   `PullOperation.reconcileThrottled` instead of doing it.
-    /// - Parameter states: the client asks for a bootstrap: from cursor `0`, the merged states of
-    ///   what it may see rather than every change (`BootstrapOperation`); a bootstrap cursor goes
-    ///   on with states whatever this says.
-    func pull(
-        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
-        allowFullReconcile: Bool, states: Bool, limit: Int
-    ) async throws -> PullPage
+    /// The next page of what the request's device may see after its cursor, with purges and
+    /// back-fill, recording the access levels it hands out under the new cursor's generation.
+    /// - Throws: `KakehashiError` (`.invalidData`, field `after`) for a cursor this server never
+    ///   issued; `PullOperation.reconcileThrottled` for a page that needs a full reconciliation
+    ///   the request does not allow.
+    func pull(_ request: PullRequest) async throws -> PullPage
 
     /// The next page of the history a bootstrap left out, as `viewer` may see it now
     /// (`HistoryOperation`); read only.
@@ -114,9 +102,41 @@ extension ChangeLogStore {
     ) async throws
         -> PullPage
     {
-        try await pull(
-            device: device, viewer: viewer, cursor: cursor, acknowledged: nil, allowFullReconcile: true, states: false,
-            limit: limit)
+        try await pull(PullRequest(device: device, viewer: viewer, cursor: cursor, limit: limit))
+    }
+}
+
+/// What a device asks of `ChangeLogStore.pull`.
+public struct PullRequest: Sendable {
+    public let device: DeviceID
+    public let viewer: AccessPolicy.Viewer
+    public let cursor: PullCursor
+    /// The cursor of the last page the client has stored, when it asks ahead (a page requested
+    /// while the previous one is still being applied); nil: `cursor` itself. Bookkeeping the
+    /// client may still fall back to (levels at or below that generation) is kept, so a retry
+    /// from it after a crash gets its purges again.
+    public let acknowledged: PullCursor?
+    /// False when this device had a full reconciliation (every case it may see compared again,
+    /// after its own advisor's program or status changed) a moment ago (`ReconcileGate`); a page
+    /// that needs one then throws `PullOperation.reconcileThrottled` instead of doing it.
+    public let allowFullReconcile: Bool
+    /// The client asks for a bootstrap: from cursor `0`, the merged states of what it may see
+    /// rather than every change (`BootstrapOperation`); a bootstrap cursor goes on with states
+    /// whatever this says.
+    public let states: Bool
+    public let limit: Int
+
+    public init(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor? = nil,
+        allowFullReconcile: Bool = true, states: Bool = false, limit: Int
+    ) {
+        self.device = device
+        self.viewer = viewer
+        self.cursor = cursor
+        self.acknowledged = acknowledged
+        self.allowFullReconcile = allowFullReconcile
+        self.states = states
+        self.limit = limit
     }
 }
 

@@ -177,21 +177,8 @@ public final class PostgresStore: ChangeLogStore {
         }
     }
 
-    public func pull(
-        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
-        allowFullReconcile: Bool, states: Bool, limit: Int
-    ) async throws
-        -> PullPage
-    {
-        if cursor.bootstraps(askingStates: states) {
-            return try await pull(
-                BootstrapOperation(
-                    device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged, limit: limit))
-        }
-        return try await pull(
-            PullOperation(
-                device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged,
-                allowFullReconcile: allowFullReconcile, limit: limit))
+    public func pull(_ request: PullRequest) async throws -> PullPage {
+        try await pull(PullOperation.answering(request))
     }
 
     private func pull<Operation: LogOperation & Sendable>(_ operation: Operation) async throws -> PullPage

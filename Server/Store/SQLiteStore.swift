@@ -55,21 +55,8 @@ public final class SQLiteStore: ChangeLogStore {
         return try await pool.write { db in try Self.run(operation, db) ?? [] }
     }
 
-    public func pull(
-        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
-        allowFullReconcile: Bool, states: Bool, limit: Int
-    ) async throws
-        -> PullPage
-    {
-        if cursor.bootstraps(askingStates: states) {
-            return try await pull(
-                BootstrapOperation(
-                    device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged, limit: limit))
-        }
-        return try await pull(
-            PullOperation(
-                device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged,
-                allowFullReconcile: allowFullReconcile, limit: limit))
+    public func pull(_ request: PullRequest) async throws -> PullPage {
+        try await pull(PullOperation.answering(request))
     }
 
     /// Runs a pull operation. Most pulls hand out no new access levels: they run as WAL readers,

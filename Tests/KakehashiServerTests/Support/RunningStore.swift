@@ -40,14 +40,7 @@ final class RunningStore: ChangeLogStore, @unchecked Sendable {
         try await base.append(changes, viewer: viewer, wallMillis: wallMillis, onlyIfEmpty: onlyIfEmpty)
     }
 
-    func pull(
-        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
-        allowFullReconcile: Bool, states: Bool, limit: Int
-    ) async throws -> PullPage {
-        try await base.pull(
-            device: device, viewer: viewer, cursor: cursor, acknowledged: acknowledged,
-            allowFullReconcile: allowFullReconcile, states: states, limit: limit)
-    }
+    func pull(_ request: PullRequest) async throws -> PullPage { try await base.pull(request) }
 
     func history(viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int) async throws -> HistoryPage {
         try await base.history(viewer: viewer, cursor: cursor, limit: limit)

@@ -49,6 +49,17 @@ enum ChangeApplier {
     static func merge(_ batch: StateBatch, in db: Database) throws -> Summary {
         var summary = Summary()
         let bases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bootstrap_bases)") ?? false
+        // Which of the page's records the laptop holds already, in one query: in a first
+        // bootstrap, none.
+        var held: Set<String> = []
+        for chunk in stride(from: 0, to: batch.states.count, by: 500) {
+            let ids = batch.states[chunk..<min(batch.states.count, chunk + 500)].map(\.id)
+            held.formUnion(
+                try String.fetchAll(
+                    db,
+                    sql: "SELECT id FROM record_states WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                    arguments: StatementArguments(ids)))
+        }
         for (received, coding) in zip(batch.states, batch.codings) {
             let ref = RecordRef(entity: received.entity, record: received.id)
             if bases, var base = try loadState(ref, table: "bootstrap_bases", in: db), base.merge(received) {
@@ -56,7 +67,7 @@ enum ChangeApplier {
                     "UPDATE bootstrap_bases SET state = ? WHERE entity = ? AND id = ?",
                     [Data(base.binaryEncoded()), ref.entity.rawValue, ref.record])
             }
-            let stored = try loadState(ref, in: db)
+            let stored = held.contains(ref.record) ? try loadState(ref, in: db) : nil
             var state = stored ?? received
             if stored != nil {
                 guard state.merge(received) else { continue }
@@ -120,7 +131,7 @@ enum ChangeApplier {
             [state.entity.rawValue, state.id, Data(encoded ?? state.binaryEncoded())])
         try RecordTable(state.entity).materialize(state, in: db)
         if indexing { try SearchIndex.update(state, replacing: !isNew, in: db) }
-        if !isNew || !state.conflicts.isEmpty { try ConflictStore.refresh(state, in: db) }
+        if !isNew || (state.mayHaveConflicts && !state.conflicts.isEmpty) { try ConflictStore.refresh(state, in: db) }
     }
 
     /// Recomputes a record from its change log without the given changes (used when the server

@@ -151,6 +151,12 @@ public struct RecordState: Sendable, Hashable {
         return tombstone.hlc > edit.hlc
     }
 
+    /// False when the record cannot hold a conflict (every register has one head and there is
+    /// no tombstone): `conflicts` is then empty, found without sorting anything.
+    public var mayHaveConflicts: Bool {
+        heads[.tombstone] != nil || heads.values.contains { $0.count > 1 }
+    }
+
     /// The conflicts this record holds now: concurrent writes of different values to the same
     /// register (unless the record is deleted), and edits that the author of a still-standing
     /// delete never saw.

@@ -20,6 +20,11 @@ extension FieldClient {
         public let lastSyncAt: String?
         public let cursor: String
         public let clockOffsetMillis: Int64
+        /// Whether part of the change history (`kakehashi log`) has not arrived since a bootstrap
+        /// from states; the next syncs download it.
+        public let historyPending: Bool
+        /// Whether a bootstrap stopped before its last page, leaving the search index to build.
+        public let searchIndexPending: Bool
     }
 
     public func status() throws -> Status {
@@ -46,7 +51,8 @@ extension FieldClient {
                 rejected: rejected, conflicts: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts") ?? 0,
                 refused: try RefusedStore.count(in: db),
                 lastSync: identity.lastSync, lastSyncAt: identity.lastSync.map { JapanTime.iso(millis: $0) },
-                cursor: identity.cursor, clockOffsetMillis: identity.clockOffset)
+                cursor: identity.cursor, clockOffsetMillis: identity.clockOffset,
+                historyPending: identity.history != nil, searchIndexPending: identity.indexPending)
         }
     }
 }

@@ -42,6 +42,9 @@ import Testing
         let log = try sato.check(["log", caseID])
         #expect(log.stdout.contains("履歴の一部はまだこの端末に届いていません"), "\(log)")
         for line in log.stdout.split(separator: "\n") { #expect(DisplayWidth.of(String(line)) <= 80, "\(line)") }
+        let status = try sato.check(["status"])
+        #expect(status.stdout.contains("一部未受信（次の sync で受信）"), "\(status)")
+        #expect((try sato.json(["status"]) as? [String: Any])?["historyPending"] as? Bool == true)
         let jsonLog = try sato.check(["log", caseID, "--json"])
         #expect(jsonLog.stderr.contains("履歴の一部はまだこの端末に届いていません"))
         #expect((try jsonLog.json() as? [Any]) != nil)
@@ -66,6 +69,7 @@ import Testing
             try #require(syncs < 50, "the history never completed")
         }
         #expect(!(try sato.check(["log", caseID]).stdout.contains("履歴の一部はまだ")))
+        #expect((try sato.json(["status"]) as? [String: Any])?["historyPending"] as? Bool == false)
         try owner.check(["sync"])
         func changes(_ laptop: Laptop) throws -> Set<String> {
             let entries = try #require(try laptop.json(["log", caseID]) as? [[String: Any]])

@@ -230,6 +230,8 @@ struct StatusCommand: ClientCommand {
         table.append(["拒否された変更", "\(status.rejected.count) 件"])
         table.append(["保管された変更", "\(status.refused) 件（kakehashi refused）"])
         table.append(["最終同期", status.lastSync.map { JapanTime.text(millis: $0) } ?? "未同期"])
+        if status.historyPending { table.append(["変更履歴", "一部未受信（次の sync で受信）"]) }
+        if status.searchIndexPending { table.append(["検索の索引", "未作成（sync を完了すると作成）"]) }
         Output.table(table)
         for rejection in status.rejected {
             Output.line(

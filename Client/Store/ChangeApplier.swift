@@ -92,18 +92,16 @@ enum ChangeApplier {
         }
     }
 
-    /// Stores changes of the history a bootstrap left out, as received history: the states
-    /// already hold them, so no state changes. Once the whole history is there (`complete`), the
-    /// states kept as received are no longer needed.
+    /// Applies changes of the history a bootstrap left out. The states hold them already, so
+    /// merging them changes nothing there; they are merged all the same, like any pulled change,
+    /// so that a change arriving first as history is never skipped later as a duplicate without
+    /// having been merged. Once the whole history is there (`complete`), the records kept
+    /// before local writes are no longer needed.
     /// - Returns: how many changes were new.
     static func storeHistory(_ changes: [Change], own: DeviceID, complete: Bool, in db: Database) throws -> Int {
-        var stored = 0
-        for change in changes
-        where try ChangeRows.insert(change, local: change.id.device == own, pending: false, in: db) {
-            stored += 1
-        }
+        let summary = try apply(changes, local: false, own: own, in: db)
         if complete { try db.execute(sql: "DELETE FROM bootstrap_bases") }
-        return stored
+        return summary.applied
     }
 
     static func loadState(_ ref: RecordRef, in db: Database) throws -> RecordState? {

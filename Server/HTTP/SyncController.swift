@@ -322,7 +322,7 @@ struct SyncController<Context: RequestContext>: Sendable {
             throw APIError.malformed(error.message, field: "after")
         }
         let page = try await store.history(
-            viewer: session.viewer, cursor: cursor, limit: try Self.limit(query["limit"]))
+            device: session.device.id, viewer: session.viewer, cursor: cursor, limit: try Self.limit(query["limit"]))
         metrics.recordPull(changes: page.changes.count, purges: 0)
         let time = now()
         // Spliced like a pull page: the changes as the log stores them.

@@ -12,7 +12,8 @@ import KakehashiShared
 /// stream after the bootstrap purges and back-fills exactly as it would after a replay.
 ///
 /// Rounds: the device, the head and the first entity's states; for cases, the levels recorded
-/// for them; for events, the states of their cases; then the next entity while the page has room.
+/// for them; for events, the states of their cases and the levels recorded for those; then the
+/// next entity while the page has room.
 struct BootstrapOperation: LogOperation {
     let viewer: AccessPolicy.Viewer
     let cursor: PullCursor
@@ -74,9 +75,10 @@ struct BootstrapOperation: LogOperation {
                 phase = .caseLevels
                 return .read(reads)
             case .event where !read.isEmpty:
+                let cases = Set(read.compactMap { $0.value("case").stringValue })
                 var reads = LogReads()
-                reads.states = Set(
-                    read.compactMap { $0.value("case").stringValue }.map { RecordRef(entity: .case, record: $0) })
+                reads.states = Set(cases.map { RecordRef(entity: .case, record: $0) })
+                reads.recordedLevels = bookkeeping.levels(of: cases.sorted())
                 phase = .eventCases
                 return .read(reads)
             default:
@@ -88,12 +90,36 @@ struct BootstrapOperation: LogOperation {
             plan.absorb(judged)
             return next(access: judged.current)
         case .eventCases:
-            var access: [String: AccessPolicy.Access] = [:]
-            for (ref, state) in facts.states where ref.entity == .case {
-                access[ref.record] = AccessPolicy.access(to: AccessPolicy.CaseFacts(state), for: viewer)
-            }
-            return next(access: access)
+            return next(access: settleEventCases(facts))
         }
+    }
+
+    /// The access by which the events just read go out: an event travels only when its case is
+    /// fully readable both now and by the level last handed to the device. Access to a case can
+    /// have moved since the case pages (the change that moved it comes after the bootstrap's
+    /// head): a loss is settled here as a pull settles it (the case purged, its stub sent, the
+    /// lower level recorded), or the change stream would find nothing to purge; a gain is left to
+    /// the stream, which back-fills it when it reaches that change.
+    private mutating func settleEventCases(_ facts: LogFacts) -> [String: AccessPolicy.Access] {
+        var states: [String: RecordState] = [:]
+        for (ref, state) in facts.states where ref.entity == .case { states[ref.record] = state }
+        let cases = Set(read.compactMap { $0.value("case").stringValue })
+        // Levels this page handed out for its own cases are not written yet.
+        let recorded = facts.recordedLevels.merging(plan.updates) { _, handedNow in handedNow }
+        let judged = planner.reconcile(cases: cases, states: states, recorded: recorded)
+        var access: [String: AccessPolicy.Access] = [:]
+        for caseID in cases {
+            let now = judged.current[caseID] ?? .none
+            let handed = recorded[caseID] ?? .none
+            access[caseID] = min(now, handed)
+            guard now < handed else { continue }
+            plan.purges.append(caseID)
+            plan.updates[caseID] = now
+            if let state = states[caseID], let stub = PullPlanner.visibleState(state, access: now) {
+                sent.append(stub)
+            }
+        }
+        return access
     }
 
     /// The next states of the entity at `position`: as many as the page still has room for, and

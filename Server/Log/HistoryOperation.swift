@@ -1,22 +1,26 @@
 import KakehashiShared
 
 /// One page of the history a bootstrap left out (`ChangeLogStore.history`, `GET /v1/history`):
-/// the logged changes after the cursor's `after`, up to its `upTo`, that the device may receive
-/// now, by the same rule as a pull (`PullPlanner.visible`, current access to each change's case).
+/// the logged changes after the cursor's `after`, up to its `upTo`, that the device may receive,
+/// by the same rule as a pull (`PullPlanner.visible`) at the lower of two levels per case: its
+/// access now, and the level last handed to the device. History never gives a device more than
+/// the change stream has handed it, so the stream's purges still cover all it holds.
 ///
-/// It reads and writes no bookkeeping: the states the device holds are complete, and what
-/// access it has is the change stream's business. The history only fills `kakehashi log`.
+/// It writes no bookkeeping: what access the device has is the change stream's business.
 struct HistoryOperation: LogOperation {
+    let device: DeviceID
     let viewer: AccessPolicy.Viewer
     let cursor: HistoryCursor
     let limit: Int
 
     private var rows: [LogRow] = []
+    private var generation: Int64 = 0
     private var phase = Phase.rows
 
     private enum Phase { case rows, cases }
 
-    init(viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int) {
+    init(device: DeviceID, viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int) {
+        self.device = device
         self.viewer = viewer
         self.cursor = cursor
         self.limit = limit
@@ -29,6 +33,7 @@ struct HistoryOperation: LogOperation {
         guard !cursor.isComplete else { return .finish(LogWrites(), HistoryPage(changes: [], nextCursor: cursor)) }
         var reads = LogReads()
         reads.rows = LogReads.RowsRead(after: cursor.after, limit: scanned)
+        reads.device = LogReads.DeviceRead(device: device, generation: 0)
         return .read(reads)
     }
 
@@ -36,16 +41,19 @@ struct HistoryOperation: LogOperation {
         switch phase {
         case .rows:
             rows = facts.rows.filter { $0.seq <= cursor.upTo }
+            generation = facts.deviceGeneration ?? 0
             let cases = PullPlanner.cases(in: rows)
             guard !cases.isEmpty else { return finish(access: [:]) }
             var reads = LogReads()
             reads.states = Set(cases.map { RecordRef(entity: .case, record: $0) })
+            reads.recordedLevels = LogReads.LevelsRead(device: device, cases: cases.sorted(), generation: generation)
             phase = .cases
             return .read(reads)
         case .cases:
             var access: [String: AccessPolicy.Access] = [:]
             for (ref, state) in facts.states where ref.entity == .case {
-                access[ref.record] = AccessPolicy.access(to: AccessPolicy.CaseFacts(state), for: viewer)
+                let now = AccessPolicy.access(to: AccessPolicy.CaseFacts(state), for: viewer)
+                access[ref.record] = min(now, facts.recordedLevels[ref.record] ?? .none)
             }
             return finish(access: access)
         }

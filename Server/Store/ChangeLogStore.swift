@@ -28,9 +28,12 @@ public protocol ChangeLogStore: Sendable {
     ///   the request does not allow.
     func pull(_ request: PullRequest) async throws -> PullPage
 
-    /// The next page of the history a bootstrap left out, as `viewer` may see it now
-    /// (`HistoryOperation`); read only.
-    func history(viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int) async throws -> HistoryPage
+    /// The next page of the history a bootstrap left out, as `device` may see it now and was
+    /// handed it (`HistoryOperation`); read only.
+    func history(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int
+    ) async throws
+        -> HistoryPage
 
     /// The merged state of one record, or nil when no change to it was ever accepted.
     func record(_ entity: Entity, _ id: String) async throws -> RecordState?

@@ -190,9 +190,11 @@ public final class PostgresStore: ChangeLogStore {
         }
     }
 
-    public func history(viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int) async throws -> HistoryPage {
+    public func history(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int
+    ) async throws -> HistoryPage {
         let logger = logger
-        let operation = HistoryOperation(viewer: viewer, cursor: cursor, limit: limit)
+        let operation = HistoryOperation(device: device, viewer: viewer, cursor: cursor, limit: limit)
         return try await transaction { connection in
             try await Self.holdServeLockShare(connection, logger)
             return try await Self.run(operation, connection, logger)

@@ -78,8 +78,10 @@ public final class SQLiteStore: ChangeLogStore {
         }
     }
 
-    public func history(viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int) async throws -> HistoryPage {
-        let operation = HistoryOperation(viewer: viewer, cursor: cursor, limit: limit)
+    public func history(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int
+    ) async throws -> HistoryPage {
+        let operation = HistoryOperation(device: device, viewer: viewer, cursor: cursor, limit: limit)
         guard let page = try await pool.read({ db in try Self.run(operation, db, writable: false) }) else {
             throw KakehashiError(.internalFailure, "a history read asked for writes")
         }

@@ -213,6 +213,64 @@ import Testing
         }
     }
 
+    /// Access to cases moves after the case pages and before the event pages, and moves back
+    /// before the change stream: a case gained then lost must not leave its events on the
+    /// laptop (the stream finds nothing to purge), and a case lost then regained must not lose
+    /// its events (the stream finds nothing to back-fill).
+    @Test(arguments: StoreKind.available)
+    func eventPagesFollowAccessThatMovedSinceTheCasePages(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let world = try await Self.world(server, client)
+            let (replay, bootstrap) = try await Self.pair(world.colleague, server, client)
+            while !bootstrap.cursor.contains(".event.") { try await bootstrap.pullPage(limit: 2) }
+            world.owner.write(.case, world.strict, "participants", .string(world.colleague.advisor), op: .add)
+            world.owner.write(.case, world.confidential, "level", .string("strict"))
+            try await world.owner.sync()
+            try await bootstrap.pullPage(limit: 5000)  // every event
+            world.owner.write(.case, world.strict, "participants", .string(world.colleague.advisor), op: .remove)
+            world.owner.write(.case, world.confidential, "level", .string("confidential"))
+            try await world.owner.sync()
+            try await bootstrap.pullAll()
+            try await replay.pullAll()
+            #expect(bootstrap.events(of: world.strict).isEmpty)
+            #expect(!bootstrap.events(of: world.confidential).isEmpty)
+            #expect(try bootstrap.canonicalState() == replay.canonicalState())
+        }
+    }
+
+    /// History never gives a device more of a case than it was handed: a stub's history stays a
+    /// stub's while access rises and falls again before the device pulls, or the stream would
+    /// have nothing to purge.
+    @Test(arguments: StoreKind.available)
+    func historyGivesNoMoreThanTheLevelHandedOut(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let world = try await Self.world(server, client)
+            let (replay, bootstrap) = try await Self.pair(world.outsider, server, client)
+            try await bootstrap.pullAll()
+            #expect(bootstrap.record(.case, world.confidential)?.value("title") == .null)
+            // The outsider takes part, downloads the history before pulling, and is removed.
+            world.owner.write(.case, world.confidential, "participants", .string(world.outsider.advisor), op: .add)
+            try await world.owner.sync()
+            try await bootstrap.downloadHistory()
+            world.owner.write(.case, world.confidential, "participants", .string(world.outsider.advisor), op: .remove)
+            try await world.owner.sync()
+            for change in bootstrap.history where change.record == world.confidential {
+                #expect(change.field.map(AccessPolicy.caseStubFields.contains) ?? true, "\(change.field ?? "")")
+            }
+            #expect(
+                !bootstrap.history.contains { change in
+                    change.entity == .event && change.value == .string(Self.stubHiddenSummary)
+                })
+            #expect(!Self.received(Self.stubHiddenSummary, by: bootstrap))
+            try await bootstrap.pullAll()
+            try await replay.pullAll()
+            #expect(
+                try bootstrap.canonicalState() == replay.canonicalState(), "\(bootstrap.differences(from: replay))")
+        }
+    }
+
     /// The history a bootstrap leaves out arrives through `GET /v1/history`, filtered like a
     /// pull: with the changes after the bootstrap, exactly the changes a replay received.
     @Test(arguments: StoreKind.available)

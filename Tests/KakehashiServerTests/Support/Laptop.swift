@@ -131,6 +131,15 @@ final class Laptop: @unchecked Sendable {
         }
     }
 
+    /// The records whose merged states differ between this laptop and `other` (for messages).
+    func differences(from other: Laptop) -> [String] {
+        Set(records.keys).union(other.records.keys).sorted().compactMap { ref in
+            records[ref] == other.records[ref]
+                ? nil
+                : "\(ref.entity.rawValue) \(ref.record): \(records[ref].map { "\($0.heads.count) registers" } ?? "missing") here, \(other.records[ref].map { "\($0.heads.count) registers" } ?? "missing") there"
+        }
+    }
+
     /// The replica's whole merged state, as canonical bytes.
     func canonicalState() throws -> Data { try local.replica.canonicalEncoding() }
 

@@ -42,8 +42,10 @@ final class RunningStore: ChangeLogStore, @unchecked Sendable {
 
     func pull(_ request: PullRequest) async throws -> PullPage { try await base.pull(request) }
 
-    func history(viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int) async throws -> HistoryPage {
-        try await base.history(viewer: viewer, cursor: cursor, limit: limit)
+    func history(
+        device: DeviceID, viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int
+    ) async throws -> HistoryPage {
+        try await base.history(device: device, viewer: viewer, cursor: cursor, limit: limit)
     }
 
     func record(_ entity: Entity, _ id: String) async throws -> RecordState? { try await base.record(entity, id) }

@@ -72,19 +72,27 @@ public struct CurlTransport: SyncTransport {
     ) async throws(TransportFailure) -> Transferred<PullResponse> {
         let ack = acknowledged.map { "&ack=" + Self.escaped($0) } ?? ""
         return try await send(
-            "GET", "/v1/pull?after=\(Self.escaped(cursor))\(ack)&limit=\(limit)", body: nil, token: token)
+            "GET", "/v1/pull?after=\(Self.escaped(cursor))\(ack)&limit=\(limit)", body: nil, token: token,
+            accept: Self.pageTypes, decode: Self.page(BinaryPage.pullResponse))
     }
 
     public func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse> {
         try await send(
-            "GET", "/v1/pull?after=\(WireProtocol.initialCursor)&states=1&limit=\(limit)", body: nil, token: token)
+            "GET", "/v1/pull?after=\(WireProtocol.initialCursor)&states=1&limit=\(limit)", body: nil, token: token,
+            accept: Self.pageTypes, decode: Self.page(BinaryPage.pullResponse))
     }
 
     public func history(
         after cursor: String, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<HistoryResponse> {
-        try await send("GET", "/v1/history?after=\(Self.escaped(cursor))&limit=\(limit)", body: nil, token: token)
+        try await send(
+            "GET", "/v1/history?after=\(Self.escaped(cursor))&limit=\(limit)", body: nil, token: token,
+            accept: Self.pageTypes, decode: Self.page(BinaryPage.historyResponse))
     }
+
+    /// What pulls and history downloads accept: binary pages, which cost the laptop far less to
+    /// read, or JSON from a server that does not write them (an older one ignores the header).
+    static let pageTypes = "\(BinaryPage.mediaType), application/json;q=0.5"
 
     /// A cursor as a query parameter's value.
     private static func escaped(_ text: String) -> String {
@@ -108,13 +116,25 @@ public struct CurlTransport: SyncTransport {
     private func send<Response: Decodable & Sendable>(
         _ method: String, _ path: String, body: Data?, encoding: String? = nil, token: String?
     ) async throws(TransportFailure) -> Transferred<Response> {
+        try await send(
+            method, path, body: body, encoding: encoding, token: token, accept: "application/json",
+            decode: Self.json)
+    }
+
+    /// A request whose answer `decode` reads, from the body and its `Content-Type`.
+    private func send<Response: Sendable>(
+        _ method: String, _ path: String, body: Data?, encoding: String? = nil, token: String?, accept: String,
+        decode: @escaping @Sendable (Reply) throws(TransportFailure) -> Response
+    ) async throws(TransportFailure) -> Transferred<Response> {
         var generator = SystemRandomNumberGenerator()
         var attempt = 1
         while true {
             if Task.isCancelled { throw .cancelled }
             let failure: TransportFailure
             do throws(TransportFailure) {
-                return try await exchange(method, baseURL + path, body: body, encoding: encoding, token: token)
+                return try await exchange(
+                    method, baseURL + path, body: body, encoding: encoding, token: token, accept: accept,
+                    decode: decode)
             } catch {
                 failure = error
             }
@@ -130,11 +150,12 @@ public struct CurlTransport: SyncTransport {
         }
     }
 
-    /// One attempt: the HTTP exchange, then its status and body read as `Response`.
-    private func exchange<Response: Decodable & Sendable>(
-        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?
+    /// One attempt: the HTTP exchange, then its status, and its body read by `decode`.
+    private func exchange<Response: Sendable>(
+        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?, accept: String,
+        decode: (Reply) throws(TransportFailure) -> Response
     ) async throws(TransportFailure) -> Transferred<Response> {
-        let reply = try await perform(method, url, body: body, encoding: encoding, token: token)
+        let reply = try await perform(method, url, body: body, encoding: encoding, token: token, accept: accept)
         guard (200..<300).contains(reply.status) else {
             let error = try? JSONDecoder().decode(ErrorResponse.self, from: reply.body)
             if reply.status == 426 || error?.error.kind == .upgradeRequired {
@@ -142,11 +163,31 @@ public struct CurlTransport: SyncTransport {
             }
             throw .status(reply.status, error)
         }
+        return Transferred(try decode(reply), bytes: reply.bytes, features: reply.features)
+    }
+
+    /// A JSON body.
+    private static func json<Response: Decodable>(_ reply: Reply) throws(TransportFailure) -> Response {
         do {
-            return Transferred(
-                try JSONDecoder().decode(Response.self, from: reply.body), bytes: reply.bytes, features: reply.features)
+            return try JSONDecoder().decode(Response.self, from: reply.body)
         } catch {
             throw .undecodable("\(error)")
+        }
+    }
+
+    /// A page, binary when the server sent one (its `Content-Type`), JSON otherwise.
+    private static func page<Response: Decodable & Sendable>(
+        _ binary: @escaping @Sendable ([UInt8]) throws(KakehashiError) -> Response
+    ) -> @Sendable (Reply) throws(TransportFailure) -> Response {
+        { reply throws(TransportFailure) in
+            guard reply.contentType?.lowercased().hasPrefix(BinaryPage.mediaType) == true else {
+                return try json(reply)
+            }
+            do throws(KakehashiError) {
+                return try binary([UInt8](reply.body))
+            } catch {
+                throw .undecodable(error.message)
+            }
         }
     }
 
@@ -158,6 +199,8 @@ public struct CurlTransport: SyncTransport {
         let minClientVersion: String?
         /// The `Kakehashi-Features` the server listed.
         let features: Set<String>
+        /// The body's `Content-Type`.
+        let contentType: String?
     }
 
     /// One HTTP exchange on the session's handle, reset to this request's options; libcurl keeps
@@ -172,13 +215,14 @@ public struct CurlTransport: SyncTransport {
     /// transfer's flag, and libcurl's progress callback, called at least once a second even
     /// while nothing moves, answers by aborting the transfer (`.cancelled`).
     private func perform(
-        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?
+        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?, accept: String
     ) async throws(TransportFailure) -> Reply {
         let cancellation = CancellationFlag()
         let outcome = await withTaskCancellationHandler {
             await session.run { handle throws(TransportFailure) in
                 try perform(
-                    method, url, body: body, encoding: encoding, token: token, on: handle, cancellation: cancellation)
+                    method, url, body: body, encoding: encoding, token: token, accept: accept, on: handle,
+                    cancellation: cancellation)
             }
         } onCancel: {
             cancellation.raise()
@@ -188,7 +232,7 @@ public struct CurlTransport: SyncTransport {
 
     /// The transfer itself, on the session's queue.
     private func perform(
-        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?,
+        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?, accept: String,
         on handle: UnsafeMutableRawPointer, cancellation: CancellationFlag
     ) throws(TransportFailure) -> Reply {
         // Cancelled while an earlier request held the queue: not started at all.
@@ -198,7 +242,7 @@ public struct CurlTransport: SyncTransport {
         defer { context.release() }
 
         var headers: UnsafeMutablePointer<curl_slist>? = nil
-        for header in ["Accept: application/json", "Content-Type: application/json"]
+        for header in ["Accept: \(accept)", "Content-Type: application/json"]
             + (encoding.map { ["Content-Encoding: \($0)"] } ?? [])
             + (token.map { ["Authorization: Bearer \($0)"] } ?? [])
         {
@@ -256,7 +300,7 @@ public struct CurlTransport: SyncTransport {
         _ = kh_curl_getinfo_long(handle, CURLINFO_HEADER_SIZE, &headerBytes)
         return Reply(
             status: status, body: sink.body, bytes: Int(downloaded) + Int(uploaded) + headerBytes,
-            minClientVersion: sink.minClientVersion, features: sink.features)
+            minClientVersion: sink.minClientVersion, features: sink.features, contentType: sink.contentType)
     }
 }
 
@@ -361,12 +405,14 @@ private final class TransferWatch {
     }
 }
 
-/// Collects a response body from libcurl's write callback, and the one header the client reads.
+/// Collects a response body from libcurl's write callback, and the headers the client reads.
 private final class ResponseSink {
     var body = Data()
     var minClientVersion: String?
     var features: Set<String> = []
+    var contentType: String?
 
+    private static let contentTypePrefix = Array("content-type:".utf8)
     private static let minClientVersionPrefix = Array((WireProtocol.minClientVersionHeader + ":").lowercased().utf8)
     private static let featuresPrefix = Array((WireProtocol.featuresHeader + ":").lowercased().utf8)
 
@@ -387,6 +433,7 @@ private final class ResponseSink {
             Array(UnsafeBufferPointer(start: $0, count: length))
         }
         if let version = value(of: line, minClientVersionPrefix) { sink.minClientVersion = version }
+        if let type = value(of: line, contentTypePrefix) { sink.contentType = type }
         if let listed = value(of: line, featuresPrefix) {
             sink.features = Set(listed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         }

@@ -48,6 +48,14 @@ public struct ServerMetrics: Sendable {
             .increment(by: Int64(purges))
     }
 
+    /// A pull or history page sent, by form (`json` or `binary`): how many devices still read JSON.
+    func recordPage(_ form: String) {
+        registry.makeCounter(
+            descriptor: Self.describe("pages", "total", "pull and history pages sent, by form (json or binary)"),
+            labels: [("form", form)]
+        ).increment()
+    }
+
     /// A sync request answered with an error: `endpoint` is `enroll`, `push` or `pull`, `code` the
     /// `ErrorResponse` code (`unauthorized`, `revoked`, `malformed`, `too-large`, `invalid-data`,
     /// `internal`).

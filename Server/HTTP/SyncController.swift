@@ -289,26 +289,10 @@ struct SyncController<Context: RequestContext>: Sendable {
         activity.note(
             session.device.id, at: time, userAgent: request.headers[.userAgent], pulledSeq: page.nextCursor.seq,
             caughtUp: !page.hasMore)
-        // The `PullResponse` JSON, with each change spliced in as the log stores it (sorted keys,
-        // like every other body), so a page is never decoded and encoded again.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
-        body += ",\"epoch\":" + String(decoding: try encoder.encode(epoch), as: UTF8.self)
-        body += ",\"hasMore\":\(page.hasMore)"
-        if let history = page.history {
-            body += ",\"history\":" + String(decoding: try encoder.encode(history.description), as: UTF8.self)
-        }
-        body += ",\"nextCursor\":" + String(decoding: try encoder.encode(page.nextCursor.description), as: UTF8.self)
-        body += ",\"purges\":" + String(decoding: try encoder.encode(page.purges), as: UTF8.self)
-        body += ",\"serverTime\":\(time)"
-        if cursor.bootstraps(askingStates: states) {
-            // Base64 needs no escaping.
-            body += ",\"states\":\"" + StateBatch(page.states).base64 + "\""
-        }
-        body += "}"
-        return JSONResponse.body(
-            Data(body.utf8), contentType: "application/json; charset=utf-8", status: .ok, request: request,
+        let form = PageResponse.form(for: request)
+        metrics.recordPage(form.rawValue)
+        return try PageResponse.pull(
+            page, epoch: epoch, states: cursor.bootstraps(askingStates: states), form: form, request: request,
             serverTime: time)
     }
 
@@ -325,16 +309,9 @@ struct SyncController<Context: RequestContext>: Sendable {
             device: session.device.id, viewer: session.viewer, cursor: cursor, limit: try Self.limit(query["limit"]))
         metrics.recordPull(changes: page.changes.count, purges: 0)
         let time = now()
-        // Spliced like a pull page: the changes as the log stores them.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
-        body += ",\"hasMore\":\(!page.nextCursor.isComplete)"
-        body += ",\"nextCursor\":" + String(decoding: try encoder.encode(page.nextCursor.description), as: UTF8.self)
-        body += ",\"serverTime\":\(time)}"
-        return JSONResponse.body(
-            Data(body.utf8), contentType: "application/json; charset=utf-8", status: .ok, request: request,
-            serverTime: time)
+        let form = PageResponse.form(for: request)
+        metrics.recordPage(form.rawValue)
+        return try PageResponse.history(page, form: form, request: request, serverTime: time)
     }
 
     /// A pull's or history's `limit`: how many log entries (or states) a page holds.

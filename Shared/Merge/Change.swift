@@ -48,6 +48,22 @@ public struct Change: Codable, Hashable, Sendable {
         self.author = author
     }
 
+    /// A change as it was sent, `prev` in the order it came (a binary page's; validation judges it).
+    init(
+        sentID id: ChangeID, entity: Entity, record: String, field: String?, op: Operation, value: FieldValue,
+        hlc: HLC, prev: [HLC], author: String
+    ) {
+        self.id = id
+        self.entity = entity
+        self.record = record
+        self.field = field
+        self.op = op
+        self.value = value
+        self.hlc = hlc
+        self.prev = prev
+        self.author = author
+    }
+
     private enum CodingKeys: String, CodingKey {
         case id, entity, record, field, op, value, hlc, prev, author
     }

@@ -174,11 +174,19 @@ struct ByteReader {
     static let damaged = KakehashiError(.internalFailure, "a stored record state is damaged")
 
     let bytes: [UInt8]
-    var offset = 0
+    var offset: Int
+    /// Where what this reader reads ends: the buffer's end, or a binary page's section's.
+    let end: Int
     /// The name table (version 2); nil for version 1, which writes names in full.
     var names: [String]?
     /// The name table's entries as device ids, read once (nil where an entry is an author).
     var devices: [DeviceID?] = []
+
+    init(bytes: [UInt8], offset: Int = 0, end: Int? = nil) {
+        self.bytes = bytes
+        self.offset = offset
+        self.end = end ?? bytes.count
+    }
 
     /// A device id: an index into the name table, or (version 1) the text itself.
     mutating func device() throws(KakehashiError) -> DeviceID {
@@ -200,7 +208,7 @@ struct ByteReader {
     }
 
     mutating func byte() throws(KakehashiError) -> UInt8 {
-        guard offset < bytes.count else { throw Self.damaged }
+        guard offset < end else { throw Self.damaged }
         defer { offset += 1 }
         return bytes[offset]
     }
@@ -220,14 +228,17 @@ struct ByteReader {
     /// A count that must fit in what is left of the buffer.
     mutating func count() throws(KakehashiError) -> Int {
         let value = try varint()
-        guard value <= UInt64(bytes.count - offset) else { throw Self.damaged }
+        guard value <= UInt64(end - offset) else { throw Self.damaged }
         return Int(value)
     }
 
     mutating func string() throws(KakehashiError) -> String {
         let length = try count()
         defer { offset += length }
-        return String(decoding: bytes[offset..<offset + length], as: UTF8.self)
+        guard let text = String(validating: bytes[offset..<offset + length], as: UTF8.self) else {
+            throw Self.damaged
+        }
+        return text
     }
 
     mutating func hlc() throws(KakehashiError) -> HLC {

@@ -19,8 +19,12 @@ public enum WireProtocol {
     /// from the stored cursor needs), `gzip-requests` (request bodies may be sent with
     /// `Content-Encoding: gzip`; the size limit applies to the decompressed body), `states`
     /// (`GET /v1/pull?after=0&states=1` bootstraps with merged states; `GET /v1/history` sends
-    /// the history a bootstrap left out).
-    public static let features = ["ack", "epoch", gzipRequestsFeature, statesFeature]
+    /// the history a bootstrap left out), `binary-pages` (pull and history pages in
+    /// `BinaryPage`'s form to a client whose `Accept` lists it; a client reads the form the
+    /// `Content-Type` names, so it may ask any server).
+    public static let features = ["ack", binaryPagesFeature, "epoch", gzipRequestsFeature, statesFeature]
+    /// The feature name of binary pull and history pages.
+    public static let binaryPagesFeature = "binary-pages"
     /// The feature name of bootstrapping from states.
     public static let statesFeature = "states"
     /// The feature name of gzip-compressed request bodies.
@@ -175,8 +179,18 @@ public struct PullResponse: Codable, Sendable, Hashable {
         changes: [Change], purges: [RecordRef], nextCursor: String, hasMore: Bool, serverTime: Int64,
         epoch: String? = nil, states: [RecordState]? = nil, history: String? = nil
     ) {
+        self.init(
+            changes: changes, purges: purges, nextCursor: nextCursor, hasMore: hasMore, serverTime: serverTime,
+            epoch: epoch, stateBatch: states.map(StateBatch.init), history: history)
+    }
+
+    /// A page whose states are already a batch (a binary page's states section).
+    public init(
+        changes: [Change], purges: [RecordRef], nextCursor: String, hasMore: Bool, serverTime: Int64,
+        epoch: String?, stateBatch: StateBatch?, history: String?
+    ) {
         self.epoch = epoch
-        stateBatch = states.map(StateBatch.init)
+        self.stateBatch = stateBatch
         self.history = history
         self.changes = changes
         self.purges = purges
@@ -238,7 +252,12 @@ public struct StateBatch: Sendable, Hashable {
     /// Reads a batch; nil when the text is not one.
     public init?(base64 text: String) {
         guard let data = Data(base64Encoded: text) else { return nil }
-        var reader = ByteReader(bytes: [UInt8](data))
+        self.init(bytes: [UInt8](data))
+    }
+
+    /// Reads the batch's bytes (what its base64 stands for, or a binary page's states section).
+    public init?(bytes: [UInt8]) {
+        var reader = ByteReader(bytes: bytes)
         var states: [RecordState] = []
         var codings: [[UInt8]] = []
         do {
@@ -258,7 +277,8 @@ public struct StateBatch: Sendable, Hashable {
         self.codings = codings
     }
 
-    public var base64: String {
+    /// Per state: entity, id, and the length and bytes of its coding.
+    public var bytes: [UInt8] {
         var writer = ByteWriter(names: nil)
         for (state, coding) in zip(states, codings) {
             writer.string(state.entity.rawValue)
@@ -266,8 +286,10 @@ public struct StateBatch: Sendable, Hashable {
             writer.varint(UInt64(coding.count))
             writer.bytes.append(contentsOf: coding)
         }
-        return Data(writer.bytes).base64EncodedString()
+        return writer.bytes
     }
+
+    public var base64: String { Data(bytes).base64EncodedString() }
 }
 
 /// `GET /v1/history?after=CURSOR&limit=N`: the next page of the history a bootstrap left out,

@@ -52,6 +52,9 @@ import FoundationNetworking
             #expect(seen >= started.rounded(.down) - 1 && seen <= now + 1, "\(seen) not within \(started)…\(now)")
         }
         #expect(metrics.contains("kakehashi_request_errors_total{endpoint=\"pull\",code=\"unauthorized\"} 1"))
+        // Real `kakehashi` processes ask for binary pages: no page went out as JSON.
+        #expect(metrics.contains("kakehashi_pages_total{form=\"binary\"}"), "\(metrics)")
+        #expect(!metrics.contains("kakehashi_pages_total{form=\"json\"}"), "\(metrics)")
         // Labels carry device ids only: no names, advisors or tokens.
         for secret in ["山田", "佐藤", yamada.advisor, sato.advisor, try Self.token(yamada)] {
             #expect(!metrics.contains(secret))

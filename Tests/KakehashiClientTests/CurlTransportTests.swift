@@ -31,6 +31,43 @@ import Testing
         #expect(failure?.kakehashiError.message.contains("Your work is kept") == true)
     }
 
+    /// A server older than binary pages ignores `Accept` and answers JSON: the page is read all
+    /// the same.
+    @Test func anOlderServersJSONPageIsRead() async throws {
+        let device = try #require(DeviceID("d-0123456789abcdef"))
+        let change = Change(
+            id: ChangeID(device: device, counter: 1), entity: .organization,
+            record: "0192f1c4-0000-7000-8000-0000000000aa",
+            field: "name", op: .set, value: .string("株式会社浜松精密"), hlc: HLC(millis: 1_000, counter: 0, device: device),
+            prev: [], author: "0192f1c4-0000-7000-8000-000000000001")
+        let page = PullResponse(
+            changes: [change], purges: [], nextCursor: "1.0", hasMore: false, serverTime: 1_763_700_000_000)
+        let server = try FaultyHTTPServer(
+            .answer(contentType: "application/json", body: [UInt8](try JSONEncoder().encode(page))))
+        defer { server.stop() }
+        #expect(try await transport(server).pull(after: "0", limit: 10, token: "t").value == page)
+    }
+
+    /// A binary page cut short at a section's end would read as a shorter page (its cursor
+    /// without its changes) if the format allowed it: it is refused, and not tried again.
+    @Test func aBinaryPageCutShortIsRefusedNotReadAsAShorterPage() async throws {
+        let page = PullResponse(
+            changes: [], purges: [RecordRef(entity: .case, record: "0192f1c4-0000-7000-8000-0000000000bb")],
+            nextCursor: "9.0", hasMore: false, serverTime: 1_763_700_000_000, epoch: "e-1")
+        let server = try FaultyHTTPServer(
+            .answer(contentType: BinaryPage.mediaType, body: Array(BinaryPage.encode(page).dropLast())))
+        defer { server.stop() }
+        let failure = await #expect(throws: TransportFailure.self) {
+            try await transport(server).pull(after: "0", limit: 10, token: "t")
+        }
+        guard case .undecodable(let detail) = failure else {
+            Issue.record("expected undecodable, got \(String(describing: failure))"); return
+        }
+        #expect(detail.contains("binary page") && detail.contains("cut short"), "\(detail)")
+        #expect(server.requests == 1)
+        #expect(failure?.kakehashiError.code == .unavailable)
+    }
+
     @Test func aStalledServerIsAbandoned() async throws {
         let server = try FaultyHTTPServer(.stall(seconds: 8))
         defer { server.stop() }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import KakehashiServer
 import KakehashiShared
@@ -29,6 +30,9 @@ final class Laptop: @unchecked Sendable {
     private(set) var cursor = WireProtocol.initialCursor
     /// Whether a pull from the start asks for a bootstrap from states (`states=1`).
     var bootstraps = false
+    /// Whether pulls and history downloads ask for binary pages (`Accept: BinaryPage.mediaType`)
+    /// rather than JSON; each answer must then come in that form.
+    var binaryPages = false
     /// Every state this laptop received in bootstrap pages, to check nothing confidential arrived.
     private(set) var receivedStates: [RecordState] = []
     /// The raw bodies of every pull and history page, to look for text that must not be there.
@@ -97,10 +101,12 @@ final class Laptop: @unchecked Sendable {
     @discardableResult
     func pullPage(limit: Int? = nil) async throws -> Bool {
         let states = bootstraps && cursor == WireProtocol.initialCursor
-        let response = try await client.pull(after: cursor, limit: limit, states: states, token: token)
+        let response = try await client.pull(
+            after: cursor, limit: limit, states: states, token: token, headers: acceptHeaders)
         try #require(response.status == .ok, "pull: \(String(decoding: response.body, as: UTF8.self))")
         rawPages.append(response.body)
-        let page = try response.decode(PullResponse.self)
+        let page =
+            try binaryPages ? BinaryPage.pullResponse(from: binaryBody(response)) : response.decode(PullResponse.self)
         for ref in page.purges {
             purged.append(ref)
             // A purged case takes its events with it.
@@ -122,13 +128,24 @@ final class Laptop: @unchecked Sendable {
     func downloadHistory(limit: Int? = nil) async throws {
         while let after = historyCursor {
             let query = limit.map { "&limit=\($0)" } ?? ""
-            let response = try await client.send(.get, "/v1/history?after=\(after)\(query)", token: token)
+            let response = try await client.send(
+                .get, "/v1/history?after=\(after)\(query)", token: token, headers: acceptHeaders)
             try #require(response.status == .ok, "history: \(String(decoding: response.body, as: UTF8.self))")
             rawPages.append(response.body)
-            let page = try response.decode(HistoryResponse.self)
+            let page =
+                try binaryPages
+                ? BinaryPage.historyResponse(from: binaryBody(response)) : response.decode(HistoryResponse.self)
             history += page.changes
             historyCursor = page.hasMore ? page.nextCursor : nil
         }
+    }
+
+    private var acceptHeaders: HTTPFields { binaryPages ? [.accept: BinaryPage.mediaType] : [:] }
+
+    /// The body of a page asked for in binary, which must have come in that form.
+    private func binaryBody(_ response: APIResponse) throws -> [UInt8] {
+        try #require(response.headers[.contentType] == BinaryPage.mediaType, "a binary page was asked for")
+        return [UInt8](response.body)
     }
 
     /// The records whose merged states differ between this laptop and `other` (for messages).

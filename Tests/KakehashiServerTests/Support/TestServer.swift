@@ -172,9 +172,10 @@ struct APIClient: Sendable {
         try await send(.post, "/v1/push", token: token, body: try json(PushRequest(changes: changes)))
     }
 
-    func pull(after cursor: String, limit: Int? = nil, states: Bool = false, token: String) async throws -> APIResponse
-    {
+    func pull(
+        after cursor: String, limit: Int? = nil, states: Bool = false, token: String, headers: HTTPFields = [:]
+    ) async throws -> APIResponse {
         let query = (limit.map { "&limit=\($0)" } ?? "") + (states ? "&states=1" : "")
-        return try await send(.get, "/v1/pull?after=\(cursor)\(query)", token: token)
+        return try await send(.get, "/v1/pull?after=\(cursor)\(query)", token: token, headers: headers)
     }
 }

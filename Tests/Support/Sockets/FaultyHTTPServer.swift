@@ -4,8 +4,8 @@ import Foundation
 import Glibc
 #endif
 
-/// A deliberately bad HTTP server on a loopback socket, for testing how the libcurl transport
-/// behaves when the network or the server misbehaves.
+/// A deliberately bad (or old) HTTP server on a loopback socket, for testing how the libcurl
+/// transport behaves when the network or the server misbehaves.
 package final class FaultyHTTPServer: Sendable {
     package enum Behavior: Sendable {
         /// Promise a body, send part of it, close the connection.
@@ -16,6 +16,9 @@ package final class FaultyHTTPServer: Sendable {
         case status(Int)
         /// Accept the connection, read what comes, never answer (a hung server).
         case silent
+        /// Answer 200 with this body as this content type: an older server's JSON page, or a
+        /// damaged binary one.
+        case answer(contentType: String, body: [UInt8])
     }
 
     private let server: LoopbackServer
@@ -52,6 +55,10 @@ package final class FaultyHTTPServer: Sendable {
             connection.write(
                 "HTTP/1.1 \(code) Error\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
             )
+        case .answer(let contentType, let body):
+            connection.write(
+                "HTTP/1.1 200 OK\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+                    .utf8 + body)
         case .silent:
             break
         }

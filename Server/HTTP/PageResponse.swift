@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KakehashiShared
+
+/// Pull and history pages in the form the client asked for with `Accept`: a binary page
+/// (`BinaryPage.mediaType`) when it lists that type, JSON otherwise — older clients, curl,
+/// schemathesis. Either way the page is the same; a JSON page splices each change in as the log
+/// stores it, so it is never decoded and encoded again.
+enum PageResponse {
+    /// The form of a page, as `ServerMetrics` counts it.
+    enum Form: String {
+        case json, binary
+    }
+
+    /// Whether `Accept` lists the binary page type (and does not refuse it with `q=0`).
+    static func form(for request: Request) -> Form {
+        let listed = request.headers[values: .accept].flatMap { $0.split(separator: ",") }.contains { item in
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            return parts.first == BinaryPage.mediaType && !parts.dropFirst().contains { $0 == "q=0" || $0 == "q=0.0" }
+        }
+        return listed ? .binary : .json
+    }
+
+    /// A pull page. `states` says whether the page is a bootstrap's, which always carries a
+    /// (possibly empty) batch of states.
+    static func pull(
+        _ page: PullPage, epoch: String, states: Bool, form: Form, request: Request, serverTime: Int64
+    ) throws -> Response {
+        switch form {
+        case .binary:
+            let response = PullResponse(
+                changes: try changes(page.changes), purges: page.purges, nextCursor: page.nextCursor.description,
+                hasMore: page.hasMore, serverTime: serverTime, epoch: epoch,
+                stateBatch: states ? StateBatch(page.states) : nil, history: page.history?.description)
+            return respond(Data(BinaryPage.encode(response)), form: form, request: request, serverTime: serverTime)
+        case .json:
+            var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
+            body += ",\"epoch\":" + (try quoted(epoch))
+            body += ",\"hasMore\":\(page.hasMore)"
+            if let history = page.history { body += ",\"history\":" + (try quoted(history.description)) }
+            body += ",\"nextCursor\":" + (try quoted(page.nextCursor.description))
+            body += ",\"purges\":" + String(decoding: try encoder.encode(page.purges), as: UTF8.self)
+            body += ",\"serverTime\":\(serverTime)"
+            // Base64 needs no escaping.
+            if states { body += ",\"states\":\"" + StateBatch(page.states).base64 + "\"" }
+            body += "}"
+            return respond(Data(body.utf8), form: form, request: request, serverTime: serverTime)
+        }
+    }
+
+    /// A history page.
+    static func history(_ page: HistoryPage, form: Form, request: Request, serverTime: Int64) throws -> Response {
+        switch form {
+        case .binary:
+            let response = HistoryResponse(
+                changes: try changes(page.changes), nextCursor: page.nextCursor.description,
+                hasMore: !page.nextCursor.isComplete, serverTime: serverTime)
+            return respond(Data(BinaryPage.encode(response)), form: form, request: request, serverTime: serverTime)
+        case .json:
+            var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
+            body += ",\"hasMore\":\(!page.nextCursor.isComplete)"
+            body += ",\"nextCursor\":" + (try quoted(page.nextCursor.description))
+            body += ",\"serverTime\":\(serverTime)}"
+            return respond(Data(body.utf8), form: form, request: request, serverTime: serverTime)
+        }
+    }
+
+    private static func respond(_ body: Data, form: Form, request: Request, serverTime: Int64) -> Response {
+        var response = JSONResponse.body(
+            body, contentType: form == .binary ? BinaryPage.mediaType : "application/json; charset=utf-8",
+            status: .ok, request: request, serverTime: serverTime)
+        // Caches between client and server must keep the two forms apart.
+        response.headers[.vary] = "Accept, Accept-Encoding"
+        return response
+    }
+
+    /// The log's change texts, read as changes (one JSON array, one decoder).
+    private static func changes(_ texts: [String]) throws -> [Change] {
+        guard !texts.isEmpty else { return [] }
+        return try JSONDecoder().decode([Change].self, from: Data(("[" + texts.joined(separator: ",") + "]").utf8))
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    private static func quoted(_ text: String) throws -> String {
+        String(decoding: try encoder.encode(text), as: UTF8.self)
+    }
+}

@@ -11,7 +11,7 @@ out=.build/fuzz
 mkdir -p "$out/bin"
 shared=$(find Shared -name '*.swift' | sort)
 status=0
-for target in PushBody PullBody ChangeValidator; do
+for target in PushBody PullBody BinaryPullPage ChangeValidator; do
   binary="$out/bin/$target"
   echo "== building $target"
   flock /tmp/kakehashi-swift.lock swiftc -O -parse-as-library -swift-version 6 \
@@ -20,9 +20,12 @@ for target in PushBody PullBody ChangeValidator; do
     || { cat "$out/$target.build.log" >&2; exit 1; }
   scratch="$out/$target.corpus"
   mkdir -p "$scratch" "$out/$target.crashes"
-  echo "== fuzzing $target for ${seconds}s (seeds: fuzz/corpus/$target)"
+  # BinaryPullPage starts from the JSON pull bodies (it writes each in binary).
+  seeds="fuzz/corpus/$target"
+  [ "$target" = BinaryPullPage ] && seeds=fuzz/corpus/PullBody
+  echo "== fuzzing $target for ${seconds}s (seeds: $seeds)"
   if ! "$binary" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 -dict=fuzz/json.dict \
-    -artifact_prefix="$out/$target.crashes/" -print_final_stats=1 "$scratch" "fuzz/corpus/$target" \
+    -artifact_prefix="$out/$target.crashes/" -print_final_stats=1 "$scratch" "$seeds" \
     > "$out/$target.log" 2>&1; then
     echo "FAILED: $target — see $out/$target.log and the input in $out/$target.crashes/" >&2
     tail -40 "$out/$target.log" >&2

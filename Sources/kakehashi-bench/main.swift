@@ -7,9 +7,10 @@ import KakehashiShared
 //                 [--only client,merge,sync,bootstrap,growth,laptop,matching,export] [--db URL]
 //
 // Every figure is printed next to a limit measured in the same run on the same machine:
-// 1. client: pull-apply of N changes (JSON pages of 1,000, decoded and merged, each page in one
-//    transaction with its cursor) next to SQLite's raw transactional insert of N equivalent rows;
-//    then query latency on a laptop holding N events.
+// 1. client: pull-apply of N changes (binary pages of 1,000 as a server sends them, decoded and
+//    merged, each page in one transaction with its cursor; and JSON pages, as an older server
+//    sends them) next to SQLite's raw transactional insert of N equivalent rows; then query
+//    latency on a laptop holding N events.
 // 2. merge: the shared engine's merge next to pycrdt (Yrs) on the same logical workload.
 // 3. sync: laptop → real server process → laptop over loopback, next to plain HTTP moving the
 //    same bytes; the second laptop's initial sync (seconds, bytes); pull latency and server memory.
@@ -50,9 +51,10 @@ struct Arguments {
     }
 }
 
-/// Serves pre-built pull pages as JSON, so the benchmark includes decoding but no network.
+/// Serves pre-built pull pages, binary or JSON, so the benchmark includes decoding but no network.
 struct PagedTransport: SyncTransport {
     let pages: [Data]
+    let form: PageForm
     let advisor: String
 
     func enroll(_ request: EnrollRequest) async throws(TransportFailure) -> Transferred<EnrollResponse> {
@@ -74,8 +76,12 @@ struct PagedTransport: SyncTransport {
                 PullResponse(changes: [], purges: [], nextCursor: cursor, hasMore: false, serverTime: now()), bytes: 0)
         }
         do {
-            return Transferred(
-                try JSONDecoder().decode(PullResponse.self, from: pages[index]), bytes: pages[index].count)
+            let page =
+                switch form {
+                case .binary: try BinaryPage.pullResponse(from: [UInt8](pages[index]))
+                case .json: try JSONDecoder().decode(PullResponse.self, from: pages[index])
+                }
+            return Transferred(page, bytes: pages[index].count)
         } catch {
             throw .undecodable("\(error)")
         }
@@ -130,20 +136,29 @@ func makeLog(cases: Int, events: Int, advisor: String) -> [Change] {
     return log
 }
 
-func pages(of log: [Change], size: Int) throws -> [Data] {
+/// The two forms of a pull page.
+enum PageForm: String {
+    case binary, json
+}
+
+func pages(of log: [Change], size: Int, form: PageForm = .binary) throws -> [Data] {
     let encoder = JSONEncoder()
     return try stride(from: 0, to: log.count, by: size).map { start in
         let end = min(log.count, start + size)
-        return try encoder.encode(
-            PullResponse(
-                changes: Array(log[start..<end]), purges: [], nextCursor: String(start / size + 1),
-                hasMore: end < log.count, serverTime: now()))
+        let page = PullResponse(
+            changes: Array(log[start..<end]), purges: [], nextCursor: String(start / size + 1),
+            hasMore: end < log.count, serverTime: now())
+        return form == .binary ? Data(BinaryPage.encode(page)) : try encoder.encode(page)
     }
 }
 
-/// Enrolls a fresh laptop in a temporary directory and pulls `log` into it; returns the seconds.
-func pull(_ log: [Change], advisor: String, into directory: String) async throws -> (FieldClient, Double) {
-    let transport = PagedTransport(pages: try pages(of: log, size: WireProtocol.defaultPullLimit), advisor: advisor)
+/// Enrolls a fresh laptop in a temporary directory and pulls `log` into it, in pages of `form`;
+/// returns the seconds.
+func pull(
+    _ log: [Change], advisor: String, into directory: String, form: PageForm = .binary
+) async throws -> (FieldClient, Double) {
+    let transport = PagedTransport(
+        pages: try pages(of: log, size: WireProtocol.defaultPullLimit, form: form), form: form, advisor: advisor)
     let client = try await FieldClient.enroll(
         directory: directory, server: "bench", code: "bench", cacert: nil, deviceName: nil, transport: transport)
     let elapsed = try await seconds { _ = try await SyncEngine(client: client, transport: transport).run() }
@@ -244,21 +259,30 @@ func clientBenchmarks() async throws {
     // Alternate the two measurements three times and keep each one's median, so a burst of other
     // load on this shared machine does not decide the ratio.
     var pullTimes: [Double] = []
+    var jsonTimes: [Double] = []
     var rawTimes: [Double] = []
     for round in 0..<3 {
         pullTimes.append(try await pull(log, advisor: advisor, into: workspace + "/pull\(round)").1)
+        jsonTimes.append(try await pull(log, advisor: advisor, into: workspace + "/json\(round)", form: .json).1)
         rawTimes.append(try rawInsert(log, into: workspace + "/raw\(round).sqlite"))
     }
     let pullSeconds = percentile(pullTimes, 0.5)
+    let jsonSeconds = percentile(jsonTimes, 0.5)
     let rawSeconds = percentile(rawTimes, 0.5)
     let applyRate = Double(log.count) / pullSeconds
+    let jsonRate = Double(log.count) / jsonSeconds
     let rawRate = Double(log.count) / rawSeconds
     print(
-        "\nPull-apply of \(log.count) changes (pages of \(WireProtocol.defaultPullLimit), JSON decode + merge + index, one transaction per page; median of 3)"
+        "\nPull-apply of \(log.count) changes (pages of \(WireProtocol.defaultPullLimit), decode + merge + index, one transaction per page; median of 3)"
     )
-    print(String(format: "  kakehashi pull-apply   %10.0f changes/s  (%.2f s)", applyRate, pullSeconds))
-    print(String(format: "  SQLite raw insert      %10.0f rows/s     (%.2f s, one transaction)", rawRate, rawSeconds))
-    print(String(format: "  ratio                  %10.2f            (goal ≥ 0.30)", applyRate / rawRate))
+    print(String(format: "  kakehashi pull-apply, binary pages  %10.0f changes/s  (%.2f s)", applyRate, pullSeconds))
+    print(String(format: "  kakehashi pull-apply, JSON pages    %10.0f changes/s  (%.2f s)", jsonRate, jsonSeconds))
+    print(
+        String(
+            format: "  SQLite raw insert                   %10.0f rows/s     (%.2f s, one transaction)", rawRate,
+            rawSeconds))
+    print(String(format: "  ratio, binary pages                 %10.2f            (goal ≥ 0.50)", applyRate / rawRate))
+    print(String(format: "  ratio, JSON pages                   %10.2f", jsonRate / rawRate))
 
     // 2. Query latency with many events.
     let eventLog = makeLog(cases: max(1, arguments.events / 50), events: arguments.events, advisor: advisor)

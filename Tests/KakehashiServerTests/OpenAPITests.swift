@@ -169,6 +169,12 @@ import Testing
                 "get", "/v1/history",
                 try await client.send(.get, "/v1/history?after=\(history)&limit=3", token: owner.token))
             record("get", "/v1/history", try await client.send(.get, "/v1/history?after=h.9.2", token: owner.token))
+            // Both pages in the binary form, asked for with Accept.
+            let binary: HTTPFields = [.accept: BinaryPage.mediaType]
+            record("get", "/v1/pull", try await client.pull(after: "0", token: owner.token, headers: binary))
+            record(
+                "get", "/v1/history",
+                try await client.send(.get, "/v1/history?after=\(history)", token: owner.token, headers: binary))
             record("get", "/v1/history", try await client.send(.get, "/v1/history?after=\(history)", token: "wrong"))
             // A kakehashi older than the server's minimum is told to upgrade (426), before its
             // token or body is looked at.
@@ -202,7 +208,12 @@ import Testing
                 responses[status] as? [String: Any], "\(item.method) \(item.path) answered undocumented \(status)")
             if let ref = documented["$ref"] as? String { documented = Self.resolve(ref, document) }
             let content = documented["content"] as? [String: Any] ?? [:]
-            if let json = content["application/json"] as? [String: Any], let schema = json["schema"] as? [String: Any] {
+            if item.response.headers[.contentType] == BinaryPage.mediaType {
+                #expect(content[BinaryPage.mediaType] != nil, "\(item.method) \(item.path) \(status): binary")
+                #expect(throws: Never.self) { try BinaryPage.pullResponse(from: [UInt8](item.response.body)) }
+            } else if let json = content["application/json"] as? [String: Any],
+                let schema = json["schema"] as? [String: Any]
+            {
                 let body = try JSONSerialization.jsonObject(with: item.response.body, options: [.fragmentsAllowed])
                 let found = Self.problems(body, schema, document, at: "$")
                 #expect(found.isEmpty, "\(item.method) \(item.path) \(status): \(found)")

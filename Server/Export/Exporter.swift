@@ -86,23 +86,33 @@ public struct Exporter: Sendable {
     /// and indicators in memory.
     private func runStreaming(_ options: Options) async throws -> ExportManifest {
         try Self.createDirectory(options.directory)
-        if options.format == .xlsx {
-            let workbook = try WorkbookWriter(
-                path: Self.temporaryPath(options.directory, WorkbookEncoding.fileName(options.profile)),
-                labels: options.labels, tables: Self.tableNames)
-            do {
-                let stream = EventExportStream(options: options, writer: try workbook.rows(of: ExportRows.emptyEvents))
-                let streamed = try await streamEvents(into: stream, options)
-                for table in streamed.tables { try workbook.write(table) }
-                try Self.prepare(directory: options.directory)
-                let file = try Self.closeAndPlace(
-                    workbook, options, information: Self.information(options, streamed.data, streamed.latestMillis))
-                return try finish(options, data: streamed.data, files: [file], withdrawn: nil)
-            } catch {
-                workbook.discard()
-                throw error
-            }
+        if options.format == .xlsx { return try await streamWorkbook(options) }
+        return try await streamFiles(options)
+    }
+
+    /// A workbook whose events sheet is filled as the events are read; its other sheets, and its
+    /// information sheet, are written after.
+    private func streamWorkbook(_ options: Options) async throws -> ExportManifest {
+        let workbook = try WorkbookWriter(
+            path: Self.temporaryPath(options.directory, WorkbookEncoding.fileName(options.profile)),
+            labels: options.labels, tables: Self.tableNames)
+        do {
+            let stream = EventExportStream(options: options, writer: try workbook.rows(of: ExportRows.emptyEvents))
+            let streamed = try await streamEvents(into: stream, options)
+            for table in streamed.tables { try workbook.write(table) }
+            try Self.prepare(directory: options.directory)
+            let file = try Self.closeAndPlace(
+                workbook, options, information: Self.information(options, streamed.data, streamed.latestMillis))
+            return try finish(options, data: streamed.data, files: [file], withdrawn: nil)
+        } catch {
+            workbook.discard()
+            throw error
         }
+    }
+
+    /// Six CSV or JSON Lines files: the events file written as the events are read, the others
+    /// after.
+    private func streamFiles(_ options: Options) async throws -> ExportManifest {
         let eventsFile = try ExportFileWriter(
             ExportRows.emptyEvents, format: options.format, labels: options.labels, directory: options.directory)
         do {

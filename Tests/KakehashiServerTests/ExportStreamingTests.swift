@@ -251,6 +251,30 @@ import Testing
         await store.close()
     }
 
+    /// A workbook that libxlsxwriter cannot write (its temporary name is taken by a directory)
+    /// fails the export with libxlsxwriter's reason, after the events were streamed into it, and
+    /// leaves no workbook, no temporary file and no manifest: the directory claims no export.
+    @Test func aWorkbookThatCannotBeWrittenLeavesNoFileBehind() async throws {
+        let store = try await RunningStore.open(StoreKind.sqlite.freshLocation(), logger: StoreKind.logger)
+        _ = try await store.append(Log().changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kakehashi-stream-\(UUID().uuidString)"
+        )
+        .path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let blocked = Exporter.temporaryPath(directory, WorkbookEncoding.fileName(.meti))
+        try FileManager.default.createDirectory(atPath: blocked, withIntermediateDirectories: true)
+        var exporter = Exporter(store: store, now: { Self.today })
+        exporter.pageSize = 7
+        await #expect {
+            _ = try await exporter.run(.init(profile: .meti, format: .xlsx, directory: directory))
+        } throws: { error in
+            "\(error)".contains("libxlsxwriter refused the workbook")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+        await store.close()
+    }
+
     /// The previous build's workbooks (see `previousBuild`): profile, labels, fiscal year.
     static let previousWorkbooks: [(ExportProfile, ExportTable.Labels, Int?)] = [
         (.cabinetOffice, .ja, nil), (.meti, .en, 2026), (.mext, .ja, 2025),

@@ -5,7 +5,7 @@ import KakehashiShared
 /// One CSV or JSON Lines file of an export written a few rows at a time, hashed (SHA-256) and
 /// counted as it is written: the same bytes `TableEncoding` gives the whole table, without
 /// holding it. The file is written under a temporary name; `Exporter` renames it into place.
-struct ExportFileWriter {
+struct ExportFileWriter: ExportRowWriter {
     /// The file's columns; its rows stay empty.
     let table: ExportTable
     let format: ExportFormat
@@ -26,7 +26,7 @@ struct ExportFileWriter {
     /// Creates the temporary file in `directory` and writes the CSV header.
     init(_ table: ExportTable, format: ExportFormat, labels: ExportTable.Labels, directory: String) throws {
         guard format != .xlsx else {
-            throw KakehashiError(.internalFailure, "a workbook is written whole (WorkbookEncoding.encode)")
+            throw KakehashiError(.internalFailure, "a workbook is written by WorkbookWriter")
         }
         self.table = table
         self.format = format

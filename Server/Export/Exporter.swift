@@ -71,14 +71,14 @@ public struct Exporter: Sendable {
     /// redaction changed (a level raised, a program moved) — and the manifest lists the rows
     /// that are gone (`withdrawn`). The indicator files are always whole.
     ///
-    /// A full CSV or JSON Lines export streams the events (`EventExportStream`): they are read
-    /// from the store a page at a time and written as they come, so its memory grows with the
-    /// cases, not the events. A workbook, or an incremental export, is built in memory from one
-    /// `LogSnapshot` (`Docs/exports.md`, "Scale").
+    /// A full export streams the events (`EventExportStream`): they are read from the store a
+    /// page at a time and written as they come, to the events file (CSV, JSON Lines) or the
+    /// workbook's events sheet (xlsx), so its memory grows with the cases, not the events. An
+    /// incremental export is built in memory from one `LogSnapshot` (`Docs/exports.md`, "Scale").
     /// - Throws: `KakehashiError` (`.invalidData`) for a bad `--since`, `--fiscal-year` or `--out`.
     public func run(_ options: Options) async throws -> ExportManifest {
         try Self.validate(options)
-        if options.format == .xlsx || options.since != nil { return try await runInMemory(options) }
+        if options.since != nil { return try await runInMemory(options) }
         return try await runStreaming(options)
     }
 
@@ -86,33 +86,71 @@ public struct Exporter: Sendable {
     /// and indicators in memory.
     private func runStreaming(_ options: Options) async throws -> ExportManifest {
         try Self.createDirectory(options.directory)
-        let stream = EventExportStream(options: options)
-        do {
-            try await store.snapshot(
-                entities: LogSnapshot.reportingEntities.filter { $0 != .event }, streaming: .event,
-                pageSize: pageSize, into: stream)
-        } catch {
-            if let temporary = stream.temporaryFile { try? FileManager.default.removeItem(atPath: temporary) }
-            throw error
-        }
-        guard let data = stream.data, let rows = stream.rows, let counting = stream.counting,
-            let events = stream.events
-        else { throw KakehashiError(.internalFailure, "the store ended the event stream early") }
-        let indicators = counting.report(fiscalYear: options.fiscalYear, today: data.asOf)
-        try Self.prepare(directory: options.directory)
-        try Self.place(events.temporary, in: options.directory, name: events.entry.name)
-        var files = [try Self.write(rows.cases(stream.facts), options), events.entry]
-        for table in [
-            rows.organizations(stream.facts), indicators.table(), indicators.referralTable(),
-            rows.goodPractices(stream.facts),
-        ] {
-            files.append(try Self.write(table, options))
-        }
-        return try finish(options, data: data, files: files, withdrawn: nil)
+        if options.format == .xlsx { return try await streamWorkbook(options) }
+        return try await streamFiles(options)
     }
 
-    /// The whole-snapshot path: every table in memory (workbooks and incremental exports; the
-    /// reference the streaming path is tested against).
+    /// A workbook whose events sheet is filled as the events are read; its other sheets, and its
+    /// information sheet, are written after.
+    private func streamWorkbook(_ options: Options) async throws -> ExportManifest {
+        let workbook = try WorkbookWriter(
+            path: Self.temporaryPath(options.directory, WorkbookEncoding.fileName(options.profile)),
+            labels: options.labels, tables: Self.tableNames)
+        do {
+            let stream = EventExportStream(options: options, writer: try workbook.rows(of: ExportRows.emptyEvents))
+            let streamed = try await streamEvents(into: stream, options)
+            for table in streamed.tables { try workbook.write(table) }
+            try Self.prepare(directory: options.directory)
+            let file = try Self.closeAndPlace(
+                workbook, options, information: Self.information(options, streamed.data, streamed.latestMillis))
+            return try finish(options, data: streamed.data, files: [file], withdrawn: nil)
+        } catch {
+            workbook.discard()
+            throw error
+        }
+    }
+
+    /// Six CSV or JSON Lines files: the events file written as the events are read, the others
+    /// after.
+    private func streamFiles(_ options: Options) async throws -> ExportManifest {
+        let eventsFile = try ExportFileWriter(
+            ExportRows.emptyEvents, format: options.format, labels: options.labels, directory: options.directory)
+        do {
+            let stream = EventExportStream(options: options, writer: eventsFile)
+            let streamed = try await streamEvents(into: stream, options)
+            var written = stream.writer
+            let events = try written.finish()
+            try Self.prepare(directory: options.directory)
+            try Self.place(written.temporary, in: options.directory, name: events.name)
+            var files = try streamed.tables.map { try Self.write($0, options) }
+            files.insert(events, at: 1)
+            return try finish(options, data: streamed.data, files: files, withdrawn: nil)
+        } catch {
+            try? FileManager.default.removeItem(atPath: eventsFile.temporary)
+            throw error
+        }
+    }
+
+    /// Reads the log into `stream`, which writes the event rows, and returns the other tables in
+    /// the export's order (cases, organizations, indicators, referrals, good practices).
+    private func streamEvents<Writer>(
+        into stream: EventExportStream<Writer>, _ options: Options
+    ) async throws -> (data: ReportData, latestMillis: Int64, tables: [ExportTable]) {
+        try await store.snapshot(
+            entities: LogSnapshot.reportingEntities.filter { $0 != .event }, streaming: .event,
+            pageSize: pageSize, into: stream)
+        guard let data = stream.data, let rows = stream.rows, let counting = stream.counting, stream.complete
+        else { throw KakehashiError(.internalFailure, "the store ended the event stream early") }
+        let indicators = counting.report(fiscalYear: options.fiscalYear, today: data.asOf)
+        let tables = [
+            rows.cases(stream.facts), rows.organizations(stream.facts), indicators.table(),
+            indicators.referralTable(), rows.goodPractices(stream.facts),
+        ]
+        return (data, stream.latestMillis, tables)
+    }
+
+    /// The whole-snapshot path: every table in memory (incremental exports; the reference the
+    /// streaming path is tested against).
     func runInMemory(_ options: Options) async throws -> ExportManifest {
         let snapshot = try await store.snapshot(entities: LogSnapshot.reportingEntities, since: options.since)
         let data = ReportData(snapshot)
@@ -134,28 +172,24 @@ public struct Exporter: Sendable {
             }
             withdrawn = gone
         }
-        let tables = rowTables.prefix(3) + [indicators.table(), indicators.referralTable()] + rowTables.suffix(1)
+        let tables = Array(
+            rowTables.prefix(3) + [indicators.table(), indicators.referralTable()] + rowTables.suffix(1))
 
         try Self.prepare(directory: options.directory)
         var files: [ExportManifest.File] = []
         if options.format == .xlsx {
-            let information = WorkbookEncoding.Information(
-                profile: options.profile, labels: options.labels, fiscalYear: options.fiscalYear,
-                cursor: Self.cursor(options, data), incremental: options.since != nil, asOf: data.asOf,
-                asOfMillis: snapshot.latest?.millis ?? 0, generator: Self.generator, withdrawn: withdrawn)
-            let tableList = Array(tables)
-            let bytes = try WorkbookEncoding.encode(tableList, information: information)
-            let name = WorkbookEncoding.fileName(options.profile)
-            try Self.write(bytes, to: options.directory, name: name)
-            files.append(
-                .init(
-                    name: name, rows: tableList.map(\.rows.count).reduce(0, +), bytes: bytes.count,
-                    sha256: Self.sha256(bytes),
-                    sheets: tableList.map {
-                        .init(
-                            name: $0.name, title: WorkbookEncoding.sheetName($0.name, options.labels),
-                            rows: $0.rows.count)
-                    }))
+            let workbook = try WorkbookWriter(
+                path: Self.temporaryPath(options.directory, WorkbookEncoding.fileName(options.profile)),
+                labels: options.labels, tables: tables.map(\.name))
+            do {
+                for table in tables { try workbook.write(table) }
+                var information = Self.information(options, data, snapshot.latest?.millis ?? 0)
+                information.withdrawn = withdrawn
+                files.append(try Self.closeAndPlace(workbook, options, information: information))
+            } catch {
+                workbook.discard()
+                throw error
+            }
         } else {
             for table in tables { files.append(try Self.write(table, options)) }
         }
@@ -169,6 +203,29 @@ public struct Exporter: Sendable {
 
     static func cursor(_ options: Options, _ data: ReportData) -> ExportManifest.CursorRange {
         ExportManifest.CursorRange(from: options.since ?? 0, to: data.head)
+    }
+
+    /// What a workbook's information sheet says of a full export (`withdrawn` is added for an
+    /// incremental one).
+    static func information(
+        _ options: Options, _ data: ReportData, _ latestMillis: Int64
+    ) -> WorkbookEncoding.Information {
+        WorkbookEncoding.Information(
+            profile: options.profile, labels: options.labels, fiscalYear: options.fiscalYear,
+            cursor: cursor(options, data), incremental: options.since != nil, asOf: data.asOf,
+            asOfMillis: latestMillis, generator: generator, withdrawn: nil)
+    }
+
+    /// Closes a workbook whose sheets are all written, with its information sheet, and renames it
+    /// into place: its manifest entry, with its sheets.
+    static func closeAndPlace(
+        _ workbook: WorkbookWriter, _ options: Options, information: WorkbookEncoding.Information
+    ) throws -> ExportManifest.File {
+        let sheets = try workbook.close(information)
+        let (bytes, digest) = try sha256(ofFile: workbook.path)
+        let name = WorkbookEncoding.fileName(options.profile)
+        try place(workbook.path, in: options.directory, name: name)
+        return .init(name: name, rows: sheets.map(\.rows).reduce(0, +), bytes: bytes, sha256: digest, sheets: sheets)
     }
 
     /// Encodes a whole table as CSV or JSON Lines and writes it: its manifest entry.
@@ -194,13 +251,35 @@ public struct Exporter: Sendable {
         return manifest
     }
 
+    /// The tables of an export, in the order of its files and of a workbook's sheets.
+    static let tableNames = ["cases", "events", "organizations", "indicators", "referrals", "good-practices"]
+
     /// The names every export may write, in any format.
     static let fileNames: [String] =
-        ["cases", "events", "organizations", "indicators", "referrals", "good-practices"].flatMap { name in
+        tableNames.flatMap { name in
             [ExportFormat.csv, .jsonl].map { "\(name).\($0.fileExtension)" }
         } + ExportProfile.allCases.map(WorkbookEncoding.fileName)
 
     static func sha256(_ bytes: Data) -> String { hex(SHA256.hash(data: bytes)) }
+
+    /// The size and SHA-256 of a file, read a megabyte at a time.
+    static func sha256(ofFile path: String) throws -> (bytes: Int, sha256: String) {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw KakehashiError.invalid("out", "cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        var hash = SHA256()
+        var bytes = 0
+        do {
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                hash.update(data: chunk)
+                bytes += chunk.count
+            }
+        } catch {
+            throw KakehashiError.invalid("out", "cannot read \(path): \(error.localizedDescription)")
+        }
+        return (bytes, hex(hash.finalize()))
+    }
 
     static func hex(_ digest: SHA256Digest) -> String {
         digest.map { String(format: "%02x", $0) }.joined()

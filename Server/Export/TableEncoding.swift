@@ -10,7 +10,7 @@ public enum ExportFormat: String, Sendable, CommandLineChoice, Codable {
     /// JSON Lines: one JSON object per row, field names as keys and codes as values.
     case jsonl
     /// One Excel workbook (`kakehashi-PROFILE.xlsx`) with a sheet per table and typed cells
-    /// (`WorkbookEncoding`).
+    /// (`WorkbookWriter`).
     case xlsx
 
     public static let optionName = "format"
@@ -28,7 +28,7 @@ public enum TableEncoding {
         case .csv: try csv(table, labels: labels)
         case .jsonl: try jsonLines(table)
         case .xlsx:
-            throw KakehashiError(.internalFailure, "a workbook holds every table; use WorkbookEncoding.encode")
+            throw KakehashiError(.internalFailure, "a workbook holds every table; use WorkbookWriter")
         }
     }
 

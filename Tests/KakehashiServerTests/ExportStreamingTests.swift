@@ -153,7 +153,9 @@ import Testing
             var exporter = Exporter(store: store, now: { Self.today })
             exporter.pageSize = pageSize
             for profile in ExportProfile.allCases {
-                for (format, labels) in [(ExportFormat.csv, ExportTable.Labels.ja), (.csv, .en), (.jsonl, .ja)] {
+                for (format, labels) in [
+                    (ExportFormat.csv, ExportTable.Labels.ja), (.csv, .en), (.jsonl, .ja), (.xlsx, .ja), (.xlsx, .en),
+                ] {
                     for fiscalYear in [nil, 2025, 2026] {
                         let name = "\(pageSize)-\(profile.rawValue)-\(format.rawValue)-\(labels)-\(fiscalYear ?? 0)"
                         let streamed = Exporter.Options(
@@ -166,7 +168,8 @@ import Testing
                         #expect(manifest == expected, "\(name): the manifests differ")
                         let files = try Self.files(streamed.directory)
                         #expect(files == (try Self.files(reference.directory)), "\(name): the files differ")
-                        #expect(files.count == 7, "\(name): \(files.keys.sorted())")
+                        // Six data files, or one workbook; and the manifest (no temporary file left).
+                        #expect(files.count == (format == .xlsx ? 2 : 7), "\(name): \(files.keys.sorted())")
                     }
                 }
             }
@@ -178,6 +181,14 @@ import Testing
         let cases = try String(contentsOfFile: jsonl + "/cases.jsonl", encoding: .utf8)
         #expect(!cases.contains(log.id("c3")) && !cases.contains(log.id("c4")), "secret and deleted cases")
         #expect(cases.contains(log.id("c6")), "MEXT's strict case, touched by a METI advisor's event")
+        // The streamed workbook's events sheet holds the rows of events.jsonl, in its order.
+        let eventIDs = events.split(separator: "\n").map { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String ?? ""
+        }
+        let book = try await Self.workbook(work + "/streamed-7-meti-xlsx-en-0/kakehashi-meti.xlsx")
+        let sheet = try #require(book.first { $0.title == "events" })
+        let idColumn = try #require(sheet.rows.first?.firstIndex { $0[2] == "id" })
+        #expect(eventIDs.count > 10 && sheet.rows.dropFirst().map { $0[idColumn][2] } == eventIDs)
         await store.close()
     }
 
@@ -238,6 +249,121 @@ import Testing
             }
         }
         await store.close()
+    }
+
+    /// A workbook that libxlsxwriter cannot write (its temporary name is taken by a directory)
+    /// fails the export with libxlsxwriter's reason, after the events were streamed into it, and
+    /// leaves no workbook, no temporary file and no manifest: the directory claims no export.
+    @Test func aWorkbookThatCannotBeWrittenLeavesNoFileBehind() async throws {
+        let store = try await RunningStore.open(StoreKind.sqlite.freshLocation(), logger: StoreKind.logger)
+        _ = try await store.append(Log().changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kakehashi-stream-\(UUID().uuidString)"
+        )
+        .path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let blocked = Exporter.temporaryPath(directory, WorkbookEncoding.fileName(.meti))
+        try FileManager.default.createDirectory(atPath: blocked, withIntermediateDirectories: true)
+        var exporter = Exporter(store: store, now: { Self.today })
+        exporter.pageSize = 7
+        await #expect {
+            _ = try await exporter.run(.init(profile: .meti, format: .xlsx, directory: directory))
+        } throws: { error in
+            "\(error)".contains("libxlsxwriter refused the workbook")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+        await store.close()
+    }
+
+    /// The previous build's workbooks (see `previousBuild`): profile, labels, fiscal year.
+    static let previousWorkbooks: [(ExportProfile, ExportTable.Labels, Int?)] = [
+        (.cabinetOffice, .ja, nil), (.meti, .en, 2026), (.mext, .ja, 2025),
+    ]
+
+    /// The streamed workbook (libxlsxwriter's constant-memory mode, text inline in its cells) holds
+    /// what the previous build's (whole snapshot, shared string table) held: the same sheets in the
+    /// same order, each cell's type, value and number format, the column widths, the frozen header
+    /// and the filter, as openpyxl reads them; and the same manifest but for the file's bytes.
+    @Test(arguments: StoreKind.available)
+    func streamingWorkbooksHoldTheCellsOfThePreviousBuild(_ kind: StoreKind) async throws {
+        let store = try await RunningStore.open(kind.freshLocation(), logger: StoreKind.logger)
+        _ = try await store.append(Log().changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kakehashi-stream-\(UUID().uuidString)"
+        )
+        .path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var exporter = Exporter(store: store, now: { Self.today })
+        exporter.pageSize = 7
+        for (profile, labels, fiscalYear) in Self.previousWorkbooks {
+            let name = "\(profile.rawValue)-xlsx-\(labels)-\(fiscalYear.map(String.init) ?? "none")"
+            let directory = work + "/" + name
+            let manifest = try await exporter.run(
+                .init(profile: profile, format: .xlsx, labels: labels, fiscalYear: fiscalYear, directory: directory))
+            let expectedDirectory = Self.previousBuild + "/" + name
+            let file = try #require(manifest.files.first)
+            #expect(
+                try Self.manifestWithoutTheBytes(Data(contentsOf: URL(fileURLWithPath: directory + "/manifest.json")))
+                    == Self.manifestWithoutTheBytes(
+                        Data(contentsOf: URL(fileURLWithPath: expectedDirectory + "/manifest.json"))),
+                "\(name): the manifests differ in more than the workbook's size and hash")
+            let events = try #require(file.sheets?.first { $0.name == "events" })
+            #expect(events.rows > 5, "\(name): the comparison covers event rows")
+
+            let written = try await Self.workbook(directory + "/" + file.name)
+            let previous = try await Self.workbook(expectedDirectory + "/" + file.name)
+            #expect(written.map(\.title) == previous.map(\.title), "\(name)")
+            for (sheet, reference) in zip(written, previous) {
+                #expect(sheet.rows == reference.rows, "\(name)/\(sheet.title): the cells differ")
+                #expect(sheet.widths == reference.widths, "\(name)/\(sheet.title): the column widths differ")
+                #expect(
+                    [sheet.freeze, sheet.filter] == [reference.freeze, reference.filter],
+                    "\(name)/\(sheet.title): the frozen header or the filter differs")
+            }
+            #expect(written.count == 7, "\(name)")
+        }
+        await store.close()
+    }
+
+    /// A manifest without `generatedAt` (the clock of the run) and its files' `bytes` and `sha256`.
+    static func manifestWithoutTheBytes(_ data: Data) throws -> NSDictionary {
+        var manifest = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        manifest["generatedAt"] = nil
+        let files = try #require(manifest["files"] as? [[String: Any]])
+        manifest["files"] = files.map { file in file.filter { $0.key != "bytes" && $0.key != "sha256" } }
+        return manifest as NSDictionary
+    }
+
+    /// A sheet of a workbook as openpyxl reads it.
+    struct Sheet: Decodable, Equatable {
+        let title: String
+        /// The top-left cell of the scrolling pane, and the filter's range.
+        let freeze: String
+        let filter: String
+        /// Column letter → width.
+        let widths: [String: Double]
+        /// Row by row, each cell as [data type, Python type, value, number format].
+        let rows: [[[String]]]
+    }
+
+    /// Every sheet of a workbook, read by openpyxl (the venv of `scripts/python-venv.sh`).
+    static func workbook(_ path: String) async throws -> [Sheet] {
+        let script = """
+            import json, sys, openpyxl
+            book = openpyxl.load_workbook(sys.argv[1])
+            sheets = []
+            for sheet in book.worksheets:
+                sheets.append({
+                    "title": sheet.title, "freeze": str(sheet.freeze_panes), "filter": str(sheet.auto_filter.ref),
+                    "widths": {letter: float(d.width) for letter, d in sheet.column_dimensions.items()},
+                    "rows": [[[c.data_type, type(c.value).__name__, str(c.value), str(c.number_format)] for c in row]
+                             for row in sheet.iter_rows()],
+                })
+            print(json.dumps(sheets, ensure_ascii=False))
+            """
+        let result = try await ReportRenderTests.run([try await ReportRenderTests.python(), "-c", script, path])
+        guard result.status == 0 else { throw KakehashiError(.internalFailure, "openpyxl: \(result.stderr)") }
+        return try JSONDecoder().decode([Sheet].self, from: Data(result.stdout.utf8))
     }
 
     /// A file's lines without the manifest's `generatedAt` (the clock of the run).

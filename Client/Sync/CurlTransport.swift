@@ -23,6 +23,9 @@ public struct CurlTransport: SyncTransport {
     public var retry = RetryPolicy()
     /// Seconds without a byte moving before `observer` hears `.waiting` (and again every as many).
     public var waitingNoticeSeconds = 5
+    /// Whether pulls and history downloads ask for binary pages; off, they ask for JSON as an
+    /// older client does (the benchmark compares the two).
+    public var asksForBinaryPages = true
     /// Told when a request stalls (called on the transfer's thread) or is retried (called by the
     /// task making the request).
     public var observer: (@Sendable (TransportEvent) -> Void)?
@@ -73,13 +76,13 @@ public struct CurlTransport: SyncTransport {
         let ack = acknowledged.map { "&ack=" + Self.escaped($0) } ?? ""
         return try await send(
             "GET", "/v1/pull?after=\(Self.escaped(cursor))\(ack)&limit=\(limit)", body: nil, token: token,
-            accept: Self.pageTypes, decode: Self.page(BinaryPage.pullResponse))
+            accept: pageTypes, decode: Self.page(BinaryPage.pullResponse))
     }
 
     public func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse> {
         try await send(
             "GET", "/v1/pull?after=\(WireProtocol.initialCursor)&states=1&limit=\(limit)", body: nil, token: token,
-            accept: Self.pageTypes, decode: Self.page(BinaryPage.pullResponse))
+            accept: pageTypes, decode: Self.page(BinaryPage.pullResponse))
     }
 
     public func history(
@@ -87,12 +90,14 @@ public struct CurlTransport: SyncTransport {
     ) async throws(TransportFailure) -> Transferred<HistoryResponse> {
         try await send(
             "GET", "/v1/history?after=\(Self.escaped(cursor))&limit=\(limit)", body: nil, token: token,
-            accept: Self.pageTypes, decode: Self.page(BinaryPage.historyResponse))
+            accept: pageTypes, decode: Self.page(BinaryPage.historyResponse))
     }
 
     /// What pulls and history downloads accept: binary pages, which cost the laptop far less to
     /// read, or JSON from a server that does not write them (an older one ignores the header).
-    static let pageTypes = "\(BinaryPage.mediaType), application/json;q=0.5"
+    var pageTypes: String {
+        asksForBinaryPages ? "\(BinaryPage.mediaType), application/json;q=0.5" : "application/json"
+    }
 
     /// A cursor as a query parameter's value.
     private static func escaped(_ text: String) -> String {

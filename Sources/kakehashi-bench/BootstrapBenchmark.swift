@@ -81,6 +81,22 @@ enum BootstrapBenchmark {
             String(
                 format: "  replay from history    %8.1f s (%d changes, %.1f MB: a client without states)",
                 replaySeconds, replayed?.pulled ?? 0, Double(replayed?.bytes ?? 0) / 1e6))
+
+        // The same replay in JSON pages, as a client older than binary pages asks for them.
+        let older = try await server.laptop("鈴木一郎", directory: directory + "/replay-json")
+        try await DatabaseQueue(path: older.store.path).write { db in
+            try db.execute(sql: "UPDATE device SET features = ''")
+        }
+        var jsonTransport = transport
+        jsonTransport.asksForBinaryPages = false
+        var replayedJSON: SyncEngine.Summary?
+        let jsonSeconds = try await seconds {
+            replayedJSON = try await SyncEngine(client: older, transport: jsonTransport).run()
+        }
+        print(
+            String(
+                format: "  replay in JSON pages   %8.1f s (%d changes, %.1f MB: a client without binary pages)",
+                jsonSeconds, replayedJSON?.pulled ?? 0, Double(replayedJSON?.bytes ?? 0) / 1e6))
     }
 
     /// Writes `log` into a new server store through the store's own append, in batches.

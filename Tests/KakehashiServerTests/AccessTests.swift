@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import KakehashiServer
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 /// Docs/design.md §6 on every pull: levels, stubs, purges and back-fill, over both stores.
@@ -245,11 +246,13 @@ import Testing
     /// A device that crafts cursors to be shown its own advisor's move again and again would have
     /// every case compared under the store's writer at each request (review M2): repeated full
     /// reconciliations draw on an allowance of three, one more per 10 s, then 429; moving on, and
-    /// other devices, are not held back.
+    /// other devices, are not held back. The server's clock is moved by the test, so a slow
+    /// machine cannot earn an allowance back between requests.
     @Test(arguments: StoreKind.available)
     func fullReconciliationsAreRationedPerDevice(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)
-        try await server.run { client in
+        let clock = ManualClock(startingAt: Laptop.now())
+        try await server.run(clock: clock.reading) { client in
             let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
             let mover = try await server.advisor("佐藤花子", program: "business-production", client: client)
             let other = try await server.advisor("高橋美咲", program: "business-production", client: client)
@@ -269,6 +272,10 @@ import Testing
             #expect(statuses.suffix(2).allSatisfy { $0 == .tooManyRequests }, "\(statuses)")
             let again = try await client.pull(after: before, token: mover.token)
             #expect(again.status == .tooManyRequests && again.error?.code == "too-many-requests")
+            // Ten seconds later, one more is allowed, and only one.
+            clock.advance(by: 10_000)
+            #expect(try await client.pull(after: before, token: mover.token).status == .ok)
+            #expect(try await client.pull(after: before, token: mover.token).status == .tooManyRequests)
             // Ordinary pulls of that device, and other devices, go on.
             let next = try first.decode(PullResponse.self).nextCursor
             #expect(try await client.pull(after: next, token: mover.token).status == .ok)

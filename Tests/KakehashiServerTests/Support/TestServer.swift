@@ -27,9 +27,11 @@ struct TestServer {
         case live
     }
 
-    /// Runs `body` against the router, then closes the store.
+    /// Runs `body` against the router, then closes the store. `clock`, when given, is the
+    /// server's wall clock (in-process only): a test that depends on time passing moves it.
     func run<T: Sendable>(
-        _ transport: Transport = .router, _ body: @Sendable (APIClient) async throws -> T
+        _ transport: Transport = .router, clock: (@Sendable () -> Int64)? = nil,
+        _ body: @Sendable (APIClient) async throws -> T
     )
         async throws -> T
     {
@@ -37,8 +39,8 @@ struct TestServer {
             let result: T
             switch transport {
             case .router:
-                let app = Application(
-                    router: buildRouter(store: store, metrics: ServerMetrics()), logger: StoreKind.logger)
+                let router = buildRouter(store: store, metrics: ServerMetrics(), now: clock ?? serverWallMillis)
+                let app = Application(router: router, logger: StoreKind.logger)
                 result = try await app.test(.router) { client in try await body(APIClient(client: client)) }
             case .live:
                 result = try await Self.live(store: store, body)

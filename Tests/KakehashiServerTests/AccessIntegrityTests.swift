@@ -378,6 +378,13 @@ import Testing
             try await colleague.sync()
             let onlyTheOwner =
                 "only the owner of case \(made.case) may change its level, program, owner or participants, or delete it"
+            func expectOnlyTheOwner(_ refused: [Change], in results: [PushResult]) {
+                for change in refused {
+                    let result = results.first { $0.id == change.id }
+                    #expect(result?.status == .rejected && result?.code == .forbidden, "\(String(describing: result))")
+                    #expect(result?.reason == onlyTheOwner)
+                }
+            }
 
             // The colleague claims the case, then uses the claim, in one request.
             let claim = colleague.write(.case, made.case, "owner", .string(colleague.advisor))
@@ -386,11 +393,7 @@ import Testing
             let retitle = colleague.write(.case, made.case, "title", .string("同僚の改題"))
             var results = try await colleague.sync()
             #expect(results.map(\.id) == [claim.id, close.id, share.id, retitle.id])
-            for refused in [claim, close, share] {
-                let result = results.first { $0.id == refused.id }
-                #expect(result?.status == .rejected && result?.code == .forbidden, "\(String(describing: result))")
-                #expect(result?.reason == onlyTheOwner)
-            }
+            expectOnlyTheOwner([claim, close, share], in: results)
             #expect(results.first { $0.id == retitle.id }?.status == .accepted)
             var state = try #require(try await server.store.record(.case, made.case))
             #expect(state.value("owner") == .string(owner.advisor))
@@ -405,11 +408,7 @@ import Testing
             let note = owner.write(.case, made.case, "summary", .string("引き継ぎ済み"))
             results = try await owner.sync()
             #expect(results.first { $0.id == handOver.id }?.status == .accepted)
-            for refused in [lock, stay] {
-                let result = results.first { $0.id == refused.id }
-                #expect(result?.status == .rejected && result?.code == .forbidden, "\(String(describing: result))")
-                #expect(result?.reason == onlyTheOwner)
-            }
+            expectOnlyTheOwner([lock, stay], in: results)
             #expect(results.first { $0.id == note.id }?.status == .accepted)
             state = try #require(try await server.store.record(.case, made.case))
             #expect(state.value("owner") == .string(colleague.advisor))

@@ -99,7 +99,9 @@ struct AppendOperation: LogOperation {
                     change: change, caseID: planner.caseID(of: change), movedFrom: outcome.movedFrom[change.id],
                     json: try StoreCoding.encode(change)))
         }
-        for event in outcome.movedEvents.sorted() {
+        // The rows this request appends carry each event's case after the request already: only
+        // events logged before it (their states were loaded) have older rows to move.
+        for event in outcome.movedEvents.sorted() where states[RecordRef(entity: .event, record: event)] != nil {
             writes.eventCases.append(
                 LogWrites.EventCase(
                     event: event,

@@ -6,7 +6,8 @@ import KakehashiShared
 struct LogWrites: Sendable {
     /// Changes to append; the store numbers them (`seq`) in this order, after the log's head.
     var changes: [Insert] = []
-    /// Events whose `case` was written: every logged change of the event moves to its new case.
+    /// Events already logged whose `case` was written: every logged change of the event moves to
+    /// its new case (the changes appended with it carry that case already).
     var eventCases: [EventCase] = []
     /// Merged states to store, replacing the stored ones.
     var states: [State] = []

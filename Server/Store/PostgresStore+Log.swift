@@ -256,10 +256,15 @@ extension PostgresStore {
                      AS t(s, c, e, r, f, k, h, b, m)
                 """, logger: logger)
         }
-        for move in writes.eventCases {
+        if !writes.eventCases.isEmpty {
+            let events = writes.eventCases.map(\.event)
+            let cases = writes.eventCases.map { $0.caseID ?? "" }
             try await connection.query(
-                "UPDATE changes SET case_id = \(move.caseID) WHERE entity = 'event' AND record = \(move.event)",
-                logger: logger)
+                """
+                UPDATE changes SET case_id = NULLIF(t.k, '')
+                FROM unnest(\(events)::TEXT[], \(cases)::TEXT[]) AS t(r, k)
+                WHERE changes.entity = 'event' AND changes.record = t.r
+                """, logger: logger)
         }
         if !writes.states.isEmpty {
             let entities = writes.states.map(\.ref.entity.rawValue)

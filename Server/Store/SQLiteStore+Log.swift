@@ -49,20 +49,27 @@ extension SQLiteStore {
                 }
             }
         }
-        for ref in reads.states {
-            if let stored = try Data.fetchOne(
-                db, sql: "SELECT state FROM records WHERE entity = ? AND id = ?",
-                arguments: [ref.entity.rawValue, ref.record])
-            {
-                facts.states[ref] = try StoreCoding.state(stored, entity: ref.entity, id: ref.record)
+        // One statement per entity and `IN` list: each record is read once.
+        for (entity, refs) in Dictionary(grouping: reads.states, by: \.entity) {
+            for chunk in StoreCoding.chunks(refs.map(\.record).sorted()) {
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT id, state FROM records WHERE entity = ? AND id IN (\(marks(chunk.count)))",
+                    arguments: StatementArguments([entity.rawValue] + Array(chunk)))
+                while let row = try rows.next() {
+                    let id: String = row[0]
+                    facts.states[RecordRef(entity: entity, record: id)] = try StoreCoding.state(
+                        row[1], entity: entity, id: id)
+                }
             }
         }
-        for caseID in reads.referralCases {
+        for chunk in StoreCoding.chunks(reads.referralCases) {
             facts.referralEvents += try String.fetchAll(
                 db,
-                sql:
-                    "SELECT DISTINCT record FROM changes WHERE case_id = ? AND entity = 'event' AND field = 'referred_to'",
-                arguments: [caseID])
+                sql: """
+                    SELECT DISTINCT record FROM changes
+                    WHERE case_id IN (\(marks(chunk.count))) AND entity = 'event' AND field = 'referred_to'
+                    """,
+                arguments: StatementArguments(Array(chunk)))
         }
         if let read = reads.device {
             facts.deviceGeneration = try Int64.fetchOne(
@@ -159,30 +166,37 @@ extension SQLiteStore {
         return facts
     }
 
-    /// Makes one operation's writes, in `LogWrites`' order.
+    /// Makes one operation's writes, in `LogWrites`' order: the changes and the states in
+    /// multi-row statements (`rowsPerInsert` rows each, well within SQLite's variable limit).
     static func write(_ writes: LogWrites, _ db: Database) throws {
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body, moved_from)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        for row in writes.changes {
-            let change = row.change
-            try insert.execute(arguments: [
-                change.id.description, change.entity.rawValue, change.record, change.field, row.caseID,
-                change.hlc.description, row.json, row.movedFrom,
-            ])
+        for chunk in StoreCoding.chunks(writes.changes, size: rowsPerInsert) {
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body, moved_from) VALUES "
+                    + tuples(chunk.count, of: 8))
+            var values: [(any DatabaseValueConvertible)?] = []
+            values.reserveCapacity(chunk.count * 8)
+            for row in chunk {
+                let change = row.change
+                values += [
+                    change.id.description, change.entity.rawValue, change.record, change.field, row.caseID,
+                    change.hlc.description, row.json, row.movedFrom,
+                ]
+            }
+            try insert.execute(arguments: StatementArguments(values))
         }
-        for move in writes.eventCases {
-            try db.execute(
-                sql: "UPDATE changes SET case_id = ? WHERE entity = 'event' AND record = ?",
-                arguments: [move.caseID, move.event])
+        if !writes.eventCases.isEmpty {
+            let move = try db.cachedStatement(
+                sql: "UPDATE changes SET case_id = ? WHERE entity = 'event' AND record = ?")
+            for event in writes.eventCases { try move.execute(arguments: [event.caseID, event.event]) }
         }
-        let upsert = try db.cachedStatement(
-            sql: "INSERT INTO records (entity, id, state) VALUES (?, ?, ?) "
-                + "ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state")
-        for state in writes.states {
-            try upsert.execute(arguments: [state.ref.entity.rawValue, state.ref.record, state.packed])
+        for chunk in StoreCoding.chunks(writes.states, size: rowsPerInsert) {
+            let upsert = try db.cachedStatement(
+                sql: "INSERT INTO records (entity, id, state) VALUES " + tuples(chunk.count, of: 3)
+                    + " ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state")
+            var values: [(any DatabaseValueConvertible)?] = []
+            values.reserveCapacity(chunk.count * 3)
+            for state in chunk { values += [state.ref.entity.rawValue, state.ref.record, state.packed] }
+            try upsert.execute(arguments: StatementArguments(values))
         }
         if let forget = writes.forgetBookkeeping {
             try db.execute(
@@ -217,5 +231,15 @@ extension SQLiteStore {
     /// `?, ?, …` for an `IN` list of `count` values.
     private static func marks(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ",")
+    }
+
+    /// Rows per multi-row `INSERT`: 8 columns × 100 rows stay under 999 variables, the limit of
+    /// SQLite builds older than 3.32.
+    private static let rowsPerInsert = 100
+
+    /// `(?, …), (?, …), …`: `count` rows of `columns` values for a multi-row `INSERT`.
+    private static func tuples(_ count: Int, of columns: Int) -> String {
+        let row = "(" + marks(columns) + ")"
+        return Array(repeating: row, count: count).joined(separator: ",")
     }
 }

@@ -35,11 +35,12 @@ enum StoreCoding {
         return try state(stored, entity: entity, id: id)
     }
 
-    private static var encoder: JSONEncoder {
+    /// One encoder for every change, not one made per change.
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 
     /// Splits `items` into chunks small enough for one `IN (…)` list.
     static func chunks<T>(_ items: [T], size: Int = 500) -> [ArraySlice<T>] {

@@ -115,7 +115,9 @@ extension FieldSpec {
     }
 
     private func checkedText(_ text: String, maxLength: Int, multiline: Bool) throws(KakehashiError) -> String {
-        let unified = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        let unified =
+            text.utf8.contains(UInt8(ascii: "\r"))
+            ? text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") : text
         if let scalar = TextNormalization.firstForbiddenScalar(in: unified, multiline: multiline) {
             let code = "U+" + String(scalar.value, radix: 16, uppercase: true)
             throw .invalid(

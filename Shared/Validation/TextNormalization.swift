@@ -6,8 +6,20 @@ public enum TextNormalization {
     /// NFC-normalizes and trims `text`.
     public static func normalize(_ text: String) -> String {
         let composed = isStable(text) ? text : text.precomposedStringWithCanonicalMapping
-        return composed.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed(composed)
     }
+
+    /// `text` without leading and trailing whitespace and newlines. Most values have none, and
+    /// are returned as they are without Foundation's trimming, which costs more than the check.
+    static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last,
+            !whitespaceAndNewlines.contains(first), !whitespaceAndNewlines.contains(last)
+        else { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return text
+    }
+
+    private static let whitespaceAndNewlines = CharacterSet.whitespacesAndNewlines
 
     /// NFKC folding for inputs that are really numbers or codes, so full-width digits typed with
     /// a Japanese input method (`２０２６－０４－０１`, `１，０００円`) are read as ASCII.
@@ -15,7 +27,7 @@ public enum TextNormalization {
         // Composed again: Foundation on Linux leaves ﾊﾞ as ハ + U+3099 after the compatibility mapping.
         let folded =
             isStable(text) ? text : text.precomposedStringWithCompatibilityMapping.precomposedStringWithCanonicalMapping
-        return folded.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed(folded)
     }
 
     /// Whether NFKC (and so NFC) leaves `scalar` as it is and nothing composes with it: ASCII,

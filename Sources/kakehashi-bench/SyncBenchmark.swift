@@ -59,6 +59,17 @@ final class BenchServer {
         return Double(line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) / 1024
     }
 
+    /// The CPU time the server has used so far (user and system), in seconds: what a change to
+    /// the server saves shows here even when other work on the machine stretches the wall clock.
+    var cpuSeconds: Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+        // The fields after the command name, which is in parentheses: utime and stime are the
+        // 12th and 13th of them, in clock ticks (100 a second on Linux).
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / 100
+    }
+
     /// Enrolls a laptop of a new advisor in `directory`.
     func laptop(_ name: String, directory: String) async throws -> FieldClient {
         let advisor = try admin([

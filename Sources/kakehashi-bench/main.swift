@@ -4,7 +4,7 @@ import KakehashiClient
 import KakehashiShared
 
 // kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N]
-//                 [--only client,merge,sync,bootstrap,growth,laptop,matching,export] [--db URL]
+//                 [--only client,merge,sync,push,bootstrap,growth,laptop,matching,export] [--db URL]
 //
 // Every figure is printed next to a limit measured in the same run on the same machine:
 // 1. client: pull-apply of N changes (binary pages of 1,000 as a server sends them, decoded and
@@ -14,18 +14,20 @@ import KakehashiShared
 // 2. merge: the shared engine's merge next to pycrdt (Yrs) on the same logical workload.
 // 3. sync: laptop → real server process → laptop over loopback, next to plain HTTP moving the
 //    same bytes; the second laptop's initial sync (seconds, bytes); pull latency and server memory.
-// 4. bootstrap: a new laptop's first sync from states on a log of N records, until search answers,
+// 4. push: one laptop pushing N changes (`--records`) through a real server process over
+//    loopback, next to SQLite inserting the same rows into a log table in one transaction.
+// 5. bootstrap: a new laptop's first sync from states on a log of N records, until search answers,
 //    next to loading the same final rows into a fresh SQLite file; then its history, and a replay.
-// 5. growth: how pull latency, server memory, laptop store size and `case list` grow with size.
-// 6. matching: precision@3 of `match` on the hand-written evaluation set (Tests/Fixtures/matching).
-// 7. export: peak RSS of `kakehashi-server export` on logs of 100k and 1M changes, and their ratio.
+// 6. growth: how pull latency, server memory, laptop store size and `case list` grow with size.
+// 7. matching: precision@3 of `match` on the hand-written evaluation set (Tests/Fixtures/matching).
+// 8. export: peak RSS of `kakehashi-server export` on logs of 100k and 1M changes, and their ratio.
 struct Arguments {
     var changes = 100_000
     var events = 100_000
     var runs = 20
     var records = 100_000
     var mergeUpdates = 100_000
-    var only: Set<String> = ["client", "merge", "sync", "bootstrap", "growth", "laptop", "matching", "export"]
+    var only: Set<String> = ["client", "merge", "sync", "push", "bootstrap", "growth", "laptop", "matching", "export"]
     var database: String?
 
     init() {
@@ -43,7 +45,7 @@ struct Arguments {
             case ("--db", _) where text != nil: database = text
             default:
                 StandardStreams.error(
-                    "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,bootstrap,growth,laptop,matching,export] [--db URL]\n"
+                    "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,push,bootstrap,growth,laptop,matching,export] [--db URL]\n"
                 )
                 exit(64)
             }
@@ -96,9 +98,12 @@ func seconds(_ body: () async throws -> Void) async rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
-/// A realistic change log: open cases with organizations, then activity records on them.
-func makeLog(cases: Int, events: Int, advisor: String) -> [Change] {
-    var maker = ChangeMaker(clock: HybridClock(device: DeviceID("bench-server")!), author: advisor)
+/// A realistic change log: open cases, then activity records on them, written by `advisor` on
+/// `device`, in the order a laptop writes them (a case's `owner` first, an event's `case` first).
+func makeLog(
+    cases: Int, events: Int, advisor: String, device: DeviceID = DeviceID("bench-server")!
+) -> [Change] {
+    var maker = ChangeMaker(clock: HybridClock(device: device), author: advisor)
     var generator = SystemRandomNumberGenerator()
     var log: [Change] = []
     let start = now() - 86_400_000
@@ -114,13 +119,13 @@ func makeLog(cases: Int, events: Int, advisor: String) -> [Change] {
         let id = RecordID.uuidV7(unixMillis: start + Int64(index), using: &generator)
         caseIDs.append(id)
         let subject = subjects[index % subjects.count]
+        set(.case, id, "owner", .string(advisor))
+        set(.case, id, "program", .string("business-production"))
         set(.case, id, "title", .string("\(subject)の事業化支援 その\(index)"))
         set(.case, id, "summary", .string("中小企業の\(subject)技術と大学のシーズをマッチングし、試作から契約までを支援する。"))
         set(.case, id, "kind", .string("ip-business-matching"))
         set(.case, id, "stage", .string(["intake", "matching", "prototyping", "contract"][index % 4]))
         set(.case, id, "level", .string("open"))
-        set(.case, id, "owner", .string(advisor))
-        set(.case, id, "program", .string("business-production"))
         set(.case, id, "tags", .string(subject), .add)
     }
     for index in 0..<events {
@@ -235,6 +240,9 @@ if arguments.only.contains("sync") {
     SyncBenchmark.report(
         try await SyncBenchmark.run(records: arguments.records, workspace: workspace, database: arguments.database),
         records: arguments.records)
+}
+if arguments.only.contains("push") {
+    try await PushBenchmark.run(changes: arguments.records, workspace: workspace, database: arguments.database)
 }
 if arguments.only.contains("bootstrap") {
     try await BootstrapBenchmark.run(records: arguments.records, workspace: workspace)

@@ -365,6 +365,64 @@ import Testing
         }
     }
 
+    /// A push is decided change by change against the case as the changes before it in the same
+    /// request left it: a refused hand-over grants nothing to the changes after it, and an
+    /// accepted one takes control away from the sender for the rest of the request.
+    @Test(arguments: StoreKind.available)
+    func anAccessChangeEarlierInARequestDecidesTheChangesAfterIt(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run(.live) { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let colleague = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let made = try await Self.makeCase(by: owner, level: "open")
+            try await colleague.sync()
+            let onlyTheOwner =
+                "only the owner of case \(made.case) may change its level, program, owner or participants, or delete it"
+            func expectOnlyTheOwner(_ refused: [Change], in results: [PushResult]) {
+                for change in refused {
+                    let result = results.first { $0.id == change.id }
+                    #expect(result?.status == .rejected && result?.code == .forbidden, "\(String(describing: result))")
+                    #expect(result?.reason == onlyTheOwner)
+                }
+            }
+
+            // The colleague claims the case, then uses the claim, in one request.
+            let claim = colleague.write(.case, made.case, "owner", .string(colleague.advisor))
+            let close = colleague.write(.case, made.case, "level", .string("secret"))
+            let share = colleague.write(.case, made.case, "participants", .string(colleague.advisor), op: .add)
+            let retitle = colleague.write(.case, made.case, "title", .string("同僚の改題"))
+            var results = try await colleague.sync()
+            #expect(results.map(\.id) == [claim.id, close.id, share.id, retitle.id])
+            expectOnlyTheOwner([claim, close, share], in: results)
+            #expect(results.first { $0.id == retitle.id }?.status == .accepted)
+            var state = try #require(try await server.store.record(.case, made.case))
+            #expect(state.value("owner") == .string(owner.advisor))
+            #expect(state.value("level") == .string("open"))
+            #expect(state.elements("participants").isEmpty)
+
+            // The owner hands the case over, then tries to keep control of it, in one request.
+            try await owner.sync()
+            let handOver = owner.write(.case, made.case, "owner", .string(colleague.advisor))
+            let lock = owner.write(.case, made.case, "level", .string("secret"))
+            let stay = owner.write(.case, made.case, "participants", .string(owner.advisor), op: .add)
+            let note = owner.write(.case, made.case, "summary", .string("引き継ぎ済み"))
+            results = try await owner.sync()
+            #expect(results.first { $0.id == handOver.id }?.status == .accepted)
+            expectOnlyTheOwner([lock, stay], in: results)
+            #expect(results.first { $0.id == note.id }?.status == .accepted)
+            state = try #require(try await server.store.record(.case, made.case))
+            #expect(state.value("owner") == .string(colleague.advisor))
+            #expect(state.value("level") == .string("open"))
+            #expect(state.elements("participants").isEmpty)
+            #expect(state.value("summary") == .string("引き継ぎ済み"))
+
+            // The new owner controls it.
+            try await colleague.sync()
+            colleague.write(.case, made.case, "level", .string("secret"))
+            #expect(try await colleague.sync().allSatisfy { $0.status == .accepted })
+        }
+    }
+
     // MARK: - 5. Credit
 
     @Test(arguments: StoreKind.available)

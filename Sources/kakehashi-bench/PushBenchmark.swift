@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+import KakehashiClient
+import KakehashiShared
+
+/// One laptop pushing `changes` changes (open cases and activity records on them, `makeLog`)
+/// through a real server process over loopback, in the laptop's batches and with its transport
+/// (libcurl, gzip bodies once the server lists the feature), next to the limit measured in the
+/// same run: SQLite inserting the same rows, shaped like the server's `changes` rows (change id,
+/// entity, record, field, case, HLC, the change's JSON), into a fresh file in one transaction
+/// with one prepared statement.
+enum PushBenchmark {
+    static let goalRatio = 0.30
+
+    /// One push: the wall seconds, the server's CPU seconds, its peak RSS, and the requests.
+    struct Round {
+        let seconds: Double
+        let serverCPU: Double
+        let peakMiB: Double
+        let requests: Int
+        let batchSize: Int
+        let changes: Int
+    }
+
+    static func run(changes: Int, workspace: String, database: String?) async throws {
+        let directory = workspace + "/push"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Three pushes, each to a fresh server, alternating with the limit, and each one's median,
+        // so a burst of other load on this shared machine does not decide the ratio.
+        var rounds: [Round] = []
+        var rawTimes: [Double] = []
+        // On `--db` the rounds would share one database, each on a longer log: one round there.
+        for round in 0..<(database == nil ? 3 : 1) {
+            let (pushed, log) = try await push(changes: changes, directory: directory + "/\(round)", database: database)
+            rounds.append(pushed)
+            rawTimes.append(try rawLogInsert(log, into: directory + "/raw\(round).sqlite"))
+        }
+        let push = rounds.sorted { $0.seconds < $1.seconds }[rounds.count / 2]
+        let rawSeconds = percentile(rawTimes, 0.5)
+        let pushRate = Double(push.changes) / push.seconds
+        let rawRate = Double(push.changes) / rawSeconds
+        let store = database == nil ? "SQLite" : "--db"
+        print(
+            "\nPush of \(push.changes) changes from one laptop through a real server over loopback (\(push.requests) requests of \(push.batchSize), \(store) store; median of \(rounds.count))"
+        )
+        print(
+            String(
+                format:
+                    "  kakehashi push         %10.0f changes/s  (%.2f s; server CPU %.2f s, %.0f µs a change; peak RSS %.0f MiB)",
+                pushRate, push.seconds, push.serverCPU, push.serverCPU / Double(push.changes) * 1e6, push.peakMiB))
+        print(
+            String(
+                format:
+                    "  SQLite raw insert      %10.0f rows/s     (%.2f s, the same rows into a log table; median of 3)",
+                rawRate, rawSeconds))
+        print(String(format: "  ratio                  %10.2f            (goal ≥ %.2f)", pushRate / rawRate, goalRatio))
+    }
+
+    /// A fresh server, a laptop enrolled on it, and its push of `changes` changes.
+    static func push(
+        changes: Int, directory: String, database: String?
+    ) async throws -> (round: Round, log: [Change]) {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let server = BenchServer(directory: directory, database: database)
+        try server.start()
+        defer { server.stop() }
+        let laptop = try await server.laptop("山田太郎", directory: directory + "/laptop")
+        let identity = try laptop.identity()
+        let cases = changes / 20
+        let log = makeLog(
+            cases: cases, events: (changes - cases * 8) / 5, advisor: identity.advisor, device: identity.device)
+        let transport = CurlTransport(baseURL: server.url)
+        let batchSize = SyncEngine(client: laptop, transport: transport).pushBatchSize
+
+        var accepted = 0
+        var requests = 0
+        let cpuBefore = server.cpuSeconds
+        let pushSeconds = try await seconds {
+            var gzip = false
+            for start in stride(from: 0, to: log.count, by: batchSize) {
+                let batch = Array(log[start..<min(log.count, start + batchSize)])
+                let reply = try await transport.push(PushRequest(changes: batch), token: identity.token, gzip: gzip)
+                gzip = reply.features.contains(WireProtocol.gzipRequestsFeature)
+                accepted += reply.value.results.count { $0.status == .accepted }
+                requests += 1
+                if let refused = reply.value.results.first(where: { $0.status != .accepted }) {
+                    throw BenchmarkSkipped(
+                        reason:
+                            "the server did not accept \(refused.id): \(refused.code?.rawValue ?? "") \(refused.reason ?? "")"
+                    )
+                }
+            }
+        }
+        guard accepted == log.count else {
+            throw BenchmarkSkipped(reason: "the server accepted \(accepted) of \(log.count) changes")
+        }
+        let round = Round(
+            seconds: pushSeconds, serverCPU: server.cpuSeconds - cpuBefore, peakMiB: server.peakMemoryMiB,
+            requests: requests, batchSize: batchSize, changes: log.count)
+        return (round, log)
+    }
+
+    /// The limit: `log` as the server's log rows, inserted into a fresh file's table of the same
+    /// columns (its change id unique, as the server's) in one transaction with one prepared
+    /// statement, WAL mode, synchronous=NORMAL. The rows are made before the clock starts.
+    /// Returns the seconds the insert took.
+    static func rawLogInsert(_ log: [Change], into path: String) throws -> Double {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE changes (
+                        seq INTEGER PRIMARY KEY, change_id TEXT NOT NULL UNIQUE, entity TEXT NOT NULL,
+                        record TEXT NOT NULL, field TEXT, case_id TEXT, hlc TEXT NOT NULL, body TEXT NOT NULL)
+                    """)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var caseOf: [String: String] = [:]
+        var rows: [[(any DatabaseValueConvertible)?]] = []
+        for change in log {
+            if change.entity == .event, change.field == "case", let target = change.value.stringValue {
+                caseOf[change.record] = target
+            }
+            let caseID = change.entity == .case ? change.record : caseOf[change.record]
+            rows.append([
+                change.id.description, change.entity.rawValue, change.record, change.field, caseID,
+                change.hlc.description, String(decoding: try encoder.encode(change), as: UTF8.self),
+            ])
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction {
+                let statement = try db.makeStatement(
+                    sql:
+                        "INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                )
+                for row in rows { try statement.execute(arguments: StatementArguments(row)) }
+                return .commit
+            }
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}

@@ -37,15 +37,9 @@ public struct Change: Codable, Hashable, Sendable {
         id: ChangeID, entity: Entity, record: String, field: String?, op: Operation, value: FieldValue, hlc: HLC,
         prev: [HLC], author: String
     ) {
-        self.id = id
-        self.entity = entity
-        self.record = record
-        self.field = field
-        self.op = op
-        self.value = value
-        self.hlc = hlc
-        self.prev = prev.sorted()
-        self.author = author
+        self.init(
+            sentID: id, entity: entity, record: record, field: field, op: op, value: value, hlc: hlc,
+            prev: prev.sorted(), author: author)
     }
 
     /// A change as it was sent, `prev` in the order it came (a binary page's; validation judges it).

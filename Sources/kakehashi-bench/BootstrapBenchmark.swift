@@ -68,35 +68,29 @@ enum BootstrapBenchmark {
                 history?.history ?? 0, Double(history?.bytes ?? 0) / 1e6))
 
         // The previous protocol: a replay of every change from the start, by a laptop that does
-        // not know the feature and asks for no states.
-        let replay = try await server.laptop("鈴木一郎", directory: directory + "/replay")
-        try await DatabaseQueue(path: replay.store.path).write { db in
-            try db.execute(sql: "UPDATE device SET features = ''")
-        }
-        var replayed: SyncEngine.Summary?
-        let replaySeconds = try await seconds {
-            replayed = try await SyncEngine(client: replay, transport: transport).run()
-        }
-        print(
-            String(
-                format: "  replay from history    %8.1f s (%d changes, %.1f MB: a client without states)",
-                replaySeconds, replayed?.pulled ?? 0, Double(replayed?.bytes ?? 0) / 1e6))
-
-        // The same replay in JSON pages, as a client older than binary pages asks for them.
-        let older = try await server.laptop("鈴木一郎", directory: directory + "/replay-json")
-        try await DatabaseQueue(path: older.store.path).write { db in
-            try db.execute(sql: "UPDATE device SET features = ''")
-        }
+        // not know the feature and asks for no states; then the same in JSON pages, as a client
+        // older than binary pages asks for them.
         var jsonTransport = transport
         jsonTransport.asksForBinaryPages = false
-        var replayedJSON: SyncEngine.Summary?
-        let jsonSeconds = try await seconds {
-            replayedJSON = try await SyncEngine(client: older, transport: jsonTransport).run()
+        for (name, pages, label) in [
+            ("replay", transport, "replay from history    %8.1f s (%d changes, %.1f MB: a client without states)"),
+            (
+                "replay-json", jsonTransport,
+                "replay in JSON pages   %8.1f s (%d changes, %.1f MB: a client without binary pages)"
+            ),
+        ] {
+            let laptop = try await server.laptop("鈴木一郎", directory: directory + "/" + name)
+            try await DatabaseQueue(path: laptop.store.path).write { db in
+                try db.execute(sql: "UPDATE device SET features = ''")
+            }
+            var replayed: SyncEngine.Summary?
+            let replaySeconds = try await seconds {
+                replayed = try await SyncEngine(client: laptop, transport: pages).run()
+            }
+            print(
+                String(
+                    format: "  " + label, replaySeconds, replayed?.pulled ?? 0, Double(replayed?.bytes ?? 0) / 1e6))
         }
-        print(
-            String(
-                format: "  replay in JSON pages   %8.1f s (%d changes, %.1f MB: a client without binary pages)",
-                jsonSeconds, replayedJSON?.pulled ?? 0, Double(replayedJSON?.bytes ?? 0) / 1e6))
     }
 
     /// Writes `log` into a new server store through the store's own append, in batches.

@@ -93,7 +93,7 @@ public struct CurlTransport: SyncTransport {
             accept: pageTypes, decode: Self.page(BinaryPage.historyResponse))
     }
 
-    /// What pulls and history downloads accept: binary pages, which cost the laptop far less to
+    /// What pulls and history downloads accept: binary pages, which cost the laptop less to
     /// read, or JSON from a server that does not write them (an older one ignores the header).
     var pageTypes: String {
         asksForBinaryPages ? "\(BinaryPage.mediaType), application/json;q=0.5" : "application/json"

@@ -283,11 +283,7 @@ final class WorkbookWriter {
             row += 1
         }
         row += 1
-        let sheetHeader = ja ? ["シート", "行数"] : ["sheet", "rows"]
-        for (column, text) in sheetHeader.enumerated() {
-            try Self.check(
-                worksheet_write_string(sheet, row, lxw_col_t(column), text, formats.header), "a header cell")
-        }
+        try writeHeaderCells(sheet, row: row, ja ? ["シート", "行数"] : ["sheet", "rows"])
         row += 1
         for table in sheets {
             try write(sheet, row, 0, .text(WorkbookEncoding.sheetName(table.table, labels)), width: &widths[0])
@@ -296,11 +292,7 @@ final class WorkbookWriter {
         }
         if let withdrawn = info.withdrawn {
             row += 1
-            let withdrawnHeader = ja ? ["取り下げた行のシート", "キー"] : ["withdrawn_from", "key"]
-            for (column, text) in withdrawnHeader.enumerated() {
-                try Self.check(
-                    worksheet_write_string(sheet, row, lxw_col_t(column), text, formats.header), "a header cell")
-            }
+            try writeHeaderCells(sheet, row: row, ja ? ["取り下げた行のシート", "キー"] : ["withdrawn_from", "key"])
             row += 1
             for table in sheets {
                 for key in withdrawn[table.table] ?? [] {
@@ -326,11 +318,20 @@ final class WorkbookWriter {
     private func writeHeader(
         _ sheet: UnsafeMutablePointer<lxw_worksheet>, _ texts: [String], widths: inout [Double]
     ) throws {
+        try writeHeaderCells(sheet, row: 0, texts)
         for (column, text) in texts.enumerated() {
-            try Self.check(
-                worksheet_write_string(sheet, 0, lxw_col_t(column), text, formats.header), "a header cell")
             // Bold text and the filter button need a little more room.
             widths[column] = max(widths[column], Double(WorkbookEncoding.displayWidth(text)) + 3)
+        }
+    }
+
+    /// `texts` in the header format, from the first column of `row`.
+    private func writeHeaderCells(
+        _ sheet: UnsafeMutablePointer<lxw_worksheet>, row: lxw_row_t, _ texts: [String]
+    ) throws {
+        for (column, text) in texts.enumerated() {
+            try Self.check(
+                worksheet_write_string(sheet, row, lxw_col_t(column), text, formats.header), "a header cell")
         }
     }
 

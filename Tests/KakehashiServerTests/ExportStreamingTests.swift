@@ -220,17 +220,26 @@ import Testing
     static let previousBuild = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fixtures/export-previous-build").path
 
-    @Test(arguments: StoreKind.available)
-    func streamingExportsWriteTheSameBytesAsThePreviousBuild(_ kind: StoreKind) async throws {
+    /// An exporter over a fresh store of `kind` holding `Log().changes`, reading events seven at a
+    /// time so pages end inside every table.
+    static func exporterOfTheLog(_ kind: StoreKind) async throws -> Exporter {
         let store = try await RunningStore.open(kind.freshLocation(), logger: StoreKind.logger)
         _ = try await store.append(Log().changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "kakehashi-stream-\(UUID().uuidString)"
-        )
-        .path
-        defer { try? FileManager.default.removeItem(atPath: work) }
         var exporter = Exporter(store: store, now: { Self.today })
         exporter.pageSize = 7
+        return exporter
+    }
+
+    /// A temporary directory's path, not yet made, for a test's exports.
+    static func workDirectory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("kakehashi-stream-\(UUID().uuidString)").path
+    }
+
+    @Test(arguments: StoreKind.available)
+    func streamingExportsWriteTheSameBytesAsThePreviousBuild(_ kind: StoreKind) async throws {
+        let exporter = try await Self.exporterOfTheLog(kind)
+        let work = Self.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
         let variants: [(ExportProfile, ExportFormat, ExportTable.Labels, Int?)] = [
             (.cabinetOffice, .csv, .ja, nil), (.meti, .jsonl, .ja, 2026), (.mext, .csv, .en, nil),
         ]
@@ -248,31 +257,25 @@ import Testing
                     "\(name)/\(file) differs from the previous build's")
             }
         }
-        await store.close()
+        await exporter.store.close()
     }
 
     /// A workbook that libxlsxwriter cannot write (its temporary name is taken by a directory)
     /// fails the export with libxlsxwriter's reason, after the events were streamed into it, and
     /// leaves no workbook, no temporary file and no manifest: the directory claims no export.
     @Test func aWorkbookThatCannotBeWrittenLeavesNoFileBehind() async throws {
-        let store = try await RunningStore.open(StoreKind.sqlite.freshLocation(), logger: StoreKind.logger)
-        _ = try await store.append(Log().changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "kakehashi-stream-\(UUID().uuidString)"
-        )
-        .path
+        let exporter = try await Self.exporterOfTheLog(.sqlite)
+        let directory = Self.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let blocked = Exporter.temporaryPath(directory, WorkbookEncoding.fileName(.meti))
         try FileManager.default.createDirectory(atPath: blocked, withIntermediateDirectories: true)
-        var exporter = Exporter(store: store, now: { Self.today })
-        exporter.pageSize = 7
         await #expect {
             _ = try await exporter.run(.init(profile: .meti, format: .xlsx, directory: directory))
         } throws: { error in
             "\(error)".contains("libxlsxwriter refused the workbook")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
-        await store.close()
+        await exporter.store.close()
     }
 
     /// The previous build's workbooks (see `previousBuild`): profile, labels, fiscal year.
@@ -286,15 +289,9 @@ import Testing
     /// and the filter, as openpyxl reads them; and the same manifest but for the file's bytes.
     @Test(arguments: StoreKind.available)
     func streamingWorkbooksHoldTheCellsOfThePreviousBuild(_ kind: StoreKind) async throws {
-        let store = try await RunningStore.open(kind.freshLocation(), logger: StoreKind.logger)
-        _ = try await store.append(Log().changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "kakehashi-stream-\(UUID().uuidString)"
-        )
-        .path
+        let exporter = try await Self.exporterOfTheLog(kind)
+        let work = Self.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: work) }
-        var exporter = Exporter(store: store, now: { Self.today })
-        exporter.pageSize = 7
         for (profile, labels, fiscalYear) in Self.previousWorkbooks {
             let name = "\(profile.rawValue)-xlsx-\(labels)-\(fiscalYear.map(String.init) ?? "none")"
             let directory = work + "/" + name
@@ -322,7 +319,7 @@ import Testing
             }
             #expect(written.count == 7, "\(name)")
         }
-        await store.close()
+        await exporter.store.close()
     }
 
     /// A manifest without `generatedAt` (the clock of the run) and its files' `bytes` and `sha256`.

@@ -89,7 +89,7 @@ extension SQLiteStore {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT seq, entity, record, field, case_id, body, moved_from FROM changes
+                    SELECT seq, entity, record, field, case_id, body, moved_from, packed FROM changes
                     WHERE seq > ? ORDER BY seq LIMIT ?
                     """,
                 arguments: [read.after, read.limit])
@@ -97,8 +97,8 @@ extension SQLiteStore {
                 guard let entity = Entity(rawValue: row[1]) else { continue }
                 facts.rows.append(
                     LogRow(
-                        seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4], json: row[5],
-                        movedFrom: row[6]))
+                        seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4],
+                        change: Self.stored(row, json: 5, binary: 7), movedFrom: row[6]))
             }
         }
         if let read = reads.caseChunk {
@@ -130,15 +130,16 @@ extension SQLiteStore {
             switch read.scope {
             case .caseWithEvents(let caseID):
                 rows = try Row.fetchAll(
-                    db, sql: "SELECT field, body FROM changes WHERE case_id = ? AND seq <= ? ORDER BY seq",
+                    db, sql: "SELECT field, body, packed FROM changes WHERE case_id = ? AND seq <= ? ORDER BY seq",
                     arguments: [caseID, read.upTo])
             case .record(let ref):
                 rows = try Row.fetchAll(
                     db,
-                    sql: "SELECT field, body FROM changes WHERE entity = ? AND record = ? AND seq <= ? ORDER BY seq",
+                    sql:
+                        "SELECT field, body, packed FROM changes WHERE entity = ? AND record = ? AND seq <= ? ORDER BY seq",
                     arguments: [ref.entity.rawValue, ref.record, read.upTo])
             }
-            facts.histories.append(rows.map { LoggedChange(field: $0[0], json: $0[1]) })
+            facts.histories.append(rows.map { LoggedChange(field: $0[0], change: Self.stored($0, json: 1, binary: 2)) })
         }
         for entity in reads.entityStates {
             facts.entityStates[entity] = try Self.states(of: entity, db)
@@ -171,15 +172,16 @@ extension SQLiteStore {
     static func write(_ writes: LogWrites, _ db: Database) throws {
         for chunk in StoreCoding.chunks(writes.changes, size: rowsPerInsert) {
             let insert = try db.cachedStatement(
-                sql: "INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body, moved_from) VALUES "
-                    + tuples(chunk.count, of: 8))
+                sql:
+                    "INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body, moved_from, packed) VALUES "
+                    + tuples(chunk.count, of: 9))
             var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(chunk.count * 8)
+            values.reserveCapacity(chunk.count * 9)
             for row in chunk {
                 let change = row.change
                 values += [
                     change.id.description, change.entity.rawValue, change.record, change.field, row.caseID,
-                    change.hlc.description, row.json, row.movedFrom,
+                    change.hlc.description, row.stored.json, row.movedFrom, row.stored.binary.map { Data($0) },
                 ]
             }
             try insert.execute(arguments: StatementArguments(values))
@@ -236,6 +238,11 @@ extension SQLiteStore {
     /// Rows per multi-row `INSERT`: 8 columns × 100 rows stay under 999 variables, the limit of
     /// SQLite builds older than 3.32.
     private static let rowsPerInsert = 100
+
+    /// A logged change from the columns of `row` holding its JSON and its binary coding.
+    private static func stored(_ row: Row, json: Int, binary: Int) -> StoredChange {
+        StoredChange(json: row[json], binary: (row[binary] as Data?).map { [UInt8]($0) })
+    }
 
     /// `(?, …), (?, …), …`: `count` rows of `columns` values for a multi-row `INSERT`.
     private static func tuples(_ count: Int, of columns: Int) -> String {

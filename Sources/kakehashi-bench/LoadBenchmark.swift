@@ -1,3 +1,4 @@
+import CCurl
 import Foundation
 import KakehashiClient
 import KakehashiServer
@@ -45,6 +46,8 @@ enum LoadBenchmark {
         var serverCPU = 0.0
         var generatorCPU = 0.0
         var peakMiB = 0.0
+        /// The server's own request durations, from its `/metrics`.
+        var serverWithin100ms = ServerHistogram(metrics: "")
     }
 
     static func run(workspace: String, database: String?, devices: Int, seconds: Int) async throws {
@@ -80,6 +83,11 @@ enum LoadBenchmark {
                     Double(figures.pulledChanges) / Double(max(1, figures.pull.count)),
                     figures.generatorCPU / Double(seconds) * 100, percentile(figures.warmUp, 0.5),
                     percentile(figures.warmUp, 0.99)))
+            print(
+                String(
+                    format: "  (measured inside the server: %.1f %% of pushes and %.1f %% of pulls took under 100 ms)",
+                    figures.serverWithin100ms.share(path: "/v1/push") * 100,
+                    figures.serverWithin100ms.share(path: "/v1/pull") * 100))
             if figures.late > 0 {
                 print("  (\(figures.late) syncs started late: the previous sync of the same device was still running)")
             }
@@ -138,6 +146,7 @@ enum LoadBenchmark {
             return total
         }
         var figures = results
+        figures.serverWithin100ms = ServerHistogram(metrics: plainGet(server.url + "/metrics"))
         figures.logChanges = log.changes
         figures.serverCPU = server.cpuSeconds - cpuBefore
         figures.generatorCPU = processCPUSeconds() - generatorBefore
@@ -232,6 +241,47 @@ final class LoadDevice: @unchecked Sendable {
             }
         }
     }
+}
+
+/// The share of requests the server itself answered within 100 ms, by path: its
+/// `kakehashi_http_request_duration_seconds` histogram, which starts when a request's head has
+/// been read and ends when the answer is ready. Next to what the devices measured, it tells the
+/// server's time from the time a request waited for a core or on the wire.
+struct ServerHistogram {
+    private var within: [String: Double] = [:]
+    private var total: [String: Double] = [:]
+
+    init(metrics: String) {
+        for line in metrics.split(separator: "\n") where line.hasPrefix("kakehashi_http_request_duration_seconds") {
+            guard let path = line.split(separator: "path=\"").dropFirst().first?.split(separator: "\"").first,
+                let value = line.split(separator: " ").last.flatMap({ Double($0) })
+            else { continue }
+            if line.contains("_bucket{") && line.contains("le=\"0.1\"") { within[String(path)] = value }
+            if line.hasPrefix("kakehashi_http_request_duration_seconds_count") { total[String(path)] = value }
+        }
+    }
+
+    func share(path: String) -> Double { (within[path] ?? 0) / max(1, total[path] ?? 0) }
+}
+
+/// The body of a GET with libcurl, or empty.
+func plainGet(_ url: String) -> String {
+    final class Body { var bytes: [UInt8] = [] }
+    guard let handle = curl_easy_init() else { return "" }
+    defer { curl_easy_cleanup(handle) }
+    let body = Body()
+    let context = Unmanaged.passUnretained(body)
+    _ = kh_curl_setopt_string(handle, CURLOPT_URL, url)
+    _ = kh_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+    _ = kh_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque())
+    _ = kh_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, target in
+        guard let data, let target else { return 0 }
+        let body = Unmanaged<Body>.fromOpaque(target).takeUnretainedValue()
+        body.bytes += UnsafeRawBufferPointer(start: data, count: size * count)
+        return size * count
+    }
+    guard curl_easy_perform(handle) == CURLE_OK else { return "" }
+    return withExtendedLifetime(body) { String(decoding: body.bytes, as: UTF8.self) }
 }
 
 /// The CPU seconds this process has used (user and system).

@@ -23,14 +23,9 @@ enum WrkBenchmark {
     static let duration = 10
     static let rounds = 3
 
-    /// One `wrk` run's figures.
-    struct Run {
-        let requestsPerSecond: Double
-        let requests: Int
-        let latency: String
-        /// The server's CPU time (user and system) per request, in microseconds.
-        let serverMicroseconds: Double
-    }
+    /// One `wrk` run's figures; `serverMicroseconds` is the server's CPU time (user and system)
+    /// per request.
+    typealias Run = (requestsPerSecond: Double, requests: Int, latency: String, serverMicroseconds: Double)
 
     static func run(records: Int, workspace: String) async throws {
         guard FileManager.default.isExecutableFile(atPath: wrk) else {
@@ -149,9 +144,7 @@ enum WrkBenchmark {
             throw BenchmarkSkipped(reason: "wrk against \(url) failed (\(failures.joined(separator: "; "))):\n\(text)")
         }
         let latency = ["50%", "99%"].map { "p\($0.dropLast()) \(field($0)?.first ?? "?")" }.joined(separator: ", ")
-        return Run(
-            requestsPerSecond: rate, requests: requests, latency: latency,
-            serverMicroseconds: cpu / Double(max(1, requests)) * 1e6)
+        return (rate, requests, latency, cpu / Double(max(1, requests)) * 1e6)
     }
 
     /// The server's answers to `path` so far, by status (`kakehashi_http_requests_total`).

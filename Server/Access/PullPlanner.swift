@@ -9,7 +9,7 @@ struct LogRow: Sendable {
     /// The field written; nil only for `delete`.
     let field: String?
     let caseID: String?
-    let json: String
+    let change: StoredChange
     /// For a change that moved an event, the case the event left.
     var movedFrom: String? = nil
 }

@@ -5,8 +5,8 @@ import KakehashiShared
 
 /// Pull and history pages in the form the client asked for with `Accept`: a binary page
 /// (`BinaryPage.mediaType`) when it lists that type, JSON otherwise — older clients, curl,
-/// schemathesis. Either way the page is the same; a JSON page splices each change in as the log
-/// stores it, so it is never decoded and encoded again.
+/// schemathesis. Either way the page is the same; a JSON page splices each change's JSON in as the
+/// log stores it, a binary page reads each change's stored binary coding (`StoredChange`).
 enum PageResponse {
     /// The form of a page, as `ServerMetrics` counts it.
     enum Form: String {
@@ -30,7 +30,7 @@ enum PageResponse {
         switch form {
         case .binary:
             let response = PullResponse(
-                changes: try changes(page.changes), purges: page.purges, nextCursor: page.nextCursor.description,
+                changes: try changes(page.stored), purges: page.purges, nextCursor: page.nextCursor.description,
                 hasMore: page.hasMore, serverTime: serverTime, epoch: epoch,
                 stateBatch: states ? StateBatch(page.states) : nil, history: page.history?.description)
             return respond(Data(BinaryPage.encode(response)), form: form, request: request, serverTime: serverTime)
@@ -54,7 +54,7 @@ enum PageResponse {
         switch form {
         case .binary:
             let response = HistoryResponse(
-                changes: try changes(page.changes), nextCursor: page.nextCursor.description,
+                changes: try changes(page.stored), nextCursor: page.nextCursor.description,
                 hasMore: !page.nextCursor.isComplete, serverTime: serverTime)
             return respond(Data(BinaryPage.encode(response)), form: form, request: request, serverTime: serverTime)
         case .json:
@@ -75,10 +75,22 @@ enum PageResponse {
         return response
     }
 
-    /// The log's change texts, read as changes (one JSON array, one decoder).
-    private static func changes(_ texts: [String]) throws -> [Change] {
-        guard !texts.isEmpty else { return [] }
-        return try JSONDecoder().decode([Change].self, from: Data(("[" + texts.joined(separator: ",") + "]").utf8))
+    /// The logged changes, read from their binary codings; rows without one (logged before schema
+    /// version 6) from their JSON texts, in one array with one decoder.
+    private static func changes(_ stored: [StoredChange]) throws -> [Change] {
+        guard stored.contains(where: { $0.binary == nil }) else { return try stored.map(StoreCoding.change) }
+        let texts = stored.filter { $0.binary == nil }.map(\.json)
+        var parsed = try JSONDecoder().decode(
+            [Change].self, from: Data(("[" + texts.joined(separator: ",") + "]").utf8)
+        )
+        .makeIterator()
+        return try stored.map { change in
+            if let binary = change.binary { return try BinaryPage.change(from: binary) }
+            guard let next = parsed.next() else {
+                throw KakehashiError(.internalFailure, "a logged change was not read")
+            }
+            return next
+        }
     }
 
     private static let encoder: JSONEncoder = {

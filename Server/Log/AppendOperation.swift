@@ -97,7 +97,7 @@ struct AppendOperation: LogOperation {
             writes.changes.append(
                 LogWrites.Insert(
                     change: change, caseID: planner.caseID(of: change), movedFrom: outcome.movedFrom[change.id],
-                    json: try StoreCoding.encode(change)))
+                    stored: try StoreCoding.stored(change)))
         }
         // The rows this request appends carry each event's case after the request already: only
         // events logged before it (their states were loaded) have older rows to move.

@@ -159,7 +159,7 @@ struct BootstrapOperation: LogOperation {
         }
         let generation = bookkeeping.nextGeneration(handingOut: plan.updates)
         var page = PullPage(
-            changes: [], purges: plan.purgedRecords,
+            stored: [], purges: plan.purgedRecords,
             nextCursor: PullCursor(seq: head, generation: generation, bootstrap: finished ? nil : position),
             hasMore: true)
         page.states = sent

@@ -30,7 +30,7 @@ struct HistoryOperation: LogOperation {
     private var scanned: Int { Int(min(Int64(limit), cursor.upTo - cursor.after)) }
 
     mutating func start() throws -> LogStep<HistoryPage> {
-        guard !cursor.isComplete else { return .finish(LogWrites(), HistoryPage(changes: [], nextCursor: cursor)) }
+        guard !cursor.isComplete else { return .finish(LogWrites(), HistoryPage(stored: [], nextCursor: cursor)) }
         var reads = LogReads()
         reads.rows = LogReads.RowsRead(after: cursor.after, limit: scanned)
         reads.device = LogReads.DeviceRead(device: device, generation: 0)
@@ -65,14 +65,16 @@ struct HistoryOperation: LogOperation {
         return .finish(
             LogWrites(),
             HistoryPage(
-                changes: rows.filter { PullPlanner.visible($0, access: access) }.map(\.json),
+                stored: rows.filter { PullPlanner.visible($0, access: access) }.map(\.change),
                 nextCursor: HistoryCursor(after: end, upTo: cursor.upTo)))
     }
 }
 
 /// One page of history before it is wrapped in a `HistoryResponse`.
 public struct HistoryPage: Sendable, Hashable {
-    /// The changes, each as the JSON text the log stores.
-    public let changes: [String]
+    /// The changes, as the log stores them.
+    public let stored: [StoredChange]
+    /// The changes' JSON texts, as JSON pages splice them in.
+    public var changes: [String] { stored.map(\.json) }
     public let nextCursor: HistoryCursor
 }

@@ -110,8 +110,8 @@ struct LogFacts: Sendable {
     var statesPage: [RecordState] = []
 }
 
-/// One logged change as a history read returns it: its field (nil for a delete) and its JSON.
+/// One logged change as a history read returns it: its field (nil for a delete) and the change.
 struct LoggedChange: Sendable, Hashable {
     let field: String?
-    let json: String
+    let change: StoredChange
 }

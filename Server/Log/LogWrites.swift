@@ -31,8 +31,8 @@ struct LogWrites: Sendable {
         let caseID: String?
         /// For a change that moved an event, the case it left.
         let movedFrom: String?
-        /// The change as the log stores it (`StoreCoding`).
-        let json: String
+        /// The change as the log stores it (`StoreCoding.stored`).
+        let stored: StoredChange
     }
 
     struct EventCase: Sendable {

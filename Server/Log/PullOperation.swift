@@ -135,15 +135,15 @@ struct PullOperation: LogOperation {
     /// The page: the back-fill (a stub's only with the fields a stub receives), then the page's
     /// rows the device may receive now.
     private func page(backfilled histories: [[LoggedChange]]) -> PullPage {
-        var changes: [String] = []
+        var changes: [StoredChange] = []
         for ((_, stubOnly), history) in zip(backfill, histories) {
-            for change in history where !stubOnly || AccessPolicy.mayReceive(caseField: change.field, with: .stub) {
-                changes.append(change.json)
+            for logged in history where !stubOnly || AccessPolicy.mayReceive(caseField: logged.field, with: .stub) {
+                changes.append(logged.change)
             }
         }
-        changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.json)
+        changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change)
         return PullPage(
-            changes: changes, purges: plan.purgedRecords,
+            stored: changes, purges: plan.purgedRecords,
             nextCursor: PullCursor(
                 seq: rows.last?.seq ?? cursor.seq, generation: bookkeeping.nextGeneration(handingOut: plan.updates)),
             hasMore: hasMore,

@@ -36,7 +36,7 @@ struct SnapshotOperation: LogOperation {
         guard readingHistories else { return try first(facts) }
         var byRecord: [RecordRef: [Change]] = [:]
         for (ref, history) in zip(changed, facts.histories) {
-            byRecord[ref] = try history.map { try StoreCoding.change($0.json) }
+            byRecord[ref] = try history.map { try StoreCoding.change($0.change) }
         }
         return .finish(LogWrites(), snapshot(changedSince: byRecord))
     }

@@ -169,9 +169,11 @@ public struct DeviceRecord: Codable, Sendable, Hashable {
 
 /// One pull page before it is wrapped in a `PullResponse`.
 public struct PullPage: Sendable, Hashable {
-    /// The changes, each as the JSON text of a `Change` exactly as the log stores it (the
-    /// response splices them in without decoding and encoding them again).
-    public let changes: [String]
+    /// The changes, as the log stores them: a JSON page splices their JSON texts in, a binary
+    /// page reads their binary codings, so no page parses JSON.
+    public let stored: [StoredChange]
+    /// The changes' JSON texts.
+    public var changes: [String] { stored.map(\.json) }
     public let purges: [RecordRef]
     public let nextCursor: PullCursor
     public let hasMore: Bool

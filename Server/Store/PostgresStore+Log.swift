@@ -100,17 +100,17 @@ extension PostgresStore {
             }
         }
         if let read = reads.rows {
-            for try await (seq, entity, record, field, caseID, body, movedFrom) in try await connection.query(
+            for try await (seq, entity, record, field, caseID, body, movedFrom, packed) in try await connection.query(
                 """
-                SELECT seq, entity, record, field, case_id, body, moved_from FROM changes
+                SELECT seq, entity, record, field, case_id, body, moved_from, packed FROM changes
                 WHERE seq > \(read.after) ORDER BY seq LIMIT \(read.limit)
                 """, logger: logger
-            ).decode((Int64, String, String, String?, String?, String, String?).self) {
+            ).decode((Int64, String, String, String?, String?, String, String?, Data?).self) {
                 guard let entity = Entity(rawValue: entity) else { continue }
                 facts.rows.append(
                     LogRow(
-                        seq: seq, entity: entity, record: record, field: field, caseID: caseID, json: body,
-                        movedFrom: movedFrom))
+                        seq: seq, entity: entity, record: record, field: field, caseID: caseID,
+                        change: StoredChange(json: body, packed: packed), movedFrom: movedFrom))
             }
         }
         if let read = reads.caseChunk {
@@ -200,11 +200,14 @@ extension PostgresStore {
         for (index, read) in reads.enumerated() {
             switch read.scope {
             case .caseWithEvents(let caseID):
-                for try await (field, body) in try await connection.query(
-                    "SELECT field, body FROM changes WHERE case_id = \(caseID) AND seq <= \(read.upTo) ORDER BY seq",
+                for try await (field, body, packed) in try await connection.query(
+                    """
+                    SELECT field, body, packed FROM changes
+                    WHERE case_id = \(caseID) AND seq <= \(read.upTo) ORDER BY seq
+                    """,
                     logger: logger
-                ).decode((String?, String).self) {
-                    answers[index].append(LoggedChange(field: field, json: body))
+                ).decode((String?, String, Data?).self) {
+                    answers[index].append(LoggedChange(field: field, change: StoredChange(json: body, packed: packed)))
                 }
             case .record(let ref):
                 let key = "\(ref.entity.rawValue) \(read.upTo)"
@@ -213,14 +216,16 @@ extension PostgresStore {
         }
         for group in recordGroups.values {
             let records = Array(group.indices.keys)
-            for try await (record, field, body) in try await connection.query(
+            for try await (record, field, body, packed) in try await connection.query(
                 """
-                SELECT record, field, body FROM changes
+                SELECT record, field, body, packed FROM changes
                 WHERE entity = \(group.entity.rawValue) AND record = ANY(\(records)) AND seq <= \(group.upTo)
                 ORDER BY seq
                 """, logger: logger
-            ).decode((String, String?, String).self) {
-                if let index = group.indices[record] { answers[index].append(LoggedChange(field: field, json: body)) }
+            ).decode((String, String?, String, Data?).self) {
+                if let index = group.indices[record] {
+                    answers[index].append(LoggedChange(field: field, change: StoredChange(json: body, packed: packed)))
+                }
             }
         }
         return answers
@@ -244,16 +249,18 @@ extension PostgresStore {
             let fields = rows.map { $0.change.field ?? "" }
             let caseIDs = rows.map { $0.caseID ?? "" }
             let hlcs = rows.map(\.change.hlc.description)
-            let bodies = rows.map(\.json)
+            let bodies = rows.map(\.stored.json)
+            // Every row this release appends has its binary coding.
+            let packed = rows.map { ByteBuffer(bytes: $0.stored.binary ?? []) }
             let movedFrom = rows.map { $0.movedFrom ?? "" }
             try await connection.query(
                 """
-                INSERT INTO changes (seq, change_id, entity, record, field, case_id, hlc, body, moved_from)
-                SELECT s, c, e, r, NULLIF(f, ''), NULLIF(k, ''), h, b, NULLIF(m, '')
+                INSERT INTO changes (seq, change_id, entity, record, field, case_id, hlc, body, moved_from, packed)
+                SELECT s, c, e, r, NULLIF(f, ''), NULLIF(k, ''), h, b, NULLIF(m, ''), NULLIF(p, ''::BYTEA)
                 FROM unnest(\(seqs)::BIGINT[], \(changeIDs)::TEXT[], \(entities)::TEXT[], \(records)::TEXT[],
                             \(fields)::TEXT[], \(caseIDs)::TEXT[], \(hlcs)::TEXT[], \(bodies)::TEXT[],
-                            \(movedFrom)::TEXT[])
-                     AS t(s, c, e, r, f, k, h, b, m)
+                            \(movedFrom)::TEXT[], \(packed)::BYTEA[])
+                     AS t(s, c, e, r, f, k, h, b, m, p)
                 """, logger: logger)
         }
         if !writes.eventCases.isEmpty {

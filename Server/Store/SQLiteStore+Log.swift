@@ -29,11 +29,13 @@ extension SQLiteStore {
     static func read(_ reads: LogReads, _ db: Database) throws -> LogFacts {
         var facts = LogFacts()
         if reads.logIsEmpty {
-            facts.logIsEmpty = try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM changes)") ?? false)
+            facts.logIsEmpty = try
+                !(Bool.fetchOne(
+                    try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM changes)")) ?? false)
         }
         for chunk in StoreCoding.chunks(reads.changeIDs.map(\.description)) {
             for text in try String.fetchAll(
-                db, sql: "SELECT change_id FROM changes WHERE change_id IN (\(marks(chunk.count)))",
+                try db.cachedStatement(sql: "SELECT change_id FROM changes WHERE change_id IN (\(marks(chunk.count)))"),
                 arguments: StatementArguments(Array(chunk)))
             {
                 if let id = ChangeID(text) { facts.knownChanges.insert(id) }
@@ -41,7 +43,7 @@ extension SQLiteStore {
         }
         for chunk in StoreCoding.chunks(reads.recordIDs) {
             for row in try Row.fetchAll(
-                db, sql: "SELECT entity, id FROM records WHERE id IN (\(marks(chunk.count)))",
+                try db.cachedStatement(sql: "SELECT entity, id FROM records WHERE id IN (\(marks(chunk.count)))"),
                 arguments: StatementArguments(Array(chunk)))
             {
                 if let entity = Entity(rawValue: row[0]) {
@@ -53,7 +55,8 @@ extension SQLiteStore {
         for (entity, refs) in Dictionary(grouping: reads.states, by: \.entity) {
             for chunk in StoreCoding.chunks(refs.map(\.record).sorted()) {
                 let rows = try Row.fetchCursor(
-                    db, sql: "SELECT id, state FROM records WHERE entity = ? AND id IN (\(marks(chunk.count)))",
+                    try db.cachedStatement(
+                        sql: "SELECT id, state FROM records WHERE entity = ? AND id IN (\(marks(chunk.count)))"),
                     arguments: StatementArguments([entity.rawValue] + Array(chunk)))
                 while let row = try rows.next() {
                     let id: String = row[0]
@@ -64,46 +67,53 @@ extension SQLiteStore {
         }
         for chunk in StoreCoding.chunks(reads.referralCases) {
             facts.referralEvents += try String.fetchAll(
-                db,
-                sql: """
-                    SELECT DISTINCT record FROM changes
-                    WHERE case_id IN (\(marks(chunk.count))) AND entity = 'event' AND field = 'referred_to'
-                    """,
+                try db.cachedStatement(
+                    sql: """
+                        SELECT DISTINCT record FROM changes
+                        WHERE case_id IN (\(marks(chunk.count))) AND entity = 'event' AND field = 'referred_to'
+                        """),
                 arguments: StatementArguments(Array(chunk)))
         }
         if let read = reads.device {
             facts.deviceGeneration = try Int64.fetchOne(
-                db, sql: "SELECT generation FROM devices WHERE id = ?", arguments: [read.device.rawValue])
+                try db.cachedStatement(sql: "SELECT generation FROM devices WHERE id = ?"),
+                arguments: [read.device.rawValue])
             facts.newerBookkeeping =
                 try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM device_access WHERE device = ? AND generation > ?)",
+                    try db.cachedStatement(
+                        sql: "SELECT EXISTS (SELECT 1 FROM device_access WHERE device = ? AND generation > ?)"),
                     arguments: [read.device.rawValue, read.generation]) ?? false
         }
         if reads.head {
-            facts.head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM changes") ?? 0
+            facts.head =
+                try Int64.fetchOne(
+                    try db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM changes")) ?? 0
         }
         if reads.latest {
-            facts.latest = try String.fetchOne(db, sql: "SELECT max(hlc) FROM changes").flatMap(HLC.init)
+            facts.latest = try String.fetchOne(
+                try db.cachedStatement(sql: "SELECT max(hlc) FROM changes")
+            ).flatMap(HLC.init)
         }
         if let read = reads.rows {
             let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT seq, entity, record, field, case_id, body, moved_from FROM changes
-                    WHERE seq > ? ORDER BY seq LIMIT ?
-                    """,
+                try db.cachedStatement(
+                    sql: """
+                        SELECT seq, entity, record, field, case_id, body, moved_from, packed FROM changes
+                        WHERE seq > ? ORDER BY seq LIMIT ?
+                        """),
                 arguments: [read.after, read.limit])
             while let row = try rows.next() {
                 guard let entity = Entity(rawValue: row[1]) else { continue }
                 facts.rows.append(
                     LogRow(
-                        seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4], json: row[5],
-                        movedFrom: row[6]))
+                        seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4],
+                        change: Self.stored(row, json: 5, binary: 7), movedFrom: row[6]))
             }
         }
         if let read = reads.caseChunk {
             facts.caseChunk = try Row.fetchAll(
-                db, sql: "SELECT id, state FROM records WHERE entity = 'case' AND id > ? ORDER BY id LIMIT ?",
+                try db.cachedStatement(
+                    sql: "SELECT id, state FROM records WHERE entity = 'case' AND id > ? ORDER BY id LIMIT ?"),
                 arguments: [read.after, read.limit]
             ).map { row in try StoreCoding.state(row[1], entity: .case, id: row[0]) }
         }
@@ -111,12 +121,12 @@ extension SQLiteStore {
             for chunk in StoreCoding.chunks(read.cases) {
                 // Oldest first, so the newest row of each case is the one kept.
                 for row in try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT case_id, level FROM device_access
-                        WHERE device = ? AND generation <= ? AND case_id IN (\(marks(chunk.count)))
-                        ORDER BY generation
-                        """,
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT case_id, level FROM device_access
+                            WHERE device = ? AND generation <= ? AND case_id IN (\(marks(chunk.count)))
+                            ORDER BY generation
+                            """),
                     arguments: StatementArguments(
                         [read.device.rawValue, read.generation] as [any DatabaseValueConvertible]
                             + chunk.map { $0 as any DatabaseValueConvertible }))
@@ -130,36 +140,43 @@ extension SQLiteStore {
             switch read.scope {
             case .caseWithEvents(let caseID):
                 rows = try Row.fetchAll(
-                    db, sql: "SELECT field, body FROM changes WHERE case_id = ? AND seq <= ? ORDER BY seq",
+                    try db.cachedStatement(
+                        sql: "SELECT field, body, packed FROM changes WHERE case_id = ? AND seq <= ? ORDER BY seq"),
                     arguments: [caseID, read.upTo])
             case .record(let ref):
                 rows = try Row.fetchAll(
-                    db,
-                    sql: "SELECT field, body FROM changes WHERE entity = ? AND record = ? AND seq <= ? ORDER BY seq",
+                    try db.cachedStatement(
+                        sql:
+                            "SELECT field, body, packed FROM changes WHERE entity = ? AND record = ? AND seq <= ? ORDER BY seq"
+                    ),
                     arguments: [ref.entity.rawValue, ref.record, read.upTo])
             }
-            facts.histories.append(rows.map { LoggedChange(field: $0[0], json: $0[1]) })
+            facts.histories.append(rows.map { LoggedChange(field: $0[0], change: Self.stored($0, json: 1, binary: 2)) })
         }
         for entity in reads.entityStates {
             facts.entityStates[entity] = try Self.states(of: entity, db)
         }
         if reads.caseChangeTimes {
-            let rows = try Row.fetchCursor(db, sql: "SELECT record, hlc FROM changes WHERE entity = 'case'")
+            let rows = try Row.fetchCursor(
+                try db.cachedStatement(sql: "SELECT record, hlc FROM changes WHERE entity = 'case'"))
             while let row = try rows.next() { facts.caseChangeTimes.append((row[0], row[1])) }
         }
         if reads.stageWrites {
             facts.stageWrites = try String.fetchAll(
-                db, sql: "SELECT body FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq")
+                try db.cachedStatement(
+                    sql: "SELECT body FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq"))
         }
         if let since = reads.changedSince {
             facts.changedRecords = try Row.fetchAll(
-                db, sql: "SELECT DISTINCT entity, record FROM changes WHERE seq > ? ORDER BY entity, record",
+                try db.cachedStatement(
+                    sql: "SELECT DISTINCT entity, record FROM changes WHERE seq > ? ORDER BY entity, record"),
                 arguments: [since]
             ).compactMap { row in Entity(rawValue: row[0]).map { RecordRef(entity: $0, record: row[1]) } }
         }
         if let read = reads.statesPage {
             facts.statesPage = try Row.fetchAll(
-                db, sql: "SELECT id, state FROM records WHERE entity = ? AND id > ? ORDER BY id LIMIT ?",
+                try db.cachedStatement(
+                    sql: "SELECT id, state FROM records WHERE entity = ? AND id > ? ORDER BY id LIMIT ?"),
                 arguments: [read.entity.rawValue, read.after, read.limit]
             ).map { row in try StoreCoding.state(row[1], entity: read.entity, id: row[0]) }
         }
@@ -171,15 +188,16 @@ extension SQLiteStore {
     static func write(_ writes: LogWrites, _ db: Database) throws {
         for chunk in StoreCoding.chunks(writes.changes, size: rowsPerInsert) {
             let insert = try db.cachedStatement(
-                sql: "INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body, moved_from) VALUES "
-                    + tuples(chunk.count, of: 8))
+                sql:
+                    "INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body, moved_from, packed) VALUES "
+                    + tuples(chunk.count, of: 9))
             var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(chunk.count * 8)
+            values.reserveCapacity(chunk.count * 9)
             for row in chunk {
                 let change = row.change
                 values += [
                     change.id.description, change.entity.rawValue, change.record, change.field, row.caseID,
-                    change.hlc.description, row.json, row.movedFrom,
+                    change.hlc.description, row.stored.json, row.movedFrom, row.stored.binary.map { Data($0) },
                 ]
             }
             try insert.execute(arguments: StatementArguments(values))
@@ -236,6 +254,11 @@ extension SQLiteStore {
     /// Rows per multi-row `INSERT`: 8 columns × 100 rows stay under 999 variables, the limit of
     /// SQLite builds older than 3.32.
     private static let rowsPerInsert = 100
+
+    /// A logged change from the columns of `row` holding its JSON and its binary coding.
+    private static func stored(_ row: Row, json: Int, binary: Int) -> StoredChange {
+        StoredChange(json: row[json], binary: (row[binary] as Data?).map { [UInt8]($0) })
+    }
 
     /// `(?, …), (?, …), …`: `count` rows of `columns` values for a multi-row `INSERT`.
     private static func tuples(_ count: Int, of columns: Int) -> String {

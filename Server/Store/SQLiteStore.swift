@@ -91,7 +91,8 @@ public final class SQLiteStore: ChangeLogStore {
     public func record(_ entity: Entity, _ id: String) async throws -> RecordState? {
         try await pool.read { db in
             try Data.fetchOne(
-                db, sql: "SELECT state FROM records WHERE entity = ? AND id = ?", arguments: [entity.rawValue, id]
+                try db.cachedStatement(sql: "SELECT state FROM records WHERE entity = ? AND id = ?"),
+                arguments: [entity.rawValue, id]
             ).map { try StoreCoding.state($0, entity: entity, id: id) }
         }
     }
@@ -106,7 +107,8 @@ public final class SQLiteStore: ChangeLogStore {
 
     public func epoch() async throws -> String {
         try await pool.read { db in
-            guard let epoch = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'epoch'") else {
+            let statement = try db.cachedStatement(sql: "SELECT value FROM store_meta WHERE key = 'epoch'")
+            guard let epoch = try String.fetchOne(statement) else {
                 throw KakehashiError(.internalFailure, "the store has no epoch (store_meta)")
             }
             return epoch
@@ -228,8 +230,10 @@ public final class SQLiteStore: ChangeLogStore {
     public func device(tokenHash: String) async throws -> (device: DeviceRecord, tokenHash: String)? {
         try await pool.read { db in
             try Row.fetchOne(
-                db,
-                sql: "SELECT id, advisor, name, enrolled_at, revoked_at, token_hash FROM devices WHERE token_hash = ?",
+                try db.cachedStatement(
+                    sql:
+                        "SELECT id, advisor, name, enrolled_at, revoked_at, token_hash FROM devices WHERE token_hash = ?"
+                ),
                 arguments: [tokenHash]
             ).flatMap { row in Self.device(row).map { ($0, row[5]) } }
         }

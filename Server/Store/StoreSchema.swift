@@ -152,6 +152,12 @@ public enum StoreSchema {
             // SQLite keeps a BLOB in the TEXT column as it is; PostgreSQL's column becomes bytes.
             sqlite: [],
             postgres: ["ALTER TABLE records ALTER COLUMN state TYPE BYTEA USING convert_to(state, 'UTF8')"]),
+        Migration(
+            version: 6,
+            purpose:
+                "each change's binary coding beside its JSON (StoredChange), so binary pages parse no JSON; rows logged before are read from their JSON",
+            sqlite: ["ALTER TABLE changes ADD COLUMN packed BLOB"],
+            postgres: ["ALTER TABLE changes ADD COLUMN IF NOT EXISTS packed BYTEA"]),
     ]
 
     /// The statement that gives a store a new epoch (a restore does it), in both dialects.

@@ -115,6 +115,24 @@ public enum BinaryPage {
             changes: page.changes, nextCursor: page.nextCursor, hasMore: page.hasMore, serverTime: page.serverTime)
     }
 
+    /// One change standing alone: the coding of a page's changes section with every name written
+    /// out. The server's log keeps it beside each change's JSON, so a binary page is written
+    /// without parsing JSON.
+    public static func encode(change: Change) -> [UInt8] {
+        var writer = ByteWriter(names: nil)
+        writer.change(change)
+        return writer.bytes
+    }
+
+    /// Reads one change written by `encode(change:)`.
+    /// - Throws: `KakehashiError` (`.internalFailure`) when the bytes are not one whole change.
+    public static func change(from bytes: [UInt8]) throws(KakehashiError) -> Change {
+        var reader = ByteReader(bytes: bytes)
+        let change = try reader.change()
+        guard reader.offset == bytes.count else { throw ByteReader.damaged }
+        return change
+    }
+
     static func damaged(_ reason: String) -> KakehashiError {
         KakehashiError(.invalidData, field: "page", "the binary page is damaged: \(reason)")
     }
@@ -196,25 +214,31 @@ private struct PageWriter {
         }
         section(.changes, names: indexes) { writer in
             writer.varint(UInt64(changes.count))
-            for change in changes {
-                writer.name(change.id.device.rawValue)
-                writer.varint(UInt64(bitPattern: change.id.counter))
-                writer.string(change.entity.rawValue)
-                writer.string(change.record)
-                if let field = change.field {
-                    writer.bytes.append(1)
-                    writer.string(field)
-                } else {
-                    writer.bytes.append(0)
-                }
-                writer.bytes.append(UInt8(BinaryPage.operations.firstIndex(of: change.op) ?? 0))
-                writer.value(change.value)
-                writer.hlc(change.hlc)
-                writer.varint(UInt64(change.prev.count))
-                for stamp in change.prev { writer.hlc(stamp) }
-                writer.name(change.author)
-            }
+            for change in changes { writer.change(change) }
         }
+    }
+}
+
+extension ByteWriter {
+    /// One change, as a page's changes section holds it (names as indexes into the page's names
+    /// section) or, without a name table, standing alone (`BinaryPage.encode(change:)`).
+    mutating func change(_ change: Change) {
+        name(change.id.device.rawValue)
+        varint(UInt64(bitPattern: change.id.counter))
+        string(change.entity.rawValue)
+        string(change.record)
+        if let field = change.field {
+            bytes.append(1)
+            string(field)
+        } else {
+            bytes.append(0)
+        }
+        bytes.append(UInt8(BinaryPage.operations.firstIndex(of: change.op) ?? 0))
+        value(change.value)
+        hlc(change.hlc)
+        varint(UInt64(change.prev.count))
+        for stamp in change.prev { hlc(stamp) }
+        name(change.author)
     }
 }
 

@@ -4,7 +4,8 @@ import KakehashiClient
 import KakehashiShared
 
 // kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N]
-//                 [--only client,merge,sync,push,bootstrap,wrk,rural,growth,laptop,matching,export] [--db URL]
+//                 [--devices N] [--seconds N]
+//                 [--only client,merge,sync,push,bootstrap,wrk,rural,growth,laptop,matching,export,load] [--db URL]
 //
 // Every figure is printed next to a limit measured in the same run on the same machine:
 // 1. client: pull-apply of N changes (binary pages of 1,000 as a server sends them, decoded and
@@ -24,6 +25,9 @@ import KakehashiShared
 // 6. growth: how pull latency, server memory, laptop store size and `case list` grow with size.
 // 7. matching: precision@3 of `match` on the hand-written evaluation set (Tests/Fixtures/matching).
 // 8. export: peak RSS of `kakehashi-server export` on logs of 100k and 1M changes, and their ratio.
+// 9. load: `--devices` devices each syncing every 5 s against a real server on a log of 100k and
+//    then 1M changes, for `--seconds` each: request p50/p99 next to the goal (100 ms), server CPU,
+//    and peak RSS at both sizes (goal flat).
 struct Arguments {
     var changes = 100_000
     var events = 100_000
@@ -32,8 +36,11 @@ struct Arguments {
     var mergeUpdates = 100_000
     var only: Set<String> = [
         "client", "merge", "sync", "push", "bootstrap", "wrk", "rural", "growth", "laptop", "matching", "export",
+        "load",
     ]
     var database: String?
+    var devices = 200
+    var seconds = 60
 
     init() {
         var iterator = CommandLine.arguments.dropFirst().makeIterator()
@@ -46,11 +53,13 @@ struct Arguments {
             case ("--runs", let number?): runs = number
             case ("--records", let number?): records = number
             case ("--merge-updates", let number?): mergeUpdates = number
+            case ("--devices", let number?): devices = number
+            case ("--seconds", let number?): seconds = number
             case ("--only", _) where text != nil: only = Set((text ?? "").split(separator: ",").map(String.init))
             case ("--db", _) where text != nil: database = text
             default:
                 StandardStreams.error(
-                    "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--only client,merge,sync,push,bootstrap,wrk,rural,growth,laptop,matching,export] [--db URL]\n"
+                    "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--devices N] [--seconds N] [--only client,merge,sync,push,bootstrap,wrk,rural,growth,laptop,matching,export,load] [--db URL]\n"
                 )
                 exit(64)
             }
@@ -269,6 +278,10 @@ if arguments.only.contains("matching") {
 }
 if arguments.only.contains("export") {
     try await ExportBenchmark.run(workspace: workspace)
+}
+if arguments.only.contains("load") {
+    try await LoadBenchmark.run(
+        workspace: workspace, database: arguments.database, devices: arguments.devices, seconds: arguments.seconds)
 }
 
 func clientBenchmarks() async throws {

@@ -58,6 +58,30 @@ import Testing
         #expect(try await store.records(.advisor).count == 2, "the directory's older states no longer read")
     }
 
+    /// Pulls the whole log as the fixture's active device: the rows the earlier release logged
+    /// have no binary coding and are read from their JSON, the row this release appended
+    /// (`retitleReadsBothStateForms`) has one, and it reads as the same change as its JSON.
+    static func pullReadsBothChangeForms(_ store: any ChangeLogStore) async throws {
+        let device = try #require(try await store.devices().first { $0.status == "active" })
+        let advisor = try #require(try await store.record(.advisor, device.advisor))
+        let viewer = AccessPolicy.Viewer(advisor: device.advisor, state: advisor)
+        var stored: [StoredChange] = []
+        var cursor = PullCursor.initial
+        while true {
+            let page = try await store.pull(PullRequest(device: device.id, viewer: viewer, cursor: cursor, limit: 100))
+            stored += page.stored
+            cursor = page.nextCursor
+            if !page.hasMore { break }
+        }
+        #expect(stored.contains { $0.binary == nil }, "the earlier release's rows")
+        let coded = stored.filter { $0.binary != nil }
+        #expect(coded.count == 1, "the row this release appended")
+        for change in coded {
+            let json = try JSONDecoder().decode(Change.self, from: Data(change.json.utf8))
+            #expect(try BinaryPage.change(from: change.binary ?? []) == json)
+        }
+    }
+
     /// Runs a program from `PATH` (`psql`, `sqlite3`) and requires success.
     static func tool(_ arguments: [String]) async throws {
         let process = Process()
@@ -91,6 +115,7 @@ import Testing
         let device = try await store.device(tokenHash: Secrets.hash(facts.sqlite.token))
         #expect(device?.device.status == "active")
         try await Self.retitleReadsBothStateForms(store, case: facts.sqlite.case)
+        try await Self.pullReadsBothChangeForms(store)
         await store.close()
 
         // Opening again migrates nothing more and keeps the epoch.
@@ -117,6 +142,7 @@ import Testing
         #expect(Self.title(try await store.record(.case, facts.postgres.case)) == facts.caseTitle)
         #expect(try await store.devices().count == 3)
         try await Self.retitleReadsBothStateForms(store, case: facts.postgres.case)
+        try await Self.pullReadsBothChangeForms(store)
         await store.close()
     }
 

@@ -1,0 +1,347 @@
+import Foundation
+import KakehashiClient
+import KakehashiServer
+import KakehashiShared
+import Logging
+
+/// Many laptops against one server: `devices` devices, each syncing every five seconds (a visit
+/// record of four changes pushed, then pulls until caught up), against a real server process on a
+/// log of 100,000 and then of 1,000,000 changes. Prints each request's p50 and p99, the server's
+/// CPU and peak memory at each size, next to the goals (p99 under 100 ms; memory flat).
+///
+/// The devices are open-loop, as laptops are: each syncs on its own five-second tick whether or
+/// not the server kept up, so a slow server shows as latency, not as fewer requests. They use the
+/// laptop's own transport (libcurl, one kept-alive connection each, gzip pushes, binary pages) but
+/// keep nothing: the server's work is what is measured, and the load generator shares its cores.
+enum LoadBenchmark {
+    static let goalP99Millis = 100.0
+    static let interval = Duration.seconds(5)
+    /// The directory's shape: one advisor per device, spread over the six programs; cases at
+    /// every level, owned round-robin, each with a participant from another program.
+    static let levels = ["open", "confidential", "confidential", "confidential", "strict", "secret"]
+
+    struct Figures {
+        var logChanges = 0
+        var syncs = 0
+        var push: [Double] = []
+        var pull: [Double] = []
+        var sync: [Double] = []
+        var pulledChanges = 0
+        var failures: [String] = []
+        var late = 0
+        /// The first sync of each device, not in the figures above.
+        var warmUp: [Double] = []
+
+        mutating func add(_ other: Figures) {
+            syncs += other.syncs
+            push += other.push
+            pull += other.pull
+            sync += other.sync
+            pulledChanges += other.pulledChanges
+            failures += other.failures
+            late += other.late
+            warmUp += other.warmUp
+        }
+        var serverCPU = 0.0
+        var generatorCPU = 0.0
+        var peakMiB = 0.0
+    }
+
+    static func run(workspace: String, database: String?, devices: Int, seconds: Int) async throws {
+        let directory = workspace + "/load"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let location = try StoreLocation.resolve(
+            option: database ?? "sqlite:" + directory + "/server.sqlite", environment: [:])
+        print(
+            "\nServer load: \(devices) devices, each syncing every \(interval.components.seconds) s (a visit record of 4 changes pushed, then pulls until caught up), \(seconds) s per log size"
+        )
+        print("  log          syncs   push p50 / p99      pull p50 / p99      sync p99    server CPU   peak RSS")
+        var log = LoadLog()
+        var rounds: [Figures] = []
+        for target in [100_000, 1_000_000] {
+            let advisors = try await location.withStore(logger: Logger(label: "kakehashi-bench")) { store in
+                try await log.grow(store, to: target, advisors: devices)
+            }
+            let figures = try await measure(
+                location: location, directory: directory, advisors: advisors, log: log, seconds: seconds)
+            rounds.append(figures)
+            let (push, pull, sync) = (figures.push, figures.pull, figures.sync)
+            print(
+                String(
+                    format: "  %9d   %6d   %6.1f / %6.1f ms   %6.1f / %6.1f ms   %6.1f ms   %5.0f %%      %5.0f MiB",
+                    figures.logChanges, figures.syncs, percentile(push, 0.5), percentile(push, 0.99),
+                    percentile(pull, 0.5), percentile(pull, 0.99), percentile(sync, 0.99),
+                    figures.serverCPU / Double(seconds) * 100, figures.peakMiB))
+            print(
+                String(
+                    format:
+                        "  (%.0f changes a pull; load generator %.0f %% of a core; first syncs, not counted: p50 %.0f / p99 %.0f ms)",
+                    Double(figures.pulledChanges) / Double(max(1, figures.pull.count)),
+                    figures.generatorCPU / Double(seconds) * 100, percentile(figures.warmUp, 0.5),
+                    percentile(figures.warmUp, 0.99)))
+            if figures.late > 0 {
+                print("  (\(figures.late) syncs started late: the previous sync of the same device was still running)")
+            }
+            for failure in Set(figures.failures).sorted() { print("  FAILED: \(failure)") }
+        }
+        guard let last = rounds.last, let first = rounds.first else { return }
+        let p99 = max(percentile(last.push, 0.99), percentile(last.pull, 0.99))
+        print(
+            String(
+                format: "  request p99 at %d changes: %.1f ms (goal < %.0f ms) — %@", last.logChanges, p99,
+                goalP99Millis, p99 < goalP99Millis ? "met" : "NOT MET"))
+        print(
+            String(
+                format: "  server peak RSS at %d / at %d changes: %.2f (goal flat, ≤ 1.2)", last.logChanges,
+                first.logChanges, last.peakMiB / max(1, first.peakMiB)))
+        if rounds.contains(where: { !$0.failures.isEmpty }) {
+            throw BenchmarkSkipped(reason: "requests failed under load")
+        }
+    }
+
+    /// One round: a fresh server process on the store, the devices enrolled, then `seconds` of
+    /// open-loop syncs.
+    static func measure(
+        location: StoreLocation, directory: String, advisors: [LoadLog.Advisor], log: LoadLog, seconds: Int
+    ) async throws -> Figures {
+        let database: String =
+            switch location {
+            case .sqlite(let path): "sqlite:" + path
+            case .postgres(let url): url
+            }
+        let server = BenchServer(directory: directory, database: database)
+        try server.start()
+        defer { server.stop() }
+        // Every device starts at the head of the log, as a laptop that synced a moment ago.
+        let head = PullCursor(seq: Int64(log.changes), generation: 0).description
+        var laptops: [(device: LoadDevice, caseID: String)] = []
+        for advisor in advisors {
+            laptops.append(
+                (try await LoadDevice.enroll(url: server.url, code: advisor.code, cursor: head), advisor.caseID))
+        }
+        let cpuBefore = server.cpuSeconds
+        let generatorBefore = processCPUSeconds()
+        let start = ContinuousClock.now
+        let count = laptops.count
+        let results = try await withThrowingTaskGroup(of: Figures.self) { group in
+            for (index, laptop) in laptops.enumerated() {
+                // Spread over the interval, as laptops that woke up at different times.
+                let offset = interval * index / count
+                group.addTask {
+                    await laptop.device.syncEvery(
+                        interval, from: start + offset, until: start + .seconds(seconds), caseID: laptop.caseID)
+                }
+            }
+            var total = Figures()
+            for try await figures in group { total.add(figures) }
+            return total
+        }
+        var figures = results
+        figures.logChanges = log.changes
+        figures.serverCPU = server.cpuSeconds - cpuBefore
+        figures.generatorCPU = processCPUSeconds() - generatorBefore
+        figures.peakMiB = server.peakMemoryMiB
+        return figures
+    }
+}
+
+/// One simulated laptop: the real transport, a cursor, and the clock of its own changes.
+final class LoadDevice: @unchecked Sendable {
+    let transport: CurlTransport
+    let token: String
+    var cursor: String
+    var maker: ChangeMaker
+
+    init(transport: CurlTransport, enrolled: EnrollResponse, cursor: String) {
+        self.transport = transport
+        token = enrolled.token
+        self.cursor = cursor
+        maker = ChangeMaker(clock: HybridClock(device: enrolled.device), author: enrolled.advisor)
+    }
+
+    static func enroll(url: String, code: String, cursor: String) async throws -> LoadDevice {
+        var transport = CurlTransport(baseURL: url)
+        // A failed request is counted, not retried: a retry would hide the latency it measures.
+        transport.retry = RetryPolicy(attempts: 1)
+        let enrolled = try await transport.enroll(EnrollRequest(code: code, deviceName: "load")).value
+        return LoadDevice(transport: transport, enrolled: enrolled, cursor: cursor)
+    }
+
+    /// Syncs on every tick from `first` until `end`; a sync that starts after its tick (the
+    /// previous one ran long) is counted as late.
+    func syncEvery(
+        _ interval: Duration, from first: ContinuousClock.Instant, until end: ContinuousClock.Instant, caseID: String
+    ) async -> LoadBenchmark.Figures {
+        var figures = LoadBenchmark.Figures()
+        var tick = first
+        var generator = SystemRandomNumberGenerator()
+        while tick < end {
+            try? await Task.sleep(until: tick, clock: .continuous)
+            if ContinuousClock.now - tick > .milliseconds(500) { figures.late += 1 }
+            let started = ContinuousClock.now
+            // The first sync records the cases the device sees, as a laptop's first sync after
+            // enrolment does: counted apart, since the steady state is what the goal is about.
+            var counted = LoadBenchmark.Figures()
+            await sync(caseID: caseID, generator: &generator, into: &counted)
+            counted.sync.append(millis(ContinuousClock.now - started))
+            counted.syncs = 1
+            if tick == first { figures.warmUp += counted.sync } else { figures.add(counted) }
+            tick += interval
+        }
+        return figures
+    }
+
+    /// A visit record on the advisor's own case, pushed; then pulls until caught up.
+    func sync(
+        caseID: String, generator: inout SystemRandomNumberGenerator, into figures: inout LoadBenchmark.Figures
+    ) async {
+        let wall = now()
+        let event = RecordID.uuidV7(unixMillis: wall, using: &generator)
+        let values: [(String, String)] = [
+            ("case", caseID), ("kind", "visit"), ("date", "2026-12-03"),
+            ("body", "試作品の評価結果を確認した。次回は量産化の条件を打合せる。"),
+        ]
+        let changes = values.map { field, value in
+            maker.make(
+                .set, entity: .event, record: event, field: field, value: .string(value), state: nil, wallMillis: wall)
+        }
+        var started = ContinuousClock.now
+        do {
+            let answer = try await transport.push(PushRequest(changes: changes), token: token, gzip: true).value
+            if let refused = answer.results.first(where: { $0.status != .accepted }) {
+                figures.failures.append("push refused: \(refused.reason ?? refused.status.rawValue)")
+            }
+        } catch {
+            figures.failures.append("push: \(error)")
+        }
+        figures.push.append(millis(ContinuousClock.now - started))
+        while true {
+            started = ContinuousClock.now
+            do {
+                let page = try await transport.pull(
+                    after: cursor, acknowledged: cursor, limit: WireProtocol.defaultPullLimit, token: token
+                ).value
+                figures.pull.append(millis(ContinuousClock.now - started))
+                figures.pulledChanges += page.changes.count
+                cursor = page.nextCursor
+                if !page.hasMore { return }
+            } catch {
+                figures.failures.append("pull: \(error)")
+                return
+            }
+        }
+    }
+}
+
+/// The CPU seconds this process has used (user and system).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+func millis(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+}
+
+/// The server's log for the load benchmark, grown in place from one size to the next: the
+/// directory (one advisor per device), then cases at every level with an organization, a
+/// participant from another program and three visit records each, written through the store's
+/// own append as admin writes are.
+struct LoadLog {
+    struct Advisor {
+        let id: String
+        let program: String
+        /// A case the advisor owns, where its device records visits.
+        var caseID = ""
+        /// A fresh enrollment code for this round.
+        var code = ""
+    }
+
+    private(set) var changes = 0
+    private var advisors: [Advisor] = []
+    private var cases = 0
+    /// The writer's clock and counter, kept across sizes so a later size's changes have ids of
+    /// their own.
+    private var clock = HybridClock(device: DeviceID("bench-seed")!)
+    private var counter: Int64 = 0
+
+    /// Appends until the log holds `target` changes; returns the advisors with a fresh code each.
+    mutating func grow(_ store: any ChangeLogStore, to target: Int, advisors count: Int) async throws -> [Advisor] {
+        let admin = AdminService(store: store)
+        if advisors.isEmpty {
+            try await admin.seedProgramsIfEmpty()
+            let programs = AdminService.initialPrograms.map(\.id)
+            for index in 0..<count {
+                let program = programs[index % programs.count]
+                let id = try await admin.addAdvisor(
+                    name: "支援人材\(index)", role: "coordinator", program: program, prefecture: nil, contact: nil)
+                advisors.append(Advisor(id: id, program: program))
+            }
+        }
+        var maker = ChangeMaker(clock: clock, counter: counter, author: advisors[0].id)
+        defer { (clock, counter) = (maker.clock, maker.counter) }
+        var generator = SystemRandomNumberGenerator()
+        var batch: [Change] = []
+        var written = try await store.changeCount()
+        func add(
+            _ entity: Entity, _ record: String, _ field: String, _ value: String, op: Change.Operation = .set
+        )
+            async throws
+        {
+            batch.append(
+                maker.make(
+                    op, entity: entity, record: record, field: field, value: .string(value), state: nil,
+                    wallMillis: now()))
+            if batch.count == 1_000 {
+                try await append(batch, to: store)
+                written += batch.count
+                batch = []
+            }
+        }
+        while written + batch.count < target {
+            cases += 1
+            let ownerIndex = cases % advisors.count
+            let owner = advisors[ownerIndex]
+            let organization = RecordID.uuidV7(unixMillis: now(), using: &generator)
+            try await add(.organization, organization, "name", "株式会社試作\(cases)製作所")
+            try await add(.organization, organization, "kind", "sme")
+            let caseID = RecordID.uuidV7(unixMillis: now(), using: &generator)
+            try await add(.case, caseID, "owner", owner.id)
+            try await add(.case, caseID, "program", owner.program)
+            try await add(.case, caseID, "title", "精密加工技術の試作マッチング \(cases)")
+            try await add(.case, caseID, "summary", String(repeating: "試作評価と量産化の検討。", count: 8))
+            try await add(.case, caseID, "kind", "ip-business-matching")
+            try await add(.case, caseID, "level", LoadBenchmark.levels[cases % LoadBenchmark.levels.count])
+            try await add(.case, caseID, "organizations", organization, op: .add)
+            try await add(.case, caseID, "participants", advisors[(cases * 7) % advisors.count].id, op: .add)
+            for step in 0..<3 {
+                let event = RecordID.uuidV7(unixMillis: now(), using: &generator)
+                try await add(.event, event, "case", caseID)
+                try await add(.event, event, "kind", "visit")
+                try await add(.event, event, "date", "2026-0\(step + 4)-1\(step)")
+                try await add(.event, event, "body", "川崎市産業振興財団の紹介で訪問。試作条件を確認した（\(step)）。")
+            }
+            try await add(.case, caseID, "stage", "prototyping")
+            if advisors[ownerIndex].caseID.isEmpty { advisors[ownerIndex].caseID = caseID }
+        }
+        if !batch.isEmpty { try await append(batch, to: store) }
+        changes = try await store.changeCount()
+        for index in advisors.indices {
+            advisors[index].code = try await admin.enroll(advisor: advisors[index].id, ttlSeconds: 3_600)
+        }
+        return advisors
+    }
+}
+
+/// Appends `batch` through the store's own append, as a push does without HTTP; a refused change
+/// stops the benchmark, since its figures would describe another log.
+func append(_ batch: [Change], to store: any ChangeLogStore) async throws {
+    let results = try await store.append(
+        batch, viewer: nil, wallMillis: batch.last?.hlc.millis ?? now(), onlyIfEmpty: false)
+    if let refused = results.first(where: { $0.status == .rejected }) {
+        throw BenchmarkSkipped(reason: "the store refused a change: \(refused.reason ?? "")")
+    }
+}

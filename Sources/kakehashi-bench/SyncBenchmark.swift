@@ -9,6 +9,10 @@ final class BenchServer {
     let database: String
     let process = Process()
     private(set) var url = ""
+    /// More `serve` options, e.g. `--tls-cert` and `--tls-key`.
+    var serveArguments: [String] = []
+    /// The authority laptops trust for a server with TLS (`cacert`).
+    var cacert: String?
 
     init(directory: String, database: String?) {
         binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -18,7 +22,7 @@ final class BenchServer {
 
     func start() throws {
         process.executableURL = binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--db", database]
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--db", database] + serveArguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -77,8 +81,8 @@ final class BenchServer {
         ])
         let code = try admin(["enroll", advisor])
         return try await FieldClient.enroll(
-            directory: directory, server: url, code: code, cacert: nil, deviceName: "bench",
-            transport: CurlTransport(baseURL: url))
+            directory: directory, server: url, code: code, cacert: cacert, deviceName: "bench",
+            transport: CurlTransport(baseURL: url, cacert: cacert))
     }
 }
 

@@ -5,7 +5,7 @@ import KakehashiShared
 
 // kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N]
 //                 [--devices N] [--seconds N]
-//                 [--only client,merge,sync,push,bootstrap,growth,laptop,matching,export,load] [--db URL]
+//                 [--only client,merge,sync,push,bootstrap,wrk,rural,growth,laptop,matching,export,load] [--db URL]
 //
 // Every figure is printed next to a limit measured in the same run on the same machine:
 // 1. client: pull-apply of N changes (binary pages of 1,000 as a server sends them, decoded and
@@ -19,6 +19,9 @@ import KakehashiShared
 //    loopback, next to SQLite inserting the same rows into a log table in one transaction.
 // 5. bootstrap: a new laptop's first sync from states on a log of N records, until search answers,
 //    next to loading the same final rows into a fresh SQLite file; then its history, and a replay.
+//    wrk: caught-up pulls (a laptop at the head of that log) under `wrk`, next to the same server's
+//    /v1/health. rural: the same bootstrap over TLS and an emulated link of 100 ms round trip,
+//    10 Mbit/s and 1 % loss, next to the bytes it carried at 10 Mbit/s.
 // 6. growth: how pull latency, server memory, laptop store size and `case list` grow with size.
 // 7. matching: precision@3 of `match` on the hand-written evaluation set (Tests/Fixtures/matching).
 // 8. export: peak RSS of `kakehashi-server export` on logs of 100k and 1M changes, and their ratio.
@@ -32,7 +35,8 @@ struct Arguments {
     var records = 100_000
     var mergeUpdates = 100_000
     var only: Set<String> = [
-        "client", "merge", "sync", "push", "bootstrap", "growth", "laptop", "matching", "export", "load",
+        "client", "merge", "sync", "push", "bootstrap", "wrk", "rural", "growth", "laptop", "matching", "export",
+        "load",
     ]
     var database: String?
     var devices = 200
@@ -55,7 +59,7 @@ struct Arguments {
             case ("--db", _) where text != nil: database = text
             default:
                 StandardStreams.error(
-                    "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--devices N] [--seconds N] [--only client,merge,sync,push,bootstrap,growth,laptop,matching,export,load] [--db URL]\n"
+                    "usage: kakehashi-bench [--changes N] [--events N] [--runs N] [--records N] [--merge-updates N] [--devices N] [--seconds N] [--only client,merge,sync,push,bootstrap,wrk,rural,growth,laptop,matching,export,load] [--db URL]\n"
                 )
                 exit(64)
             }
@@ -256,6 +260,12 @@ if arguments.only.contains("push") {
 }
 if arguments.only.contains("bootstrap") {
     try await BootstrapBenchmark.run(records: arguments.records, workspace: workspace)
+}
+if arguments.only.contains("wrk") {
+    try await WrkBenchmark.run(records: arguments.records, workspace: workspace)
+}
+if arguments.only.contains("rural") {
+    try await RuralBenchmark.run(records: arguments.records, workspace: workspace)
 }
 if arguments.only.contains("growth") {
     try await GrowthBenchmark.run(workspace: workspace, database: arguments.database, runs: arguments.runs)

@@ -51,14 +51,16 @@ public enum SearchIndex {
         guard indexedEntities.contains(state.entity), !state.isDeleted else { return }
         let (title, content) = texts(of: state)
         guard !title.isEmpty || !content.isEmpty else { return }
+        let (foldedTitle, foldedContent) = (SearchFolding.fold(title), SearchFolding.fold(content))
+        // The text as written only where folding changed it (`displayColumns` reads it back).
         try db.run(
             """
             INSERT INTO search (rowid, entity, record, title, content, folded_title, folded_content)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                rowid(state.entity, state.id), state.entity.rawValue, state.id, title, content,
-                SearchFolding.fold(title), SearchFolding.fold(content),
+                rowid(state.entity, state.id), state.entity.rawValue, state.id, title == foldedTitle ? nil : title,
+                content == foldedContent ? nil : content, foldedTitle, foldedContent,
             ])
     }
 
@@ -73,6 +75,10 @@ public enum SearchIndex {
             try update(RecordState(entity: entity, id: row["id"], binary: [UInt8](data)), replacing: false, in: db)
         }
     }
+
+    /// The title and content as written, for a query's result columns: the index keeps them
+    /// only where they differ from their folded form.
+    static let displayColumns = "coalesce(title, folded_title) AS title, coalesce(content, folded_content) AS content"
 
     static func remove(_ ref: RecordRef, in db: Database) throws {
         try db.run("DELETE FROM search WHERE rowid = ?", [rowid(ref.entity, ref.record)])
@@ -131,7 +137,7 @@ public enum SearchIndex {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT entity, record, title, content, \(rank) AS score FROM search
+                SELECT entity, record, \(displayColumns), \(rank) AS score FROM search
                 WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY \(long.isEmpty ? "record DESC" : "rank") LIMIT ?
                 """,

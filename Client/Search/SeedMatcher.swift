@@ -149,7 +149,8 @@ public enum SeedMatcher {
     static func hit(_ seed: String, score: Double, matched: [String], in db: Database) throws -> SearchIndex.Hit? {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT title, content FROM search WHERE entity = 'seed' AND record = ?", arguments: [seed])
+                db, sql: "SELECT \(SearchIndex.displayColumns) FROM search WHERE entity = 'seed' AND record = ?",
+                arguments: [seed])
         else { return nil }
         let content: String = row["content"] ?? ""
         let firstTerm = matched.first { $0 != weakMark }.map { $0.replacingOccurrences(of: synonymMark, with: "") }

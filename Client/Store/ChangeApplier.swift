@@ -21,9 +21,10 @@ enum ChangeApplier {
         var summary = Summary()
         var order: [RecordRef] = []
         var grouped: [RecordRef: [Change]] = [:]
+        var names = try ChangeRows.Names.load(db)
         for change in changes {
             let mine = local || change.id.device == own
-            guard try ChangeRows.insert(change, local: mine, pending: local, in: db) else {
+            guard try ChangeRows.insert(change, local: mine, pending: local, names: &names, in: db) else {
                 summary.duplicates += 1
                 continue
             }
@@ -138,7 +139,7 @@ enum ChangeApplier {
     static func rebuild(_ ref: RecordRef, excluding excluded: Set<ChangeID>, in db: Database) throws {
         var state =
             try loadState(ref, table: "bootstrap_bases", in: db) ?? RecordState(entity: ref.entity, id: ref.record)
-        for change in try ChangeRows.history(of: ref.record, in: db)
+        for (change, _) in try ChangeRows.history(of: ref.record, in: db)
         where change.entity == ref.entity && !excluded.contains(change.id) {
             state.apply(change)
         }
@@ -177,7 +178,7 @@ enum ChangeApplier {
             try remove(target, in: db)
             try db.execute(
                 sql: "DELETE FROM changes WHERE entity = ? AND record = ?",
-                arguments: [target.entity.rawValue, target.record])
+                arguments: [target.entity.rawValue, ChangeRows.recordKey(target.record)])
         }
         // The deleted text still sits in old search-index segments and WAL frames: scrub them.
         try Scrub.markNeeded(in: db)

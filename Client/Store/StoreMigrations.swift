@@ -172,6 +172,7 @@ enum StoreMigrations {
                     )
                     """)
         }
+        migrator.registerMigration("v8-compact", migrate: CompactChanges.migrate)
         return migrator
     }
 }

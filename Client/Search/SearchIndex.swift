@@ -51,16 +51,16 @@ public enum SearchIndex {
         guard indexedEntities.contains(state.entity), !state.isDeleted else { return }
         let (title, content) = texts(of: state)
         guard !title.isEmpty || !content.isEmpty else { return }
-        let (foldedTitle, foldedContent) = (SearchFolding.fold(title), SearchFolding.fold(content))
-        // The text as written only where folding changed it (`displayColumns` reads it back).
+        // Only the folded text: a hit's title and excerpt are read from the record's state
+        // (`displayTexts`), which holds the text as written already.
         try db.run(
             """
             INSERT INTO search (rowid, entity, record, title, content, folded_title, folded_content)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                rowid(state.entity, state.id), state.entity.rawValue, state.id, title == foldedTitle ? nil : title,
-                content == foldedContent ? nil : content, foldedTitle, foldedContent,
+                rowid(state.entity, state.id), state.entity.rawValue, state.id, nil, nil, SearchFolding.fold(title),
+                SearchFolding.fold(content),
             ])
     }
 
@@ -76,9 +76,18 @@ public enum SearchIndex {
         }
     }
 
-    /// The title and content as written, for a query's result columns: the index keeps them
-    /// only where they differ from their folded form.
-    static let displayColumns = "coalesce(title, folded_title) AS title, coalesce(content, folded_content) AS content"
+    /// The title and content as written of a hit's record (`row`: its `entity`, `record`, `title`
+    /// and `content` in the index), from the record's merged state: the store's index keeps only
+    /// the folded text. An index of its own without states (`MatchingEvaluation`) keeps the text
+    /// as written in `title` and `content`.
+    static func displayTexts(_ row: Row, in db: Database) throws -> (title: String, content: String) {
+        if let entity = Entity(rawValue: row["entity"]), try db.tableExists("record_states"),
+            let state = try ChangeApplier.loadState(RecordRef(entity: entity, record: row["record"]), in: db)
+        {
+            return texts(of: state)
+        }
+        return (row["title"] ?? "", row["content"] ?? "")
+    }
 
     static func remove(_ ref: RecordRef, in db: Database) throws {
         try db.run("DELETE FROM search WHERE rowid = ?", [rowid(ref.entity, ref.record)])
@@ -137,19 +146,18 @@ public enum SearchIndex {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT entity, record, \(displayColumns), \(rank) AS score FROM search
+                SELECT entity, record, title, content, \(rank) AS score FROM search
                 WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY \(long.isEmpty ? "record DESC" : "rank") LIMIT ?
                 """,
             arguments: StatementArguments(arguments + [limit]))
-        return rows.compactMap { row in hit(row, terms: terms, score: -(row["score"] as Double? ?? 0)) }
+        return try rows.compactMap { row in try hit(row, terms: terms, score: -(row["score"] as Double? ?? 0), in: db) }
     }
 
-    static func hit(_ row: Row, terms: [String], score: Double) -> Hit? {
+    static func hit(_ row: Row, terms: [String], score: Double, in db: Database) throws -> Hit? {
         let entityText: String = row["entity"]
         guard let entity = Entity(rawValue: entityText) else { return nil }
-        let title: String = row["title"] ?? ""
-        let content: String = row["content"] ?? ""
+        let (title, content) = try displayTexts(row, in: db)
         let haystack = SearchFolding.fold(title + "\n" + content)
         let matched = terms.filter { haystack.contains(SearchFolding.fold($0)) }
         return Hit(

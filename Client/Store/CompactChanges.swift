@@ -2,8 +2,9 @@ import Foundation
 import GRDB
 import KakehashiShared
 
-/// Local store migration `v8-compact`: change rows without identifier text, and the search index
-/// without a second copy of text its folding leaves as it is.
+/// Local store migration `v8-compact`: change rows without identifier text, the search index
+/// without a second copy of the text as written, and the entity tables without a column nothing
+/// read.
 ///
 /// Before, a change row spelled out its id (`DEVICE:COUNTER`), its timestamp
 /// (`0001763700000000-000000-device`), the timestamps it replaced (a JSON array of those) and its
@@ -32,8 +33,13 @@ enum CompactChanges {
         // Partial indexes whose conditions the queries repeat exactly, so SQLite uses them.
         try db.execute(sql: "CREATE INDEX changes_pending ON changes (status) WHERE status = 'pending'")
         try db.execute(sql: "CREATE INDEX changes_rejected ON changes (status) WHERE status = 'rejected'")
-        // The index again, the text as written now kept only where folding changes it.
+        // The index again, without the text as written, which the states hold.
         try SearchFolding.migrate(db)
+        // The entity tables' `updated` (the newest edit's timestamp as text), which nothing read.
+        for entity in Entity.allCases
+        where try db.columns(in: RecordTable.name(of: entity)).contains(where: { $0.name == "updated" }) {
+            try db.execute(sql: "ALTER TABLE \(RecordTable.name(of: entity)) DROP COLUMN updated")
+        }
     }
 
     /// The `changes` table: every change this replica holds, its own and received ones — the

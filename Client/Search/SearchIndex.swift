@@ -36,18 +36,28 @@ public enum SearchIndex {
 
     static let indexedEntities: Set<Entity> = [.case, .event, .organization, .seed, .need]
 
-    /// A stable rowid per record, so its index entry can be replaced without a table scan.
-    static func rowid(_ entity: Entity, _ id: String) -> Int64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (entity.rawValue + "/" + id).utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return Int64(bitPattern: hash & 0x7FFF_FFFF_FFFF_FFFF)
+    /// A record's entry sits under its `record_states` rowid (found by the state table's key, so
+    /// it is replaced without a scan). Records get rowids in the order they arrive, and FTS5
+    /// stores each trigram's list of records as steps from one rowid to the next: small steps
+    /// of a byte or two, where the hash of the id used before migration v8 made every step 7
+    /// bytes and the index twice the size.
+    static func rowid(_ ref: RecordRef, in db: Database) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT rowid FROM record_states WHERE entity = ? AND id = ?"),
+            arguments: [ref.entity.rawValue, ref.record])
     }
 
-    static func update(_ state: RecordState, replacing: Bool = true, in db: Database) throws {
-        if replacing { try remove(RecordRef(entity: state.entity, record: state.id), in: db) }
+    /// Indexes a record's stored state (`ChangeApplier.save` stores it first).
+    /// - Parameter stored: its `record_states` rowid, when the caller has it.
+    static func update(
+        _ state: RecordState, rowid stored: Int64? = nil, replacing: Bool = true, in db: Database
+    )
+        throws
+    {
+        guard let rowid = try stored ?? Self.rowid(RecordRef(entity: state.entity, record: state.id), in: db) else {
+            return
+        }
+        if replacing { try db.run("DELETE FROM search WHERE rowid = ?", [rowid]) }
         guard indexedEntities.contains(state.entity), !state.isDeleted else { return }
         let (title, content) = texts(of: state)
         guard !title.isEmpty || !content.isEmpty else { return }
@@ -59,7 +69,7 @@ public enum SearchIndex {
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                rowid(state.entity, state.id), state.entity.rawValue, state.id, nil, nil, SearchFolding.fold(title),
+                rowid, state.entity.rawValue, state.id, nil, nil, SearchFolding.fold(title),
                 SearchFolding.fold(content),
             ])
     }
@@ -68,11 +78,14 @@ public enum SearchIndex {
     /// the index to this pass, `DeviceIdentity.indexPending`) and when the index's form changes.
     static func rebuild(in db: Database) throws {
         try db.execute(sql: "DELETE FROM search")
-        let rows = try Row.fetchCursor(db, sql: "SELECT entity, id, state FROM record_states")
+        let rows = try Row.fetchCursor(db, sql: "SELECT rowid, entity, id, state FROM record_states ORDER BY rowid")
         while let row = try rows.next() {
             guard let entity = Entity(rawValue: row["entity"]), indexedEntities.contains(entity) else { continue }
             let data: Data = row["state"]
-            try update(RecordState(entity: entity, id: row["id"], binary: [UInt8](data)), replacing: false, in: db)
+            try update(
+                RecordState(entity: entity, id: row["id"], binary: [UInt8](data)), rowid: row["rowid"],
+                replacing: false,
+                in: db)
         }
     }
 
@@ -89,8 +102,10 @@ public enum SearchIndex {
         return (row["title"] ?? "", row["content"] ?? "")
     }
 
+    /// Removes a record's entry; call it before its state is deleted.
     static func remove(_ ref: RecordRef, in db: Database) throws {
-        try db.run("DELETE FROM search WHERE rowid = ?", [rowid(ref.entity, ref.record)])
+        guard let rowid = try Self.rowid(ref, in: db) else { return }
+        try db.run("DELETE FROM search WHERE rowid = ?", [rowid])
     }
 
     /// The title (the first searchable text field) and the rest of the searchable text.

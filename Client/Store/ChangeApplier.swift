@@ -126,7 +126,11 @@ enum ChangeApplier {
         _ state: RecordState, isNew: Bool = false, indexing: Bool = true, encoded: [UInt8]? = nil, in db: Database
     ) throws {
         try db.run(
-            "INSERT OR REPLACE INTO record_states (entity, id, state) VALUES (?, ?, ?)",
+            // An update keeps the row's rowid, under which the search index holds the record.
+            """
+            INSERT INTO record_states (entity, id, state) VALUES (?, ?, ?)
+            ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state
+            """,
             [state.entity.rawValue, state.id, Data(encoded ?? state.binaryEncoded())])
         try RecordTable(state.entity).materialize(state, in: db)
         if indexing { try SearchIndex.update(state, replacing: !isNew, in: db) }
@@ -152,12 +156,13 @@ enum ChangeApplier {
 
     /// Drops a record and everything derived from it, without writing a change (a purge).
     static func remove(_ ref: RecordRef, in db: Database) throws {
+        // The index entry first: it is found by the state's rowid.
+        try SearchIndex.remove(ref, in: db)
         for table in ["record_states", "bootstrap_bases"] {
             try db.execute(
                 sql: "DELETE FROM \(table) WHERE entity = ? AND id = ?", arguments: [ref.entity.rawValue, ref.record])
         }
         try RecordTable(ref.entity).delete(ref.record, in: db)
-        try SearchIndex.remove(ref, in: db)
         try db.execute(sql: "DELETE FROM conflicts WHERE record = ?", arguments: [ref.record])
     }
 

@@ -91,15 +91,16 @@ public enum SearchIndex {
 
     /// The title and content as written of a hit's record (`row`: its `entity`, `record`, `title`
     /// and `content` in the index), from the record's merged state: the store's index keeps only
-    /// the folded text. An index of its own without states (`MatchingEvaluation`) keeps the text
-    /// as written in `title` and `content`.
+    /// the folded text, its `title` and `content` are empty. An index of its own without states
+    /// (`MatchingEvaluation`) keeps the text as written there.
     static func displayTexts(_ row: Row, in db: Database) throws -> (title: String, content: String) {
-        if let entity = Entity(rawValue: row["entity"]), try db.tableExists("record_states"),
+        let title: String? = row["title"]
+        let content: String? = row["content"]
+        if title != nil || content != nil { return (title ?? "", content ?? "") }
+        guard let entity = Entity(rawValue: row["entity"]),
             let state = try ChangeApplier.loadState(RecordRef(entity: entity, record: row["record"]), in: db)
-        {
-            return texts(of: state)
-        }
-        return (row["title"] ?? "", row["content"] ?? "")
+        else { return ("", "") }
+        return texts(of: state)
     }
 
     /// Removes a record's entry; call it before its state is deleted.

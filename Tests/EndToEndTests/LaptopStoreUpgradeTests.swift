@@ -61,23 +61,12 @@ import Testing
     /// rows hold no identifier text any more.
     @Test(arguments: versions)
     func pendingChangesKeepTheirOrderAndRowsLoseTheirIdentifierText(version: String) throws {
-        let old = try DatabaseQueue(
-            path: Self.fixtures.appendingPathComponent("laptop-\(version)/\(LocalStore.fileName)").path,
-            configuration: { () -> Configuration in
-                var configuration = Configuration()
-                configuration.readonly = true
-                return configuration
-            }())
-        let (pendingBefore, names) = try old.read { db in
-            (
-                try String.fetchAll(db, sql: "SELECT id FROM changes WHERE status = 'pending' ORDER BY rowid"),
-                try String.fetchAll(
-                    db, sql: "SELECT DISTINCT substr(hlc, 25) FROM changes UNION SELECT author FROM changes")
-            )
-        }
+        let (laptop, _) = try Self.laptop(version)
+        // Read from the copy with plain SQLite, before this build opens it: opening the fixture
+        // itself would leave WAL files beside it.
+        let (pendingBefore, names) = try Self.previousFacts(laptop.home.path + "/" + LocalStore.fileName)
         // Two laptops, the server's administration devices, and the authors of their changes.
         #expect(pendingBefore.count > 1 && names.count >= 5)
-        let (laptop, _) = try Self.laptop(version)
         let client = try FieldClient.open(directory: laptop.home.path)
         let pendingAfter = try client.store.read { try PushQueue.oldest(in: $0) }.map(\.id.description)
         #expect(pendingAfter == pendingBefore)
@@ -92,6 +81,18 @@ import Testing
                     try Int.fetchOne(db, sql: "SELECT count(*) FROM change_names WHERE name = ?", arguments: [name])
                         == 1)
             }
+        }
+    }
+
+    /// The pending change ids in the order the previous build sends them, and every device id
+    /// and author its rows name.
+    static func previousFacts(_ path: String) throws -> (pending: [String], names: [String]) {
+        try DatabaseQueue(path: path).read { db in
+            (
+                try String.fetchAll(db, sql: "SELECT id FROM changes WHERE status = 'pending' ORDER BY rowid"),
+                try String.fetchAll(
+                    db, sql: "SELECT DISTINCT substr(hlc, 25) FROM changes UNION SELECT author FROM changes")
+            )
         }
     }
 

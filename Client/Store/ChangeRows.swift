@@ -86,9 +86,6 @@ enum ChangeRows {
             return db.lastInsertedRowID
         }
 
-        /// The number of `name`; nil when no stored change has it.
-        func existingCode(_ name: String) -> Int64? { codes[name] }
-
         func name(_ code: Int64) throws -> String {
             guard let name = names[code] else {
                 throw KakehashiError(.internalFailure, "damaged change row: unknown name \(code) in the local store")
@@ -101,12 +98,6 @@ enum ChangeRows {
     /// one a change, so 2^43 of them is more than a device writes.
     static func key(of id: ChangeID, names: inout Names, in db: Database) throws -> Int64 {
         try key(device: try names.code(id.device.rawValue, in: db), counter: id.counter, id: id)
-    }
-
-    /// The row key of a change id when the store holds its device; nil when it holds no change of it.
-    static func existingKey(of id: ChangeID, names: Names) throws -> Int64? {
-        guard let device = names.existingCode(id.device.rawValue) else { return nil }
-        return try key(device: device, counter: id.counter, id: id)
     }
 
     private static func key(device: Int64, counter: Int64, id: ChangeID) throws -> Int64 {

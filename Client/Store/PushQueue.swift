@@ -20,17 +20,21 @@ enum PushQueue {
         ).map { $0.change }
     }
 
-    /// Sets a change's status and, when given, the server's code and reason.
+    /// Sets a change's status and, when given, the server's code and reason. The change's row key
+    /// (`ChangeRows.key(of:)`) is computed in the statement, one per change of a push's answer.
     private static func mark(
         _ change: Change, _ status: ChangeStatus, code: String? = nil, reason: String? = nil, in db: Database
     ) throws {
-        guard let key = try ChangeRows.existingKey(of: change.id, names: try ChangeRows.Names.load(db)) else { return }
+        // A counter this large was never stored (`ChangeRows.key(of:)` refuses it).
+        guard change.id.counter < 1 << ChangeRows.counterBits else { return }
+        let key = "(SELECT code FROM change_names WHERE name = ?) << \(ChangeRows.counterBits) | ?"
+        let id: [any DatabaseValueConvertible] = [change.id.device.rawValue, change.id.counter]
         if let code {
-            try db.execute(
-                sql: "UPDATE changes SET status = ?, reject_code = ?, reject_reason = ? WHERE id = ?",
-                arguments: [status.rawValue, code, reason, key])
+            try db.run(
+                "UPDATE changes SET status = ?, reject_code = ?, reject_reason = ? WHERE id = \(key)",
+                StatementArguments([status.rawValue, code, reason ?? ""] + id))
         } else {
-            try db.execute(sql: "UPDATE changes SET status = ? WHERE id = ?", arguments: [status.rawValue, key])
+            try db.run("UPDATE changes SET status = ? WHERE id = \(key)", StatementArguments([status.rawValue] + id))
         }
     }
 

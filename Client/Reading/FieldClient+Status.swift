@@ -30,15 +30,13 @@ extension FieldClient {
     public func status() throws -> Status {
         try store.read { db in
             let identity = try DeviceIdentity.load(db)
-            let rejected = try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT id, record, field, reject_code, reject_reason FROM changes WHERE status = ? ORDER BY rowid",
+            let rejected = try ChangeRows.fetch(
+                db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY id",
                 arguments: [ChangeStatus.rejected.rawValue]
-            ).map {
+            ).map { change, row in
                 SyncEngine.Rejection(
-                    change: $0["id"], record: $0["record"], field: $0["field"], code: $0["reject_code"] ?? "rejected",
-                    reason: $0["reject_reason"] ?? "")
+                    change: change.id.description, record: change.record, field: change.field,
+                    code: row["reject_code"] ?? "rejected", reason: row["reject_reason"] ?? "")
             }
             return Status(
                 server: identity.server, device: identity.device.rawValue, advisor: identity.advisor,

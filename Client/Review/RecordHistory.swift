@@ -55,19 +55,17 @@ extension FieldClient {
             let canonical = try RecordResolver.resolve(
                 id, among: Entity.allCases, field: "id", includeDeleted: true, in: db
             ).record
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM changes WHERE record = ? ORDER BY hlc", arguments: [canonical])
+            let rows = try ChangeRows.history(of: canonical, in: db)
             let complete = try DeviceIdentity.load(db).history == nil
             let stateEntity = try String.fetchOne(
                 db, sql: "SELECT entity FROM record_states WHERE id = ?", arguments: [canonical])
-            guard let entityText: String = rows.first?["entity"] ?? (complete ? nil : stateEntity) else {
+            guard let entityText = rows.first?.change.entity.rawValue ?? (complete ? nil : stateEntity) else {
                 throw KakehashiError.invalid("id", "no record with id \(canonical) on this laptop")
             }
             let entity = Entity(rawValue: entityText) ?? .case
             var replay = RecordState(entity: entity, id: canonical)
             var entries: [HistoryEntry] = []
-            for row in rows {
-                let change = try ChangeRows.change(from: row)
+            for (change, row) in rows {
                 let key = change.register
                 let old = replay.winner(key)?.value ?? (change.op == .delete ? .bool(false) : .null)
                 replay.apply(change)

@@ -98,9 +98,11 @@ public enum SearchFolding {
         return nil
     }
 
-    /// The search index in its folded form (local store migration `v5-search-folded`): the
-    /// text as written is kept for titles and excerpts (unindexed), the folded text is what the
-    /// trigram index holds. The index is rebuilt from the merged record states.
+    /// The search index in its folded form (local store migrations `v5-search-folded` and
+    /// `v8-compact`): the folded text is what the trigram index holds. Titles and excerpts are
+    /// read from the merged record states (`SearchIndex.displayTexts`); the unindexed `title`
+    /// and `content` columns stay empty in a laptop's store (before v8 they held the text as
+    /// written, a second copy). The index is rebuilt from the merged record states.
     static func migrate(_ db: Database) throws {
         try db.execute(sql: "DROP TABLE IF EXISTS search")
         try createTable(db)

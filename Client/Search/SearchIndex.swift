@@ -36,29 +36,41 @@ public enum SearchIndex {
 
     static let indexedEntities: Set<Entity> = [.case, .event, .organization, .seed, .need]
 
-    /// A stable rowid per record, so its index entry can be replaced without a table scan.
-    static func rowid(_ entity: Entity, _ id: String) -> Int64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (entity.rawValue + "/" + id).utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return Int64(bitPattern: hash & 0x7FFF_FFFF_FFFF_FFFF)
+    /// A record's entry sits under its `record_states` rowid (found by the state table's key, so
+    /// it is replaced without a scan). Records get rowids in the order they arrive, and FTS5
+    /// stores each trigram's list of records as steps from one rowid to the next: small steps
+    /// of a byte or two, where the hash of the id used before migration v8 made every step 7
+    /// bytes and the index twice the size.
+    static func rowid(_ ref: RecordRef, in db: Database) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT rowid FROM record_states WHERE entity = ? AND id = ?"),
+            arguments: [ref.entity.rawValue, ref.record])
     }
 
-    static func update(_ state: RecordState, replacing: Bool = true, in db: Database) throws {
-        if replacing { try remove(RecordRef(entity: state.entity, record: state.id), in: db) }
+    /// Indexes a record's stored state (`ChangeApplier.save` stores it first).
+    /// - Parameter stored: its `record_states` rowid, when the caller has it.
+    static func update(
+        _ state: RecordState, rowid stored: Int64? = nil, replacing: Bool = true, in db: Database
+    )
+        throws
+    {
+        guard let rowid = try stored ?? Self.rowid(RecordRef(entity: state.entity, record: state.id), in: db) else {
+            return
+        }
+        if replacing { try db.run("DELETE FROM search WHERE rowid = ?", [rowid]) }
         guard indexedEntities.contains(state.entity), !state.isDeleted else { return }
         let (title, content) = texts(of: state)
         guard !title.isEmpty || !content.isEmpty else { return }
+        // Only the folded text: a hit's title and excerpt are read from the record's state
+        // (`displayTexts`), which holds the text as written already.
         try db.run(
             """
             INSERT INTO search (rowid, entity, record, title, content, folded_title, folded_content)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                rowid(state.entity, state.id), state.entity.rawValue, state.id, title, content,
-                SearchFolding.fold(title), SearchFolding.fold(content),
+                rowid, state.entity.rawValue, state.id, nil, nil, SearchFolding.fold(title),
+                SearchFolding.fold(content),
             ])
     }
 
@@ -66,16 +78,35 @@ public enum SearchIndex {
     /// the index to this pass, `DeviceIdentity.indexPending`) and when the index's form changes.
     static func rebuild(in db: Database) throws {
         try db.execute(sql: "DELETE FROM search")
-        let rows = try Row.fetchCursor(db, sql: "SELECT entity, id, state FROM record_states")
+        let rows = try Row.fetchCursor(db, sql: "SELECT rowid, entity, id, state FROM record_states ORDER BY rowid")
         while let row = try rows.next() {
             guard let entity = Entity(rawValue: row["entity"]), indexedEntities.contains(entity) else { continue }
             let data: Data = row["state"]
-            try update(RecordState(entity: entity, id: row["id"], binary: [UInt8](data)), replacing: false, in: db)
+            try update(
+                RecordState(entity: entity, id: row["id"], binary: [UInt8](data)), rowid: row["rowid"],
+                replacing: false,
+                in: db)
         }
     }
 
+    /// The title and content as written of a hit's record (`row`: its `entity`, `record`, `title`
+    /// and `content` in the index), from the record's merged state: the store's index keeps only
+    /// the folded text, its `title` and `content` are empty. An index of its own without states
+    /// (`MatchingEvaluation`) keeps the text as written there.
+    static func displayTexts(_ row: Row, in db: Database) throws -> (title: String, content: String) {
+        let title: String? = row["title"]
+        let content: String? = row["content"]
+        if title != nil || content != nil { return (title ?? "", content ?? "") }
+        guard let entity = Entity(rawValue: row["entity"]),
+            let state = try ChangeApplier.loadState(RecordRef(entity: entity, record: row["record"]), in: db)
+        else { return ("", "") }
+        return texts(of: state)
+    }
+
+    /// Removes a record's entry; call it before its state is deleted.
     static func remove(_ ref: RecordRef, in db: Database) throws {
-        try db.run("DELETE FROM search WHERE rowid = ?", [rowid(ref.entity, ref.record)])
+        guard let rowid = try Self.rowid(ref, in: db) else { return }
+        try db.run("DELETE FROM search WHERE rowid = ?", [rowid])
     }
 
     /// The title (the first searchable text field) and the rest of the searchable text.
@@ -136,14 +167,13 @@ public enum SearchIndex {
                 ORDER BY \(long.isEmpty ? "record DESC" : "rank") LIMIT ?
                 """,
             arguments: StatementArguments(arguments + [limit]))
-        return rows.compactMap { row in hit(row, terms: terms, score: -(row["score"] as Double? ?? 0)) }
+        return try rows.compactMap { row in try hit(row, terms: terms, score: -(row["score"] as Double? ?? 0), in: db) }
     }
 
-    static func hit(_ row: Row, terms: [String], score: Double) -> Hit? {
+    static func hit(_ row: Row, terms: [String], score: Double, in db: Database) throws -> Hit? {
         let entityText: String = row["entity"]
         guard let entity = Entity(rawValue: entityText) else { return nil }
-        let title: String = row["title"] ?? ""
-        let content: String = row["content"] ?? ""
+        let (title, content) = try displayTexts(row, in: db)
         let haystack = SearchFolding.fold(title + "\n" + content)
         let matched = terms.filter { haystack.contains(SearchFolding.fold($0)) }
         return Hit(

@@ -149,16 +149,17 @@ public enum SeedMatcher {
     static func hit(_ seed: String, score: Double, matched: [String], in db: Database) throws -> SearchIndex.Hit? {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT title, content FROM search WHERE entity = 'seed' AND record = ?", arguments: [seed])
+                db, sql: "SELECT entity, record, title, content FROM search WHERE entity = 'seed' AND record = ?",
+                arguments: [seed])
         else { return nil }
-        let content: String = row["content"] ?? ""
+        let (title, content) = try SearchIndex.displayTexts(row, in: db)
         let firstTerm = matched.first { $0 != weakMark }.map { $0.replacingOccurrences(of: synonymMark, with: "") }
         var licensable: Bool?
         if try db.tableExists("seeds") {
             licensable = try Bool.fetchOne(db, sql: "SELECT licensable FROM seeds WHERE id = ?", arguments: [seed])
         }
         return SearchIndex.Hit(
-            entity: .seed, id: seed, title: row["title"] ?? "",
+            entity: .seed, id: seed, title: title,
             excerpt: SearchIndex.excerpt(content, around: firstTerm),
             score: score, matched: matched, licensable: licensable)
     }

@@ -21,9 +21,10 @@ enum ChangeApplier {
         var summary = Summary()
         var order: [RecordRef] = []
         var grouped: [RecordRef: [Change]] = [:]
+        var names = try ChangeRows.Names.load(db)
         for change in changes {
             let mine = local || change.id.device == own
-            guard try ChangeRows.insert(change, local: mine, pending: local, in: db) else {
+            guard try ChangeRows.insert(change, local: mine, pending: local, names: &names, in: db) else {
                 summary.duplicates += 1
                 continue
             }
@@ -125,7 +126,11 @@ enum ChangeApplier {
         _ state: RecordState, isNew: Bool = false, indexing: Bool = true, encoded: [UInt8]? = nil, in db: Database
     ) throws {
         try db.run(
-            "INSERT OR REPLACE INTO record_states (entity, id, state) VALUES (?, ?, ?)",
+            // An update keeps the row's rowid, under which the search index holds the record.
+            """
+            INSERT INTO record_states (entity, id, state) VALUES (?, ?, ?)
+            ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state
+            """,
             [state.entity.rawValue, state.id, Data(encoded ?? state.binaryEncoded())])
         try RecordTable(state.entity).materialize(state, in: db)
         if indexing { try SearchIndex.update(state, replacing: !isNew, in: db) }
@@ -138,7 +143,7 @@ enum ChangeApplier {
     static func rebuild(_ ref: RecordRef, excluding excluded: Set<ChangeID>, in db: Database) throws {
         var state =
             try loadState(ref, table: "bootstrap_bases", in: db) ?? RecordState(entity: ref.entity, id: ref.record)
-        for change in try ChangeRows.history(of: ref.record, in: db)
+        for (change, _) in try ChangeRows.history(of: ref.record, in: db)
         where change.entity == ref.entity && !excluded.contains(change.id) {
             state.apply(change)
         }
@@ -151,12 +156,13 @@ enum ChangeApplier {
 
     /// Drops a record and everything derived from it, without writing a change (a purge).
     static func remove(_ ref: RecordRef, in db: Database) throws {
+        // The index entry first: it is found by the state's rowid.
+        try SearchIndex.remove(ref, in: db)
         for table in ["record_states", "bootstrap_bases"] {
             try db.execute(
                 sql: "DELETE FROM \(table) WHERE entity = ? AND id = ?", arguments: [ref.entity.rawValue, ref.record])
         }
         try RecordTable(ref.entity).delete(ref.record, in: db)
-        try SearchIndex.remove(ref, in: db)
         try db.execute(sql: "DELETE FROM conflicts WHERE record = ?", arguments: [ref.record])
     }
 
@@ -177,7 +183,7 @@ enum ChangeApplier {
             try remove(target, in: db)
             try db.execute(
                 sql: "DELETE FROM changes WHERE entity = ? AND record = ?",
-                arguments: [target.entity.rawValue, target.record])
+                arguments: [target.entity.rawValue, ChangeRows.recordKey(target.record)])
         }
         // The deleted text still sits in old search-index segments and WAL frames: scrub them.
         try Scrub.markNeeded(in: db)

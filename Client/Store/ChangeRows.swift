@@ -3,7 +3,15 @@ import GRDB
 import KakehashiShared
 
 /// Reading and writing `Change` values as rows of the `changes` table.
+///
+/// A row holds no identifier text it can do without (migration `v8-compact`): the change id is the
+/// row's integer key (`key(of:)`), the timestamp is two integers and a device, device ids and
+/// authors are numbers into `change_names`, where each is written once, and a record id that is a
+/// UUID is its 16 bytes (`recordKey`).
 enum ChangeRows {
+    /// The bits of a row key that hold the change id's counter; the bits above hold its device.
+    static let counterBits = 43
+
     static func valueJSON(_ value: FieldValue) -> String {
         switch value {
         case .null: "null"
@@ -27,43 +35,189 @@ enum ChangeRows {
         }
     }
 
+    /// A record id as `changes.record` holds it: a UUID in the lower-case text form
+    /// `RecordID.uuidV7` writes (every record a laptop creates) as its 16 bytes, any other id as
+    /// text. Every query of `changes` by record binds this value.
+    static func recordKey(_ record: String) -> DatabaseValue {
+        guard record.utf8.count == 36, let uuid = UUID(uuidString: record), uuid.uuidString.lowercased() == record
+        else { return record.databaseValue }
+        return withUnsafeBytes(of: uuid.uuid) { Data($0) }.databaseValue
+    }
+
+    static func record(fromKey value: DatabaseValue) throws -> String {
+        switch value.storage {
+        case .string(let text): return text
+        case .blob(let data) where data.count == 16:
+            let bytes = [UInt8](data)
+            let uuid = UUID(
+                uuid: (
+                    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
+                    bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+                ))
+            return uuid.uuidString.lowercased()
+        default: throw KakehashiError(.internalFailure, "damaged change row: a record id in the local store")
+        }
+    }
+
+    /// The device ids and authors of the stored changes (`change_names`), each under a number.
+    struct Names {
+        private var codes: [String: Int64] = [:]
+        private var names: [Int64: String] = [:]
+
+        /// Every name the store holds: one per device and advisor whose changes it has seen.
+        static func load(_ db: Database) throws -> Names {
+            var loaded = Names()
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM change_names")) {
+                loaded.remember(row["name"], row["code"])
+            }
+            return loaded
+        }
+
+        private mutating func remember(_ name: String, _ code: Int64) {
+            codes[name] = code
+            names[code] = name
+        }
+
+        /// The number of `name`, added to the store when it is new.
+        mutating func code(_ name: String, in db: Database) throws -> Int64 {
+            if let code = codes[name] { return code }
+            try db.run("INSERT INTO change_names (name) VALUES (?)", [name])
+            remember(name, db.lastInsertedRowID)
+            return db.lastInsertedRowID
+        }
+
+        func name(_ code: Int64) throws -> String {
+            guard let name = names[code] else {
+                throw KakehashiError(.internalFailure, "damaged change row: unknown name \(code) in the local store")
+            }
+            return name
+        }
+    }
+
+    /// The row key of a change id: its device's number above its counter. Device counters count
+    /// one a change, so 2^43 of them is more than a device writes.
+    static func key(of id: ChangeID, names: inout Names, in db: Database) throws -> Int64 {
+        try key(device: try names.code(id.device.rawValue, in: db), counter: id.counter, id: id)
+    }
+
+    private static func key(device: Int64, counter: Int64, id: ChangeID) throws -> Int64 {
+        guard counter < 1 << counterBits, device < 1 << (63 - counterBits) else {
+            throw KakehashiError(.internalFailure, "change id \(id) is out of the local store's range")
+        }
+        return device << counterBits | counter
+    }
+
+    static func id(ofKey key: Int64, names: Names) throws -> ChangeID {
+        guard let device = DeviceID(try names.name(key >> counterBits)) else {
+            throw KakehashiError(.internalFailure, "damaged change row \(key) in the local store")
+        }
+        return ChangeID(device: device, counter: key & (1 << counterBits - 1))
+    }
+
+    /// `prev` in a row: per timestamp its milliseconds (8 bytes), counter (4) and device number
+    /// (4), big-endian; empty for a change that replaced nothing.
+    static func prevBytes(_ prev: [HLC], names: inout Names, in db: Database) throws -> Data {
+        var bytes = Data(capacity: prev.count * 16)
+        for hlc in prev {
+            let device = try names.code(hlc.device.rawValue, in: db)
+            withUnsafeBytes(of: UInt64(bitPattern: hlc.millis).bigEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: hlc.counter.bigEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: device).bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        return bytes
+    }
+
+    static func prev(fromBytes data: Data, names: Names) throws -> [HLC] {
+        let bytes = [UInt8](data)
+        guard bytes.count % 16 == 0 else {
+            throw KakehashiError(
+                .internalFailure, "damaged change row: prev of \(bytes.count) bytes in the local store")
+        }
+        func number(_ start: Int, _ count: Int) -> UInt64 {
+            bytes[start..<(start + count)].reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        return try stride(from: 0, to: bytes.count, by: 16).map { start in
+            try hlc(
+                millis: Int64(bitPattern: number(start, 8)), counter: UInt32(number(start + 8, 4)),
+                device: Int64(number(start + 12, 4)), names: names)
+        }
+    }
+
+    private static func hlc(millis: Int64, counter: UInt32, device: Int64, names: Names) throws -> HLC {
+        guard let device = DeviceID(try names.name(device)) else {
+            throw KakehashiError(.internalFailure, "damaged change row: a timestamp's device in the local store")
+        }
+        return HLC(millis: millis, counter: counter, device: device)
+    }
+
     /// Inserts a change unless its id is already there.
     /// - Returns: whether the change was new.
     /// - Parameters:
     ///   - local: the change was made on this laptop (also when it comes back in a pull).
     ///   - pending: it still has to be pushed; by default, when it is local.
-    static func insert(_ change: Change, local: Bool, pending: Bool? = nil, in db: Database) throws -> Bool {
+    ///   - names: the store's names (`Names.load`), kept across the changes of a batch.
+    static func insert(
+        _ change: Change, local: Bool, pending: Bool? = nil, names: inout Names, in db: Database
+    ) throws -> Bool {
+        try write(
+            change, local: local, status: ((pending ?? local) ? ChangeStatus.pending : .synced).rawValue,
+            names: &names, in: db)
+    }
+
+    /// Writes a change's row into `table` (`changes`, or `recovery_kept` of the same columns) unless
+    /// its id is there already.
+    /// - Returns: whether the row was new.
+    static func write(
+        _ change: Change, local: Bool, status: String, rejectCode: String? = nil, rejectReason: String? = nil,
+        names: inout Names, into table: String = "changes", in db: Database
+    ) throws -> Bool {
         try db.run(
             """
-            INSERT OR IGNORE INTO changes (id, entity, record, field, op, value, hlc, prev, author, local, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO \(table) (
+                id, entity, record, field, op, value, hlc_millis, hlc_counter, hlc_device, prev, author, local, status,
+                reject_code, reject_reason
+            )
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                change.id.description, change.entity.rawValue, change.record, change.field, change.op.rawValue,
-                valueJSON(change.value), change.hlc.description, JSONText.array(change.prev.map(\.description)),
-                change.author, local, ((pending ?? local) ? ChangeStatus.pending : .synced).rawValue,
+                try key(of: change.id, names: &names, in: db), change.entity.rawValue, recordKey(change.record),
+                change.field,
+                change.op.rawValue, valueJSON(change.value), change.hlc.millis, Int64(change.hlc.counter),
+                try names.code(change.hlc.device.rawValue, in: db), try prevBytes(change.prev, names: &names, in: db),
+                try names.code(change.author, in: db), local, status, rejectCode, rejectReason,
             ])
         return db.changesCount > 0
     }
 
-    static func change(from row: Row) throws -> Change {
-        let idText: String = row["id"]
+    static func change(from row: Row, names: Names) throws -> Change {
         let entityText: String = row["entity"]
         let opText: String = row["op"]
-        let hlcText: String = row["hlc"]
-        guard let id = ChangeID(idText), let entity = Entity(rawValue: entityText),
-            let op = Change.Operation(rawValue: opText), let hlc = HLC(hlcText)
-        else { throw KakehashiError(.internalFailure, "damaged change row \(idText) in the local store") }
-        let prevText: String = row["prev"]
+        let id = try Self.id(ofKey: row["id"], names: names)
+        guard let entity = Entity(rawValue: entityText), let op = Change.Operation(rawValue: opText) else {
+            throw KakehashiError(.internalFailure, "damaged change row \(id) in the local store")
+        }
         return Change(
-            id: id, entity: entity, record: row["record"], field: row["field"], op: op,
-            value: value(fromJSON: row["value"]), hlc: hlc, prev: JSONText.parseArray(prevText).compactMap(HLC.init),
-            author: row["author"])
+            id: id, entity: entity, record: try record(fromKey: row["record"]), field: row["field"], op: op,
+            value: value(fromJSON: row["value"]),
+            hlc: try hlc(
+                millis: row["hlc_millis"], counter: UInt32(row["hlc_counter"] as Int64), device: row["hlc_device"],
+                names: names),
+            prev: try prev(fromBytes: row["prev"], names: names), author: try names.name(row["author"]))
     }
 
-    /// All changes of one record, oldest first.
-    static func history(of record: String, in db: Database) throws -> [Change] {
-        try Row.fetchAll(db, sql: "SELECT * FROM changes WHERE record = ? ORDER BY hlc", arguments: [record])
-            .map(change(from:))
+    /// The changes (and their rows) a query of `changes` or `recovery_kept` returns, in its order.
+    static func fetch(
+        _ db: Database, sql: String, arguments: StatementArguments = StatementArguments()
+    ) throws -> [(change: Change, row: Row)] {
+        let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
+        guard !rows.isEmpty else { return [] }
+        let names = try Names.load(db)
+        return try rows.map { (change: try change(from: $0, names: names), row: $0) }
+    }
+
+    /// All changes of one record and their rows, oldest first (by timestamp, then id).
+    static func history(of record: String, in db: Database) throws -> [(change: Change, row: Row)] {
+        try fetch(db, sql: "SELECT * FROM changes WHERE record = ?", arguments: [recordKey(record)])
+            .sorted { ($0.change.hlc, $0.change.id) < ($1.change.hlc, $1.change.id) }
     }
 }

@@ -83,6 +83,13 @@ public final class LocalStore: Sendable {
         try Scrub.runIfNeeded(pool)
     }
 
+    /// Copies the write-ahead log into the database and empties it, as the end of a sync does: a
+    /// large pull leaves up to 40 MB of log (`wal_autocheckpoint`) holding pages the database
+    /// file is about to hold too. Left as it is when another process reads the store.
+    func emptyWAL() {
+        _ = try? Scrub.truncateWAL(pool)
+    }
+
     /// Destroys this open store: what a revoked device does with its data. The files are
     /// overwritten with zeros while the connections are still open (so closing them has nothing
     /// left to checkpoint), then the connections are closed and the files unlinked.

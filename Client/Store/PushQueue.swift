@@ -13,42 +13,47 @@ enum PushQueue {
 
     /// The pending changes in the order they were written: the oldest `limit` of them, or all.
     static func oldest(_ limit: Int? = nil, in db: Database) throws -> [Change] {
-        let rows =
-            if let limit {
-                try Row.fetchAll(
-                    db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY rowid LIMIT ?",
-                    arguments: [ChangeStatus.pending.rawValue, limit])
-            } else {
-                try Row.fetchAll(
-                    db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY rowid",
-                    arguments: [ChangeStatus.pending.rawValue])
-            }
-        return try rows.map(ChangeRows.change(from:))
+        // Own changes only: ordered by their key, they are ordered by their counter.
+        try ChangeRows.fetch(
+            db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY id LIMIT ?",
+            arguments: [ChangeStatus.pending.rawValue, limit ?? -1]
+        ).map { $0.change }
+    }
+
+    /// Sets a change's status and, when given, the server's code and reason. The change's row key
+    /// (`ChangeRows.key(of:)`) is computed in the statement, one per change of a push's answer.
+    private static func mark(
+        _ change: Change, _ status: ChangeStatus, code: String? = nil, reason: String? = nil, in db: Database
+    ) throws {
+        // A counter this large was never stored (`ChangeRows.key(of:)` refuses it).
+        guard change.id.counter < 1 << ChangeRows.counterBits else { return }
+        let key = "(SELECT code FROM change_names WHERE name = ?) << \(ChangeRows.counterBits) | ?"
+        let id: [any DatabaseValueConvertible] = [change.id.device.rawValue, change.id.counter]
+        if let code {
+            try db.run(
+                "UPDATE changes SET status = ?, reject_code = ?, reject_reason = ? WHERE id = \(key)",
+                StatementArguments([status.rawValue, code, reason ?? ""] + id))
+        } else {
+            try db.run("UPDATE changes SET status = ? WHERE id = \(key)", StatementArguments([status.rawValue] + id))
+        }
     }
 
     /// The server holds the change: it accepted it now, or had it already.
     static func markSynced(_ change: Change, in db: Database) throws {
-        try db.execute(
-            sql: "UPDATE changes SET status = ? WHERE id = ?",
-            arguments: [ChangeStatus.synced.rawValue, change.id.description])
+        try mark(change, .synced, in: db)
     }
 
     /// The server refused the change, with `code` and `reason` (`kakehashi status` lists them).
     static func markRejected(_ change: Change, code: String, reason: String, in db: Database) throws {
-        try db.execute(
-            sql: "UPDATE changes SET status = ?, reject_code = ?, reject_reason = ? WHERE id = ?",
-            arguments: [ChangeStatus.rejected.rawValue, code, reason, change.id.description])
+        try mark(change, .rejected, code: code, reason: reason, in: db)
     }
 
     /// The server refused the change for a clock far ahead; the caller writes it again with the
     /// corrected clock, and the new change replaces it.
     static func markRestamped(_ change: Change, in db: Database) throws {
-        try db.execute(
-            sql: "UPDATE changes SET status = ?, reject_code = ?, reject_reason = ? WHERE id = ?",
-            arguments: [
-                ChangeStatus.restamped.rawValue, PushResult.RejectionCode.clockSkew.rawValue,
-                "written again with the corrected clock", change.id.description,
-            ])
+        try mark(
+            change, .restamped, code: PushResult.RejectionCode.clockSkew.rawValue,
+            reason: "written again with the corrected clock", in: db)
     }
 
     /// Puts every own change the server acknowledged back into the queue: a recovery from a
@@ -64,19 +69,27 @@ enum PushQueue {
     /// The newest timestamp of a change held that the server did not refuse (neither rejected
     /// nor re-stamped): how far the device clock may go back after a `clock-skew` refusal.
     static func newestKeptTimestamp(in db: Database) throws -> HLC? {
-        try String.fetchAll(
-            db, sql: "SELECT hlc FROM changes WHERE status NOT IN (?, ?)",
+        // The rows of the newest milliseconds and counter; their devices decide between them.
+        try ChangeRows.fetch(
+            db,
+            sql: """
+                SELECT * FROM changes
+                WHERE status NOT IN (?1, ?2) AND (hlc_millis, hlc_counter) = (
+                    SELECT hlc_millis, hlc_counter FROM changes WHERE status NOT IN (?1, ?2)
+                    ORDER BY hlc_millis DESC, hlc_counter DESC LIMIT 1)
+                """,
             arguments: [ChangeStatus.rejected.rawValue, ChangeStatus.restamped.rawValue]
         )
-        .compactMap(HLC.init).max()
+        .map { $0.change.hlc }.max()
     }
 
     /// The changes of `record` the server refused (rejected or re-stamped): its state is rebuilt
     /// without them.
     static func refused(of record: String, in db: Database) throws -> Set<ChangeID> {
-        let ids = try String.fetchAll(
+        let names = try ChangeRows.Names.load(db)
+        let keys = try Int64.fetchAll(
             db, sql: "SELECT id FROM changes WHERE record = ? AND status IN (?, ?)",
-            arguments: [record, ChangeStatus.rejected.rawValue, ChangeStatus.restamped.rawValue])
-        return Set(ids.compactMap(ChangeID.init))
+            arguments: [ChangeRows.recordKey(record), ChangeStatus.rejected.rawValue, ChangeStatus.restamped.rawValue])
+        return Set(try keys.map { try ChangeRows.id(ofKey: $0, names: names) })
     }
 }

@@ -6,7 +6,8 @@ import KakehashiShared
 /// generated from `Schema` so a new field needs no hand-written migration.
 ///
 /// Scalar fields hold their value; set fields hold a JSON array of their elements. `deleted`
-/// mirrors `RecordState.isDeleted`, `updated` is the newest edit's HLC.
+/// mirrors `RecordState.isDeleted`. (Before migration v8 an `updated` column held the newest
+/// edit's timestamp as text; nothing read it.)
 struct RecordTable: Sendable {
     let schema: EntitySchema
 
@@ -36,8 +37,7 @@ struct RecordTable: Sendable {
                 sql: """
                     CREATE TABLE \(name) (
                         id TEXT PRIMARY KEY NOT NULL,
-                        deleted INTEGER NOT NULL DEFAULT 0,
-                        updated TEXT NOT NULL DEFAULT ''
+                        deleted INTEGER NOT NULL DEFAULT 0
                     )
                     """)
         }
@@ -57,7 +57,7 @@ struct RecordTable: Sendable {
     /// The statement that writes one row, built once per entity.
     private static let upsertSQL: [Entity: String] = Dictionary(
         uniqueKeysWithValues: Entity.allCases.map { entity in
-            let columns = ["id", "deleted", "updated"] + entity.schema.fields.map { quoted($0.name) }
+            let columns = ["id", "deleted"] + entity.schema.fields.map { quoted($0.name) }
             let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
             return (
                 entity,
@@ -67,10 +67,8 @@ struct RecordTable: Sendable {
 
     /// Writes a record's merged state into its row.
     func materialize(_ state: RecordState, in db: Database) throws {
-        var values: [(any DatabaseValueConvertible)?] = [
-            state.id, state.isDeleted, state.lastEdit?.hlc.description ?? "",
-        ]
-        values.reserveCapacity(3 + schema.fields.count)
+        var values: [(any DatabaseValueConvertible)?] = [state.id, state.isDeleted]
+        values.reserveCapacity(2 + schema.fields.count)
         for field in schema.fields {
             values.append(Self.columnValue(field, state))
         }

@@ -82,17 +82,19 @@ enum RefusedStore {
         var withdrawn: [Kept] = []
         var rejected: [Kept] = []
         for ref in refs {
-            let rows = try Row.fetchAll(
+            let rows = try ChangeRows.fetch(
                 db,
                 sql: """
                     SELECT * FROM changes
                     WHERE entity = ? AND record = ? AND local = 1 AND status != ?
-                        AND id NOT IN (SELECT change FROM refused)
-                    ORDER BY rowid
+                    ORDER BY id
                     """,
-                arguments: [ref.entity.rawValue, ref.record, ChangeStatus.restamped.rawValue])
-            for row in rows {
-                let change = try ChangeRows.change(from: row)
+                arguments: [ref.entity.rawValue, ChangeRows.recordKey(ref.record), ChangeStatus.restamped.rawValue])
+            let kept = Set(
+                try String.fetchAll(
+                    db, sql: "SELECT change FROM refused WHERE entity = ? AND record = ?",
+                    arguments: [ref.entity.rawValue, ref.record]))
+            for (change, row) in rows where !kept.contains(change.id.description) {
                 let status = ChangeStatus(rawValue: row["status"])
                 switch status {
                 case .rejected:

@@ -51,9 +51,9 @@ enum ReplicaReset {
     /// back go to the refused store, as if a purge had taken them.
     /// - Returns: the number of new refused-store entries.
     static func keepWhatDidNotComeBack(at time: Int64, in db: Database) throws -> Int {
-        let missing = try Row.fetchAll(
+        let missing = try ChangeRows.fetch(
             db, sql: "SELECT * FROM recovery_kept WHERE id NOT IN (SELECT id FROM changes)"
-        ).map(ChangeRows.change(from:))
+        ).map { $0.change }
         try db.execute(sql: "DELETE FROM recovery_kept")
         let kept = missing.map {
             RefusedStore.Kept(

@@ -126,7 +126,12 @@ enum StoreMigrations {
             // download from the start shows which came back; the others go to the refused store.
             try db.execute(sql: "CREATE TABLE recovery_kept AS SELECT * FROM changes WHERE 0")
         }
-        migrator.registerMigration("v5-search-folded", migrate: SearchFolding.migrate)
+        // The folded index; filled by `v8-compact`, which indexes records under their state's
+        // rowid (here the states may still be in v1's WITHOUT ROWID table).
+        migrator.registerMigration("v5-search-folded") { db in
+            try db.execute(sql: "DROP TABLE IF EXISTS search")
+            try SearchFolding.createTable(db)
+        }
         migrator.registerMigration("v6-compact") { db in
             // Merged states move to a rowid table: in the WITHOUT ROWID table of v1 a row over
             // about 1,000 bytes (most case states) spilled into an overflow page of its own, and
@@ -172,6 +177,7 @@ enum StoreMigrations {
                     )
                     """)
         }
+        migrator.registerMigration("v8-compact", migrate: CompactChanges.migrate)
         return migrator
     }
 }

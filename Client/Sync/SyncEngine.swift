@@ -152,6 +152,7 @@ public struct SyncEngine: Sendable {
         }
         // Once per sync, after the last page: purged text leaves the search index and the WAL.
         try client.store.scrubIfNeeded()
+        client.store.emptyWAL()
         return summary
     }
 

@@ -24,11 +24,15 @@ enum GrowthBenchmark {
 
     }
 
+    /// The goal of issue 13 for the laptop's store, in bytes per case.
+    static let goalBytesPerCase = 3_000
+
     /// The laptop's store at 1,000 to 100,000 cases: size, `case list`, and where the bytes go.
     static func laptop(workspace: String, runs: Int) async throws {
         print("\nGrowth of the laptop: N cases pulled into a fresh store (no network)")
         print("  cases       store size   per 1,000 cases   case list p50   per 1,000 cases")
-        var breakdown: [(name: String, bytes: Int)] = []
+        var breakdowns: [Int: [(name: String, bytes: Int)]] = [:]
+        var perCase = 0.0
         for cases in [1_000, 10_000, 100_000] {
             let log = makeLog(cases: cases, events: 0, advisor: advisor)
             let (client, _) = try await pull(log, advisor: advisor, into: workspace + "/laptop-\(cases)")
@@ -45,17 +49,28 @@ enum GrowthBenchmark {
                     format: "  %7d   %8.1f MB     %8.2f MB      %8.1f ms     %8.2f ms", cases,
                     Double(bytes) / 1_048_576, Double(bytes) / 1_048_576 / Double(cases) * 1000, p50,
                     p50 / Double(cases) * 1000))
-            if cases == 10_000 { breakdown = try client.store.bytesPerObject() }
+            if cases >= 10_000 { breakdowns[cases] = try client.store.bytesPerObject() }
+            perCase = Double(bytes) / Double(cases)
             try? FileManager.default.removeItem(atPath: workspace + "/laptop-\(cases)")
         }
-        print("\nWhere a laptop's store goes (10,000 cases; bytes per case, from SQLite's dbstat)")
-        let total = breakdown.reduce(0) { $0 + $1.bytes }
-        for (name, bytes) in breakdown where bytes * 100 >= total {
+        print(
+            String(
+                format: "  laptop store per case at 100,000 cases: %.2f KB (goal ≤ %.1f KB: %@)", perCase / 1000,
+                Double(goalBytesPerCase) / 1000, perCase <= Double(goalBytesPerCase) ? "met" : "not met"))
+        print("\nWhere a laptop's store goes (bytes per case, from SQLite's dbstat)")
+        print("  object                               10,000 cases         100,000 cases")
+        let small = breakdowns[10_000] ?? []
+        let large = Dictionary((breakdowns[100_000] ?? []).map { ($0.name, $0.bytes) }, uniquingKeysWith: +)
+        let total = small.reduce(0) { $0 + $1.bytes }
+        let largeTotal = large.values.reduce(0, +)
+        for (name, bytes) in small where bytes * 100 >= total {
             let label = name + String(repeating: " ", count: max(0, 34 - name.count))
+            let other = large[name] ?? 0
             print(
                 String(
-                    format: "  %@ %8.0f B   %5.1f %%", label, Double(bytes) / 10_000,
-                    Double(bytes) * 100 / Double(total)))
+                    format: "  %@ %8.0f B %5.1f %%   %8.0f B %5.1f %%", label, Double(bytes) / 10_000,
+                    Double(bytes) * 100 / Double(total), Double(other) / 100_000,
+                    Double(other) * 100 / Double(max(1, largeTotal))))
         }
     }
 }

@@ -209,7 +209,7 @@ import Testing
                 rejected.isEmpty,
                 "seed \(seed), laptop \(index): \(rejected.count) rejected, e.g. \(rejected.first ?? [:])")
             let store = laptop.home.path + "/" + LocalStore.fileName
-            let changes = try rows(store, "SELECT id FROM changes")
+            let changes = try rows(store, "SELECT \(LaptopStoreSQL.changeID) FROM changes")
             let missing = Set(serverChanges).subtracting(changes)
             let unknown = Set(changes).subtracting(serverChanges)
             #expect(

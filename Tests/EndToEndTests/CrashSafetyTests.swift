@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import KakehashiClient
 import KakehashiShared
+import KakehashiTestSupport
 import Testing
 
 /// `kill -9` of the field client at random moments of a large sync: once a sync finally
@@ -17,7 +18,11 @@ import Testing
         return try queue.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT id, entity, record, field, op, value, hlc FROM changes WHERE entity = 'case' ORDER BY id"
+                sql: """
+                    SELECT \(LaptopStoreSQL.changeID), entity, \(LaptopStoreSQL.record), field, op, value,
+                        \(LaptopStoreSQL.hlc)
+                    FROM changes WHERE entity = 'case' ORDER BY 1
+                    """
             ).map { row in (0..<7).map { (row[$0] as String?) ?? "" } }
         }
     }

@@ -85,7 +85,7 @@ import Testing
             written += 1
         }
         let queued = try writer.store.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM changes WHERE status = 'pending'").map(ChangeRows.change(from:))
+            try ChangeRows.fetch(db, sql: "SELECT * FROM changes WHERE status = 'pending'").map { $0.change }
         }
         let pending = queued.count
         let plainBytes = try JSONEncoder().encode(PushRequest(changes: queued)).count

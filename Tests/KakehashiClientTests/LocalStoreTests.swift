@@ -146,7 +146,8 @@ import Testing
             try db.execute(sql: "DROP TABLE record_states")
             try db.execute(sql: "ALTER TABLE record_states_v1 RENAME TO record_states")
             try db.execute(sql: "DROP INDEX changes_by_record")
-            try db.execute(sql: "CREATE INDEX changes_by_record ON changes (record, hlc)")
+            // Over record and timestamp, as v1 made it (in the columns of today's rows).
+            try db.execute(sql: "CREATE INDEX changes_by_record ON changes (record, hlc_millis, hlc_counter)")
             try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v6-compact'")
         }
 

@@ -1,0 +1,83 @@
+import Foundation
+import GRDB
+import KakehashiShared
+import Testing
+
+@testable import KakehashiClient
+
+/// The laptop keeps a change in numbers (`ChangeRows`, migration `v8-compact`); `log`, the push
+/// queue and the refused store read it back. Whatever form its identifiers take, the change read
+/// back must be the change written, or history and pushes would change under the user.
+@Suite struct ChangeRowsTests {
+    static let laptop = DeviceID("d-a9766c83ba993b5a")!
+    static let server = DeviceID("server-27009cb23086b42d")!
+
+    /// Record ids in every form a laptop meets: a UUID as `RecordID.uuidV7` writes it, a program's
+    /// name, a UUID in capitals (kept as typed, not as bytes), and 36 characters that are no UUID.
+    static let records = [
+        "01a23bcc-9587-7846-b8b0-b08b8519bec1", "business-production", "01A23BCC-9587-7846-B8B0-B08B8519BEC1",
+        "not-a-uuid-but-thirty-six-chars-long",
+    ]
+
+    static func changes() -> [Change] {
+        records.enumerated().map { index, record in
+            Change(
+                id: ChangeID(device: index % 2 == 0 ? laptop : server, counter: Int64(index + 1) * 1_000_003),
+                entity: .case, record: record, field: index == 3 ? nil : "title", op: index == 3 ? .delete : .set,
+                value: index == 3 ? .bool(true) : .string("試作 \"\(index)\"\n評価"),
+                hlc: HLC(millis: 1_796_299_594_328 + Int64(index), counter: UInt32(index * 7), device: laptop),
+                prev: index == 0
+                    ? []
+                    : [
+                        HLC(millis: 1_796_299_594_000, counter: 999_999, device: server),
+                        HLC(millis: 1, counter: 0, device: laptop),
+                    ],
+                author: index == 2 ? "admin" : "01a23bcc-95e9-7618-9447-aa8dc72ea5f6")
+        }
+    }
+
+    @Test func aChangeReadBackFromItsRowIsTheChangeWritten() throws {
+        let queue = try DatabaseQueue()
+        try StoreMigrations.migrator.migrate(queue)
+        let written = Self.changes()
+        try queue.write { db in
+            var names = try ChangeRows.Names.load(db)
+            for change in written {
+                #expect(try ChangeRows.insert(change, local: false, names: &names, in: db))
+            }
+            // The same id again is a duplicate, not a second row.
+            #expect(try !ChangeRows.insert(written[0], local: false, names: &names, in: db))
+            let read = try ChangeRows.fetch(db, sql: "SELECT * FROM changes ORDER BY id").map { $0.change }
+            #expect(Set(read) == Set(written) && read.count == written.count)
+            for change in written {
+                #expect(try ChangeRows.history(of: change.record, in: db).map { $0.change } == [change])
+            }
+            // Two devices and two authors, each named once.
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM change_names") == 4)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM changes WHERE typeof(record) = 'blob'") == 1)
+        }
+    }
+
+    /// A record's history comes out oldest first, by timestamp and then by change id, whatever
+    /// order its changes arrived in.
+    @Test func historyIsOrderedByTimestampThenID() throws {
+        let queue = try DatabaseQueue()
+        try StoreMigrations.migrator.migrate(queue)
+        let record = Self.records[0]
+        let hlcs = [
+            HLC(millis: 20, counter: 0, device: Self.laptop), HLC(millis: 10, counter: 5, device: Self.server),
+            HLC(millis: 10, counter: 5, device: Self.laptop), HLC(millis: 10, counter: 2, device: Self.server),
+        ]
+        let changes = hlcs.enumerated().map { index, hlc in
+            Change(
+                id: ChangeID(device: hlc.device, counter: Int64(10 - index)), entity: .case, record: record,
+                field: "stage", op: .set, value: .string("stage-\(index)"), hlc: hlc, prev: [], author: "a")
+        }
+        let history = try queue.write { db in
+            var names = try ChangeRows.Names.load(db)
+            for change in changes { _ = try ChangeRows.insert(change, local: false, names: &names, in: db) }
+            return try ChangeRows.history(of: record, in: db).map { $0.change.hlc }
+        }
+        #expect(history == hlcs.sorted())
+    }
+}

@@ -45,7 +45,9 @@ enum StoreCoding {
 
     /// Case states decoded lately: every pull reads the states of its page's cases, the same few
     /// hundred busy cases again and again (decoding them was a sixth of a server's work under load).
-    private static let caseStates = DecodedStates(capacity: 4_096)
+    /// 8 MiB of stored states: a few thousand ordinary cases (a decoded state takes a few times
+    /// its stored bytes).
+    private static let caseStates = DecodedStates(byteLimit: 8 << 20)
 
     /// `state(_:entity:id:)` for a row of `entity`, `id` and `state`, in that order.
     static func state(entity: String, id: String, stored: Data) throws -> RecordState {
@@ -90,27 +92,37 @@ public struct StoredChange: Sendable, Hashable {
 
 /// Decoded record states by id, each with the stored bytes it was decoded from: a state is
 /// reused only while the store holds exactly those bytes, so a record written since (by this
-/// process or another one on the same database) is decoded again. At most `capacity` states are
-/// kept; when full, the cache starts over.
+/// process or another one on the same database) is decoded again. The stored bytes of the states
+/// kept add up to at most `byteLimit` (a state may be up to about 1 MiB, `RecordLimits`); when
+/// the next would pass it, the cache starts over.
 final class DecodedStates: Sendable {
-    private let capacity: Int
-    private let entries = Mutex<[String: (stored: Data, state: RecordState)]>([:])
+    private struct Entries {
+        var states: [String: (stored: Data, state: RecordState)] = [:]
+        var bytes = 0
+    }
 
-    init(capacity: Int) {
-        self.capacity = capacity
+    private let byteLimit: Int
+    private let entries = Mutex(Entries())
+
+    init(byteLimit: Int) {
+        self.byteLimit = byteLimit
     }
 
     func state(id: String, stored: Data) -> RecordState? {
         entries.withLock { entries in
-            guard let entry = entries[id], entry.stored == stored else { return nil }
+            guard let entry = entries.states[id], entry.stored == stored else { return nil }
             return entry.state
         }
     }
 
     func keep(_ state: RecordState, stored: Data) {
+        // A state larger than a sixteenth of the cache is decoded each time instead.
+        guard stored.count <= byteLimit / 16 else { return }
         entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[state.id] = (stored, state)
+            if let old = entries.states[state.id] { entries.bytes -= old.stored.count }
+            if entries.bytes + stored.count > byteLimit { entries = Entries() }
+            entries.states[state.id] = (stored, state)
+            entries.bytes += stored.count
         }
     }
 }

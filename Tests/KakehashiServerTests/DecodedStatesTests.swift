@@ -32,11 +32,21 @@ import Testing
     }
 
     @Test func aFullCacheStartsOverAndStillAnswers() {
-        let cache = DecodedStates(capacity: 2)
-        let states = (0..<3).map { Self.caseState(id: "case-\($0)", title: "案件\($0)", level: "open") }
-        for state in states { cache.keep(state, stored: StoreCoding.pack(state)) }
-        #expect(cache.state(id: "case-0", stored: StoreCoding.pack(states[0])) == nil, "dropped when full")
-        #expect(cache.state(id: "case-2", stored: StoreCoding.pack(states[2])) == states[2])
-        #expect(cache.state(id: "case-2", stored: StoreCoding.pack(states[1])) == nil, "other bytes")
+        let states = (0..<40).map { Self.caseState(id: "case-\($0)", title: "案件\($0)", level: "open") }
+        let stored = states.map(StoreCoding.pack)
+        // Room for sixteen states of the largest size: forty do not fit.
+        let cache = DecodedStates(byteLimit: 16 * (stored.map(\.count).max() ?? 0))
+        for (state, bytes) in zip(states, stored) { cache.keep(state, stored: bytes) }
+        #expect(cache.state(id: "case-0", stored: stored[0]) == nil, "dropped when full")
+        #expect(cache.state(id: "case-39", stored: stored[39]) == states[39])
+        #expect(cache.state(id: "case-39", stored: stored[38]) == nil, "other bytes")
+    }
+
+    @Test func aStateTooLargeForTheCacheIsNotKept() {
+        let state = Self.caseState(id: "case-large", title: String(repeating: "大", count: 4_000), level: "open")
+        let stored = StoreCoding.pack(state)
+        let cache = DecodedStates(byteLimit: stored.count * 8)
+        cache.keep(state, stored: stored)
+        #expect(cache.state(id: "case-large", stored: stored) == nil)
     }
 }

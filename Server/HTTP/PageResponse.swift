@@ -75,22 +75,10 @@ enum PageResponse {
         return response
     }
 
-    /// The logged changes, read from their binary codings; rows without one (logged before schema
-    /// version 6) from their JSON texts, in one array with one decoder.
+    /// The logged changes, read from their binary codings (rows logged before schema version 6
+    /// from their JSON texts).
     private static func changes(_ stored: [StoredChange]) throws -> [Change] {
-        guard stored.contains(where: { $0.binary == nil }) else { return try stored.map(StoreCoding.change) }
-        let texts = stored.filter { $0.binary == nil }.map(\.json)
-        var parsed = try JSONDecoder().decode(
-            [Change].self, from: Data(("[" + texts.joined(separator: ",") + "]").utf8)
-        )
-        .makeIterator()
-        return try stored.map { change in
-            if let binary = change.binary { return try BinaryPage.change(from: binary) }
-            guard let next = parsed.next() else {
-                throw KakehashiError(.internalFailure, "a logged change was not read")
-            }
-            return next
-        }
+        try stored.map(StoreCoding.change)
     }
 
     private static let encoder: JSONEncoder = {

@@ -128,8 +128,9 @@ public enum BinaryPage {
     /// - Throws: `KakehashiError` (`.internalFailure`) when the bytes are not one whole change.
     public static func change(from bytes: [UInt8]) throws(KakehashiError) -> Change {
         var reader = ByteReader(bytes: bytes)
-        let change = try reader.change()
-        guard reader.offset == bytes.count else { throw ByteReader.damaged }
+        guard let change = try? reader.change(), reader.offset == bytes.count else {
+            throw KakehashiError(.internalFailure, "a stored change's binary coding is damaged")
+        }
         return change
     }
 

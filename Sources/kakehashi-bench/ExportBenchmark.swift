@@ -72,10 +72,7 @@ enum ExportBenchmark {
         var written = try await store.changeCount()
         var millis = Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000 * 400
         func flush() async throws {
-            let results = try await store.append(batch, viewer: nil, wallMillis: millis, onlyIfEmpty: false)
-            if let refused = results.first(where: { $0.status == .rejected }) {
-                throw BenchmarkSkipped(reason: "the store refused a change: \(refused.reason ?? "")")
-            }
+            try await append(batch, to: store, wallMillis: millis)
             written += batch.count
             batch.removeAll(keepingCapacity: true)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import KakehashiClient
 import KakehashiShared
+import KakehashiTestSupport
 
 /// A real `kakehashi-server serve` process (the one built next to this benchmark) on a fresh
 /// SQLite store, or on `--db URL` (e.g. PostgreSQL).
@@ -54,6 +55,19 @@ final class BenchServer {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         admin.waitUntilExit()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The server's `/metrics` text (Prometheus), read over a plain loopback connection.
+    func metrics() throws -> String {
+        guard let port = url.split(separator: ":").last.flatMap({ UInt16($0) }),
+            let connection = LoopbackConnection.connect(to: port)
+        else { throw BenchmarkSkipped(reason: "no server at \(url)") }
+        defer { connection.close() }
+        connection.write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while case let count = connection.read(into: &buffer), count > 0 { received += buffer[0..<count] }
+        return String(decoding: received, as: UTF8.self)
     }
 
     /// The server's peak resident memory so far (VmHWM), in MiB.

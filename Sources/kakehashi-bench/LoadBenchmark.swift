@@ -1,4 +1,3 @@
-import CCurl
 import Foundation
 import KakehashiClient
 import KakehashiServer
@@ -51,6 +50,12 @@ enum LoadBenchmark {
     }
 
     static func run(workspace: String, database: String?, devices: Int, seconds: Int) async throws {
+        // Each device's first sync is counted apart: a round needs a second tick to measure.
+        let least = 2 * Int(interval.components.seconds)
+        guard seconds >= least, devices > 0 else {
+            throw BenchmarkSkipped(
+                reason: "load needs --seconds \(least) or more (first syncs are counted apart) and --devices 1 or more")
+        }
         let directory = workspace + "/load"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -146,7 +151,7 @@ enum LoadBenchmark {
             return total
         }
         var figures = results
-        figures.serverWithin100ms = ServerHistogram(metrics: plainGet(server.url + "/metrics"))
+        figures.serverWithin100ms = ServerHistogram(metrics: try server.metrics())
         figures.logChanges = log.changes
         figures.serverCPU = server.cpuSeconds - cpuBefore
         figures.generatorCPU = processCPUSeconds() - generatorBefore
@@ -264,26 +269,6 @@ struct ServerHistogram {
     func share(path: String) -> Double { (within[path] ?? 0) / max(1, total[path] ?? 0) }
 }
 
-/// The body of a GET with libcurl, or empty.
-func plainGet(_ url: String) -> String {
-    final class Body { var bytes: [UInt8] = [] }
-    guard let handle = curl_easy_init() else { return "" }
-    defer { curl_easy_cleanup(handle) }
-    let body = Body()
-    let context = Unmanaged.passUnretained(body)
-    _ = kh_curl_setopt_string(handle, CURLOPT_URL, url)
-    _ = kh_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-    _ = kh_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque())
-    _ = kh_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, target in
-        guard let data, let target else { return 0 }
-        let body = Unmanaged<Body>.fromOpaque(target).takeUnretainedValue()
-        body.bytes += UnsafeRawBufferPointer(start: data, count: size * count)
-        return size * count
-    }
-    guard curl_easy_perform(handle) == CURLE_OK else { return "" }
-    return withExtendedLifetime(body) { String(decoding: body.bytes, as: UTF8.self) }
-}
-
 /// The CPU seconds this process has used (user and system).
 func processCPUSeconds() -> Double {
     var usage = rusage()
@@ -386,11 +371,12 @@ struct LoadLog {
     }
 }
 
-/// Appends `batch` through the store's own append, as a push does without HTTP; a refused change
-/// stops the benchmark, since its figures would describe another log.
-func append(_ batch: [Change], to store: any ChangeLogStore) async throws {
+/// Appends `batch` through the store's own append, as a push does without HTTP (at `wallMillis`,
+/// by default the last change's time); a refused change stops the benchmark, since its figures
+/// would describe another log.
+func append(_ batch: [Change], to store: any ChangeLogStore, wallMillis: Int64? = nil) async throws {
     let results = try await store.append(
-        batch, viewer: nil, wallMillis: batch.last?.hlc.millis ?? now(), onlyIfEmpty: false)
+        batch, viewer: nil, wallMillis: wallMillis ?? batch.last?.hlc.millis ?? now(), onlyIfEmpty: false)
     if let refused = results.first(where: { $0.status == .rejected }) {
         throw BenchmarkSkipped(reason: "the store refused a change: \(refused.reason ?? "")")
     }

@@ -244,44 +244,51 @@ print(
     "Kakehashi benchmark — \(ProcessInfo.processInfo.processorCount) cores, SQLite \(try DatabaseQueue().read { try String.fetchOne($0, sql: "SELECT sqlite_version()") ?? "?" })"
 )
 
-if arguments.only.contains("client") {
-    try await clientBenchmarks()
-}
-if arguments.only.contains("merge") {
-    MergeBenchmark.run(updates: arguments.mergeUpdates)
-}
-if arguments.only.contains("sync") {
-    SyncBenchmark.report(
-        try await SyncBenchmark.run(records: arguments.records, workspace: workspace, database: arguments.database),
-        records: arguments.records)
-}
-if arguments.only.contains("push") {
-    try await PushBenchmark.run(changes: arguments.records, workspace: workspace, database: arguments.database)
-}
-if arguments.only.contains("bootstrap") {
-    try await BootstrapBenchmark.run(records: arguments.records, workspace: workspace)
-}
-if arguments.only.contains("wrk") {
-    try await WrkBenchmark.run(records: arguments.records, workspace: workspace)
-}
-if arguments.only.contains("rural") {
-    try await RuralBenchmark.run(records: arguments.records, workspace: workspace)
-}
-if arguments.only.contains("growth") {
-    try await GrowthBenchmark.run(workspace: workspace, database: arguments.database, runs: arguments.runs)
-}
-if arguments.only.contains("laptop") {
-    try await GrowthBenchmark.laptop(workspace: workspace, runs: arguments.runs)
-}
-if arguments.only.contains("matching") {
-    try MatchingBenchmark.run(verbose: true)
-}
-if arguments.only.contains("export") {
-    try await ExportBenchmark.run(workspace: workspace)
-}
-if arguments.only.contains("load") {
-    try await LoadBenchmark.run(
-        workspace: workspace, database: arguments.database, devices: arguments.devices, seconds: arguments.seconds)
+// A part that cannot run here (a missing tool, a bad argument, a refused change) says why and
+// stops the run with status 1, instead of crashing with a backtrace.
+do {
+    if arguments.only.contains("client") {
+        try await clientBenchmarks()
+    }
+    if arguments.only.contains("merge") {
+        MergeBenchmark.run(updates: arguments.mergeUpdates)
+    }
+    if arguments.only.contains("sync") {
+        SyncBenchmark.report(
+            try await SyncBenchmark.run(records: arguments.records, workspace: workspace, database: arguments.database),
+            records: arguments.records)
+    }
+    if arguments.only.contains("push") {
+        try await PushBenchmark.run(changes: arguments.records, workspace: workspace, database: arguments.database)
+    }
+    if arguments.only.contains("bootstrap") {
+        try await BootstrapBenchmark.run(records: arguments.records, workspace: workspace)
+    }
+    if arguments.only.contains("wrk") {
+        try await WrkBenchmark.run(records: arguments.records, workspace: workspace)
+    }
+    if arguments.only.contains("rural") {
+        try await RuralBenchmark.run(records: arguments.records, workspace: workspace)
+    }
+    if arguments.only.contains("growth") {
+        try await GrowthBenchmark.run(workspace: workspace, database: arguments.database, runs: arguments.runs)
+    }
+    if arguments.only.contains("laptop") {
+        try await GrowthBenchmark.laptop(workspace: workspace, runs: arguments.runs)
+    }
+    if arguments.only.contains("matching") {
+        try MatchingBenchmark.run(verbose: true)
+    }
+    if arguments.only.contains("export") {
+        try await ExportBenchmark.run(workspace: workspace)
+    }
+    if arguments.only.contains("load") {
+        try await LoadBenchmark.run(
+            workspace: workspace, database: arguments.database, devices: arguments.devices, seconds: arguments.seconds)
+    }
+} catch let skipped as BenchmarkSkipped {
+    StandardStreams.error("kakehashi-bench: \(skipped.reason)\n")
+    exit(1)
 }
 
 func clientBenchmarks() async throws {

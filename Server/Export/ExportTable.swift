@@ -76,13 +76,7 @@ public struct ExportTable: Sendable {
     /// The rows that differ from `earlier` (new or changed), and the keys of `earlier`'s rows
     /// that are gone: what an incremental export holds.
     public func changes(since earlier: ExportTable) -> (table: ExportTable, withdrawn: [String]) {
-        let indexes = keyColumns.compactMap { key in columns.firstIndex { $0.key == key } }
-        func key(_ row: [Cell]) -> String {
-            indexes.map { index in
-                if case .text(let text) = row[index] { return text }
-                return ""
-            }.filter { !$0.isEmpty }.joined(separator: "/")
-        }
+        let key = key(of:)
         var before: [String: [Cell]] = [:]
         for row in earlier.rows { before[key(row)] = row }
         var changed = ExportTable(name: name, columns: columns, keyColumns: keyColumns)
@@ -94,6 +88,15 @@ public struct ExportTable: Sendable {
         }
         let withdrawn = earlier.rows.map(key).filter { !present.contains($0) }
         return (changed, withdrawn)
+    }
+
+    /// The key of a row (in column order) that an incremental export lists when the row is
+    /// withdrawn: the texts of its key columns, joined by `/`.
+    func key(of row: [Cell]) -> String {
+        keyColumns.compactMap { key in columns.firstIndex { $0.key == key } }.map { index in
+            if case .text(let text) = row[index] { return text }
+            return ""
+        }.filter { !$0.isEmpty }.joined(separator: "/")
     }
 
     /// The header row for `labels`.

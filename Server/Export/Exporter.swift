@@ -71,23 +71,24 @@ public struct Exporter: Sendable {
     /// redaction changed (a level raised, a program moved) — and the manifest lists the rows
     /// that are gone (`withdrawn`). The indicator files are always whole.
     ///
-    /// A full export streams the events (`EventExportStream`): they are read from the store a
-    /// page at a time and written as they come, to the events file (CSV, JSON Lines) or the
-    /// workbook's events sheet (xlsx), so its memory grows with the cases, not the events. An
-    /// incremental export is built in memory from one `LogSnapshot` (`Docs/exports.md`, "Scale").
+    /// The events are streamed (`EventExportStream`): they are read from the store a page at a
+    /// time and written as they come, to the events file (CSV, JSON Lines) or the workbook's events
+    /// sheet (xlsx), so its memory grows with the cases, not the events; an incremental export
+    /// also holds what changed after its cursor (`Docs/exports.md`, "Scale").
     /// - Throws: `KakehashiError` (`.invalidData`) for a bad `--since`, `--fiscal-year` or `--out`.
     public func run(_ options: Options) async throws -> ExportManifest {
         try Self.validate(options)
-        if options.since != nil { return try await runInMemory(options) }
-        return try await runStreaming(options)
-    }
-
-    /// The events a page at a time (`EventExportStream`); the cases, organizations, directories
-    /// and indicators in memory.
-    private func runStreaming(_ options: Options) async throws -> ExportManifest {
+        let existed = FileManager.default.fileExists(atPath: options.directory)
         try Self.createDirectory(options.directory)
-        if options.format == .xlsx { return try await streamWorkbook(options) }
-        return try await streamFiles(options)
+        do {
+            if options.format == .xlsx { return try await streamWorkbook(options) }
+            return try await streamFiles(options)
+        } catch {
+            // A refused export (a cursor ahead of the log) leaves no directory it made behind;
+            // rmdir(2) removes it only while it is empty.
+            if !existed { rmdir(options.directory) }
+            throw error
+        }
     }
 
     /// A workbook whose events sheet is filled as the events are read; its other sheets, and its
@@ -101,9 +102,10 @@ public struct Exporter: Sendable {
             let streamed = try await streamEvents(into: stream, options)
             for table in streamed.tables { try workbook.write(table) }
             try Self.prepare(directory: options.directory)
-            let file = try Self.closeAndPlace(
-                workbook, options, information: Self.information(options, streamed.data, streamed.latestMillis))
-            return try finish(options, data: streamed.data, files: [file], withdrawn: nil)
+            var information = Self.information(options, streamed.data, streamed.latestMillis)
+            information.withdrawn = streamed.withdrawn
+            let file = try Self.closeAndPlace(workbook, options, information: information)
+            return try finish(options, data: streamed.data, files: [file], withdrawn: streamed.withdrawn)
         } catch {
             workbook.discard()
             throw error
@@ -124,33 +126,57 @@ public struct Exporter: Sendable {
             try Self.place(written.temporary, in: options.directory, name: events.name)
             var files = try streamed.tables.map { try Self.write($0, options) }
             files.insert(events, at: 1)
-            return try finish(options, data: streamed.data, files: files, withdrawn: nil)
+            return try finish(options, data: streamed.data, files: files, withdrawn: streamed.withdrawn)
         } catch {
             try? FileManager.default.removeItem(atPath: eventsFile.temporary)
             throw error
         }
     }
 
-    /// Reads the log into `stream`, which writes the event rows, and returns the other tables in
-    /// the export's order (cases, organizations, indicators, referrals, good practices).
-    private func streamEvents<Writer>(
-        into stream: EventExportStream<Writer>, _ options: Options
-    ) async throws -> (data: ReportData, latestMillis: Int64, tables: [ExportTable]) {
-        try await store.snapshot(
-            entities: LogSnapshot.reportingEntities.filter { $0 != .event }, streaming: .event,
-            pageSize: pageSize, into: stream)
-        guard let data = stream.data, let rows = stream.rows, let counting = stream.counting, stream.complete
-        else { throw KakehashiError(.internalFailure, "the store ended the event stream early") }
-        let indicators = counting.report(fiscalYear: options.fiscalYear, today: data.asOf)
-        let tables = [
-            rows.cases(stream.facts), rows.organizations(stream.facts), indicators.table(),
-            indicators.referralTable(), rows.goodPractices(stream.facts),
-        ]
-        return (data, stream.latestMillis, tables)
+    /// What `streamEvents` returns besides the event rows it wrote.
+    private struct Streamed {
+        let data: ReportData
+        let latestMillis: Int64
+        /// The other tables in the export's order: cases, organizations, indicators, referrals,
+        /// good practices (of an incremental export, the rows that differ from its cursor's).
+        let tables: [ExportTable]
+        /// For an incremental export, by row file: the keys of rows withdrawn since the cursor.
+        let withdrawn: [String: [String]]?
     }
 
-    /// The whole-snapshot path: every table in memory (incremental exports; the reference the
-    /// streaming path is tested against).
+    /// Reads the log into `stream`, which writes the event rows, and makes the other tables.
+    private func streamEvents<Writer>(
+        into stream: EventExportStream<Writer>, _ options: Options
+    ) async throws -> Streamed {
+        try await store.snapshot(
+            entities: LogSnapshot.reportingEntities.filter { $0 != .event }, streaming: .event, since: options.since,
+            pageSize: pageSize, into: stream)
+        guard let now = stream.now, let rows = now.rows, let counting = stream.counting, stream.complete,
+            (stream.earlier == nil) == (options.since == nil)
+        else { throw KakehashiError(.internalFailure, "the store ended the event stream early") }
+        let indicators = counting.report(fiscalYear: options.fiscalYear, today: now.data.asOf)
+        var rowTables = [rows.cases(now.facts), rows.organizations(now.facts), rows.goodPractices(now.facts)]
+        var withdrawn: [String: [String]]?
+        if let earlier = stream.earlier, let earlierRows = earlier.rows {
+            let earlierTables = [
+                earlierRows.cases(earlier.facts), earlierRows.organizations(earlier.facts),
+                earlierRows.goodPractices(earlier.facts),
+            ]
+            var gone = [ExportRows.emptyEvents.name: stream.withdrawn]
+            for index in rowTables.indices {
+                let (changed, removed) = rowTables[index].changes(since: earlierTables[index])
+                rowTables[index] = changed
+                gone[changed.name] = removed
+            }
+            withdrawn = gone
+        }
+        let tables = rowTables.prefix(2) + [indicators.table(), indicators.referralTable()] + rowTables.suffix(1)
+        return Streamed(
+            data: now.data, latestMillis: stream.latestMillis, tables: Array(tables), withdrawn: withdrawn)
+    }
+
+    /// The whole-snapshot path: every table in memory, the reference the streaming path is tested
+    /// against (`ExportStreamingTests`).
     func runInMemory(_ options: Options) async throws -> ExportManifest {
         let snapshot = try await store.snapshot(entities: LogSnapshot.reportingEntities, since: options.since)
         let data = ReportData(snapshot)

@@ -10,7 +10,8 @@ extension IndicatorEngine {
     ) async throws -> IndicatorReport {
         let stream = IndicatorStream()
         try await store.snapshot(
-            entities: LogSnapshot.reportingEntities.filter { $0 != .event }, streaming: .event, pageSize: pageSize,
+            entities: LogSnapshot.reportingEntities.filter { $0 != .event }, streaming: .event, since: nil,
+            pageSize: pageSize,
             into: stream)
         guard let data = stream.data, let counting = stream.counting else {
             throw KakehashiError(.internalFailure, "the store ended the event stream early")
@@ -34,8 +35,8 @@ final class IndicatorStream: SnapshotStream, @unchecked Sendable {
         counting = IndicatorEngine.Counting(data, ministry: nil)
     }
 
-    func consume(_ page: [RecordState]) throws {
-        for state in page {
+    func consume(_ page: SnapshotPage) throws {
+        for state in page.states {
             guard let event = ReportData.event(state, caseIDs: caseIDs) else { continue }
             counting?.count(event)
         }

@@ -48,12 +48,14 @@ public protocol ChangeLogStore: Sendable {
     /// - Parameter since: also list the records changed after this sequence number.
     /// - Throws: `KakehashiError` (`.invalidData`, field `since`) when `since` is beyond the head.
     func snapshot(entities: [Entity], since: Int64?) async throws -> LogSnapshot
-    /// `snapshot(entities:since:)` without a cursor, then, in the same consistent read, every
-    /// state of `streamed` (an entity not among `entities`) in pages of `pageSize` in id order,
-    /// handed to `stream` as they come, as many passes as it asks for: exports read the events
-    /// this way, holding one page at a time.
+    /// `snapshot(entities:since:)`, then, in the same consistent read, every state of `streamed`
+    /// (an entity not among `entities`) in pages of `pageSize` in id order, handed to `stream` as
+    /// they come, as many passes as it asks for: exports read the events this way, holding one page
+    /// at a time. With `since`, each page comes with the histories up to it of its records changed
+    /// after it (`SnapshotPage.changedSince`).
+    /// - Throws: `KakehashiError` (`.invalidData`, field `since`) when `since` is beyond the head.
     func snapshot(
-        entities: [Entity], streaming streamed: Entity, pageSize: Int, into stream: any SnapshotStream)
+        entities: [Entity], streaming streamed: Entity, since: Int64?, pageSize: Int, into stream: any SnapshotStream)
         async throws
 
     /// The log's identity (`StoreSchema` version 4): new for every new store and every restore.

@@ -44,12 +44,10 @@ public struct LogSnapshot: Sendable {
         var before: [RecordRef: RecordState] = [:]
         var caseChangeTimes = caseChangeTimes
         for (ref, changes) in changedSince {
-            guard !changes.isEmpty else {
+            guard let state = Self.state(of: ref, upToSince: changes) else {
                 caseChangeTimes[ref.record] = nil
                 continue
             }
-            var state = RecordState(entity: ref.entity, id: ref.record)
-            for change in changes { state.apply(change) }
             before[ref] = state
             if ref.entity == .case { caseChangeTimes[ref.record] = changes.map(\.hlc.millis) }
         }
@@ -64,6 +62,15 @@ public struct LogSnapshot: Sendable {
         return LogSnapshot(
             head: head, latest: latest, states: states, caseChangeTimes: caseChangeTimes,
             stageWrites: stageWrites, changedSince: nil)
+    }
+
+    /// A record changed after the `since` cursor as it was at the cursor, rebuilt from the changes
+    /// it had by then: nil when it had none (it was created after the cursor).
+    static func state(of ref: RecordRef, upToSince changes: [Change]) -> RecordState? {
+        guard !changes.isEmpty else { return nil }
+        var state = RecordState(entity: ref.entity, id: ref.record)
+        for change in changes { state.apply(change) }
+        return state
     }
 
     /// The error both stores throw for a `--since` cursor beyond the log's head.

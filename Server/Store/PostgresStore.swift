@@ -235,11 +235,11 @@ public final class PostgresStore: ChangeLogStore {
     }
 
     public func snapshot(
-        entities: [Entity], streaming streamed: Entity, pageSize: Int, into stream: any SnapshotStream
+        entities: [Entity], streaming streamed: Entity, since: Int64?, pageSize: Int, into stream: any SnapshotStream
     ) async throws {
         let logger = logger
         let operation = StreamedSnapshotOperation(
-            entities: entities, streaming: streamed, pageSize: pageSize, into: stream)
+            entities: entities, streaming: streamed, since: since, pageSize: pageSize, into: stream)
         // One repeatable-read transaction for the snapshot and every page.
         try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)

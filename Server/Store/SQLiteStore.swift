@@ -189,10 +189,10 @@ public final class SQLiteStore: ChangeLogStore {
     }
 
     public func snapshot(
-        entities: [Entity], streaming streamed: Entity, pageSize: Int, into stream: any SnapshotStream
+        entities: [Entity], streaming streamed: Entity, since: Int64?, pageSize: Int, into stream: any SnapshotStream
     ) async throws {
         let operation = StreamedSnapshotOperation(
-            entities: entities, streaming: streamed, pageSize: pageSize, into: stream)
+            entities: entities, streaming: streamed, since: since, pageSize: pageSize, into: stream)
         // One read transaction for the snapshot and every page, however long the stream takes.
         try await pool.read { db in
             guard try Self.run(operation, db, writable: false) != nil else {

@@ -6,7 +6,9 @@ import KakehashiShared
 /// memory of the real export process at each size, and their ratio next to the limit (flat:
 /// at most 1.2, and under 200 MB at 1M). Both logs have the same cases, organizations and
 /// advisors; what grows is the bulk of a real log, activity records with their bodies. Each of
-/// the three formats streams the events: to a CSV file, a JSON Lines file, a workbook's sheet.
+/// the three formats streams the events: to a CSV file, a JSON Lines file, a workbook's sheet. An
+/// incremental export of the last 10,000 changes (`--since`) streams them too, and holds what
+/// changed after its cursor: the same amount at both sizes.
 enum ExportBenchmark {
     /// Cases at all four levels in two ministries' programs, the same at both sizes.
     static let cases = 2_000
@@ -14,6 +16,20 @@ enum ExportBenchmark {
     static let advisors = ["01900000-0000-7000-8000-00000000be01", "01900000-0000-7000-8000-00000000be02"]
     static let limitMiB = 200.0
     static let limitRatio = 1.2
+    /// The changes an incremental export covers, at both sizes.
+    static let incrementalChanges = 10_000
+    /// The exports measured at each size: name, `export` options.
+    static func exports(head: Int) -> [(name: String, options: [String])] {
+        [
+            ("cabinet-office CSV", ["--profile", "cabinet-office", "--format", "csv"]),
+            ("meti JSONL", ["--profile", "meti", "--format", "jsonl"]),
+            ("cabinet-office xlsx", ["--profile", "cabinet-office", "--format", "xlsx"]),
+            (
+                "meti CSV --since",
+                ["--profile", "meti", "--format", "csv", "--since", String(head - incrementalChanges)]
+            ),
+        ]
+    }
 
     static func run(workspace: String) async throws {
         print(
@@ -21,6 +37,7 @@ enum ExportBenchmark {
         )
         print(
             "  changes     events     build    export    peak RSS: cabinet-office CSV / meti JSONL / cabinet-office xlsx"
+                + " / meti CSV of the last \(incrementalChanges) changes (--since)"
         )
         var peaks: [[Double]] = []
         var changeCounts: [Int] = []
@@ -29,12 +46,10 @@ enum ExportBenchmark {
             let (changes, events, buildSeconds) = try await makeStore(path: path, changes: target)
             var sizePeaks: [Double] = []
             var exportSeconds = 0.0
-            for (profile, format) in [("cabinet-office", "csv"), ("meti", "jsonl"), ("cabinet-office", "xlsx")] {
-                let out = workspace + "/export-\(target)-\(profile)"
+            for (index, export) in exports(head: changes).enumerated() {
+                let out = workspace + "/export-\(target)-\(index)"
                 let start = DispatchTime.now().uptimeNanoseconds
-                let peak = try peakMiB([
-                    "export", "--profile", profile, "--format", format, "--out", out, "--db", "sqlite:" + path,
-                ])
+                let peak = try peakMiB(["export"] + export.options + ["--out", out, "--db", "sqlite:" + path])
                 exportSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 sizePeaks.append(peak)
                 try? FileManager.default.removeItem(atPath: out)
@@ -43,11 +58,11 @@ enum ExportBenchmark {
             changeCounts.append(changes)
             print(
                 String(
-                    format: "  %9d   %7d   %5.0f s   %5.0f s    %6.0f MiB / %6.0f MiB / %6.0f MiB", changes, events,
-                    buildSeconds, exportSeconds, sizePeaks[0], sizePeaks[1], sizePeaks[2]))
+                    format: "  %9d   %7d   %5.0f s   %5.0f s    %6.0f MiB / %6.0f MiB / %6.0f MiB / %6.0f MiB", changes,
+                    events, buildSeconds, exportSeconds, sizePeaks[0], sizePeaks[1], sizePeaks[2], sizePeaks[3]))
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
-        for (index, name) in ["cabinet-office CSV", "meti JSONL", "cabinet-office xlsx"].enumerated() {
+        for (index, name) in exports(head: 0).map(\.name).enumerated() {
             let ratio = peaks[1][index] / peaks[0][index]
             let flat = ratio <= limitRatio && peaks[1][index] < limitMiB
             print(

@@ -192,6 +192,64 @@ import Testing
         await store.close()
     }
 
+    /// An incremental export (`--since`) streams its events too, following the log at the cursor
+    /// and now in the same pages, and gives the files and manifest of the whole-snapshot path:
+    /// the same changed rows in the same order, the same withdrawn keys. Cursors: the empty log,
+    /// mid-log, before the last five changes (two events moved, a case and an event deleted, a case
+    /// raised to strict), before the last one, and the head (nothing changed).
+    @Test(arguments: StoreKind.available)
+    func incrementalStreamingExportsAreByteIdenticalToTheInMemoryPath(_ kind: StoreKind) async throws {
+        let store = try await RunningStore.open(kind.freshLocation(), logger: StoreKind.logger)
+        let log = Log()
+        _ = try await store.append(log.changes, viewer: nil, wallMillis: Self.today, onlyIfEmpty: false)
+        let work = Self.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let count = Int64(log.changes.count)
+        var withdrawnSeen = Set<String>()
+        for pageSize in [7, log.events] {
+            var exporter = Exporter(store: store, now: { Self.today })
+            exporter.pageSize = pageSize
+            for since in [0, count / 3, count - 5, count - 1, count] {
+                for profile in ExportProfile.allCases {
+                    for (format, labels, fiscalYear) in [
+                        (ExportFormat.csv, ExportTable.Labels.ja, Int?.none), (.jsonl, .en, 2026), (.xlsx, .ja, nil),
+                    ] {
+                        let name = "\(pageSize)-\(since)-\(profile.rawValue)-\(format.rawValue)-\(fiscalYear ?? 0)"
+                        let streamed = Exporter.Options(
+                            profile: profile, format: format, labels: labels, fiscalYear: fiscalYear, since: since,
+                            directory: work + "/streamed-" + name)
+                        var reference = streamed
+                        reference.directory = work + "/reference-" + name
+                        let manifest = try await exporter.run(streamed)
+                        let expected = try await exporter.runInMemory(reference)
+                        #expect(manifest == expected, "\(name): the manifests differ")
+                        #expect(
+                            try Self.files(streamed.directory) == (try Self.files(reference.directory)),
+                            "\(name): the files differ")
+                        #expect(manifest.incremental && manifest.cursor.from == since && manifest.cursor.to == count)
+                        for (file, keys) in manifest.withdrawn ?? [:] where !keys.isEmpty { withdrawnSeen.insert(file) }
+                        let events =
+                            manifest.files.first { $0.name.hasPrefix("events") }?.rows
+                            ?? manifest.files.first?.sheets?.first { $0.name == "events" }?.rows
+                        if since == count { #expect(events == 0, "\(name): nothing changed after the head") }
+                    }
+                }
+            }
+        }
+        // The cursors cover rows withdrawn from the case and event files (the deleted case, the
+        // deleted event, events moved out of a profile's cases).
+        #expect(withdrawnSeen.isSuperset(of: ["cases", "events"]), "\(withdrawnSeen)")
+        // A cursor beyond the head is refused, like the whole-snapshot path's.
+        await #expect {
+            _ = try await Exporter(store: store).run(
+                .init(profile: .meti, since: count + 1, directory: work + "/ahead"))
+        } throws: { error in
+            (error as? KakehashiError)?.field == "since"
+        }
+        #expect(!FileManager.default.fileExists(atPath: work + "/ahead"), "a refused export leaves no directory")
+        await store.close()
+    }
+
     /// `kakehashi-server indicators` reads the events a page at a time, and reports exactly what
     /// the whole-snapshot counting reports.
     @Test(arguments: StoreKind.available)

@@ -56,9 +56,10 @@ final class RunningStore: ChangeLogStore, @unchecked Sendable {
         try await base.snapshot(entities: entities, since: since)
     }
     func snapshot(
-        entities: [Entity], streaming streamed: Entity, pageSize: Int, into stream: any SnapshotStream
+        entities: [Entity], streaming streamed: Entity, since: Int64?, pageSize: Int, into stream: any SnapshotStream
     ) async throws {
-        try await base.snapshot(entities: entities, streaming: streamed, pageSize: pageSize, into: stream)
+        try await base.snapshot(
+            entities: entities, streaming: streamed, since: since, pageSize: pageSize, into: stream)
     }
     func epoch() async throws -> String { try await base.epoch() }
     func renewEpoch() async throws -> String { try await base.renewEpoch() }

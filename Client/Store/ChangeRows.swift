@@ -21,17 +21,20 @@ enum ChangeRows {
         }
     }
 
-    static func value(fromJSON text: String) -> FieldValue {
+    /// A value as `valueJSON` wrote it. Text it did not write is a damaged store, not a null:
+    /// reading on would show, push or merge a value nobody typed.
+    /// - Throws: `KakehashiError` (`.internalFailure`) for text that is no value.
+    static func value(fromJSON text: String) throws(KakehashiError) -> FieldValue {
         switch text {
         case "null": return .null
         case "true": return .bool(true)
         case "false": return .bool(false)
         default:
             if let number = Int64(text) { return .integer(number) }
-            if let data = text.data(using: .utf8), let string = try? JSONDecoder().decode(String.self, from: data) {
+            if text.hasPrefix("\""), let string = try? JSONDecoder().decode(String.self, from: Data(text.utf8)) {
                 return .string(string)
             }
-            return .null
+            throw KakehashiError(.internalFailure, "damaged value in the local store: \(text.prefix(40))")
         }
     }
 
@@ -198,7 +201,7 @@ enum ChangeRows {
         }
         return Change(
             id: id, entity: entity, record: try record(fromKey: row["record"]), field: row["field"], op: op,
-            value: value(fromJSON: row["value"]),
+            value: try value(fromJSON: row["value"]),
             hlc: try hlc(
                 millis: row["hlc_millis"], counter: UInt32(row["hlc_counter"] as Int64), device: row["hlc_device"],
                 names: names),

@@ -80,7 +80,7 @@ enum CompactChanges {
         let prevText: String = row["prev"]
         return Change(
             id: id, entity: entity, record: row["record"], field: row["field"], op: op,
-            value: ChangeRows.value(fromJSON: row["value"]), hlc: hlc,
+            value: try ChangeRows.value(fromJSON: row["value"]), hlc: hlc,
             prev: JSONText.parseArray(prevText).compactMap(HLC.init), author: row["author"])
     }
 }

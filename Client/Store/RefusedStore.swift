@@ -309,11 +309,11 @@ extension FieldClient {
                 entity: entity,
                 record: first["record"], caseID: first["case_id"], title: first["context"],
                 keptAt: RefusedTime.iso(keptAt), keptAtMillis: keptAt,
-                changes: rows.map { row in
+                changes: try rows.map { row in
                     let hlcText: String = row["hlc"]
                     return RefusedEntry.Item(
                         change: row["change"], field: row["field"], op: Change.Operation(rawValue: row["op"]) ?? .set,
-                        value: ChangeRows.value(fromJSON: row["value"]), hlc: hlcText,
+                        value: try ChangeRows.value(fromJSON: row["value"]), hlc: hlcText,
                         writtenAt: HLC(hlcText).map { RefusedTime.iso($0.millis) } ?? "",
                         onServer: row["on_server"], code: row["code"], reason: row["reason"])
                 })

@@ -58,6 +58,28 @@ import Testing
         }
     }
 
+    /// A change row whose value is not text the store wrote is refused as damage, not read as
+    /// null: an empty field would be shown, pushed and merged as if someone had cleared it.
+    @Test func aDamagedValueIsRefusedNotReadAsNull() throws {
+        let queue = try DatabaseQueue()
+        try StoreMigrations.migrator.migrate(queue)
+        let written = Self.changes()
+        try queue.write { db in
+            var names = try ChangeRows.Names.load(db)
+            for change in written { _ = try ChangeRows.insert(change, local: false, names: &names, in: db) }
+            #expect(try ChangeRows.fetch(db, sql: "SELECT * FROM changes").count == written.count)
+            try db.execute(sql: "UPDATE changes SET value = '{damaged' WHERE rowid = (SELECT min(rowid) FROM changes)")
+            #expect {
+                _ = try ChangeRows.fetch(db, sql: "SELECT * FROM changes")
+            } throws: { error in
+                "\(error)".contains("damaged value in the local store")
+            }
+        }
+        for text in ["null", "true", "false", "-42", "\"株式会社\\n\"", "\"\""] {
+            #expect(try ChangeRows.valueJSON(ChangeRows.value(fromJSON: text)) == text)
+        }
+    }
+
     /// A record's history comes out oldest first, by timestamp and then by change id, whatever
     /// order its changes arrived in.
     @Test func historyIsOrderedByTimestampThenID() throws {

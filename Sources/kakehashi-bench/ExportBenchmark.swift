@@ -166,7 +166,9 @@ enum ExportBenchmark {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let errors = NSTemporaryDirectory() + "kakehashi-bench-export-\(getpid()).err"
+        defer { try? FileManager.default.removeItem(atPath: errors) }
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         var pid: pid_t = 0
         guard posix_spawn(&pid, binary, &actions, nil, argv, environ) == 0 else {
             throw BenchmarkSkipped(reason: "cannot start \(binary)")
@@ -174,7 +176,9 @@ enum ExportBenchmark {
         var status: Int32 = 0
         var usage = rusage()
         guard wait4(pid, &status, 0, &usage) == pid, status == 0 else {
-            throw BenchmarkSkipped(reason: "kakehashi-server \(arguments.joined(separator: " ")) failed (\(status))")
+            let said = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            throw BenchmarkSkipped(
+                reason: "kakehashi-server \(arguments.joined(separator: " ")) failed (\(status)): \(said.suffix(500))")
         }
         return Double(usage.ru_maxrss) / 1024
     }

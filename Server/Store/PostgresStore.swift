@@ -14,8 +14,22 @@ import ServiceLifecycle
 /// writers across processes, which the merge needs anyway (each accepted change rewrites its
 /// record's merged state); pulls do not take the lock.
 public final class PostgresStore: ChangeLogStore {
-    private let client: PostgresClient
+    /// The connection pool. Queries go through `client`, which waits until the pool runs.
+    private let pool: PostgresClient
+    /// Opened by `services` as the pool starts to run.
+    private let poolRuns = StartGate()
     private let logger: Logger
+
+    /// The pool, once it runs. A command runs its work beside the store's services
+    /// (`StoreLocation.withStore`), so its first query could otherwise ask the pool for a
+    /// connection a moment before `run()` began, which PostgresNIO answers with a warning on
+    /// every operator command's stderr.
+    private var client: PostgresClient {
+        get async {
+            await poolRuns.wait()
+            return pool
+        }
+    }
     /// The URL the store was opened with (for `pg_dump`).
     let url: String
 
@@ -49,14 +63,25 @@ public final class PostgresStore: ChangeLogStore {
                 .unavailable, field: "db", "cannot use the PostgreSQL store", cause: UnderlyingError(error))
         }
         self.url = url
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        pool = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
     }
 
     /// The connection pool, which must run while the store is used: queries wait for it.
     /// `kakehashi-server serve` runs it in the application's service group, other commands in
     /// `StoreLocation.withStore`.
-    public var services: [any Service] { [client] }
+    public var services: [any Service] { [PoolService(pool: pool, runs: poolRuns)] }
+
+    /// Runs the pool, opening the gate queries wait at just before.
+    private struct PoolService: Service {
+        let pool: PostgresClient
+        let runs: StartGate
+
+        func run() async throws {
+            runs.open()
+            await pool.run()
+        }
+    }
 
     /// The parts of a `postgres://` URL.
     struct Endpoint: Sendable {

@@ -30,4 +30,19 @@ import Testing
         #expect(result.output.contains("Kakehashi"))
         #expect(result.output.contains("Exit codes"))
     }
+
+    /// An operator command on a PostgreSQL store prints its result and nothing on stderr: its
+    /// first query waits for the connection pool to run, where PostgresNIO used to warn
+    /// ("`PostgresClient.run()` hasn't been called yet") on most runs. Ten runs, as the warning
+    /// came from a race.
+    @Test(.enabled(if: TestPostgres.url != nil, "needs the test PostgreSQL cluster"))
+    func operatorCommandsOnPostgreSQLPrintNoWarnings() throws {
+        let database = try TestPostgres.freshDatabase()
+        let created = try Executables.run("kakehashi-server", ["check", "--db", database])
+        #expect(created.status == 0, "\(created.stderr)")
+        for _ in 0..<10 {
+            let devices = try Executables.run("kakehashi-server", ["devices", "--db", database])
+            #expect(devices.status == 0 && devices.stderr.isEmpty, "\(devices.stderr)")
+        }
+    }
 }

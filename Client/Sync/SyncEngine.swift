@@ -52,8 +52,7 @@ public struct SyncEngine: Sendable {
         /// Changes of a bootstrap's history stored as history (`kakehashi log`).
         public var history = 0
         /// Whether some history of a bootstrap from states, or of a record gained as a state, is
-        /// still to come (the next syncs
-        /// download it).
+        /// still to come (the next syncs download it).
         public var historyPending = false
         public var purged = 0
         /// New entries in the refused store (`kakehashi refused`) from changes the server refused.

@@ -146,10 +146,10 @@ final class Laptop: @unchecked Sendable {
             history += page.changes
             historyCursor = page.hasMore ? page.nextCursor : nil
         }
-        while let (record, after) = gainedHistories.min(by: { $0.key < $1.key }) {
-            let page = try await historyPage(after: after, limit: limit)
+        while let next = gainedHistories.min(by: { $0.key < $1.key }) {
+            let page = try await historyPage(after: next.value, limit: limit)
             history += page.changes
-            gainedHistories[record] = page.hasMore ? page.nextCursor : nil
+            gainedHistories[next.key] = page.hasMore ? page.nextCursor : nil
         }
     }
 

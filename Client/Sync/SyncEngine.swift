@@ -497,7 +497,11 @@ public struct SyncEngine: Sendable {
         for _ in 0..<historyPagesPerSync {
             try Task.checkCancellation()
             let identity = try client.identity()
-            let gained = identity.history == nil ? try client.store.read(PendingHistories.next) : nil
+            // A server that no longer lists `gained-states` (rolled back) would refuse a scoped
+            // cursor: those histories wait, and `log` keeps saying so.
+            let gained =
+                identity.history == nil && Self.takesGainedStates(identity)
+                ? try client.store.read(PendingHistories.next) : nil
             guard let cursor = identity.history ?? gained?.cursor else { return }
             let reply = try await transport.history(after: cursor, limit: historyPageSize, token: identity.token)
             let page = reply.value

@@ -122,6 +122,42 @@ import Testing
         }
     }
 
+    /// The device's advisor moves program, so every case is compared again (a full
+    /// reconciliation, in chunks): the cases of the new program arrive as states, those of the
+    /// old one are purged and come back as stubs' states, in the same page; the replica is the
+    /// replay's and the history completes to the replay's changes.
+    @Test(arguments: StoreKind.available)
+    func anAdvisorWhoMovesProgramGetsTheNewProgramsCasesAsStates(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in try await Self.checkMovedProgram(server, client) }
+    }
+
+    static func checkMovedProgram(_ server: TestServer, _ client: APIClient) async throws {
+        let world = try await BootstrapTests.world(server, client)
+        let gainer = try await server.secondDevice(of: world.colleague, client: client)
+        let replay = try await server.secondDevice(of: world.colleague, client: client)
+        gainer.takesGainedStates = true
+        for laptop in [gainer, replay] { try await laptop.pullAll() }
+        #expect(gainer.record(.case, world.confidential)?.value("title") != .null)
+        try await AccessTests.moveAdvisor(world.colleague.advisor, to: "matching-planner", in: server.store)
+        for laptop in [gainer, replay] { try await laptop.pullAll() }
+        // The confidential case of the old program: purged, then its stub as a state.
+        #expect(gainer.purged.contains(RecordRef(entity: .case, record: world.confidential)))
+        let stub = try #require(gainer.receivedStates.last { $0.id == world.confidential })
+        #expect(stub.heads.keys.allSatisfy { $0.isTombstone || AccessPolicy.caseStubFields.contains($0.field) })
+        #expect(gainer.events(of: world.confidential).isEmpty)
+        // The new program's confidential case, whole.
+        let gainedCases = Set(gainer.gained.filter { $0.entity == .case }.map(\.record))
+        let newProgram = gainer.records.values.filter {
+            $0.entity == .case && $0.value("program") == .string("matching-planner")
+        }
+        #expect(!newProgram.isEmpty && newProgram.allSatisfy { gainedCases.contains($0.id) })
+        #expect(newProgram.allSatisfy { $0.value("title") != .null })
+        #expect(try gainer.canonicalState() == replay.canonicalState(), "\(gainer.differences(from: replay))")
+        try await gainer.downloadHistory(limit: 7)
+        #expect(Set((gainer.history + gainer.received).map(\.id)) == Set(replay.received.map(\.id)))
+    }
+
     /// A client of the previous protocol (no `states` on stream pulls) is back-filled with the
     /// gained case's history as changes, exactly as before: no `gained`, no `states`.
     @Test(arguments: StoreKind.available)

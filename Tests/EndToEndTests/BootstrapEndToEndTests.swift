@@ -91,8 +91,12 @@ import Testing
             "case", "add", "--title", Self.title, "--kind", "ip-business-matching", "--org", org, "--summary",
             Self.summary, "--level", "strict",
         ]).output
+        var events: [String] = []
         for (index, body) in ["工場を訪問し課題を聴取した。", "大学の研究室と打合せ。", "試作条件を決定した。"].enumerated() {
-            try owner.check(["event", "add", caseID, "--kind", "visit", "--date", "2026-05-1\(index)", "--body", body])
+            events.append(
+                try owner.check([
+                    "event", "add", caseID, "--kind", "visit", "--date", "2026-05-1\(index)", "--body", body,
+                ]).output)
         }
         try owner.check(["case", "set", caseID, "stage=matching"])
         try owner.check(["sync"])
@@ -120,6 +124,8 @@ import Testing
         let shown = try #require(try sato.json(["case", "show", caseID]) as? [String: Any])
         #expect(shown["title"] as? String == Self.title && shown["stage"] as? String == "prototyping")
         #expect(try sato.check(["log", caseID]).stdout.contains("履歴の一部はまだこの端末に届いていません"))
+        // An event's history comes with its case's.
+        #expect(try sato.check(["log", events[0]]).stdout.contains("履歴の一部はまだこの端末に届いていません"))
         #expect((try sato.json(["status"]) as? [String: Any])?["historyPending"] as? Bool == true)
 
         // Later syncs bring the case's history; then `log` shows what the owner's shows.
@@ -131,11 +137,12 @@ import Testing
         #expect(!(try sato.check(["log", caseID]).stdout.contains("履歴の一部はまだ")))
         #expect((try sato.json(["status"]) as? [String: Any])?["historyPending"] as? Bool == false)
         try owner.check(["sync"])
-        func changes(_ laptop: Laptop) throws -> Set<String> {
-            let entries = try #require(try laptop.json(["log", caseID]) as? [[String: Any]])
+        #expect(!(try sato.check(["log", events[0]]).stdout.contains("履歴の一部はまだ")))
+        func changes(_ laptop: Laptop, _ record: String) throws -> Set<String> {
+            let entries = try #require(try laptop.json(["log", record]) as? [[String: Any]])
             return Set(entries.filter { $0["status"] as? String == "synced" }.compactMap { $0["change"] as? String })
         }
-        #expect(try changes(sato) == changes(owner))
-        #expect(try changes(sato).count > 5)
+        for record in [caseID] + events { #expect(try changes(sato, record) == changes(owner, record)) }
+        #expect(try changes(sato, caseID).count > 5)
     }
 }

@@ -50,7 +50,7 @@ extension FieldClient {
                 refused: try RefusedStore.count(in: db),
                 lastSync: identity.lastSync, lastSyncAt: identity.lastSync.map { JapanTime.iso(millis: $0) },
                 cursor: identity.cursor, clockOffsetMillis: identity.clockOffset,
-                historyPending: identity.history != nil, searchIndexPending: identity.indexPending)
+                historyPending: try PendingHistories.anyPending(in: db), searchIndexPending: identity.indexPending)
         }
     }
 }

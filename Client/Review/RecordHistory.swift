@@ -49,14 +49,15 @@ extension FieldClient {
     }
 
     /// - Returns: also whether the history may lack older changes: after a bootstrap from states,
-    ///   the history arrives over the next syncs (`SyncEngine.downloadHistory`).
+    ///   or once this device gained access to the record (or, for an event, its case) and received
+    ///   it as a state, the history arrives over the next syncs (`SyncEngine.downloadHistory`).
     public func history(_ id: String) throws -> (entity: Entity, entries: [HistoryEntry], complete: Bool) {
         try store.read { db in
             let canonical = try RecordResolver.resolve(
                 id, among: Entity.allCases, field: "id", includeDeleted: true, in: db
             ).record
             let rows = try ChangeRows.history(of: canonical, in: db)
-            let complete = try DeviceIdentity.load(db).history == nil
+            let complete = try !PendingHistories.isPending(canonical, in: db)
             let stateEntity = try String.fetchOne(
                 db, sql: "SELECT entity FROM record_states WHERE id = ?", arguments: [canonical])
             guard let entityText = rows.first?.change.entity.rawValue ?? (complete ? nil : stateEntity) else {

@@ -47,7 +47,9 @@ enum ChangeApplier {
     /// derived rows written once; a record new to the laptop (all of them, in a first bootstrap)
     /// is the state received. The search index is left to one pass after the bootstrap
     /// (`SearchIndex.rebuild`), which costs a fraction of indexing page by page.
-    static func merge(_ batch: StateBatch, in db: Database) throws -> Summary {
+    /// - Parameter indexing: true for the states of records gained in the change stream
+    ///   (`PullResponse.gained`), a few records each indexed as it is stored.
+    static func merge(_ batch: StateBatch, indexing: Bool = false, in db: Database) throws -> Summary {
         var summary = Summary()
         let bases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bootstrap_bases)") ?? false
         // Which of the page's records the laptop holds already, in one query: in a first
@@ -74,7 +76,7 @@ enum ChangeApplier {
                 guard state.merge(received) else { continue }
             }
             // A new record is stored in the bytes it came in.
-            try save(state, isNew: stored == nil, indexing: false, encoded: stored == nil ? coding : nil, in: db)
+            try save(state, isNew: stored == nil, indexing: indexing, encoded: stored == nil ? coding : nil, in: db)
             summary.applied += 1
             summary.records.insert(ref)
         }
@@ -85,7 +87,7 @@ enum ChangeApplier {
     /// arrived: keeps the record as the server gave it (`bootstrap_bases`), since its changes
     /// alone do not hold it yet, and `rebuild` must be able to take a refused change back out.
     static func keepBase(of refs: some Sequence<RecordRef>, in db: Database) throws {
-        guard try DeviceIdentity.load(db).history != nil else { return }
+        guard try PendingHistories.anyPending(in: db) else { return }
         for ref in refs {
             try db.run(
                 "INSERT OR IGNORE INTO bootstrap_bases SELECT entity, id, state FROM record_states WHERE entity = ? AND id = ?",
@@ -93,15 +95,16 @@ enum ChangeApplier {
         }
     }
 
-    /// Applies changes of the history a bootstrap left out. The states hold them already, so
+    /// Applies changes of the history states left out (a bootstrap's, or a gained record's:
+    /// `PendingHistories`). The states hold them already, so
     /// merging them changes nothing there; they are merged all the same, like any pulled change,
     /// so that a change arriving first as history is never skipped later as a duplicate without
     /// having been merged. Once the whole history is there (`complete`), the records kept
-    /// before local writes are no longer needed.
+    /// before local writes are no longer needed, unless another history is still pending.
     /// - Returns: how many changes were new.
     static func storeHistory(_ changes: [Change], own: DeviceID, complete: Bool, in db: Database) throws -> Int {
         let summary = try apply(changes, local: false, own: own, in: db)
-        if complete { try db.execute(sql: "DELETE FROM bootstrap_bases") }
+        if complete, try !PendingHistories.anyPending(in: db) { try db.execute(sql: "DELETE FROM bootstrap_bases") }
         return summary.applied
     }
 
@@ -181,6 +184,7 @@ enum ChangeApplier {
         let kept = try RefusedStore.keepBeforePurge(refs, at: time, in: db)
         for target in refs {
             try remove(target, in: db)
+            try PendingHistories.drop(target, in: db)
             try db.execute(
                 sql: "DELETE FROM changes WHERE entity = ? AND record = ?",
                 arguments: [target.entity.rawValue, ChangeRows.recordKey(target.record)])

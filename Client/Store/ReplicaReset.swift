@@ -37,6 +37,7 @@ enum ReplicaReset {
         identity.recovering = false
         identity.history = nil
         identity.indexPending = false
+        try PendingHistories.clear(in: db)
         try identity.save(db)
         return true
     }

@@ -178,6 +178,19 @@ enum StoreMigrations {
                     """)
         }
         migrator.registerMigration("v8-compact", migrate: CompactChanges.migrate)
+        migrator.registerMigration("v9-gained-histories") { db in
+            // The histories of records a pull handed out as merged states because the device
+            // gained access to them (`PendingHistories`), still to download with `GET /v1/history`.
+            try db.execute(
+                sql: """
+                    CREATE TABLE pending_histories (
+                        entity TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        cursor TEXT NOT NULL,
+                        PRIMARY KEY (entity, record)
+                    )
+                    """)
+        }
         return migrator
     }
 }

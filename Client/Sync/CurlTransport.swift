@@ -73,9 +73,16 @@ public struct CurlTransport: SyncTransport {
     public func pull(
         after cursor: String, acknowledged: String?, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<PullResponse> {
+        try await pull(after: cursor, acknowledged: acknowledged, states: false, limit: limit, token: token)
+    }
+
+    public func pull(
+        after cursor: String, acknowledged: String?, states: Bool, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<PullResponse> {
         let ack = acknowledged.map { "&ack=" + Self.escaped($0) } ?? ""
         return try await send(
-            "GET", "/v1/pull?after=\(Self.escaped(cursor))\(ack)&limit=\(limit)", body: nil, token: token,
+            "GET", "/v1/pull?after=\(Self.escaped(cursor))\(ack)\(states ? "&states=1" : "")&limit=\(limit)",
+            body: nil, token: token,
             accept: pageTypes, decode: Self.page(BinaryPage.pullResponse))
     }
 

@@ -51,8 +51,8 @@ public struct SyncEngine: Sendable {
         public var states = 0
         /// Changes of a bootstrap's history stored as history (`kakehashi log`).
         public var history = 0
-        /// Whether some history of a bootstrap from states is still to come (the next syncs
-        /// download it).
+        /// Whether some history of a bootstrap from states, or of a record gained as a state, is
+        /// still to come (the next syncs download it).
         public var historyPending = false
         public var purged = 0
         /// New entries in the refused store (`kakehashi refused`) from changes the server refused.
@@ -145,7 +145,7 @@ public struct SyncEngine: Sendable {
             var identity = try DeviceIdentity.load(db)
             identity.lastSync = client.wallClock()
             try identity.save(db)
-            summary.historyPending = identity.history != nil
+            summary.historyPending = try PendingHistories.anyPending(in: db)
             let after = try SeenRecords.read(db)
             summary.conflicts = after.conflicts.count
             summary.arrived = Arrivals(from: before, to: after)
@@ -381,7 +381,8 @@ public struct SyncEngine: Sendable {
                 } else {
                     sent = client.wallClock()
                     reply = try await transport.pull(
-                        after: identity.cursor, acknowledged: nil, limit: pullPageSize, token: identity.token)
+                        after: identity.cursor, acknowledged: nil, states: Self.takesGainedStates(identity),
+                        limit: pullPageSize, token: identity.token)
                 }
             } catch {
                 // A cursor the log never issued: it was restored from a backup older than the cursor.
@@ -395,10 +396,13 @@ public struct SyncEngine: Sendable {
             if page.hasMore, reply.features.contains("ack") {
                 let (transport, size, token, clock) = (transport, pullPageSize, identity.token, client.wallClock)
                 let (next, stored) = (page.nextCursor, identity.cursor)
+                let states = reply.features.contains(WireProtocol.gainedStatesFeature)
                 ahead = Task {
                     let sent = clock()
                     return (
-                        try await transport.pull(after: next, acknowledged: stored, limit: size, token: token), sent
+                        try await transport.pull(
+                            after: next, acknowledged: stored, states: states, limit: size, token: token),
+                        sent
                     )
                 }
             }
@@ -414,7 +418,11 @@ public struct SyncEngine: Sendable {
                     summary.keptFromPurges += try ChangeApplier.purge(ref, keptAt: wall, in: db)
                 }
                 var identity = try DeviceIdentity.load(db)
-                let states = try ChangeApplier.merge(page.stateBatch ?? StateBatch([]), in: db)
+                // States of records gained in the stream are indexed as they come; a bootstrap's
+                // wait for one pass at its end.
+                let states = try ChangeApplier.merge(
+                    page.stateBatch ?? StateBatch([]), indexing: page.gained != nil, in: db)
+                try PendingHistories.add(page.gained ?? [], in: db)
                 let applied = try ChangeApplier.apply(page.changes, local: false, own: identity.device, in: db)
                 var clock = HybridClock(device: identity.device, last: identity.clock)
                 let newestState = (page.states ?? []).compactMap(\.newestHead).max()
@@ -427,7 +435,7 @@ public struct SyncEngine: Sendable {
                 identity.clockOffset = offset
                 identity.cursor = page.nextCursor
                 if let history = page.history { identity.history = history }
-                if page.states != nil { identity.indexPending = true }
+                if page.states != nil, page.gained == nil { identity.indexPending = true }
                 identity.features = reply.features.sorted()
                 try identity.save(db)
                 summary.states += states.applied
@@ -462,6 +470,12 @@ public struct SyncEngine: Sendable {
         return try !client.store.read(ReplicaReset.awaitsOwnChanges)
     }
 
+    /// Whether a pull of the change stream asks for the records it gains as states: only of a
+    /// server that listed the feature (an older one would send their history as changes anyway).
+    private static func takesGainedStates(_ identity: DeviceIdentity) -> Bool {
+        identity.features.contains(WireProtocol.gainedStatesFeature)
+    }
+
     /// Builds the search index in one pass when a bootstrap left it to the end (an interrupted
     /// bootstrap leaves the mark, and the sync that completes it builds it).
     private func buildPendingIndex() throws {
@@ -476,22 +490,34 @@ public struct SyncEngine: Sendable {
 
     // MARK: - History
 
-    /// Downloads the history a bootstrap from states left out (`kakehashi log` shows it), a page
-    /// per transaction with its cursor, at most `historyPagesPerSync` pages; later syncs go on.
+    /// Downloads the history states left out (`kakehashi log` shows it): the bootstrap's first,
+    /// then each gained record's (`PendingHistories`), a page per transaction with its cursor, at
+    /// most `historyPagesPerSync` pages; later syncs go on.
     private func downloadHistory(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws {
         for _ in 0..<historyPagesPerSync {
             try Task.checkCancellation()
             let identity = try client.identity()
-            guard let cursor = identity.history else { return }
+            // A server that no longer lists `gained-states` (rolled back) would refuse a scoped
+            // cursor: those histories wait, and `log` keeps saying so.
+            let gained =
+                identity.history == nil && Self.takesGainedStates(identity)
+                ? try client.store.read(PendingHistories.next) : nil
+            guard let cursor = identity.history ?? gained?.cursor else { return }
             let reply = try await transport.history(after: cursor, limit: historyPageSize, token: identity.token)
             let page = reply.value
             try client.store.write { db in
                 var identity = try DeviceIdentity.load(db)
-                guard identity.history == cursor else { return }
+                if let gained {
+                    // A purge or a newer gain of the record meanwhile replaced the cursor.
+                    guard try PendingHistories.isCurrent(gained, in: db) else { return }
+                    try PendingHistories.advance(gained, to: page.hasMore ? page.nextCursor : nil, in: db)
+                } else {
+                    guard identity.history == cursor else { return }
+                    identity.history = page.hasMore ? page.nextCursor : nil
+                    try identity.save(db)
+                }
                 summary.history += try ChangeApplier.storeHistory(
                     page.changes, own: identity.device, complete: !page.hasMore, in: db)
-                identity.history = page.hasMore ? page.nextCursor : nil
-                try identity.save(db)
             }
             summary.bytes += reply.bytes
             summary.pages += 1

@@ -18,6 +18,11 @@ public protocol SyncTransport: Sendable {
     func pull(
         after cursor: String, acknowledged: String?, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<PullResponse>
+    /// A pull of the change stream that takes the records the device gains access to as merged
+    /// states (`states=1`, feature `gained-states`): `PullResponse.gained` names them.
+    func pull(
+        after cursor: String, acknowledged: String?, states: Bool, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<PullResponse>
     /// The first page of a bootstrap from states (`GET /v1/pull?after=0&states=1`); the later
     /// pages are pulls with the cursors it hands out.
     func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse>
@@ -45,6 +50,12 @@ extension SyncTransport {
 
     /// Transports without states (test and benchmark doubles) answer with changes, as a server
     /// without the feature would.
+    public func pull(
+        after cursor: String, acknowledged: String?, states: Bool, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<PullResponse> {
+        try await pull(after: cursor, acknowledged: acknowledged, limit: limit, token: token)
+    }
+
     public func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse> {
         try await pull(after: WireProtocol.initialCursor, limit: limit, token: token)
     }

@@ -23,20 +23,31 @@ enum PageResponse {
     }
 
     /// A pull page. `states` says whether the page is a bootstrap's, which always carries a
-    /// (possibly empty) batch of states.
+    /// (possibly empty) batch of states; a stream page that names gained records carries their
+    /// states and the `gained` list.
     static func pull(
         _ page: PullPage, epoch: String, states: Bool, form: Form, request: Request, serverTime: Int64
     ) throws -> Response {
+        let states = states || !page.gained.isEmpty
+        let gained =
+            page.gained.isEmpty
+            ? nil
+            : page.gained.map {
+                GainedHistory(entity: $0.record.entity, record: $0.record.record, history: $0.history.description)
+            }
         switch form {
         case .binary:
             let response = PullResponse(
                 changes: try changes(page.stored), purges: page.purges, nextCursor: page.nextCursor.description,
                 hasMore: page.hasMore, serverTime: serverTime, epoch: epoch,
-                stateBatch: states ? StateBatch(page.states) : nil, history: page.history?.description)
+                stateBatch: states ? StateBatch(page.states) : nil, history: page.history?.description, gained: gained)
             return respond(Data(BinaryPage.encode(response)), form: form, request: request, serverTime: serverTime)
         case .json:
             var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
             body += ",\"epoch\":" + (try quoted(epoch))
+            if let gained {
+                body += ",\"gained\":" + String(decoding: try encoder.encode(gained), as: UTF8.self)
+            }
             body += ",\"hasMore\":\(page.hasMore)"
             if let history = page.history { body += ",\"history\":" + (try quoted(history.description)) }
             body += ",\"nextCursor\":" + (try quoted(page.nextCursor.description))

@@ -259,7 +259,8 @@ struct SyncController<Context: RequestContext>: Sendable {
             }
         }
         let limit = try Self.limit(query["limit"])
-        // `states=1`: a device pulling from the start asks for merged states, not every change.
+        // `states=1`: a device pulling from the start asks for merged states, not every change;
+        // from a stream cursor, it takes the records it gains access to as states (`gained`).
         var states = false
         if let text = query["states"] {
             guard text == "1" || text == "0" else {

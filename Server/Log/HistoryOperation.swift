@@ -1,7 +1,8 @@
 import KakehashiShared
 
-/// One page of the history a bootstrap left out (`ChangeLogStore.history`, `GET /v1/history`):
-/// the logged changes after the cursor's `after`, up to its `upTo`, that the device may receive,
+/// One page of the history states left out (`ChangeLogStore.history`, `GET /v1/history`): the
+/// logged changes after the cursor's `after`, up to its `upTo` (for a scoped cursor, only those
+/// of its case and the case's events, or of its event), that the device may receive,
 /// by the same rule as a pull (`PullPlanner.visible`) at the lower of two levels per case: its
 /// access now, and the level last handed to the device. History never gives a device more than
 /// the change stream has handed it, so the stream's purges still cover all it holds.
@@ -26,13 +27,19 @@ struct HistoryOperation: LogOperation {
         self.limit = limit
     }
 
-    /// How many rows the page scans: sequence numbers are dense, so these are the next ones.
+    /// How many rows the page scans: sequence numbers are dense, so these are the next ones (for a
+    /// scoped cursor: at most the next `limit` of its record's rows).
     private var scanned: Int { Int(min(Int64(limit), cursor.upTo - cursor.after)) }
 
     mutating func start() throws -> LogStep<HistoryPage> {
         guard !cursor.isComplete else { return .finish(LogWrites(), HistoryPage(stored: [], nextCursor: cursor)) }
         var reads = LogReads()
-        reads.rows = LogReads.RowsRead(after: cursor.after, limit: scanned)
+        if let scope = cursor.scope {
+            reads.scopedRows = LogReads.ScopedRowsRead(
+                scope: scope, after: cursor.after, upTo: cursor.upTo, limit: scanned)
+        } else {
+            reads.rows = LogReads.RowsRead(after: cursor.after, limit: scanned)
+        }
         reads.device = LogReads.DeviceRead(device: device, generation: 0)
         return .read(reads)
     }
@@ -60,13 +67,14 @@ struct HistoryOperation: LogOperation {
     }
 
     private func finish(access: [String: AccessPolicy.Access]) -> LogStep<HistoryPage> {
-        // Fewer rows than scanned would mean the log ends before `upTo`: nothing is left then.
+        // Fewer rows than scanned means the log (or the record's history) ends before `upTo`:
+        // nothing is left then.
         let end = rows.count < scanned ? cursor.upTo : rows.last?.seq ?? cursor.upTo
         return .finish(
             LogWrites(),
             HistoryPage(
                 stored: rows.filter { PullPlanner.visible($0, access: access) }.map(\.change),
-                nextCursor: HistoryCursor(after: end, upTo: cursor.upTo)))
+                nextCursor: cursor.advanced(to: end)))
     }
 }
 

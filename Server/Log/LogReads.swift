@@ -22,6 +22,10 @@ struct LogReads: Sendable {
     var latest = false
     /// Log rows after a sequence number, in order (`LogFacts.rows`).
     var rows: RowsRead?
+    /// Log rows of one record's history, in order (`LogFacts.rows`; not with `rows`).
+    var scopedRows: ScopedRowsRead?
+    /// The events with a change logged under these cases (`LogFacts.caseEvents`).
+    var eventCases: [String] = []
     /// The next cases, in id order, with their states (`LogFacts.caseChunk`).
     var caseChunk: ChunkRead?
     /// The level last handed to a device for each of these cases (`LogFacts.recordedLevels`).
@@ -48,6 +52,15 @@ struct LogReads: Sendable {
     /// At most `limit` rows with a sequence number above `after`.
     struct RowsRead: Sendable, Hashable {
         let after: Int64
+        let limit: Int
+    }
+
+    /// At most `limit` rows of `scope`'s history (a case: the case and every event logged under
+    /// it; an event: the event) with a sequence number above `after` and at most `upTo`.
+    struct ScopedRowsRead: Sendable, Hashable {
+        let scope: RecordRef
+        let after: Int64
+        let upTo: Int64
         let limit: Int
     }
 
@@ -99,6 +112,8 @@ struct LogFacts: Sendable {
     var head: Int64 = 0
     var latest: HLC?
     var rows: [LogRow] = []
+    /// Per case asked for, the ids of the events logged under it, in id order.
+    var caseEvents: [String: [String]] = [:]
     var caseChunk: [RecordState] = []
     /// Missing: nothing was handed out (`.none`).
     var recordedLevels: [String: AccessPolicy.Access] = [:]

@@ -4,13 +4,22 @@ import KakehashiShared
 /// lets `PullPlanner` decide what the device may receive, must purge and must be back-filled
 /// with, reads the back-fill, and writes the levels it hands out.
 ///
+/// The back-fill is the records the device gains access to, up to the request's cursor (what
+/// comes after arrives in the stream). A client that asked for states (`PullRequest.states`)
+/// receives each as its current merged state, as it may see it now (`PullPlanner.visibleState`,
+/// as a bootstrap), with a history cursor scoped to it (`PullPage.gained`) for the history the
+/// state stands for; an older client receives the history itself, as changes.
+///
 /// Rounds: the device, the log head and the page's rows; the states and recorded levels of the
 /// page's cases; when the viewer's own directory record changed, every case in chunks (states,
-/// then their recorded levels); the back-fill histories.
+/// then their recorded levels); the back-fill: histories, or states (the gained records' and
+/// the ids of the gained cases' events, then those events').
 struct PullOperation: LogOperation {
     let viewer: AccessPolicy.Viewer
     let cursor: PullCursor
     let allowFullReconcile: Bool
+    /// Whether the client takes gained records as states (`PullRequest.states`).
+    let asksStates: Bool
     let limit: Int
 
     private let planner: PullPlanner
@@ -27,17 +36,22 @@ struct PullOperation: LogOperation {
     private var chunkEnd: (after: String, more: Bool) = ("", false)
     /// The back-fill histories being read, each with whether only a stub's fields go out.
     private var backfill: [(read: LogReads.HistoryRead, stubOnly: Bool)] = []
+    /// The gained records' states read so far (cases, then events).
+    private var gainedStates: [RecordRef: RecordState] = [:]
+    /// The events of the cases gained with full access, by case.
+    private var gainedEvents: [String: [String]] = [:]
 
-    private enum Phase { case page, pageCases, chunk, chunkLevels, histories }
+    private enum Phase { case page, pageCases, chunk, chunkLevels, histories, gainedRecords, gainedEvents }
 
     init(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
-        allowFullReconcile: Bool, limit: Int
+        allowFullReconcile: Bool, asksStates: Bool = false, limit: Int
     ) {
         self.viewer = viewer
         self.cursor = cursor
         bookkeeping = PullBookkeeping(device: device, cursor: cursor, acknowledged: acknowledged)
         self.allowFullReconcile = allowFullReconcile
+        self.asksStates = asksStates
         self.limit = limit
         planner = PullPlanner(viewer: viewer)
     }
@@ -85,6 +99,20 @@ struct PullOperation: LogOperation {
             return nextChunk()
         case .histories:
             return .finish(bookkeeping.writes(handingOut: plan.updates), page(backfilled: facts.histories))
+        case .gainedRecords:
+            gainedStates = facts.states
+            gainedEvents = facts.caseEvents
+            let events = Set(gainedEvents.values.joined()).subtracting(plan.eventBackfill)
+            guard events.isEmpty else {
+                var reads = LogReads()
+                reads.states = Set(events.map { RecordRef(entity: .event, record: $0) })
+                phase = .gainedEvents
+                return .read(reads)
+            }
+            return .finish(bookkeeping.writes(handingOut: plan.updates), gainedPage())
+        case .gainedEvents:
+            gainedStates.merge(facts.states) { first, _ in first }
+            return .finish(bookkeeping.writes(handingOut: plan.updates), gainedPage())
         }
     }
 
@@ -112,6 +140,7 @@ struct PullOperation: LogOperation {
     /// Reads the history of every case and event the device is back-filled with, up to the
     /// request's cursor (what comes after arrives in the stream, filtered by the current level).
     private mutating func readBackfill() -> LogStep<PullPage> {
+        if asksStates, !plan.backfill.isEmpty || !plan.eventBackfill.isEmpty { return readGained() }
         backfill = plan.backfill.sorted(by: { $0.key < $1.key }).map { caseID, level in
             level == .full
                 ? (LogReads.HistoryRead(scope: .caseWithEvents(caseID), upTo: cursor.seq), false)
@@ -130,6 +159,63 @@ struct PullOperation: LogOperation {
             return .read(reads)
         }
         return .finish(bookkeeping.writes(handingOut: plan.updates), page(backfilled: []))
+    }
+
+    /// Reads the current states of the records gained (`plan.backfill`, `plan.eventBackfill`),
+    /// and which events are logged under the cases gained with full access.
+    private mutating func readGained() -> LogStep<PullPage> {
+        var reads = LogReads()
+        reads.states = Set(
+            plan.backfill.keys.map { RecordRef(entity: .case, record: $0) }
+                + plan.eventBackfill.map { RecordRef(entity: .event, record: $0) })
+        reads.eventCases = plan.backfill.filter { $0.value == .full }.keys.sorted()
+        phase = .gainedRecords
+        return .read(reads)
+    }
+
+    /// A page for a client that takes gained records as states: their states as the device may
+    /// see them now, each gained case and moved event named with its scoped history cursor, then
+    /// the page's rows the device may receive now.
+    ///
+    /// An event goes out with a case gained with full access when its state says it is in that
+    /// case (the log files every change of an event under the case it is in now); a moved event
+    /// goes out when the case it is in now is fully readable (`PullPlanner.reconcile(page:…)`).
+    private func gainedPage() -> PullPage {
+        var states: [RecordState] = []
+        var gained: [GainedRecord] = []
+        var events: [RecordState] = []
+        for (caseID, level) in plan.backfill.sorted(by: { $0.key < $1.key }) {
+            let ref = RecordRef(entity: .case, record: caseID)
+            guard let state = gainedStates[ref], let visible = PullPlanner.visibleState(state, access: level)
+            else { continue }
+            states.append(visible)
+            gained.append(GainedRecord(record: ref, history: HistoryCursor(after: 0, upTo: cursor.seq, scope: ref)))
+            guard level == .full else { continue }
+            for event in gainedEvents[caseID] ?? [] {
+                guard let state = gainedStates[RecordRef(entity: .event, record: event)],
+                    state.value("case").stringValue == caseID
+                else { continue }
+                events.append(state)
+            }
+        }
+        for event in plan.eventBackfill.sorted() {
+            let ref = RecordRef(entity: .event, record: event)
+            guard let state = gainedStates[ref], let caseID = state.value("case").stringValue,
+                let visible = PullPlanner.visibleState(state, access: plan.current[caseID])
+            else { continue }
+            events.append(visible)
+            gained.append(GainedRecord(record: ref, history: HistoryCursor(after: 0, upTo: cursor.seq, scope: ref)))
+        }
+        var page = PullPage(
+            stored: rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change),
+            purges: plan.purgedRecords,
+            nextCursor: PullCursor(
+                seq: rows.last?.seq ?? cursor.seq, generation: bookkeeping.nextGeneration(handingOut: plan.updates)),
+            hasMore: hasMore,
+            fullReconcile: fullReconcile)
+        page.states = states + events
+        page.gained = gained
+        return page
     }
 
     /// The page: the back-fill (a stub's only with the fields a stub receives), then the page's
@@ -162,7 +248,7 @@ extension PullOperation {
         }
         return PullOperation(
             device: request.device, viewer: request.viewer, cursor: request.cursor, acknowledged: request.acknowledged,
-            allowFullReconcile: request.allowFullReconcile, limit: request.limit)
+            allowFullReconcile: request.allowFullReconcile, asksStates: request.states, limit: request.limit)
     }
 
     /// The error for a page that needs a full reconciliation that `ReconcileGate` does not allow

@@ -125,9 +125,10 @@ public struct PullRequest: Sendable {
     /// after its own advisor's program or status changed) a moment ago (`ReconcileGate`); a page
     /// that needs one then throws `PullOperation.reconcileThrottled` instead of doing it.
     public let allowFullReconcile: Bool
-    /// The client asks for a bootstrap: from cursor `0`, the merged states of what it may see
-    /// rather than every change (`BootstrapOperation`); a bootstrap cursor goes on with states
-    /// whatever this says.
+    /// The client asks for states: from cursor `0`, a bootstrap, the merged states of what it may
+    /// see rather than every change (`BootstrapOperation`; a bootstrap cursor goes on with states
+    /// whatever this says); from a stream cursor, the records it gains access to as merged
+    /// states with a history cursor each (`PullPage.gained`) rather than their history.
     public let states: Bool
     public let limit: Int
 
@@ -185,4 +186,20 @@ public struct PullPage: Sendable, Hashable {
     public var states: [RecordState] = []
     /// On a bootstrap's first page: the history it leaves out, for `GET /v1/history`.
     public var history: HistoryCursor?
+    /// On a stream page pulled with states (`PullRequest.states`): the records the device gained
+    /// access to, which `states` holds instead of their history, each with the history cursor
+    /// scoped to it. A page that names any carries `states`, even when empty.
+    public var gained: [GainedRecord] = []
+}
+
+/// A record a stream page handed out as its merged state because the device gained access to it
+/// (`PullOperation`), and the history that state stands for (`GET /v1/history`).
+public struct GainedRecord: Sendable, Hashable {
+    public let record: RecordRef
+    public let history: HistoryCursor
+
+    public init(record: RecordRef, history: HistoryCursor) {
+        self.record = record
+        self.history = history
+    }
 }

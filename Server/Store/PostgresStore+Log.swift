@@ -113,6 +113,40 @@ extension PostgresStore {
                         change: StoredChange(json: body, packed: packed), movedFrom: movedFrom))
             }
         }
+        if let read = reads.scopedRows {
+            let scope = read.scope
+            let query: PostgresQuery =
+                scope.entity == .case
+                ? """
+                SELECT seq, entity, record, field, case_id, body, moved_from, packed FROM changes
+                WHERE case_id = \(scope.record) AND seq > \(read.after) AND seq <= \(read.upTo)
+                ORDER BY seq LIMIT \(read.limit)
+                """
+                : """
+                SELECT seq, entity, record, field, case_id, body, moved_from, packed FROM changes
+                WHERE entity = 'event' AND record = \(scope.record) AND seq > \(read.after) AND seq <= \(read.upTo)
+                ORDER BY seq LIMIT \(read.limit)
+                """
+            for try await (seq, entity, record, field, caseID, body, movedFrom, packed) in try await connection.query(
+                query, logger: logger
+            ).decode((Int64, String, String, String?, String?, String, String?, Data?).self) {
+                guard let entity = Entity(rawValue: entity) else { continue }
+                facts.rows.append(
+                    LogRow(
+                        seq: seq, entity: entity, record: record, field: field, caseID: caseID,
+                        change: StoredChange(json: body, packed: packed), movedFrom: movedFrom))
+            }
+        }
+        if !reads.eventCases.isEmpty {
+            for try await (caseID, record) in try await connection.query(
+                """
+                SELECT DISTINCT case_id, record FROM changes
+                WHERE case_id = ANY(\(reads.eventCases)) AND entity = 'event' ORDER BY record
+                """, logger: logger
+            ).decode((String, String).self) {
+                facts.caseEvents[caseID, default: []].append(record)
+            }
+        }
         if let read = reads.caseChunk {
             for try await (id, stored) in try await connection.query(
                 """

@@ -110,6 +110,40 @@ extension SQLiteStore {
                         change: Self.stored(row, json: 5, binary: 7), movedFrom: row[6]))
             }
         }
+        if let read = reads.scopedRows {
+            let scope = read.scope
+            let rows = try Row.fetchCursor(
+                try db.cachedStatement(
+                    sql: scope.entity == .case
+                        ? """
+                        SELECT seq, entity, record, field, case_id, body, moved_from, packed FROM changes
+                        WHERE case_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?
+                        """
+                        : """
+                        SELECT seq, entity, record, field, case_id, body, moved_from, packed FROM changes
+                        WHERE entity = 'event' AND record = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?
+                        """),
+                arguments: [scope.record, read.after, read.upTo, read.limit])
+            while let row = try rows.next() {
+                guard let entity = Entity(rawValue: row[1]) else { continue }
+                facts.rows.append(
+                    LogRow(
+                        seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4],
+                        change: Self.stored(row, json: 5, binary: 7), movedFrom: row[6]))
+            }
+        }
+        for chunk in StoreCoding.chunks(reads.eventCases) {
+            for row in try Row.fetchAll(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT DISTINCT case_id, record FROM changes
+                        WHERE case_id IN (\(marks(chunk.count))) AND entity = 'event' ORDER BY record
+                        """),
+                arguments: StatementArguments(Array(chunk)))
+            {
+                facts.caseEvents[row[0], default: []].append(row[1])
+            }
+        }
         if let read = reads.caseChunk {
             facts.caseChunk = try Row.fetchAll(
                 try db.cachedStatement(

@@ -18,7 +18,8 @@
 /// | 4 | purges | count, then entity and record of each |
 /// | 5 | names | count, then the device ids and authors the changes mention |
 /// | 6 | changes | count, then per change: id (name index, counter), entity, record, field (presence byte, text), operation (byte), value, timestamp, superseded timestamps (count, each), author (name index) |
-/// | 7 | states | a bootstrap page's `StateBatch`, as its base64 in JSON would decode |
+/// | 7 | states | a bootstrap page's `StateBatch` (or a stream page's gained states), as its base64 in JSON would decode |
+/// | 8 | gained | count, then per gained record: entity, record, its history cursor (`PullResponse.gained`) |
 ///
 /// Values and timestamps are coded as in `RecordState`'s binary coding, version 2: a timestamp's
 /// device is its index in the names section.
@@ -30,7 +31,7 @@ public enum BinaryPage {
 
     /// The sections; a case's name is how errors name the section.
     enum Section: UInt64 {
-        case page = 1, epoch, history, purges, names, changes, states
+        case page = 1, epoch, history, purges, names, changes, states, gained
     }
 
     static let operations: [Change.Operation] = [.set, .add, .remove, .delete]
@@ -56,6 +57,16 @@ public enum BinaryPage {
         }
         page.changes(response.changes)
         if let batch = response.stateBatch { page.section(.states) { $0.bytes.append(contentsOf: batch.bytes) } }
+        if let gained = response.gained {
+            page.section(.gained) { writer in
+                writer.varint(UInt64(gained.count))
+                for record in gained {
+                    writer.string(record.entity.rawValue)
+                    writer.string(record.record)
+                    writer.string(record.history)
+                }
+            }
+        }
         page.bytes.append(0)
         return page.bytes
     }
@@ -104,7 +115,8 @@ public enum BinaryPage {
         guard let envelope = parts.envelope else { throw damaged("it has no page section") }
         return PullResponse(
             changes: parts.changes, purges: parts.purges, nextCursor: envelope.nextCursor, hasMore: envelope.hasMore,
-            serverTime: envelope.serverTime, epoch: parts.epoch, stateBatch: parts.states, history: parts.history)
+            serverTime: envelope.serverTime, epoch: parts.epoch, stateBatch: parts.states, history: parts.history,
+            gained: parts.gained)
     }
 
     /// Reads a history page.
@@ -148,6 +160,7 @@ private struct PageParts {
     var names: [String] = []
     var changes: [Change] = []
     var states: StateBatch?
+    var gained: [GainedHistory]?
 
     mutating func read(_ section: BinaryPage.Section, from reader: inout ByteReader) throws(KakehashiError) {
         switch section {
@@ -173,6 +186,14 @@ private struct PageParts {
             }
             states = batch
             reader.offset = reader.end
+        case .gained:
+            var records: [GainedHistory] = []
+            for _ in 0..<(try reader.count()) {
+                records.append(
+                    GainedHistory(
+                        entity: try reader.entity(), record: try reader.string(), history: try reader.string()))
+            }
+            gained = records
         }
     }
 }

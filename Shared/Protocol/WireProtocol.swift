@@ -21,8 +21,15 @@ public enum WireProtocol {
     /// (`GET /v1/pull?after=0&states=1` bootstraps with merged states; `GET /v1/history` sends
     /// the history a bootstrap left out), `binary-pages` (pull and history pages in
     /// `BinaryPage`'s form to a client whose `Accept` lists it; a client reads the form the
-    /// `Content-Type` names, so it may ask any server).
-    public static let features = ["ack", binaryPagesFeature, "epoch", gzipRequestsFeature, statesFeature]
+    /// `Content-Type` names, so it may ask any server), `gained-states` (`GET
+    /// /v1/pull?after=CURSOR&states=1` from a stream cursor hands out the records the device
+    /// gains access to as merged states, each named in `PullResponse.gained` with a history
+    /// cursor scoped to it, instead of their history as changes).
+    public static let features = [
+        "ack", binaryPagesFeature, "epoch", gainedStatesFeature, gzipRequestsFeature, statesFeature,
+    ]
+    /// The feature name of receiving gained records as states.
+    public static let gainedStatesFeature = "gained-states"
     /// The feature name of binary pull and history pages.
     public static let binaryPagesFeature = "binary-pages"
     /// The feature name of bootstrapping from states.
@@ -174,21 +181,27 @@ public struct PullResponse: Codable, Sendable, Hashable {
     /// On a bootstrap's first page: the cursor of the history the states stand for, to download
     /// with `GET /v1/history` (absent when there is none).
     public let history: String?
+    /// On a stream page pulled with `states=1` (feature `gained-states`): the records the device
+    /// gained access to, whose merged states `stateBatch` holds instead of their history, each
+    /// with the cursor of that history (`GET /v1/history`). Absent from other pages; a page that
+    /// has it also has `stateBatch`.
+    public let gained: [GainedHistory]?
 
     public init(
         changes: [Change], purges: [RecordRef], nextCursor: String, hasMore: Bool, serverTime: Int64,
-        epoch: String? = nil, states: [RecordState]? = nil, history: String? = nil
+        epoch: String? = nil, states: [RecordState]? = nil, history: String? = nil, gained: [GainedHistory]? = nil
     ) {
         self.init(
             changes: changes, purges: purges, nextCursor: nextCursor, hasMore: hasMore, serverTime: serverTime,
-            epoch: epoch, stateBatch: states.map(StateBatch.init), history: history)
+            epoch: epoch, stateBatch: states.map(StateBatch.init), history: history, gained: gained)
     }
 
     /// A page whose states are already a batch (a binary page's states section).
     public init(
         changes: [Change], purges: [RecordRef], nextCursor: String, hasMore: Bool, serverTime: Int64,
-        epoch: String?, stateBatch: StateBatch?, history: String?
+        epoch: String?, stateBatch: StateBatch?, history: String?, gained: [GainedHistory]? = nil
     ) {
+        self.gained = gained
         self.epoch = epoch
         self.stateBatch = stateBatch
         self.history = history
@@ -200,7 +213,7 @@ public struct PullResponse: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case changes, purges, nextCursor, hasMore, serverTime, epoch, states, history
+        case changes, purges, nextCursor, hasMore, serverTime, epoch, states, history, gained
     }
 
     public init(from decoder: any Decoder) throws {
@@ -219,6 +232,7 @@ public struct PullResponse: Codable, Sendable, Hashable {
             return batch
         }
         history = try container.decodeIfPresent(String.self, forKey: .history)
+        gained = try container.decodeIfPresent([GainedHistory].self, forKey: .gained)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -231,7 +245,25 @@ public struct PullResponse: Codable, Sendable, Hashable {
         try container.encodeIfPresent(epoch, forKey: .epoch)
         try container.encodeIfPresent(stateBatch?.base64, forKey: .states)
         try container.encodeIfPresent(history, forKey: .history)
+        try container.encodeIfPresent(gained, forKey: .gained)
     }
+}
+
+/// A record a stream page handed out as its merged state because the device gained access to it
+/// (`PullResponse.gained`): the record, and the opaque cursor of the history its state stands
+/// for, to download with `GET /v1/history` (for a case, the case's and its events').
+public struct GainedHistory: Codable, Sendable, Hashable {
+    public let entity: Entity
+    public let record: String
+    public let history: String
+
+    public init(entity: Entity, record: String, history: String) {
+        self.entity = entity
+        self.record = record
+        self.history = history
+    }
+
+    public var ref: RecordRef { RecordRef(entity: entity, record: record) }
 }
 
 /// The states of a bootstrap page on the wire (`PullResponse.states`): one base64 text of, per
@@ -292,7 +324,8 @@ public struct StateBatch: Sendable, Hashable {
     public var base64: String { Data(bytes).base64EncodedString() }
 }
 
-/// `GET /v1/history?after=CURSOR&limit=N`: the next page of the history a bootstrap left out,
+/// `GET /v1/history?after=CURSOR&limit=N`: the next page of the history states left out (a
+/// bootstrap's, or a gained record's),
 /// filtered like a pull by what the device may see now. Store the changes as history (the states
 /// already hold them), then `nextCursor`; `hasMore` is false once the history is complete.
 public struct HistoryResponse: Codable, Sendable, Hashable {

@@ -77,4 +77,72 @@ import Testing
         }
         #expect(try changes(sato) == changes(owner))
     }
+
+    /// A laptop that gains access to a case in the change stream (its level lowered) receives
+    /// the case and its events as they stand, not their history; `log` says while the case's
+    /// history has not arrived, and later syncs bring it, until `log` shows what the owner's
+    /// shows (Docs/protocol.md, "Gained records as states").
+    @Test func aLaptopThatGainsACaseGetsItAsItStandsAndItsHistoryFollows() async throws {
+        let server = ServerProcess()
+        try await server.start()
+        let owner = try Laptop.enroll(server, "山田太郎", environment: ["COLUMNS": "80"])
+        let org = try owner.check(["org", "add", "--name", "株式会社川崎精密製作所", "--kind", "中小企業"]).output
+        let caseID = try owner.check([
+            "case", "add", "--title", Self.title, "--kind", "ip-business-matching", "--org", org, "--summary",
+            Self.summary, "--level", "strict",
+        ]).output
+        var events: [String] = []
+        for (index, body) in ["工場を訪問し課題を聴取した。", "大学の研究室と打合せ。", "試作条件を決定した。"].enumerated() {
+            events.append(
+                try owner.check([
+                    "event", "add", caseID, "--kind", "visit", "--date", "2026-05-1\(index)", "--body", body,
+                ]).output)
+        }
+        try owner.check(["case", "set", caseID, "stage=matching"])
+        try owner.check(["sync"])
+
+        // Sato joins while the case is strict: she may not see it.
+        let (advisor, code) = try server.advisor("佐藤花子", program: "business-production")
+        let sato = Laptop(
+            advisor: advisor, environment: ["COLUMNS": "80", "KAKEHASHI_TEST_HISTORY_PER_SYNC": "3"])
+        try sato.check(["init", "--server", server.url, "--code", code])
+        var syncs = 0
+        while try sato.check(["sync"]).stdout.contains("変更履歴 (kakehashi log) の一部はまだ") {
+            syncs += 1
+            try #require(syncs < 50, "the bootstrap's history never completed")
+        }
+        #expect(!(try sato.check(["search", "歩留まり", "--json"]).stdout.contains(caseID)))
+
+        // The level is lowered: the case and its events arrive as they stand.
+        try owner.check(["case", "set", caseID, "level=confidential"])
+        try owner.check(["case", "set", caseID, "stage=prototyping"])
+        try owner.check(["sync"])
+        let gained = try sato.check(["sync"])
+        #expect(gained.stdout.contains("records as they stand"), "\(gained)")
+        #expect(gained.stdout.contains("変更履歴 (kakehashi log) の一部はまだ受信していません"), "\(gained)")
+        #expect(try sato.check(["search", "歩留まり", "--json"]).stdout.contains(caseID))
+        let shown = try #require(try sato.json(["case", "show", caseID]) as? [String: Any])
+        #expect(shown["title"] as? String == Self.title && shown["stage"] as? String == "prototyping")
+        #expect(try sato.check(["log", caseID]).stdout.contains("履歴の一部はまだこの端末に届いていません"))
+        // An event's history comes with its case's.
+        #expect(try sato.check(["log", events[0]]).stdout.contains("履歴の一部はまだこの端末に届いていません"))
+        #expect((try sato.json(["status"]) as? [String: Any])?["historyPending"] as? Bool == true)
+
+        // Later syncs bring the case's history; then `log` shows what the owner's shows.
+        syncs = 0
+        while try sato.check(["sync"]).stdout.contains("変更履歴 (kakehashi log) の一部はまだ") {
+            syncs += 1
+            try #require(syncs < 50, "the gained case's history never completed")
+        }
+        #expect(!(try sato.check(["log", caseID]).stdout.contains("履歴の一部はまだ")))
+        #expect((try sato.json(["status"]) as? [String: Any])?["historyPending"] as? Bool == false)
+        try owner.check(["sync"])
+        #expect(!(try sato.check(["log", events[0]]).stdout.contains("履歴の一部はまだ")))
+        func changes(_ laptop: Laptop, _ record: String) throws -> Set<String> {
+            let entries = try #require(try laptop.json(["log", record]) as? [[String: Any]])
+            return Set(entries.filter { $0["status"] as? String == "synced" }.compactMap { $0["change"] as? String })
+        }
+        for record in [caseID] + events { #expect(try changes(sato, record) == changes(owner, record)) }
+        #expect(try changes(sato, caseID).count > 5)
+    }
 }

@@ -169,6 +169,69 @@ import Testing
         )
     }
 
+    /// A case the reader gained in the change stream (its level lowered) arrives as merged states
+    /// and is indexed at once; lost again while its history has not all arrived (and after a local
+    /// write kept it in `bootstrap_bases`), it leaves no trace, and no pending history.
+    @Test func aCaseGainedAsAStateLeavesNoTraceWhenItIsLost() async throws {
+        let (title, summary, body) = Self.canaries()
+        let server = ServerProcess()
+        try await server.start()
+        let owner = try Laptop.enroll(server, "山田太郎")
+        let (advisor, code) = try server.advisor("佐藤花子", program: "business-production")
+        let reader = Laptop(advisor: advisor, environment: ["KAKEHASHI_TEST_HISTORY_PER_SYNC": "1"])
+        try reader.check(["init", "--server", server.url, "--code", code])
+        try owner.check(["sync"])
+        let caseID = try owner.check([
+            "case", "add", "--title", "極秘試作 \(title)", "--kind", "ip-business-matching", "--summary",
+            "概要：\(summary) の評価", "--level", "strict",
+        ]).output
+        let eventID = try owner.check([
+            "event", "add", caseID, "--kind", "visit", "--body", "工場を訪問し、\(body)について協議した。",
+        ]).output
+        try owner.check(["case", "set", caseID, "stage=matching"])
+        try owner.check(["sync"])
+        try reader.check(["sync"])
+        #expect(try Self.found(reader, title.text).isEmpty)
+
+        // The level is lowered: the case and its event arrive as states, searchable at once.
+        try owner.check(["case", "set", caseID, "level=confidential"])
+        try owner.check(["sync"])
+        let gained = try reader.check(["sync"])
+        #expect(gained.stdout.contains("records as they stand"), "\(gained)")
+        #expect(try Self.found(reader, title.text) == [caseID])
+        #expect(try Self.found(reader, body.text) == [eventID])
+        try reader.check(["case", "set", caseID, "stage=prototyping"])
+        let store = try LocalStore.open(directory: reader.home.path)
+        let (kept, pending) = try store.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bootstrap_bases WHERE id = ?", arguments: [caseID]),
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM pending_histories WHERE record = ?", arguments: [caseID])
+            )
+        }
+        #expect(kept == 1 && pending == 1, "bases \(kept ?? 0), pending \(pending ?? 0)")
+
+        let links = TemporaryDirectory("forensic-gained-links")
+        for file in Self.files(in: reader.home.path) {
+            try FileManager.default.linkItem(
+                atPath: file, toPath: links.path + "/" + URL(fileURLWithPath: file).lastPathComponent)
+        }
+        try owner.check(["case", "set", caseID, "level=strict"])
+        try owner.check(["sync"])
+        try reader.check(["sync"])
+        #expect(try Self.found(reader, title.text).isEmpty && Self.found(reader, body.text).isEmpty)
+        let left = try LocalStore.open(directory: reader.home.path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_histories WHERE record = ?", arguments: [caseID])
+        }
+        #expect(left == 0)
+        let traces = try SQLiteForensics(canaries: [title, summary, body]).examine(
+            Self.files(in: reader.home.path) + Self.files(in: links.path))
+        #expect(
+            traces.isEmpty,
+            "\(traces.count) traces of lost content remain, e.g.:\n\(traces.prefix(15).map { "  \($0)" }.joined(separator: "\n"))"
+        )
+    }
+
     /// `kill -9` after a purge page was committed and before its scrub ran: the purged text is
     /// still in the search index's old segments then, and the next command the user runs scrubs
     /// it before anything else.

@@ -176,6 +176,17 @@ import Testing
                 "get", "/v1/history",
                 try await client.send(.get, "/v1/history?after=\(history)", token: owner.token, headers: binary))
             record("get", "/v1/history", try await client.send(.get, "/v1/history?after=\(history)", token: "wrong"))
+            // A device that gains a case in the stream: its stub as a state, named in gained, and
+            // the history scoped to it.
+            let caughtUp = try first.decode(PullResponse.self).nextCursor
+            owner.write(.case, made.case, "level", .string("confidential"))
+            try await owner.sync()
+            let gainedPage = try await client.pull(after: caughtUp, states: true, token: outsider.token)
+            record("get", "/v1/pull", gainedPage)
+            let gained = try #require(try gainedPage.decode(PullResponse.self).gained?.first)
+            record(
+                "get", "/v1/history",
+                try await client.send(.get, "/v1/history?after=\(gained.history)", token: outsider.token))
             // A kakehashi older than the server's minimum is told to upgrade (426), before its
             // token or body is looked at.
             let old: HTTPFields = [.userAgent: "kakehashi/0.0.9"]

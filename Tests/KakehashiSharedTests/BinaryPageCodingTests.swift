@@ -56,7 +56,16 @@ import Testing
             nextCursor: "\(Int.random(in: 0..<1_000, using: &generator)).2", hasMore: Bool.random(using: &generator),
             serverTime: Int64.random(in: 0...2_000_000_000_000, using: &generator),
             epoch: Bool.random(using: &generator) ? nil : "e-1234", states: states,
-            history: Bool.random(using: &generator) ? nil : "h.0.99")
+            history: Bool.random(using: &generator) ? nil : "h.0.99",
+            // A stream page's gained records, named with their scoped history cursors.
+            gained: states.flatMap { states in
+                Bool.random(using: &generator)
+                    ? nil
+                    : states.map {
+                        GainedHistory(
+                            entity: $0.entity, record: $0.id, history: "h.0.42.\($0.entity.rawValue).\($0.id)")
+                    }
+            })
     }
 
     @Test func aPageReadsBackAsWrittenAndAsJSONCarriesIt() throws {

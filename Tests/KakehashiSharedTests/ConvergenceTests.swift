@@ -10,7 +10,9 @@ import Testing
 /// one laptop whose clock runs hours behind — and exchanges changes in random order, in random
 /// subsets, with duplicates and re-deliveries, and merged states (whole, or some registers only,
 /// as a stub is) in between. After a final exchange — every change, or only the states of a
-/// replica that has every change (a bootstrap), or states and then changes — every replica must
+/// replica that has every change (a bootstrap), or states and then changes, or part of the
+/// change stream, then states gained mid-stream (a stub's registers, then whole) and the rest of
+/// the stream and the history after them (a gain, `PullOperation`) — every replica must
 /// hold byte-identical state, and an independent oracle (the true causal history, tracked
 /// outside the engine) must agree with the engine's heads, winners and conflicts.
 ///
@@ -103,16 +105,28 @@ struct Simulation {
             }
         }
         // Final exchange: laptop 0 gets everything, shuffled, with duplicates; each other laptop
-        // gets everything too, or only laptop 0's states (a bootstrap), or some states first.
+        // gets everything too, or only laptop 0's states (a bootstrap), or some states first, or
+        // what a device that gains records in the change stream gets.
         try receive(Array(allChanges.values), into: 0, duplicate: true)
         for index in laptops.indices.dropFirst() {
-            switch Int.random(in: 0..<3, using: &random) {
+            switch Int.random(in: 0..<4, using: &random) {
             case 0:
                 try receive(Array(allChanges.values), into: index, duplicate: true)
             case 1:
                 try mergeStates(from: 0, into: index, keep: { _ in true })
-            default:
+            case 2:
                 try mergeStates(from: 0, into: index, keep: { _ in true }, records: 0.5)
+                try receive(Array(allChanges.values), into: index, duplicate: true)
+            default:
+                // Part of the stream as changes; some records gained as stubs (a stub's registers
+                // only, as `PullPlanner.visibleState` sends them), then every record gained whole;
+                // then the rest of the stream and the gained records' history, in any order.
+                try receive(Array(allChanges.values).filter { _ in random.chance(0.4) }, into: index, duplicate: false)
+                try mergeStates(
+                    from: 0, into: index,
+                    keep: { AccessPolicy.mayReceive(caseField: $0.isTombstone ? nil : $0.field, with: .stub) },
+                    records: 0.5)
+                try mergeStates(from: 0, into: index, keep: { _ in true })
                 try receive(Array(allChanges.values), into: index, duplicate: true)
             }
         }

@@ -30,6 +30,15 @@ final class Laptop: @unchecked Sendable {
     private(set) var cursor = WireProtocol.initialCursor
     /// Whether a pull from the start asks for a bootstrap from states (`states=1`).
     var bootstraps = false
+    /// Whether pulls of the change stream ask for gained records as states (`states=1` from a
+    /// stream cursor, feature `gained-states`).
+    var takesGainedStates = false
+    /// Every record a stream page handed out as a gained state (`PullResponse.gained`).
+    private(set) var gained: [GainedHistory] = []
+    /// The last page pulled.
+    private(set) var lastPage: PullResponse?
+    /// The histories of gained records still to download, by record.
+    private(set) var gainedHistories: [RecordRef: String] = [:]
     /// Whether pulls and history downloads ask for binary pages (`Accept: BinaryPage.mediaType`)
     /// rather than JSON; each answer must then come in that form.
     var binaryPages = false
@@ -100,7 +109,8 @@ final class Laptop: @unchecked Sendable {
     /// Pulls and applies one page as Docs/protocol.md says; returns whether more are ready.
     @discardableResult
     func pullPage(limit: Int? = nil) async throws -> Bool {
-        let states = bootstraps && cursor == WireProtocol.initialCursor
+        let states =
+            cursor == WireProtocol.initialCursor ? bootstraps : takesGainedStates
         let response = try await client.pull(
             after: cursor, limit: limit, states: states, token: token, headers: acceptHeaders)
         try #require(response.status == .ok, "pull: \(String(decoding: response.body, as: UTF8.self))")
@@ -114,30 +124,45 @@ final class Laptop: @unchecked Sendable {
                 $0.key.entity == .event && $0.value.value("case").stringValue == ref.record
             }
             local.forget(Set(events.keys).union([ref]))
+            for forgotten in Set(events.keys).union([ref]) { gainedHistories[forgotten] = nil }
         }
         receivedStates += page.states ?? []
         try local.receive(states: page.states ?? [], at: Self.now())
         received += page.changes
         try local.receive(page.changes, at: Self.now())
         if let history = page.history { historyCursor = history }
+        for record in page.gained ?? [] { gainedHistories[record.ref] = record.history }
+        gained += page.gained ?? []
+        lastPage = page
         cursor = page.nextCursor
         return page.hasMore
     }
 
-    /// Downloads the history a bootstrap left out, page by page.
+    /// Downloads the history states left out, page by page: the bootstrap's, then each gained
+    /// record's.
     func downloadHistory(limit: Int? = nil) async throws {
         while let after = historyCursor {
-            let query = limit.map { "&limit=\($0)" } ?? ""
-            let response = try await client.send(
-                .get, "/v1/history?after=\(after)\(query)", token: token, headers: acceptHeaders)
-            try #require(response.status == .ok, "history: \(String(decoding: response.body, as: UTF8.self))")
-            rawPages.append(response.body)
-            let page =
-                try binaryPages
-                ? BinaryPage.historyResponse(from: binaryBody(response)) : response.decode(HistoryResponse.self)
+            let page = try await historyPage(after: after, limit: limit)
             history += page.changes
             historyCursor = page.hasMore ? page.nextCursor : nil
         }
+        while let next = gainedHistories.min(by: { $0.key < $1.key }) {
+            let page = try await historyPage(after: next.value, limit: limit)
+            history += page.changes
+            gainedHistories[next.key] = page.hasMore ? page.nextCursor : nil
+        }
+    }
+
+    /// One history page.
+    func historyPage(after: String, limit: Int? = nil) async throws -> HistoryResponse {
+        let query = limit.map { "&limit=\($0)" } ?? ""
+        let response = try await client.send(
+            .get, "/v1/history?after=\(after)\(query)", token: token, headers: acceptHeaders)
+        try #require(response.status == .ok, "history: \(String(decoding: response.body, as: UTF8.self))")
+        rawPages.append(response.body)
+        return
+            try binaryPages
+            ? BinaryPage.historyResponse(from: binaryBody(response)) : response.decode(HistoryResponse.self)
     }
 
     private var acceptHeaders: HTTPFields { binaryPages ? [.accept: BinaryPage.mediaType] : [:] }

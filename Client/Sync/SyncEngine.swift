@@ -162,9 +162,11 @@ public struct SyncEngine: Sendable {
         let total = try client.store.read(PushQueue.count)
         var reissued: Set<String> = []
         var limit = pushBatchSize
-        // Bodies are compressed once a reply has listed the feature: the first batch of a sync
-        // goes plain, since this laptop may talk to an older server.
+        // Bodies are compressed, and sent in `BinaryPush`'s form, once a reply has listed the
+        // features: the first batch of a sync goes as JSON, plain, since this laptop may talk to
+        // an older server.
         var gzip = false
+        var binary = false
         while true {
             try Task.checkCancellation()
             let (token, pending) = try client.store.read { db in
@@ -174,7 +176,7 @@ public struct SyncEngine: Sendable {
             let batch = Self.boundedBySize(pending, maxBytes: pushBatchBytes)
             let sent = client.wallClock()
             let reply: Transferred<PushResponse>
-            switch await pushOnce(batch, token: token, gzip: gzip) {
+            switch await pushOnce(batch, token: token, gzip: gzip, binary: binary) {
             case .success(let answer):
                 reply = answer
             case .failure(let failure):
@@ -198,6 +200,7 @@ public struct SyncEngine: Sendable {
             }
             limit = pushBatchSize
             gzip = reply.features.contains(WireProtocol.gzipRequestsFeature)
+            binary = reply.features.contains(WireProtocol.binaryPushFeature)
             summary.bytes += reply.bytes
             summary.pushed += batch.count
             learnOffset(serverTime: reply.value.serverTime, sent: sent, into: &summary)
@@ -279,10 +282,11 @@ public struct SyncEngine: Sendable {
     }
 
     private func pushOnce(
-        _ batch: [Change], token: String, gzip: Bool
+        _ batch: [Change], token: String, gzip: Bool, binary: Bool
     ) async -> Result<Transferred<PushResponse>, TransportFailure> {
         do {
-            return .success(try await transport.push(PushRequest(changes: batch), token: token, gzip: gzip))
+            return .success(
+                try await transport.push(PushRequest(changes: batch), token: token, gzip: gzip, binary: binary))
         } catch {
             return .failure(error)
         }

@@ -35,7 +35,7 @@ enum PageResponse {
                 stateBatch: states ? StateBatch(page.states) : nil, history: page.history?.description)
             return respond(Data(BinaryPage.encode(response)), form: form, request: request, serverTime: serverTime)
         case .json:
-            var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
+            var body = "{\"changes\":[" + (try page.changes).joined(separator: ",") + "]"
             body += ",\"epoch\":" + (try quoted(epoch))
             body += ",\"hasMore\":\(page.hasMore)"
             if let history = page.history { body += ",\"history\":" + (try quoted(history.description)) }
@@ -58,7 +58,7 @@ enum PageResponse {
                 hasMore: !page.nextCursor.isComplete, serverTime: serverTime)
             return respond(Data(BinaryPage.encode(response)), form: form, request: request, serverTime: serverTime)
         case .json:
-            var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
+            var body = "{\"changes\":[" + (try page.changes).joined(separator: ",") + "]"
             body += ",\"hasMore\":\(!page.nextCursor.isComplete)"
             body += ",\"nextCursor\":" + (try quoted(page.nextCursor.description))
             body += ",\"serverTime\":\(serverTime)}"

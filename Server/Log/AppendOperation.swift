@@ -97,7 +97,7 @@ struct AppendOperation: LogOperation {
             writes.changes.append(
                 LogWrites.Insert(
                     change: change, caseID: planner.caseID(of: change), movedFrom: outcome.movedFrom[change.id],
-                    stored: try StoreCoding.stored(change)))
+                    stored: StoreCoding.stored(change)))
         }
         // The rows this request appends carry each event's case after the request already: only
         // events logged before it (their states were loaded) have older rows to move.

@@ -9,15 +9,16 @@ enum StoreCoding {
         String(decoding: try encoder.encode(change), as: UTF8.self)
     }
 
-    /// A change in both the forms the log keeps (`StoredChange`).
-    static func stored(_ change: Change) throws -> StoredChange {
-        StoredChange(json: try encode(change), binary: BinaryPage.encode(change: change))
+    /// A change as the log keeps it since schema version 7: its binary coding only
+    /// (`StoredChange`); its JSON is made from that coding when a JSON page or a check asks.
+    static func stored(_ change: Change) -> StoredChange {
+        StoredChange(json: "", binary: BinaryPage.encode(change: change))
     }
 
     /// Reads a logged change: its binary coding when the row has one, else its JSON.
     static func change(_ stored: StoredChange) throws -> Change {
         if let binary = stored.binary { return try BinaryPage.change(from: binary) }
-        return try change(stored.json)
+        return try change(stored.text)
     }
 
     /// A record's merged state as the stores keep it (schema version 5): `RecordState`'s binary
@@ -70,18 +71,31 @@ enum StoreCoding {
     }
 }
 
-/// A change as the log keeps it (schema version 6): its JSON text, which JSON pages splice in as
-/// it is, and its binary coding (`BinaryPage.encode(change:)`), which binary pages and snapshots
-/// read without a JSON parser — parsing the JSON was a fifth of a server's work under load. Rows
-/// an earlier release logged, and rows an older process logs during a rolling upgrade, have no
-/// binary coding; they are read from their JSON.
+/// A change as the log keeps it. Schema version 6 kept its JSON text (`body`), which JSON pages
+/// splice in as it is, and its binary coding (`packed`, `BinaryPage.encode(change:)`), which
+/// binary pages and snapshots read without a JSON parser — parsing the JSON was a fifth of a
+/// server's work under load. Since schema version 7 a row appended keeps only the binary coding
+/// and an empty `body`: encoding every pushed change as JSON was a seventh of a push's work,
+/// for JSON pages that laptops no longer ask for; `json` makes the same text (sorted keys) from
+/// the coding when one is asked for. Rows logged before schema version 6 have no binary coding;
+/// they are read from their JSON.
 public struct StoredChange: Sendable, Hashable {
-    public let json: String
+    /// The `body` column: the change's JSON, or empty when the row keeps only `binary`.
+    public let text: String
     public let binary: [UInt8]?
 
     init(json: String, binary: [UInt8]?) {
-        self.json = json
+        self.text = json
         self.binary = binary
+    }
+
+    /// The change's JSON with sorted keys, as the log kept it before schema version 7.
+    /// - Throws: when the row's binary coding is damaged.
+    public var json: String {
+        get throws {
+            guard text.isEmpty, let binary else { return text }
+            return try StoreCoding.encode(BinaryPage.change(from: binary))
+        }
     }
 
     /// A row as PostgreSQL returns it (`packed` is NULL for rows logged before schema version 6).

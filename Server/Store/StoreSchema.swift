@@ -158,6 +158,15 @@ public enum StoreSchema {
                 "each change's binary coding beside its JSON (StoredChange), so binary pages parse no JSON; rows logged before are read from their JSON",
             sqlite: ["ALTER TABLE changes ADD COLUMN packed BLOB"],
             postgres: ["ALTER TABLE changes ADD COLUMN IF NOT EXISTS packed BYTEA"]),
+        Migration(
+            version: 7,
+            purpose:
+                "changes appended keep only their binary coding (packed) and an empty body; their JSON is made from it when asked (StoredChange.json), so a process of an earlier release, which splices body into JSON pages, must not open the store",
+            // Nothing to rewrite: rows logged before keep their JSON; the version is what matters.
+            sqlite: [],
+            postgres: [
+                "COMMENT ON COLUMN changes.body IS 'the change''s JSON; empty when packed holds it (schema version 7)'"
+            ]),
     ]
 
     /// The statement that gives a store a new epoch (a restore does it), in both dialects.

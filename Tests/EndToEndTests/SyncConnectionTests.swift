@@ -49,7 +49,8 @@ import Testing
 }
 
 /// Issue 13, "gzip request bodies": a laptop's push is compressed once the server has listed
-/// `gzip-requests`, and everything it pushed arrives once, as a plain push would.
+/// `gzip-requests`, and sent in `BinaryPush`'s form once it has listed `binary-push`, and
+/// everything it pushed arrives once, as a plain JSON push would.
 @Suite struct CompressedPushEndToEndTests {
     @Test func aLargePushIsSentGzipAfterItsFirstBatchAndArrivesWhole() async throws {
         let server = ServerProcess()
@@ -94,6 +95,7 @@ import Testing
         // The first batch went plain (the laptop did not know the server yet), every later one gzip.
         let batches = (pending + 499) / 500
         #expect(proxy.gzipRequests == batches - 1, "\(proxy.gzipRequests) of \(batches) pushes compressed")
+        #expect(proxy.binaryPushRequests == batches - 1, "\(proxy.binaryPushRequests) of \(batches) pushes binary")
         #expect(
             proxy.bytesFromClients < plainBytes / 2,
             "\(proxy.bytesFromClients) bytes sent for \(plainBytes) bytes of changes")

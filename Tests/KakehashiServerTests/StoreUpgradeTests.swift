@@ -60,7 +60,9 @@ import Testing
 
     /// Pulls the whole log as the fixture's active device: the rows the earlier release logged
     /// have no binary coding and are read from their JSON, the row this release appended
-    /// (`retitleReadsBothStateForms`) has one, and it reads as the same change as its JSON.
+    /// (`retitleReadsBothStateForms`) keeps only its binary coding (schema version 7: an empty
+    /// `body`), and the JSON made from that coding is the JSON an earlier release stored for the
+    /// same change.
     static func pullReadsBothChangeForms(_ store: any ChangeLogStore) async throws {
         let device = try #require(try await store.devices().first { $0.status == "active" })
         let advisor = try #require(try await store.record(.advisor, device.advisor))
@@ -76,9 +78,18 @@ import Testing
         #expect(stored.contains { $0.binary == nil }, "the earlier release's rows")
         let coded = stored.filter { $0.binary != nil }
         #expect(coded.count == 1, "the row this release appended")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for change in coded {
-            let json = try JSONDecoder().decode(Change.self, from: Data(change.json.utf8))
+            #expect(change.text.isEmpty, "a row appended since schema version 7 keeps no JSON")
+            let text = try change.json
+            let json = try JSONDecoder().decode(Change.self, from: Data(text.utf8))
             #expect(try BinaryPage.change(from: change.binary ?? []) == json)
+            let expected = String(decoding: try encoder.encode(json), as: UTF8.self)
+            #expect(text == expected)
+        }
+        for change in stored where change.binary == nil {
+            #expect(try change.json == change.text, "an earlier release's row is spliced as it was stored")
         }
     }
 

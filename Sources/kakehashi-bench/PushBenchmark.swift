@@ -47,7 +47,7 @@ enum PushBenchmark {
         let rawRate = Double(push.changes) / rawSeconds
         let store = database == nil ? "SQLite" : "--db"
         print(
-            "\nPush of \(push.changes) changes from one laptop through a real server over loopback (\(push.requests) requests of \(push.batchSize), \(store) store; median of \(rounds.count))"
+            "\nPush of \(push.changes) changes from one laptop through a real server over loopback (\(push.requests) requests of up to \(push.batchSize), \(store) store; median of \(rounds.count))"
         )
         print(
             String(
@@ -84,7 +84,8 @@ enum PushBenchmark {
         let log = makeLog(
             cases: cases, events: (changes - cases * 8) / 5, advisor: identity.advisor, device: identity.device)
         let transport = CurlTransport(baseURL: server.url)
-        let batchSize = SyncEngine(client: laptop, transport: transport).pushBatchSize
+        let engine = SyncEngine(client: laptop, transport: transport)
+        var batchSize = engine.pushBatchSize
 
         var accepted = 0
         var requests = 0
@@ -94,12 +95,15 @@ enum PushBenchmark {
             // As `SyncEngine` does: the first batch plain JSON, then what the server listed.
             var gzip = false
             var binary = false
-            for start in stride(from: 0, to: log.count, by: batchSize) {
+            var start = 0
+            while start < log.count {
                 let batch = Array(log[start..<min(log.count, start + batchSize)])
+                start += batch.count
                 let reply = try await transport.push(
                     PushRequest(changes: batch), token: identity.token, gzip: gzip, binary: binary)
                 gzip = reply.features.contains(WireProtocol.gzipRequestsFeature)
                 binary = !json && reply.features.contains(WireProtocol.binaryPushFeature)
+                batchSize = binary ? engine.binaryPushBatchSize : engine.pushBatchSize
                 accepted += reply.value.results.count { $0.status == .accepted }
                 requests += 1
                 if let refused = reply.value.results.first(where: { $0.status != .accepted }) {

@@ -15,11 +15,7 @@ enum PageResponse {
 
     /// Whether `Accept` lists the binary page type (and does not refuse it with `q=0`).
     static func form(for request: Request) -> Form {
-        let listed = request.headers[values: .accept].flatMap { $0.split(separator: ",") }.contains { item in
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            return parts.first == BinaryPage.mediaType && !parts.dropFirst().contains { $0 == "q=0" || $0 == "q=0.0" }
-        }
-        return listed ? .binary : .json
+        JSONResponse.accepts(BinaryPage.mediaType, request) ? .binary : .json
     }
 
     /// A pull page. `states` says whether the page is a bootstrap's, which always carries a

@@ -218,7 +218,7 @@ struct SyncController<Context: RequestContext>: Sendable {
                 "duplicate": "\(counts[.duplicate] ?? 0)", "rejected": "\(counts[.rejected] ?? 0)",
             ])
         let response = PushResponse(results: final, serverTime: time, epoch: try await store.epoch())
-        guard Self.accepts(BinaryPush.resultsMediaType, request) else {
+        guard JSONResponse.accepts(BinaryPush.resultsMediaType, request) else {
             return try JSONResponse.make(response, request: request, serverTime: time)
         }
         return JSONResponse.body(
@@ -242,14 +242,6 @@ struct SyncController<Context: RequestContext>: Sendable {
             // zlib cannot tell a cut gzip stream from a whole one: the compression may be what broke.
             let after = encoding.map { " (sent with Content-Encoding: \($0))" } ?? ""
             throw APIError.malformed(error.message + after, field: error.field)
-        }
-    }
-
-    /// Whether `Accept` lists `type` (and does not refuse it with `q=0`).
-    static func accepts(_ type: String, _ request: Request) -> Bool {
-        request.headers[values: .accept].flatMap { $0.split(separator: ",") }.contains { item in
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            return parts.first == type && !parts.dropFirst().contains { $0 == "q=0" || $0 == "q=0.0" }
         }
     }
 

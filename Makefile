@@ -12,7 +12,7 @@ help:
 	@echo "make build   debug build of both executables"
 	@echo "make soak    the convergence test with 50,000 randomized trials, the chaos test with 2,000 steps (SQLite; 1,000 on two servers sharing PostgreSQL)"
 	@echo "make bench   benchmarks (release build), each next to a limit measured in the same run"
-	@echo "make fuzz    libFuzzer on the push/pull body decoders, binary pages and the change validator (FUZZ_SECONDS each, default 60)"
+	@echo "make fuzz    libFuzzer on the push/pull body decoders, binary pushes and pages and the change validator (FUZZ_SECONDS each, default 60)"
 	@echo "make format  format the tree with swift format"
 
 deps:

@@ -11,7 +11,7 @@ out=.build/fuzz
 mkdir -p "$out/bin"
 shared=$(find Shared -name '*.swift' | sort)
 status=0
-for target in PushBody PullBody BinaryPullPage ChangeValidator; do
+for target in PushBody BinaryPushBody PullBody BinaryPullPage ChangeValidator; do
   binary="$out/bin/$target"
   echo "== building $target"
   flock /tmp/kakehashi-swift.lock swiftc -O -parse-as-library -swift-version 6 \
@@ -20,9 +20,10 @@ for target in PushBody PullBody BinaryPullPage ChangeValidator; do
     || { cat "$out/$target.build.log" >&2; exit 1; }
   scratch="$out/$target.corpus"
   mkdir -p "$scratch" "$out/$target.crashes"
-  # BinaryPullPage starts from the JSON pull bodies (it writes each in binary).
+  # BinaryPullPage and BinaryPushBody start from the JSON bodies (each is written in binary).
   seeds="fuzz/corpus/$target"
   [ "$target" = BinaryPullPage ] && seeds=fuzz/corpus/PullBody
+  [ "$target" = BinaryPushBody ] && seeds=fuzz/corpus/PushBody
   echo "== fuzzing $target for ${seconds}s (seeds: $seeds)"
   if ! "$binary" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 -dict=fuzz/json.dict \
     -artifact_prefix="$out/$target.crashes/" -print_final_stats=1 "$scratch" "$seeds" \

@@ -55,11 +55,23 @@ public struct CurlTransport: SyncTransport {
     public func push(
         _ request: PushRequest, token: String, gzip: Bool
     ) async throws(TransportFailure) -> Transferred<PushResponse> {
-        let json = encode(request)
-        if gzip, let compressed = Gzip.compress(json) {
-            return try await send("POST", "/v1/push", body: compressed, encoding: "gzip", token: token)
+        try await push(request, token: token, gzip: gzip, binary: false)
+    }
+
+    public func push(
+        _ request: PushRequest, token: String, gzip: Bool, binary: Bool
+    ) async throws(TransportFailure) -> Transferred<PushResponse> {
+        var body = binary ? Data(BinaryPush.encode(request)) : encode(request)
+        var encoding: String?
+        if gzip, let compressed = Gzip.compress(body) {
+            body = compressed
+            encoding = "gzip"
         }
-        return try await send("POST", "/v1/push", body: json, token: token)
+        guard binary else { return try await send("POST", "/v1/push", body: body, encoding: encoding, token: token) }
+        return try await send(
+            "POST", "/v1/push", body: body, encoding: encoding, contentType: BinaryPush.mediaType, token: token,
+            accept: "\(BinaryPush.resultsMediaType), application/json;q=0.5",
+            decode: Self.either(BinaryPush.resultsMediaType, BinaryPush.pushResponse))
     }
 
     public func pull(
@@ -83,13 +95,13 @@ public struct CurlTransport: SyncTransport {
         return try await send(
             "GET", "/v1/pull?after=\(Self.escaped(cursor))\(ack)\(states ? "&states=1" : "")&limit=\(limit)",
             body: nil, token: token,
-            accept: pageTypes, decode: Self.page(BinaryPage.pullResponse))
+            accept: pageTypes, decode: Self.either(BinaryPage.mediaType, BinaryPage.pullResponse))
     }
 
     public func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse> {
         try await send(
             "GET", "/v1/pull?after=\(WireProtocol.initialCursor)&states=1&limit=\(limit)", body: nil, token: token,
-            accept: pageTypes, decode: Self.page(BinaryPage.pullResponse))
+            accept: pageTypes, decode: Self.either(BinaryPage.mediaType, BinaryPage.pullResponse))
     }
 
     public func history(
@@ -97,7 +109,7 @@ public struct CurlTransport: SyncTransport {
     ) async throws(TransportFailure) -> Transferred<HistoryResponse> {
         try await send(
             "GET", "/v1/history?after=\(Self.escaped(cursor))&limit=\(limit)", body: nil, token: token,
-            accept: pageTypes, decode: Self.page(BinaryPage.historyResponse))
+            accept: pageTypes, decode: Self.either(BinaryPage.mediaType, BinaryPage.historyResponse))
     }
 
     /// What pulls and history downloads accept: binary pages, which cost the laptop less to
@@ -135,7 +147,8 @@ public struct CurlTransport: SyncTransport {
 
     /// A request whose answer `decode` reads, from the body and its `Content-Type`.
     private func send<Response: Sendable>(
-        _ method: String, _ path: String, body: Data?, encoding: String? = nil, token: String?, accept: String,
+        _ method: String, _ path: String, body: Data?, encoding: String? = nil,
+        contentType: String = "application/json", token: String?, accept: String,
         decode: @escaping @Sendable (Reply) throws(TransportFailure) -> Response
     ) async throws(TransportFailure) -> Transferred<Response> {
         var generator = SystemRandomNumberGenerator()
@@ -145,8 +158,8 @@ public struct CurlTransport: SyncTransport {
             let failure: TransportFailure
             do throws(TransportFailure) {
                 return try await exchange(
-                    method, baseURL + path, body: body, encoding: encoding, token: token, accept: accept,
-                    decode: decode)
+                    method, baseURL + path, body: body, encoding: encoding, contentType: contentType, token: token,
+                    accept: accept, decode: decode)
             } catch {
                 failure = error
             }
@@ -164,10 +177,11 @@ public struct CurlTransport: SyncTransport {
 
     /// One attempt: the HTTP exchange, then its status, and its body read by `decode`.
     private func exchange<Response: Sendable>(
-        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?, accept: String,
-        decode: (Reply) throws(TransportFailure) -> Response
+        _ method: String, _ url: String, body: Data?, encoding: String?, contentType: String, token: String?,
+        accept: String, decode: (Reply) throws(TransportFailure) -> Response
     ) async throws(TransportFailure) -> Transferred<Response> {
-        let reply = try await perform(method, url, body: body, encoding: encoding, token: token, accept: accept)
+        let reply = try await perform(
+            method, url, body: body, encoding: encoding, contentType: contentType, token: token, accept: accept)
         guard (200..<300).contains(reply.status) else {
             let error = try? JSONDecoder().decode(ErrorResponse.self, from: reply.body)
             if reply.status == 426 || error?.error.kind == .upgradeRequired {
@@ -187,12 +201,13 @@ public struct CurlTransport: SyncTransport {
         }
     }
 
-    /// A page, binary when the server sent one (its `Content-Type`), JSON otherwise.
-    private static func page<Response: Decodable & Sendable>(
-        _ binary: @escaping @Sendable ([UInt8]) throws(KakehashiError) -> Response
+    /// A body read by `binary` when the server sent `mediaType` (its `Content-Type`: a page, a
+    /// push's answer), as JSON otherwise.
+    private static func either<Response: Decodable & Sendable>(
+        _ mediaType: String, _ binary: @escaping @Sendable ([UInt8]) throws(KakehashiError) -> Response
     ) -> @Sendable (Reply) throws(TransportFailure) -> Response {
         { reply throws(TransportFailure) in
-            guard reply.contentType?.lowercased().hasPrefix(BinaryPage.mediaType) == true else {
+            guard reply.contentType?.lowercased().hasPrefix(mediaType) == true else {
                 return try json(reply)
             }
             do throws(KakehashiError) {
@@ -227,14 +242,15 @@ public struct CurlTransport: SyncTransport {
     /// transfer's flag, and libcurl's progress callback, called at least once a second even
     /// while nothing moves, answers by aborting the transfer (`.cancelled`).
     private func perform(
-        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?, accept: String
+        _ method: String, _ url: String, body: Data?, encoding: String?, contentType: String, token: String?,
+        accept: String
     ) async throws(TransportFailure) -> Reply {
         let cancellation = CancellationFlag()
         let outcome = await withTaskCancellationHandler {
             await session.run { handle throws(TransportFailure) in
                 try perform(
-                    method, url, body: body, encoding: encoding, token: token, accept: accept, on: handle,
-                    cancellation: cancellation)
+                    method, url, body: body, encoding: encoding, contentType: contentType, token: token,
+                    accept: accept, on: handle, cancellation: cancellation)
             }
         } onCancel: {
             cancellation.raise()
@@ -244,8 +260,8 @@ public struct CurlTransport: SyncTransport {
 
     /// The transfer itself, on the session's queue.
     private func perform(
-        _ method: String, _ url: String, body: Data?, encoding: String?, token: String?, accept: String,
-        on handle: UnsafeMutableRawPointer, cancellation: CancellationFlag
+        _ method: String, _ url: String, body: Data?, encoding: String?, contentType: String, token: String?,
+        accept: String, on handle: UnsafeMutableRawPointer, cancellation: CancellationFlag
     ) throws(TransportFailure) -> Reply {
         // Cancelled while an earlier request held the queue: not started at all.
         guard !cancellation.isRaised else { throw .cancelled }
@@ -254,7 +270,7 @@ public struct CurlTransport: SyncTransport {
         defer { context.release() }
 
         var headers: UnsafeMutablePointer<curl_slist>? = nil
-        for header in ["Accept: \(accept)", "Content-Type: application/json"]
+        for header in ["Accept: \(accept)", "Content-Type: \(contentType)"]
             + (encoding.map { ["Content-Encoding: \($0)"] } ?? [])
             + (token.map { ["Authorization: Bearer \($0)"] } ?? [])
         {

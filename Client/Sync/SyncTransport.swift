@@ -10,6 +10,11 @@ public protocol SyncTransport: Sendable {
     func push(
         _ request: PushRequest, token: String, gzip: Bool
     ) async throws(TransportFailure) -> Transferred<PushResponse>
+    /// A push whose body is in `BinaryPush`'s form, and whose answer is asked for in it, when
+    /// `binary` is true (the server listed `WireProtocol.binaryPushFeature`); JSON otherwise.
+    func push(
+        _ request: PushRequest, token: String, gzip: Bool, binary: Bool
+    ) async throws(TransportFailure) -> Transferred<PushResponse>
     func pull(
         after cursor: String, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<PullResponse>
@@ -39,6 +44,14 @@ extension SyncTransport {
         _ request: PushRequest, token: String, gzip: Bool
     ) async throws(TransportFailure) -> Transferred<PushResponse> {
         try await push(request, token: token)
+    }
+
+    /// Transports without binary bodies (test and benchmark doubles) send JSON, as to a server
+    /// without the feature.
+    public func push(
+        _ request: PushRequest, token: String, gzip: Bool, binary: Bool
+    ) async throws(TransportFailure) -> Transferred<PushResponse> {
+        try await push(request, token: token, gzip: gzip)
     }
 
     /// Transports without access bookkeeping (test and benchmark doubles) ignore the acknowledgement.

@@ -37,9 +37,20 @@ enum JSONResponse {
 
     /// Whether `Accept-Encoding` lists gzip (and does not refuse it with `q=0`).
     static func acceptsGzip(_ request: Request) -> Bool {
-        request.headers[values: .acceptEncoding].flatMap { $0.split(separator: ",") }.contains { item in
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            return parts.first == "gzip" && !parts.dropFirst().contains { $0 == "q=0" || $0 == "q=0.0" }
+        lists("gzip", request.headers[values: .acceptEncoding])
+    }
+
+    /// Whether `Accept` lists the media type `type` (and does not refuse it with `q=0`): a binary
+    /// page, a binary push's answer.
+    static func accepts(_ type: String, _ request: Request) -> Bool {
+        lists(type, request.headers[values: .accept])
+    }
+
+    /// Whether the comma-separated `values` of a header list `item` without `q=0`.
+    private static func lists(_ item: String, _ values: [String]) -> Bool {
+        values.flatMap { $0.split(separator: ",") }.contains { listed in
+            let parts = listed.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            return parts.first == item && !parts.dropFirst().contains { $0 == "q=0" || $0 == "q=0.0" }
         }
     }
 }

@@ -15,11 +15,7 @@ enum PageResponse {
 
     /// Whether `Accept` lists the binary page type (and does not refuse it with `q=0`).
     static func form(for request: Request) -> Form {
-        let listed = request.headers[values: .accept].flatMap { $0.split(separator: ",") }.contains { item in
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            return parts.first == BinaryPage.mediaType && !parts.dropFirst().contains { $0 == "q=0" || $0 == "q=0.0" }
-        }
-        return listed ? .binary : .json
+        JSONResponse.accepts(BinaryPage.mediaType, request) ? .binary : .json
     }
 
     /// A pull page. `states` says whether the page is a bootstrap's, which always carries a
@@ -43,7 +39,7 @@ enum PageResponse {
                 stateBatch: states ? StateBatch(page.states) : nil, history: page.history?.description, gained: gained)
             return respond(Data(BinaryPage.encode(response)), form: form, request: request, serverTime: serverTime)
         case .json:
-            var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
+            var body = "{\"changes\":[" + (try page.changes).joined(separator: ",") + "]"
             body += ",\"epoch\":" + (try quoted(epoch))
             if let gained {
                 body += ",\"gained\":" + String(decoding: try encoder.encode(gained), as: UTF8.self)
@@ -69,7 +65,7 @@ enum PageResponse {
                 hasMore: !page.nextCursor.isComplete, serverTime: serverTime)
             return respond(Data(BinaryPage.encode(response)), form: form, request: request, serverTime: serverTime)
         case .json:
-            var body = "{\"changes\":[" + page.changes.joined(separator: ",") + "]"
+            var body = "{\"changes\":[" + (try page.changes).joined(separator: ",") + "]"
             body += ",\"hasMore\":\(!page.nextCursor.isComplete)"
             body += ",\"nextCursor\":" + (try quoted(page.nextCursor.description))
             body += ",\"serverTime\":\(serverTime)}"

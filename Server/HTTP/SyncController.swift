@@ -160,7 +160,7 @@ struct SyncController<Context: RequestContext>: Sendable {
         let session = try await authenticator.authenticate(authorization: request.headers[.authorization])
         activity.note(session.device.id, at: now(), userAgent: request.headers[.userAgent])
         var request = request
-        let body: PushRequest = try await decode(&request, upTo: WireProtocol.maxRequestBytes)
+        let body = try await pushBody(&request)
         guard body.changes.count <= WireProtocol.maxPushChanges else {
             throw APIError(
                 .contentTooLarge, code: .tooLarge,
@@ -217,9 +217,32 @@ struct SyncController<Context: RequestContext>: Sendable {
                 "device": "\(session.device.id)", "accepted": "\(counts[.accepted] ?? 0)",
                 "duplicate": "\(counts[.duplicate] ?? 0)", "rejected": "\(counts[.rejected] ?? 0)",
             ])
-        return try JSONResponse.make(
-            PushResponse(results: final, serverTime: time, epoch: try await store.epoch()), request: request,
-            serverTime: time)
+        let response = PushResponse(results: final, serverTime: time, epoch: try await store.epoch())
+        guard JSONResponse.accepts(BinaryPush.resultsMediaType, request) else {
+            return try JSONResponse.make(response, request: request, serverTime: time)
+        }
+        return JSONResponse.body(
+            Data(BinaryPush.encode(response)), contentType: BinaryPush.resultsMediaType, status: .ok,
+            request: request, serverTime: time)
+    }
+
+    /// A push's body: `BinaryPush`'s form when its `Content-Type` says so (a laptop sends it only
+    /// to a server listing `binary-push`), JSON otherwise. Both are bounded and decompressed
+    /// alike, and give the same changes to the same validation.
+    private func pushBody(_ request: inout Request) async throws -> PushRequest {
+        let type = request.headers[.contentType]?.split(separator: ";").first?
+            .trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == BinaryPush.mediaType else {
+            return try await decode(&request, upTo: WireProtocol.maxRequestBytes)
+        }
+        let (buffer, encoding) = try await body(&request, upTo: WireProtocol.maxRequestBytes)
+        do throws(KakehashiError) {
+            return try BinaryPush.pushRequest(from: Array(buffer: buffer))
+        } catch {
+            // zlib cannot tell a cut gzip stream from a whole one: the compression may be what broke.
+            let after = encoding.map { " (sent with Content-Encoding: \($0))" } ?? ""
+            throw APIError.malformed(error.message + after, field: error.field)
+        }
     }
 
     /// The rejection of a change to a field this server's schema lacks (a newer client's field);
@@ -285,7 +308,7 @@ struct SyncController<Context: RequestContext>: Sendable {
             throw APIError(.conflict, code: .unknownCursor, message: error.message, field: "after")
         }
         let epoch = try await store.epoch()
-        metrics.recordPull(changes: page.changes.count + page.states.count, purges: page.purges.count)
+        metrics.recordPull(changes: page.stored.count + page.states.count, purges: page.purges.count)
         let time = now()
         activity.note(
             session.device.id, at: time, userAgent: request.headers[.userAgent], pulledSeq: page.nextCursor.seq,
@@ -308,7 +331,7 @@ struct SyncController<Context: RequestContext>: Sendable {
         }
         let page = try await store.history(
             device: session.device.id, viewer: session.viewer, cursor: cursor, limit: try Self.limit(query["limit"]))
-        metrics.recordPull(changes: page.changes.count, purges: 0)
+        metrics.recordPull(changes: page.stored.count, purges: 0)
         let time = now()
         let form = PageResponse.form(for: request)
         metrics.recordPage(form.rawValue)
@@ -339,17 +362,7 @@ struct SyncController<Context: RequestContext>: Sendable {
     /// Reads and decodes a JSON body of at most `limit` bytes, mapping every failure to the
     /// protocol's errors. A larger `Content-Length` is refused before the body is read.
     private func decode<T: Decodable>(_ request: inout Request, upTo limit: Int) async throws -> T {
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            throw APIError.bodyTooLarge(limit: limit)
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError.bodyTooLarge(limit: limit)
-        }
-        let encoding = Self.contentCoding(request.headers[.contentEncoding])
-        let json = try Self.decoded(buffer, encoding: encoding, upTo: limit)
+        let (json, encoding) = try await body(&request, upTo: limit)
         // zlib cannot tell a cut gzip stream from a whole one: a body that was sent compressed
         // and is not JSON says so, since the compression may be what broke.
         let notJSON = encoding.map { "\(Self.notJSON) once decompressed (Content-Encoding: \($0))" } ?? Self.notJSON
@@ -362,6 +375,23 @@ struct SyncController<Context: RequestContext>: Sendable {
         } catch {
             throw APIError.malformed(notJSON)
         }
+    }
+
+    /// A body of at most `limit` bytes, with its `Content-Encoding` undone (the limit applies to
+    /// both the body sent and the body decompressed), and that encoding. A larger
+    /// `Content-Length` is refused before the body is read.
+    private func body(_ request: inout Request, upTo limit: Int) async throws -> (ByteBuffer, encoding: String?) {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError.bodyTooLarge(limit: limit)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(limit: limit)
+        }
+        let encoding = Self.contentCoding(request.headers[.contentEncoding])
+        return (try Self.decoded(buffer, encoding: encoding, upTo: limit), encoding)
     }
 
     static var notJSON: String { "the body is not valid JSON" }

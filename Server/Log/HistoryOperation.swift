@@ -83,6 +83,6 @@ public struct HistoryPage: Sendable, Hashable {
     /// The changes, as the log stores them.
     public let stored: [StoredChange]
     /// The changes' JSON texts, as JSON pages splice them in.
-    public var changes: [String] { stored.map(\.json) }
+    public var changes: [String] { get throws { try stored.map { try $0.json } } }
     public let nextCursor: HistoryCursor
 }

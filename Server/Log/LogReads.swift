@@ -120,7 +120,7 @@ struct LogFacts: Sendable {
     var histories: [[LoggedChange]] = []
     var entityStates: [Entity: [RecordState]] = [:]
     var caseChangeTimes: [(record: String, hlc: String)] = []
-    var stageWrites: [String] = []
+    var stageWrites: [StoredChange] = []
     var changedRecords: [RecordRef] = []
     var statesPage: [RecordState] = []
 }

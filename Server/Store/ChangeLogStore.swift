@@ -176,7 +176,7 @@ public struct PullPage: Sendable, Hashable {
     /// page reads their binary codings, so no page parses JSON.
     public let stored: [StoredChange]
     /// The changes' JSON texts.
-    public var changes: [String] { stored.map(\.json) }
+    public var changes: [String] { get throws { try stored.map { try $0.json } } }
     public let purges: [RecordRef]
     public let nextCursor: PullCursor
     public let hasMore: Bool

@@ -182,10 +182,11 @@ extension PostgresStore {
             }
         }
         if reads.stageWrites {
-            for try await body in try await connection.query(
-                "SELECT body FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq", logger: logger
-            ).decode(String.self) {
-                facts.stageWrites.append(body)
+            for try await (body, packed) in try await connection.query(
+                "SELECT body, packed FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq",
+                logger: logger
+            ).decode((String, Data?).self) {
+                facts.stageWrites.append(StoredChange(json: body, packed: packed))
             }
         }
         if let since = reads.changedSince {
@@ -283,7 +284,7 @@ extension PostgresStore {
             let fields = rows.map { $0.change.field ?? "" }
             let caseIDs = rows.map { $0.caseID ?? "" }
             let hlcs = rows.map(\.change.hlc.description)
-            let bodies = rows.map(\.stored.json)
+            let bodies = rows.map(\.stored.text)
             // Every row this release appends has its binary coding.
             let packed = rows.map { ByteBuffer(bytes: $0.stored.binary ?? []) }
             let movedFrom = rows.map { $0.movedFrom ?? "" }

@@ -313,17 +313,19 @@ public final class PostgresStore: ChangeLogStore {
             var after = (entity: "", record: "")
             while true {
                 var groups: [(RecordRef, [Change])] = []
-                for try await (entity, record, body, seq) in try await connection.query(
+                for try await (entity, record, body, seq, packed) in try await connection.query(
                     """
-                    SELECT entity, record, body, seq FROM changes
+                    SELECT entity, record, body, seq, packed FROM changes
                     WHERE (entity, record) IN (
                         SELECT DISTINCT entity, record FROM changes WHERE (entity, record) > (\(after.entity), \(after.record))
                         ORDER BY entity, record LIMIT 500)
                     ORDER BY entity, record, seq
                     """, logger: logger
-                ).decode((String, String, String, Int64).self) {
+                ).decode((String, String, String, Int64, Data?).self) {
                     after = (entity, record)
-                    guard let kind = Entity(rawValue: entity), let change = try? StoreCoding.change(body) else {
+                    guard let kind = Entity(rawValue: entity),
+                        let change = try? StoreCoding.change(StoredChange(json: body, packed: packed))
+                    else {
                         check.unreadable("change \(seq) cannot be read")
                         continue
                     }

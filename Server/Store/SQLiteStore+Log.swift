@@ -196,9 +196,10 @@ extension SQLiteStore {
             while let row = try rows.next() { facts.caseChangeTimes.append((row[0], row[1])) }
         }
         if reads.stageWrites {
-            facts.stageWrites = try String.fetchAll(
+            facts.stageWrites = try Row.fetchAll(
                 try db.cachedStatement(
-                    sql: "SELECT body FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq"))
+                    sql: "SELECT body, packed FROM changes WHERE entity = 'case' AND field = 'stage' ORDER BY seq")
+            ).map { Self.stored($0, json: 0, binary: 1) }
         }
         if let since = reads.changedSince {
             facts.changedRecords = try Row.fetchAll(
@@ -231,7 +232,7 @@ extension SQLiteStore {
                 let change = row.change
                 values += [
                     change.id.description, change.entity.rawValue, change.record, change.field, row.caseID,
-                    change.hlc.description, row.stored.json, row.movedFrom, row.stored.binary.map { Data($0) },
+                    change.hlc.description, row.stored.text, row.movedFrom, row.stored.binary.map { Data($0) },
                 ]
             }
             try insert.execute(arguments: StatementArguments(values))

@@ -149,10 +149,11 @@ public final class SQLiteStore: ChangeLogStore {
                 seen.insert(ref)
             }
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT entity, record, body, seq FROM changes ORDER BY entity, record, seq")
+                db, sql: "SELECT entity, record, body, seq, packed FROM changes ORDER BY entity, record, seq")
             while let row = try rows.next() {
                 let seq: Int64 = row[3]
-                guard let entity = Entity(rawValue: row[0]), let change = try? StoreCoding.change(row[2]) else {
+                let stored = StoredChange(json: row[2], binary: (row[4] as Data?).map { [UInt8]($0) })
+                guard let entity = Entity(rawValue: row[0]), let change = try? StoreCoding.change(stored) else {
                     check.unreadable("change \(seq) cannot be read")
                     continue
                 }

@@ -9,7 +9,13 @@ enum StoreCoding {
         String(decoding: try encoder.encode(change), as: UTF8.self)
     }
 
-    /// A change in both the forms the log keeps (`StoredChange`).
+    /// A change as the log keeps it (`StoredChange`): its binary coding and its JSON.
+    ///
+    /// This release reads rows whose JSON is empty (`StoredChange.json` makes it from the
+    /// coding) but still writes it, so that a process of the previous release, which splices the
+    /// stored JSON into JSON pages, keeps answering older laptops during a rolling restart. A
+    /// later release may stop writing it (a seventh of a push's server work, `Docs/benchmarks.md`)
+    /// once every process reads such rows: first read both, then write one.
     static func stored(_ change: Change) throws -> StoredChange {
         StoredChange(json: try encode(change), binary: BinaryPage.encode(change: change))
     }
@@ -17,7 +23,7 @@ enum StoreCoding {
     /// Reads a logged change: its binary coding when the row has one, else its JSON.
     static func change(_ stored: StoredChange) throws -> Change {
         if let binary = stored.binary { return try BinaryPage.change(from: binary) }
-        return try change(stored.json)
+        return try change(stored.text)
     }
 
     /// A record's merged state as the stores keep it (schema version 5): `RecordState`'s binary
@@ -70,18 +76,32 @@ enum StoreCoding {
     }
 }
 
-/// A change as the log keeps it (schema version 6): its JSON text, which JSON pages splice in as
-/// it is, and its binary coding (`BinaryPage.encode(change:)`), which binary pages and snapshots
-/// read without a JSON parser — parsing the JSON was a fifth of a server's work under load. Rows
-/// an earlier release logged, and rows an older process logs during a rolling upgrade, have no
-/// binary coding; they are read from their JSON.
+/// A change as the log keeps it. Schema version 6 kept its JSON text (`body`), which JSON pages
+/// splice in as it is, and its binary coding (`packed`, `BinaryPage.encode(change:)`), which
+/// binary pages and snapshots read without a JSON parser — parsing the JSON was a fifth of a
+/// server's work under load. A row whose `body` is empty has its JSON made from the binary
+/// coding (`json`, the same text with sorted keys): this release writes both, and reads rows
+/// without JSON so that a later one may stop writing it (encoding every pushed change as JSON is
+/// a seventh of a push's work). Rows logged before schema version 6 have no binary coding; they
+/// are read from their JSON.
 public struct StoredChange: Sendable, Hashable {
-    public let json: String
+    /// The `body` column: the change's JSON, or empty when the row keeps only `binary`.
+    public let text: String
     public let binary: [UInt8]?
 
     init(json: String, binary: [UInt8]?) {
-        self.json = json
+        self.text = json
         self.binary = binary
+    }
+
+    /// The change's JSON with sorted keys: the stored text, or when the row keeps none, the same
+    /// text made from its binary coding.
+    /// - Throws: when the row's binary coding is damaged.
+    public var json: String {
+        get throws {
+            guard text.isEmpty, let binary else { return text }
+            return try StoreCoding.encode(BinaryPage.change(from: binary))
+        }
     }
 
     /// A row as PostgreSQL returns it (`packed` is NULL for rows logged before schema version 6).

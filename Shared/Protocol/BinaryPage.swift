@@ -82,36 +82,11 @@ public enum BinaryPage {
     /// Reads a pull page.
     /// - Throws: `KakehashiError` (`.invalidData`, field `page`) naming what is wrong with the bytes.
     public static func pullResponse(from bytes: [UInt8]) throws(KakehashiError) -> PullResponse {
-        guard bytes.count > magic.count, Array(bytes.prefix(magic.count)) == magic else {
-            throw damaged("it does not start with KKHP")
-        }
-        guard bytes[magic.count] == version else { throw damaged("its version is not \(version)") }
-        var reader = ByteReader(bytes: bytes, offset: magic.count + 1)
         var parts = PageParts()
-        var seen = Set<Section>()
-        while true {
-            let tag: UInt64
-            let end: Int
-            do {
-                tag = try reader.varint()
-                if tag == 0 { break }
-                let length = try reader.count()
-                end = reader.offset + length
-            } catch {
-                throw damaged("it is cut short (no end mark)")
-            }
-            defer { reader.offset = end }
-            guard let section = Section(rawValue: tag) else { continue }  // a newer server's section: skipped
-            guard seen.insert(section).inserted else { throw damaged("the \(section) section appears twice") }
-            var contents = ByteReader(bytes: bytes, offset: reader.offset, end: end)
-            do {
-                try parts.read(section, from: &contents)
-            } catch {
-                throw damaged("the \(section) section cannot be read")
-            }
-            guard contents.offset == end else { throw damaged("the \(section) section has bytes left over") }
+        try BinarySections.read(bytes, magic: magic, version: version, damaged: damaged) {
+            (section: Section, contents: inout ByteReader) throws(KakehashiError) in
+            try parts.read(section, from: &contents)
         }
-        guard reader.offset == bytes.count else { throw damaged("bytes follow its end mark") }
         guard let envelope = parts.envelope else { throw damaged("it has no page section") }
         return PullResponse(
             changes: parts.changes, purges: parts.purges, nextCursor: envelope.nextCursor, hasMore: envelope.hasMore,
@@ -148,6 +123,51 @@ public enum BinaryPage {
 
     static func damaged(_ reason: String) -> KakehashiError {
         KakehashiError(.invalidData, field: "page", "the binary page is damaged: \(reason)")
+    }
+}
+
+/// The container the binary bodies share (`BinaryPage`, `BinaryPush`): a magic, a version byte,
+/// then sections, each a tag, a byte length and that many bytes, and last the end mark, tag 0. A
+/// section whose tag the reader does not know is skipped; a known one appears at most once.
+enum BinarySections {
+    /// Reads the sections of `bytes`, handing each known one to `read` with a reader bounded by
+    /// the section. `damaged` makes the error for a reason.
+    static func read<Section: RawRepresentable & Hashable>(
+        _ bytes: [UInt8], magic: [UInt8], version: UInt8, damaged: (String) -> KakehashiError,
+        _ read: (Section, inout ByteReader) throws(KakehashiError) -> Void
+    ) throws(KakehashiError) where Section.RawValue == UInt64 {
+        let name = String(decoding: magic, as: UTF8.self)
+        guard bytes.count > magic.count, Array(bytes.prefix(magic.count)) == magic else {
+            throw damaged("it does not start with \(name)")
+        }
+        guard bytes[magic.count] == version else { throw damaged("its version is not \(version)") }
+        var reader = ByteReader(bytes: bytes, offset: magic.count + 1)
+        var seen = Set<Section>()
+        while true {
+            let tag: UInt64
+            let end: Int
+            do {
+                tag = try reader.varint()
+                if tag == 0 { break }
+                let length = try reader.count()
+                end = reader.offset + length
+            } catch {
+                throw damaged("it is cut short (no end mark)")
+            }
+            defer { reader.offset = end }
+            guard let section = Section(rawValue: tag) else { continue }  // a newer writer's section: skipped
+            guard seen.insert(section).inserted else { throw damaged("the \(section) section appears twice") }
+            var contents = ByteReader(bytes: bytes, offset: reader.offset, end: end)
+            do {
+                try read(section, &contents)
+            } catch {
+                // A reader's own clear refusal (a change named) stands; a short read is damage.
+                if error.code == .invalidData { throw error }
+                throw damaged("the \(section) section cannot be read")
+            }
+            guard contents.offset == end else { throw damaged("the \(section) section has bytes left over") }
+        }
+        guard reader.offset == bytes.count else { throw damaged("bytes follow its end mark") }
     }
 }
 

@@ -21,13 +21,18 @@ public enum WireProtocol {
     /// (`GET /v1/pull?after=0&states=1` bootstraps with merged states; `GET /v1/history` sends
     /// the history a bootstrap left out), `binary-pages` (pull and history pages in
     /// `BinaryPage`'s form to a client whose `Accept` lists it; a client reads the form the
-    /// `Content-Type` names, so it may ask any server), `gained-states` (`GET
-    /// /v1/pull?after=CURSOR&states=1` from a stream cursor hands out the records the device
-    /// gains access to as merged states, each named in `PullResponse.gained` with a history
-    /// cursor scoped to it, instead of their history as changes).
+    /// `Content-Type` names, so it may ask any server), `binary-push` (`POST /v1/push` reads a
+    /// body of `Content-Type: application/vnd.kakehashi.push`, and answers in `BinaryPush`'s form
+    /// to a client whose `Accept` lists it; a JSON push is read and answered as before),
+    /// `gained-states` (`GET /v1/pull?after=CURSOR&states=1` from a stream cursor hands out the
+    /// records the device gains access to as merged states, each named in `PullResponse.gained`
+    /// with a history cursor scoped to it, instead of their history as changes).
     public static let features = [
-        "ack", binaryPagesFeature, "epoch", gainedStatesFeature, gzipRequestsFeature, statesFeature,
+        "ack", binaryPagesFeature, binaryPushFeature, "epoch", gainedStatesFeature, gzipRequestsFeature,
+        statesFeature,
     ]
+    /// The feature name of binary push bodies and answers.
+    public static let binaryPushFeature = "binary-push"
     /// The feature name of receiving gained records as states.
     public static let gainedStatesFeature = "gained-states"
     /// The feature name of binary pull and history pages.
@@ -128,10 +133,18 @@ public struct PushResult: Codable, Sendable, Hashable {
     /// instead of failing the whole push response.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(ChangeID.self, forKey: .id)
-        status = try container.decode(Status.self, forKey: .status)
-        let text = try container.decodeIfPresent(String.self, forKey: .code)
-        let reason = try container.decodeIfPresent(String.self, forKey: .reason)
+        self.init(
+            id: try container.decode(ChangeID.self, forKey: .id),
+            status: try container.decode(Status.self, forKey: .status),
+            codeText: try container.decodeIfPresent(String.self, forKey: .code),
+            reason: try container.decodeIfPresent(String.self, forKey: .reason))
+    }
+
+    /// A result whose rejection code is read as text (JSON or `BinaryPush`): a code this release
+    /// does not know is kept at the start of the reason.
+    init(id: ChangeID, status: Status, codeText text: String?, reason: String?) {
+        self.id = id
+        self.status = status
         if let text, RejectionCode(rawValue: text) == nil {
             code = .invalid
             self.reason = "[\(text)] " + (reason ?? "rejected by the server")

@@ -5,17 +5,20 @@ import KakehashiShared
 
 /// One laptop pushing `changes` changes (open cases and activity records on them, `makeLog`)
 /// through a real server process over loopback, in the laptop's batches and with its transport
-/// (libcurl, gzip bodies once the server lists the feature), next to the limit measured in the
+/// (libcurl; gzip bodies in `BinaryPush`'s form once the server lists the features; one more
+/// push as an older laptop sends it, JSON, for comparison), next to the limit measured in the
 /// same run: SQLite inserting the same rows, shaped like the server's `changes` rows (change id,
 /// entity, record, field, case, HLC, the change's JSON), into a fresh file in one transaction
 /// with one prepared statement.
 enum PushBenchmark {
     static let goalRatio = 0.30
 
-    /// One push: the wall seconds, the server's CPU seconds, its peak RSS, and the requests.
+    /// One push: the wall seconds, the server's and the laptop's CPU seconds, the server's peak
+    /// RSS, and the requests.
     struct Round {
         let seconds: Double
         let serverCPU: Double
+        let laptopCPU: Double
         let peakMiB: Double
         let requests: Int
         let batchSize: Int
@@ -35,19 +38,29 @@ enum PushBenchmark {
             rounds.append(pushed)
             rawTimes.append(try rawLogInsert(log, into: directory + "/raw\(round).sqlite"))
         }
+        // An older laptop's push, JSON bodies and answers, to a fresh server: what the binary form buys.
+        let (older, _) = try await push(
+            changes: changes, directory: directory + "/json", database: database, json: true)
         let push = rounds.sorted { $0.seconds < $1.seconds }[rounds.count / 2]
         let rawSeconds = percentile(rawTimes, 0.5)
         let pushRate = Double(push.changes) / push.seconds
         let rawRate = Double(push.changes) / rawSeconds
         let store = database == nil ? "SQLite" : "--db"
         print(
-            "\nPush of \(push.changes) changes from one laptop through a real server over loopback (\(push.requests) requests of \(push.batchSize), \(store) store; median of \(rounds.count))"
+            "\nPush of \(push.changes) changes from one laptop through a real server over loopback (\(push.requests) requests of up to \(push.batchSize), \(store) store; median of \(rounds.count))"
         )
         print(
             String(
                 format:
-                    "  kakehashi push         %10.0f changes/s  (%.2f s; server CPU %.2f s, %.0f µs a change; peak RSS %.0f MiB)",
-                pushRate, push.seconds, push.serverCPU, push.serverCPU / Double(push.changes) * 1e6, push.peakMiB))
+                    "  kakehashi push         %10.0f changes/s  (%.2f s; server CPU %.2f s, %.0f µs a change; laptop CPU %.2f s; peak RSS %.0f MiB)",
+                pushRate, push.seconds, push.serverCPU, push.serverCPU / Double(push.changes) * 1e6, push.laptopCPU,
+                push.peakMiB))
+        print(
+            String(
+                format:
+                    "  older laptop (JSON)    %10.0f changes/s  (%.2f s; server CPU %.2f s, %.0f µs a change; laptop CPU %.2f s; one push)",
+                Double(older.changes) / older.seconds, older.seconds, older.serverCPU,
+                older.serverCPU / Double(older.changes) * 1e6, older.laptopCPU))
         print(
             String(
                 format:
@@ -56,9 +69,10 @@ enum PushBenchmark {
         print(String(format: "  ratio                  %10.2f            (goal ≥ %.2f)", pushRate / rawRate, goalRatio))
     }
 
-    /// A fresh server, a laptop enrolled on it, and its push of `changes` changes.
+    /// A fresh server, a laptop enrolled on it, and its push of `changes` changes; with `json`,
+    /// the push of a laptop that predates binary pushes.
     static func push(
-        changes: Int, directory: String, database: String?
+        changes: Int, directory: String, database: String?, json: Bool = false
     ) async throws -> (round: Round, log: [Change]) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let server = BenchServer(directory: directory, database: database)
@@ -70,17 +84,26 @@ enum PushBenchmark {
         let log = makeLog(
             cases: cases, events: (changes - cases * 8) / 5, advisor: identity.advisor, device: identity.device)
         let transport = CurlTransport(baseURL: server.url)
-        let batchSize = SyncEngine(client: laptop, transport: transport).pushBatchSize
+        let engine = SyncEngine(client: laptop, transport: transport)
+        var batchSize = engine.pushBatchSize
 
         var accepted = 0
         var requests = 0
         let cpuBefore = server.cpuSeconds
+        let laptopBefore = processCPUSeconds()
         let pushSeconds = try await seconds {
+            // As `SyncEngine` does: the first batch plain JSON, then what the server listed.
             var gzip = false
-            for start in stride(from: 0, to: log.count, by: batchSize) {
+            var binary = false
+            var start = 0
+            while start < log.count {
                 let batch = Array(log[start..<min(log.count, start + batchSize)])
-                let reply = try await transport.push(PushRequest(changes: batch), token: identity.token, gzip: gzip)
+                start += batch.count
+                let reply = try await transport.push(
+                    PushRequest(changes: batch), token: identity.token, gzip: gzip, binary: binary)
                 gzip = reply.features.contains(WireProtocol.gzipRequestsFeature)
+                binary = !json && reply.features.contains(WireProtocol.binaryPushFeature)
+                batchSize = binary ? engine.binaryPushBatchSize : engine.pushBatchSize
                 accepted += reply.value.results.count { $0.status == .accepted }
                 requests += 1
                 if let refused = reply.value.results.first(where: { $0.status != .accepted }) {
@@ -95,7 +118,9 @@ enum PushBenchmark {
             throw BenchmarkSkipped(reason: "the server accepted \(accepted) of \(log.count) changes")
         }
         let round = Round(
-            seconds: pushSeconds, serverCPU: server.cpuSeconds - cpuBefore, peakMiB: server.peakMemoryMiB,
+            seconds: pushSeconds, serverCPU: server.cpuSeconds - cpuBefore,
+            laptopCPU: processCPUSeconds() - laptopBefore,
+            peakMiB: server.peakMemoryMiB,
             requests: requests, batchSize: batchSize, changes: log.count)
         return (round, log)
     }

@@ -49,7 +49,8 @@ import Testing
 }
 
 /// Issue 13, "gzip request bodies": a laptop's push is compressed once the server has listed
-/// `gzip-requests`, and everything it pushed arrives once, as a plain push would.
+/// `gzip-requests`, and sent in `BinaryPush`'s form once it has listed `binary-push`, and
+/// everything it pushed arrives once, as a plain JSON push would.
 @Suite struct CompressedPushEndToEndTests {
     @Test func aLargePushIsSentGzipAfterItsFirstBatchAndArrivesWhole() async throws {
         let server = ServerProcess()
@@ -63,7 +64,7 @@ import Testing
         let writer = try await FieldClient.enroll(
             directory: scratch.path + "/writer", server: proxy.url, code: try server.admin(["enroll", advisor]),
             cacert: nil, deviceName: "ThinkPad", transport: CurlTransport(baseURL: proxy.url))
-        // 300 activity records on 60 cases: 1,680 changes, four push batches.
+        // 300 activity records on 60 cases: 1,680 changes, three push batches (500 JSON, then binary).
         var written = 0
         var caseID = ""
         for index in 0..<300 {
@@ -90,10 +91,12 @@ import Testing
         let pending = queued.count
         let plainBytes = try JSONEncoder().encode(PushRequest(changes: queued)).count
         let summary = try await SyncEngine(client: writer, transport: CurlTransport(baseURL: proxy.url)).run()
-        #expect(summary.accepted == pending && pending > 3 * 500)
-        // The first batch went plain (the laptop did not know the server yet), every later one gzip.
-        let batches = (pending + 499) / 500
+        #expect(summary.accepted == pending && pending > 500 + WireProtocol.maxPushChanges)
+        // The first batch went plain JSON (the laptop did not know the server yet), every later one
+        // gzip, binary and as large as a push may be.
+        let batches = 1 + (pending - 500 + WireProtocol.maxPushChanges - 1) / WireProtocol.maxPushChanges
         #expect(proxy.gzipRequests == batches - 1, "\(proxy.gzipRequests) of \(batches) pushes compressed")
+        #expect(proxy.binaryPushRequests == batches - 1, "\(proxy.binaryPushRequests) of \(batches) pushes binary")
         #expect(
             proxy.bytesFromClients < plainBytes / 2,
             "\(proxy.bytesFromClients) bytes sent for \(plainBytes) bytes of changes")

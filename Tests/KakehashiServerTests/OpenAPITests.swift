@@ -187,6 +187,20 @@ import Testing
             record(
                 "get", "/v1/history",
                 try await client.send(.get, "/v1/history?after=\(gained.history)", token: outsider.token))
+            // A push in the binary form, answered in it, and a damaged one.
+            let outsiderSeed = outsider.create(.seed, ["title": .string("開放特許：精密研磨"), "kind": .string("open-patent")])
+            #expect(!outsiderSeed.isEmpty)
+            record(
+                "post", "/v1/push",
+                try await client.send(
+                    .post, "/v1/push", token: outsider.token,
+                    body: Data(BinaryPush.encode(PushRequest(changes: outsider.pending))),
+                    headers: BinaryPushTests.binaryHeaders))
+            record(
+                "post", "/v1/push",
+                try await client.send(
+                    .post, "/v1/push", token: outsider.token, body: Data("KKPU".utf8),
+                    headers: BinaryPushTests.binaryHeaders))
             // A kakehashi older than the server's minimum is told to upgrade (426), before its
             // token or body is looked at.
             let old: HTTPFields = [.userAgent: "kakehashi/0.0.9"]
@@ -222,6 +236,9 @@ import Testing
             if item.response.headers[.contentType] == BinaryPage.mediaType {
                 #expect(content[BinaryPage.mediaType] != nil, "\(item.method) \(item.path) \(status): binary")
                 #expect(throws: Never.self) { try BinaryPage.pullResponse(from: [UInt8](item.response.body)) }
+            } else if item.response.headers[.contentType] == BinaryPush.resultsMediaType {
+                #expect(content[BinaryPush.resultsMediaType] != nil, "\(item.method) \(item.path) \(status): binary")
+                #expect(throws: Never.self) { try BinaryPush.pushResponse(from: [UInt8](item.response.body)) }
             } else if let json = content["application/json"] as? [String: Any],
                 let schema = json["schema"] as? [String: Any]
             {

@@ -1,8 +1,9 @@
 import Foundation
-import KakehashiServer
 import KakehashiShared
 import PostgresNIO
 import Testing
+
+@testable import KakehashiServer
 
 /// Issue 11, point 3: a store written by an earlier release opens with this one and loses nothing.
 /// The fixtures in Tests/Fixtures were written by that release's own binaries
@@ -60,7 +61,8 @@ import Testing
 
     /// Pulls the whole log as the fixture's active device: the rows the earlier release logged
     /// have no binary coding and are read from their JSON, the row this release appended
-    /// (`retitleReadsBothStateForms`) has one, and it reads as the same change as its JSON.
+    /// (`retitleReadsBothStateForms`) has one beside its JSON, and the JSON made from that coding
+    /// (what a row without JSON is read as, `StoredChange.json`) is the JSON stored.
     static func pullReadsBothChangeForms(_ store: any ChangeLogStore) async throws {
         let device = try #require(try await store.devices().first { $0.status == "active" })
         let advisor = try #require(try await store.record(.advisor, device.advisor))
@@ -76,9 +78,18 @@ import Testing
         #expect(stored.contains { $0.binary == nil }, "the earlier release's rows")
         let coded = stored.filter { $0.binary != nil }
         #expect(coded.count == 1, "the row this release appended")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for change in coded {
-            let json = try JSONDecoder().decode(Change.self, from: Data(change.json.utf8))
+            #expect(!change.text.isEmpty, "this release still writes the JSON for the previous one")
+            let json = try JSONDecoder().decode(Change.self, from: Data(change.text.utf8))
             #expect(try BinaryPage.change(from: change.binary ?? []) == json)
+            let made = try StoredChange(json: "", binary: change.binary).json
+            #expect(made == change.text, "the JSON made from the coding is the JSON stored")
+            #expect(made == String(decoding: try encoder.encode(json), as: UTF8.self))
+        }
+        for change in stored where change.binary == nil {
+            #expect(try change.json == change.text, "an earlier release's row is spliced as it was stored")
         }
     }
 
@@ -91,6 +102,22 @@ import Testing
         try process.run()
         await process.exited()
         try #require(process.terminationStatus == 0, "\(arguments.prefix(2))")
+    }
+
+    /// A row whose `body` is empty (what a later release may write, once every process reads
+    /// such rows) is read as exactly the JSON this release stores for the same change: JSON pages,
+    /// `check` and the stage writes splice `StoredChange.json`. Changes of every operation, with
+    /// Japanese text, quotes, a line break, a slash and a leading `=`.
+    @Test func aRowWithoutJSONReadsAsTheJSONStored() throws {
+        let changes = ExportStreamingTests.Log().changes
+        #expect(Set(changes.map(\.op)).count == 3, "set, add and delete")
+        for change in changes {
+            let stored = try StoreCoding.stored(change)
+            #expect(!stored.text.isEmpty && stored.binary != nil)
+            let withoutJSON = StoredChange(json: "", binary: stored.binary)
+            #expect(try withoutJSON.json == stored.text, "\(change.id)")
+            #expect(try StoreCoding.change(withoutJSON) == change)
+        }
     }
 
     @Test(arguments: releases)

@@ -150,7 +150,7 @@ struct APIClient: Sendable {
     ) async throws -> APIResponse {
         var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
-        if body != nil { headers[.contentType] = "application/json" }
+        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
         let (head, received) = try await execute(uri, method, headers, body.map { ByteBuffer(bytes: $0) })
         let result = APIResponse(status: head.status, headers: head.headerFields, body: Data(buffer: received))
         #expect(result.serverTime != nil, "every response carries Kakehashi-Server-Time (\(method) \(uri))")

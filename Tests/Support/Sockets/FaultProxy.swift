@@ -36,6 +36,7 @@ package final class FaultProxy: @unchecked Sendable {
     private var injected: [Fault: Int] = [:]
     private var clientBytes = 0
     private var gzipBodies = 0
+    private var binaryPushBodies = 0
 
     package var port: UInt16 { server.port }
     package var url: String { server.url }
@@ -77,6 +78,9 @@ package final class FaultProxy: @unchecked Sendable {
     /// Requests whose head said `Content-Encoding: gzip`.
     package var gzipRequests: Int { lock.withLock { gzipBodies } }
     private static let gzipHeader = Array("\r\nContent-Encoding: gzip\r\n".utf8)
+    /// Requests whose head said `Content-Type: application/vnd.kakehashi.push` (binary pushes).
+    package var binaryPushRequests: Int { lock.withLock { binaryPushBodies } }
+    private static let binaryPushHeader = Array("\r\nContent-Type: application/vnd.kakehashi.push\r\n".utf8)
 
     /// How many connections got each fault so far.
     package var faultsInjected: [Fault: Int] { lock.withLock { injected } }
@@ -121,9 +125,11 @@ package final class FaultProxy: @unchecked Sendable {
                 }
                 lastFromClient = true
                 let gzip = buffer[0..<count].firstRange(of: Self.gzipHeader) != nil
+                let binaryPush = buffer[0..<count].firstRange(of: Self.binaryPushHeader) != nil
                 lock.withLock {
                     clientBytes += count
                     if gzip { gzipBodies += 1 }
+                    if binaryPush { binaryPushBodies += 1 }
                 }
                 if armed {
                     switch plan.fault {

@@ -100,18 +100,11 @@ extension PostgresStore {
             }
         }
         if let read = reads.rows {
-            for try await (seq, entity, record, field, caseID, body, movedFrom, packed) in try await connection.query(
+            facts.rows += try await logRows(
                 """
                 SELECT seq, entity, record, field, case_id, body, moved_from, packed FROM changes
                 WHERE seq > \(read.after) ORDER BY seq LIMIT \(read.limit)
-                """, logger: logger
-            ).decode((Int64, String, String, String?, String?, String, String?, Data?).self) {
-                guard let entity = Entity(rawValue: entity) else { continue }
-                facts.rows.append(
-                    LogRow(
-                        seq: seq, entity: entity, record: record, field: field, caseID: caseID,
-                        change: StoredChange(json: body, packed: packed), movedFrom: movedFrom))
-            }
+                """, connection, logger)
         }
         if let read = reads.scopedRows {
             let scope = read.scope
@@ -127,15 +120,7 @@ extension PostgresStore {
                 WHERE entity = 'event' AND record = \(scope.record) AND seq > \(read.after) AND seq <= \(read.upTo)
                 ORDER BY seq LIMIT \(read.limit)
                 """
-            for try await (seq, entity, record, field, caseID, body, movedFrom, packed) in try await connection.query(
-                query, logger: logger
-            ).decode((Int64, String, String, String?, String?, String, String?, Data?).self) {
-                guard let entity = Entity(rawValue: entity) else { continue }
-                facts.rows.append(
-                    LogRow(
-                        seq: seq, entity: entity, record: record, field: field, caseID: caseID,
-                        change: StoredChange(json: body, packed: packed), movedFrom: movedFrom))
-            }
+            facts.rows += try await logRows(query, connection, logger)
         }
         if !reads.eventCases.isEmpty {
             for try await (caseID, record) in try await connection.query(
@@ -223,6 +208,24 @@ extension PostgresStore {
             states.append(try StoreCoding.state(stored, entity: entity, id: id))
         }
         return states
+    }
+
+    /// The log rows a query of `seq, entity, record, field, case_id, body, moved_from, packed`
+    /// returns, in its order.
+    private static func logRows(
+        _ query: PostgresQuery, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [LogRow] {
+        var read: [LogRow] = []
+        for try await (seq, entity, record, field, caseID, body, movedFrom, packed) in try await connection.query(
+            query, logger: logger
+        ).decode((Int64, String, String, String?, String?, String, String?, Data?).self) {
+            guard let entity = Entity(rawValue: entity) else { continue }
+            read.append(
+                LogRow(
+                    seq: seq, entity: entity, record: record, field: field, caseID: caseID,
+                    change: StoredChange(json: body, packed: packed), movedFrom: movedFrom))
+        }
+        return read
     }
 
     /// Answers history reads, one answer per read in order. Reads of single records are asked

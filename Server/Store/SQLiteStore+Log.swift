@@ -102,13 +102,7 @@ extension SQLiteStore {
                         WHERE seq > ? ORDER BY seq LIMIT ?
                         """),
                 arguments: [read.after, read.limit])
-            while let row = try rows.next() {
-                guard let entity = Entity(rawValue: row[1]) else { continue }
-                facts.rows.append(
-                    LogRow(
-                        seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4],
-                        change: Self.stored(row, json: 5, binary: 7), movedFrom: row[6]))
-            }
+            facts.rows += try Self.logRows(rows)
         }
         if let read = reads.scopedRows {
             let scope = read.scope
@@ -124,13 +118,7 @@ extension SQLiteStore {
                         WHERE entity = 'event' AND record = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?
                         """),
                 arguments: [scope.record, read.after, read.upTo, read.limit])
-            while let row = try rows.next() {
-                guard let entity = Entity(rawValue: row[1]) else { continue }
-                facts.rows.append(
-                    LogRow(
-                        seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4],
-                        change: Self.stored(row, json: 5, binary: 7), movedFrom: row[6]))
-            }
+            facts.rows += try Self.logRows(rows)
         }
         for chunk in StoreCoding.chunks(reads.eventCases) {
             for row in try Row.fetchAll(
@@ -289,6 +277,20 @@ extension SQLiteStore {
     /// Rows per multi-row `INSERT`: 8 columns × 100 rows stay under 999 variables, the limit of
     /// SQLite builds older than 3.32.
     private static let rowsPerInsert = 100
+
+    /// The log rows a query of `seq, entity, record, field, case_id, body, moved_from, packed`
+    /// returns, in its order.
+    private static func logRows(_ rows: RowCursor) throws -> [LogRow] {
+        var read: [LogRow] = []
+        while let row = try rows.next() {
+            guard let entity = Entity(rawValue: row[1]) else { continue }
+            read.append(
+                LogRow(
+                    seq: row[0], entity: entity, record: row[2], field: row[3], caseID: row[4],
+                    change: stored(row, json: 5, binary: 7), movedFrom: row[6]))
+        }
+        return read
+    }
 
     /// A logged change from the columns of `row` holding its JSON and its binary coding.
     private static func stored(_ row: Row, json: Int, binary: Int) -> StoredChange {

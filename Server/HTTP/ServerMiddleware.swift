@@ -76,7 +76,7 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
         let elapsed = ContinuousClock.now - started
         // The server's share of the request's time, so a laptop can tell it from the network's
         // (SyncEngine sizes its pull pages by the latter).
-        response.headers[Self.serverTimingField] = Self.serverTiming(elapsed)
+        response.headers[JSONResponse.serverTimingField] = Self.serverTiming(elapsed)
         metrics.recordRequest(path: request.uri.path, status: response.status.code, duration: elapsed)
         context.logger.info(
             "request",
@@ -103,8 +103,6 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
         default: false
         }
     }
-
-    static let serverTimingField = HTTPField.Name("Server-Timing")!
 
     /// A `Server-Timing` value (W3C Server Timing) with the request's time in the server, in
     /// milliseconds to a tenth: `app;dur=12.3`.

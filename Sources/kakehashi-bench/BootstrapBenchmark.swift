@@ -79,6 +79,7 @@ enum BootstrapBenchmark {
             print(
                 String(
                     format: "  " + label, replaySeconds, replayed?.pulled ?? 0, Double(replayed?.bytes ?? 0) / 1e6))
+            print("  page sizes asked       \(RuralBenchmark.pageSizes(replayed?.pageLimits ?? []))")
         }
     }
 

@@ -189,7 +189,8 @@ public struct CurlTransport: SyncTransport {
             }
             throw .status(reply.status, error)
         }
-        return Transferred(try decode(reply), bytes: reply.bytes, features: reply.features)
+        return Transferred(
+            try decode(reply), bytes: reply.bytes, features: reply.features, serverTiming: reply.serverTiming)
     }
 
     /// A JSON body.
@@ -228,6 +229,8 @@ public struct CurlTransport: SyncTransport {
         let features: Set<String>
         /// The body's `Content-Type`.
         let contentType: String?
+        /// The server's time for the response (`Server-Timing`), when it sent one.
+        let serverTiming: Duration?
     }
 
     /// One HTTP exchange on the session's handle, reset to this request's options; libcurl keeps
@@ -328,7 +331,8 @@ public struct CurlTransport: SyncTransport {
         _ = kh_curl_getinfo_long(handle, CURLINFO_HEADER_SIZE, &headerBytes)
         return Reply(
             status: status, body: sink.body, bytes: Int(downloaded) + Int(uploaded) + headerBytes,
-            minClientVersion: sink.minClientVersion, features: sink.features, contentType: sink.contentType)
+            minClientVersion: sink.minClientVersion, features: sink.features, contentType: sink.contentType,
+            serverTiming: sink.serverTiming)
     }
 }
 
@@ -434,12 +438,14 @@ private final class TransferWatch {
 }
 
 /// Collects a response body from libcurl's write callback, and the headers the client reads.
-private final class ResponseSink {
+final class ResponseSink {
     var body = Data()
     var minClientVersion: String?
     var features: Set<String> = []
     var contentType: String?
+    var serverTiming: Duration?
 
+    private static let serverTimingPrefix = Array("server-timing:".utf8)
     private static let contentTypePrefix = Array("content-type:".utf8)
     private static let minClientVersionPrefix = Array((WireProtocol.minClientVersionHeader + ":").lowercased().utf8)
     private static let featuresPrefix = Array((WireProtocol.featuresHeader + ":").lowercased().utf8)
@@ -452,6 +458,20 @@ private final class ResponseSink {
             in: .whitespacesAndNewlines)
     }
 
+    /// The `dur` (milliseconds) of the first metric of a `Server-Timing` value (`app;dur=12.5`).
+    static func serverDuration(_ value: String) -> Duration? {
+        let metric = value.split(separator: ",").first ?? ""
+        for parameter in metric.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0].lowercased() == "dur", let millis = Double(pair[1]), millis >= 0,
+                millis.isFinite
+            {
+                return .microseconds(Int64(millis * 1_000))
+            }
+        }
+        return nil
+    }
+
     /// libcurl's header callback: one header line per call (of every response, redirects included).
     static let header: kh_curl_write_callback = { data, size, count, context in
         guard let data, let context else { return 0 }
@@ -462,6 +482,7 @@ private final class ResponseSink {
         }
         if let version = value(of: line, minClientVersionPrefix) { sink.minClientVersion = version }
         if let type = value(of: line, contentTypePrefix) { sink.contentType = type }
+        if let timing = value(of: line, serverTimingPrefix) { sink.serverTiming = serverDuration(timing) }
         if let listed = value(of: line, featuresPrefix) {
             sink.features = Set(listed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         }

@@ -67,6 +67,9 @@ public struct SyncEngine: Sendable {
         public var recovery: Recovery?
         public var arrived = Arrivals()
         public var pages = 0
+        /// The `limit` each pull page was asked with, in order (they grow while the network
+        /// leaves the laptop waiting: `PullPacing`).
+        public var pageLimits: [Int] = []
     }
 
     /// What a recovery from a restored server did: own changes sent again (the server kept those
@@ -93,6 +96,9 @@ public struct SyncEngine: Sendable {
     public var binaryPushBatchSize = WireProtocol.maxPushChanges
     /// Keeps a push body well under the server's `WireProtocol.maxRequestBytes`.
     public var pushBatchBytes = WireProtocol.maxRequestBytes / 2
+    /// The `limit` of a sync's first pull page. Later pages grow from it (doubling, up to
+    /// `WireProtocol.maxPullLimit`) while the network leaves the laptop waiting for the page it
+    /// asked ahead (`PullPacing`).
     public var pullPageSize = WireProtocol.defaultPullLimit
     /// Changes per history page, and how many pages one sync downloads at most: the history of a
     /// bootstrap from states arrives over the next syncs without making any of them long.
@@ -366,8 +372,10 @@ public struct SyncEngine: Sendable {
     /// the cursor actually stored, so the server keeps what it needs should the laptop crash
     /// before storing either page (protocol.md, "Asking ahead").
     private func pull(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws -> Bool {
-        var ahead: Task<(Transferred<PullResponse>, Int64), any Error>?
+        var ahead: Task<AskedAhead, any Error>?
         defer { ahead?.cancel() }
+        // Sized by what the laptop measures: see `PullPacing`.
+        var limit = pullPageSize
         while true {
             try Task.checkCancellation()
             let identity = try client.identity()
@@ -378,19 +386,25 @@ public struct SyncEngine: Sendable {
                     ahead = nil
                     // The page asked ahead runs in a task of its own, which a cancelled sync
                     // cancels too instead of waiting for it.
-                    (reply, sent) = try await withTaskCancellationHandler {
+                    let applied = ContinuousClock.now
+                    let arrived = try await withTaskCancellationHandler {
                         try await asked.value
                     } onCancel: {
                         asked.cancel()
                     }
+                    (reply, sent) = (arrived.reply, arrived.sent)
+                    limit = PullPacing.next(
+                        after: arrived.limit, idle: arrived.idle(since: applied, server: reply.serverTiming))
                 } else if try bootstrapsFromStates(identity) {
                     sent = client.wallClock()
-                    reply = try await transport.pullStates(limit: pullPageSize, token: identity.token)
+                    summary.pageLimits.append(limit)
+                    reply = try await transport.pullStates(limit: limit, token: identity.token)
                 } else {
                     sent = client.wallClock()
+                    summary.pageLimits.append(limit)
                     reply = try await transport.pull(
                         after: identity.cursor, acknowledged: nil, states: Self.takesGainedStates(identity),
-                        limit: pullPageSize, token: identity.token)
+                        limit: limit, token: identity.token)
                 }
             } catch {
                 // A cursor the log never issued: it was restored from a backup older than the cursor.
@@ -402,16 +416,16 @@ public struct SyncEngine: Sendable {
             }
             let page = reply.value
             if page.hasMore, reply.features.contains("ack") {
-                let (transport, size, token, clock) = (transport, pullPageSize, identity.token, client.wallClock)
+                let (transport, size, token, clock) = (transport, limit, identity.token, client.wallClock)
                 let (next, stored) = (page.nextCursor, identity.cursor)
                 let states = reply.features.contains(WireProtocol.gainedStatesFeature)
+                summary.pageLimits.append(size)
                 ahead = Task {
-                    let sent = clock()
-                    return (
-                        try await transport.pull(
-                            after: next, acknowledged: stored, states: states, limit: size, token: token),
-                        sent
-                    )
+                    let (sent, started) = (clock(), ContinuousClock.now)
+                    let reply = try await transport.pull(
+                        after: next, acknowledged: stored, states: states, limit: size, token: token)
+                    return AskedAhead(
+                        reply: reply, sent: sent, limit: size, started: started, arrived: ContinuousClock.now)
                 }
             }
             learnOffset(serverTime: page.serverTime, sent: sent, into: &summary)
@@ -466,6 +480,28 @@ public struct SyncEngine: Sendable {
                 }
                 return true
             }
+        }
+    }
+
+    /// A page asked ahead, and when its request left and its answer arrived.
+    private struct AskedAhead: Sendable {
+        let reply: Transferred<PullResponse>
+        /// The laptop's wall clock when the request left (for the clock offset).
+        let sent: Int64
+        let limit: Int
+        let started: ContinuousClock.Instant
+        let arrived: ContinuousClock.Instant
+
+        /// How long the laptop, done with the page before at `applied`, waited for this one
+        /// because of the network: its wait less the wait an instant network would have left
+        /// (the server's time for the page, when it said, from the request's start). A laptop
+        /// that waited only for the server was not idle on the link, and larger pages would not
+        /// help it (over loopback they make the two processes overlap less).
+        func idle(since applied: ContinuousClock.Instant, server: Duration?) -> Duration {
+            let waited = arrived - max(applied, started)
+            guard waited > .zero else { return .zero }
+            let serverAlone = started + (server ?? .zero) - applied
+            return waited - max(.zero, serverAlone)
         }
     }
 
@@ -596,5 +632,23 @@ extension SyncEngine.Arrivals {
             newCases: after.cases.subtracting(before.cases).count,
             referralsToMe: after.referrals.subtracting(before.referrals).count,
             newConflicts: after.conflicts.subtracting(before.conflicts).count)
+    }
+}
+
+/// How a laptop sizes its pull pages by what it measures. A page is asked for one ahead, while
+/// the page before is applied; when it had not arrived by then and the network, not the server,
+/// kept it (the laptop sat idle on the link: round trips, a slow or lossy link), the next page is
+/// asked twice as large, up to the server's maximum, so fewer round trips and stalls fall on the
+/// critical path. A page that was ready keeps the size. Each sync starts again from
+/// `SyncEngine.pullPageSize`.
+public enum PullPacing {
+    /// Idle time on the network below this (less than a round trip on any wide-area link) is
+    /// the laptop's own receiving and scheduling, not a link worth fewer, larger pages.
+    public static let noticeableIdle = Duration.milliseconds(20)
+
+    /// The `limit` of the next page after a page asked with `limit` left the laptop `idle`.
+    public static func next(after limit: Int, idle: Duration) -> Int {
+        guard idle > noticeableIdle else { return limit }
+        return max(limit, min(limit * 2, WireProtocol.maxPullLimit))
     }
 }

@@ -95,11 +95,15 @@ public struct Transferred<Value: Sendable>: Sendable {
     public let bytes: Int
     /// The optional protocol features the server listed (`WireProtocol.featuresHeader`).
     public let features: Set<String>
+    /// The server's time to make the response, when it said (`Server-Timing: app;dur=…`): what
+    /// of the request's time was the server's rather than the network's.
+    public let serverTiming: Duration?
 
-    public init(_ value: Value, bytes: Int, features: Set<String> = []) {
+    public init(_ value: Value, bytes: Int, features: Set<String> = [], serverTiming: Duration? = nil) {
         self.value = value
         self.bytes = bytes
         self.features = features
+        self.serverTiming = serverTiming
     }
 }
 

@@ -10,6 +10,8 @@ enum JSONResponse {
     static let serverTimeField = HTTPField.Name(WireProtocol.serverTimeHeader)!
     static let minClientVersionField = HTTPField.Name(WireProtocol.minClientVersionHeader)!
     static let featuresField = HTTPField.Name(WireProtocol.featuresHeader)!
+    /// The server's time for a request (`ServerMiddleware.serverTiming`).
+    static let serverTimingField = HTTPField.Name("Server-Timing")!
 
     static func make(
         _ value: some Encodable, status: HTTPResponse.Status = .ok, request: Request, serverTime: Int64

@@ -74,6 +74,9 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             response.headers[.upgrade] = "kakehashi/\(minClientVersion)"
         }
         let elapsed = ContinuousClock.now - started
+        // The server's share of the request's time, so a laptop can tell it from the network's
+        // (SyncEngine sizes its pull pages by the latter).
+        response.headers[JSONResponse.serverTimingField] = Self.serverTiming(elapsed)
         metrics.recordRequest(path: request.uri.path, status: response.status.code, duration: elapsed)
         context.logger.info(
             "request",
@@ -99,6 +102,13 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as IOError: [ECONNRESET, EPIPE].contains(error.errnoCode)
         default: false
         }
+    }
+
+    /// A `Server-Timing` value (W3C Server Timing) with the request's time in the server, in
+    /// milliseconds to a tenth: `app;dur=12.3`.
+    static func serverTiming(_ duration: Duration) -> String {
+        let millis = Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
+        return "app;dur=" + String(format: "%.1f", millis)
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {

@@ -35,6 +35,7 @@ enum BootstrapBenchmark {
             String(
                 format: "  kakehashi bootstrap    %8.1f s until search answers (%d states, %.1f MB on the wire)",
                 bootstrapSeconds, summary.states, Double(summary.bytes) / 1e6))
+        print("  page sizes asked       \(RuralBenchmark.pageSizes(summary.pageLimits))")
         print(
             String(
                 format: "  SQLite load, same rows %8.1f s (states, entity tables, search index; one transaction)",
@@ -78,6 +79,7 @@ enum BootstrapBenchmark {
             print(
                 String(
                     format: "  " + label, replaySeconds, replayed?.pulled ?? 0, Double(replayed?.bytes ?? 0) / 1e6))
+            print("  page sizes asked       \(RuralBenchmark.pageSizes(replayed?.pageLimits ?? []))")
         }
     }
 

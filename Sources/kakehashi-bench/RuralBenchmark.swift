@@ -55,16 +55,28 @@ enum RuralBenchmark {
                 format: "  wire time at %2.0f Mbit/s %8.1f s (the limit: those bytes at the link's bandwidth)",
                 link.bitsPerSecond / 1e6, limit))
         print(String(format: "  ratio                  %8.2f   (goal ≤ %.1f)", elapsed / limit, goalRatio))
+        print("  page sizes asked       \(pageSizes(summary.pageLimits))")
 
         // The same bootstrap from the same server without the link: what the two processes'
         // work costs on this machine, which the link's time overlaps with or adds to.
         let direct = try await server.laptop("鈴木一郎", directory: directory + "/direct")
-        let (_, _, directSeconds) = try await BootstrapBenchmark.bootstrap(
+        let (_, directSummary, directSeconds) = try await BootstrapBenchmark.bootstrap(
             direct, over: CurlTransport(baseURL: server.url, cacert: cert), records: records)
         print(
             String(
                 format: "  same, TLS over loopback %7.1f s (no emulated link: the time the link adds is %.1f s)",
                 directSeconds, elapsed - directSeconds))
+        print("  its page sizes asked   \(pageSizes(directSummary.pageLimits))")
+    }
+
+    /// The `limit`s a sync's pull pages were asked with, in order, runs of one size counted:
+    /// "1000 ×2, 2000, 4000, 5000 ×18".
+    static func pageSizes(_ limits: [Int]) -> String {
+        var runs: [(size: Int, count: Int)] = []
+        for limit in limits {
+            if runs.last?.size == limit { runs[runs.count - 1].count += 1 } else { runs.append((limit, 1)) }
+        }
+        return runs.map { $0.count == 1 ? "\($0.size)" : "\($0.size) ×\($0.count)" }.joined(separator: ", ")
     }
 
     /// A throwaway self-signed ECDSA certificate for 127.0.0.1, made with the `openssl` CLI.

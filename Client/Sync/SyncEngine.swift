@@ -484,7 +484,7 @@ public struct SyncEngine: Sendable {
     }
 
     /// A page asked ahead, and when its request left and its answer arrived.
-    private struct AskedAhead: Sendable {
+    struct AskedAhead: Sendable {
         let reply: Transferred<PullResponse>
         /// The laptop's wall clock when the request left (for the clock offset).
         let sent: Int64

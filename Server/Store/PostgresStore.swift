@@ -72,14 +72,23 @@ public final class PostgresStore: ChangeLogStore {
     /// `StoreLocation.withStore`.
     public var services: [any Service] { [PoolService(pool: pool, runs: poolRuns)] }
 
-    /// Runs the pool, opening the gate queries wait at just before.
+    /// Runs the pool, and opens the gate queries wait at once it has started.
+    ///
+    /// `PostgresClient.run()` marks the pool running as its first step, but nothing says when that
+    /// step has happened: opened just before the call, the gate let a waiting query through first
+    /// on a busy machine (`ExecutablesTests` caught it in CI). So the gate opens a moment after
+    /// the pool has been started, far longer than the start takes; the only cost is that moment
+    /// at the start of a command.
     private struct PoolService: Service {
         let pool: PostgresClient
         let runs: StartGate
+        static let startMargin = Duration.milliseconds(100)
 
         func run() async throws {
+            async let running: Void = pool.run()
+            try? await Task.sleep(for: Self.startMargin)
             runs.open()
-            await pool.run()
+            await running
         }
     }
 

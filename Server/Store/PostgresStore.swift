@@ -63,7 +63,12 @@ public final class PostgresStore: ChangeLogStore {
                 .unavailable, field: "db", "cannot use the PostgreSQL store", cause: UnderlyingError(error))
         }
         self.url = url
-        pool = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool's own lifecycle (a connection being made when a command closes the store, and
+        // the like) is logged at info by PostgresNIO: operators see its warnings and errors, and
+        // queries that fail report themselves.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .warning)
+        pool = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
         self.logger = logger
     }
 

@@ -190,7 +190,8 @@ public struct CurlTransport: SyncTransport {
             throw .status(reply.status, error)
         }
         return Transferred(
-            try decode(reply), bytes: reply.bytes, features: reply.features, serverTiming: reply.serverTiming)
+            try decode(reply), bytes: reply.bytes, features: reply.features, serverTiming: reply.serverTiming,
+            received: reply.received)
     }
 
     /// A JSON body.
@@ -231,6 +232,8 @@ public struct CurlTransport: SyncTransport {
         let contentType: String?
         /// The server's time for the response (`Server-Timing`), when it sent one.
         let serverTiming: Duration?
+        /// When the transfer ended.
+        let received: ContinuousClock.Instant
     }
 
     /// One HTTP exchange on the session's handle, reset to this request's options; libcurl keeps
@@ -315,6 +318,7 @@ public struct CurlTransport: SyncTransport {
         _ = kh_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, watchContext.toOpaque())
 
         let code = curl_easy_perform(handle)
+        let received = ContinuousClock.now
         guard code == CURLE_OK else {
             if code == CURLE_ABORTED_BY_CALLBACK { throw .cancelled }
             let detail = "\(url): \(String(cString: curl_easy_strerror(code)))"
@@ -332,7 +336,7 @@ public struct CurlTransport: SyncTransport {
         return Reply(
             status: status, body: sink.body, bytes: Int(downloaded) + Int(uploaded) + headerBytes,
             minClientVersion: sink.minClientVersion, features: sink.features, contentType: sink.contentType,
-            serverTiming: sink.serverTiming)
+            serverTiming: sink.serverTiming, received: received)
     }
 }
 

@@ -424,8 +424,7 @@ public struct SyncEngine: Sendable {
                     let (sent, started) = (clock(), ContinuousClock.now)
                     let reply = try await transport.pull(
                         after: next, acknowledged: stored, states: states, limit: size, token: token)
-                    return AskedAhead(
-                        reply: reply, sent: sent, limit: size, started: started, arrived: ContinuousClock.now)
+                    return AskedAhead(reply: reply, sent: sent, limit: size, started: started)
                 }
             }
             learnOffset(serverTime: page.serverTime, sent: sent, into: &summary)
@@ -490,7 +489,8 @@ public struct SyncEngine: Sendable {
         let sent: Int64
         let limit: Int
         let started: ContinuousClock.Instant
-        let arrived: ContinuousClock.Instant
+        /// When its last byte arrived; decoding it afterwards is the laptop's work, not a wait.
+        var arrived: ContinuousClock.Instant { reply.received }
 
         /// How long the laptop, done with the page before at `applied`, waited for this one
         /// because of the network: its wait less the wait an instant network would have left

@@ -98,12 +98,19 @@ public struct Transferred<Value: Sendable>: Sendable {
     /// The server's time to make the response, when it said (`Server-Timing: app;dur=…`): what
     /// of the request's time was the server's rather than the network's.
     public let serverTiming: Duration?
+    /// When the response's last byte arrived, before its body was decoded: the laptop's own
+    /// decoding is not time it waited for the network (`PullPacing`).
+    public let received: ContinuousClock.Instant
 
-    public init(_ value: Value, bytes: Int, features: Set<String> = [], serverTiming: Duration? = nil) {
+    public init(
+        _ value: Value, bytes: Int, features: Set<String> = [], serverTiming: Duration? = nil,
+        received: ContinuousClock.Instant = .now
+    ) {
         self.value = value
         self.bytes = bytes
         self.features = features
         self.serverTiming = serverTiming
+        self.received = received
     }
 }
 

@@ -49,15 +49,25 @@ import Testing
         #expect(summary.pages == 16)
     }
 
+    @Test func pagesLateBecauseTheLaptopDecodesThemKeepTheStartingSize() async throws {
+        // Each page's last byte arrives at once; the laptop then spends 300 ms decoding it. That
+        // is the laptop's own work, not a wait for the network (on a busy laptop, counting it
+        // grew pages over loopback).
+        let transport = PacedTransport(
+            states: BootstrapApplyTests.states(), delay: nil, decoding: .milliseconds(300))
+        let summary = try await bootstrap(transport)
+        #expect(summary.pageLimits.allSatisfy { $0 == 2 }, "\(summary.pageLimits)")
+    }
+
     /// The idle time the laptop counts against the network: none for a page that arrived before
     /// the page before was applied; all of a late page's wait when the server says nothing; none
     /// of it when the server says it was making the page all that time.
     @Test func idleTimeIsTheWaitTheServerDoesNotExplain() throws {
         let started = ContinuousClock.now
         let reply = Transferred(
-            PullResponse(changes: [], purges: [], nextCursor: "x", hasMore: false, serverTime: 0), bytes: 0)
-        let asked = SyncEngine.AskedAhead(
-            reply: reply, sent: 0, limit: 2, started: started, arrived: started + .milliseconds(150))
+            PullResponse(changes: [], purges: [], nextCursor: "x", hasMore: false, serverTime: 0), bytes: 0,
+            received: started + .milliseconds(150))
+        let asked = SyncEngine.AskedAhead(reply: reply, sent: 0, limit: 2, started: started)
         #expect(asked.idle(since: started + .milliseconds(200), server: nil) == .zero, "ready in time")
         #expect(asked.idle(since: started + .milliseconds(50), server: nil) == .milliseconds(100))
         #expect(asked.idle(since: started + .milliseconds(50), server: .milliseconds(150)) == .zero)
@@ -83,12 +93,14 @@ import Testing
 }
 
 /// Serves `states` as bootstrap pages of the `limit` asked (cursors `s<offset>`, then `done`),
-/// each after `delay` when set, saying `serverTiming` as the server's time when set; records the
+/// each after `delay` when set, saying `serverTiming` as the server's time when set, and taking
+/// `decoding` after the page's last byte arrived (as a laptop decodes it) when set; records the
 /// limits asked.
 struct PacedTransport: SyncTransport {
     let states: [RecordState]
     let delay: Duration?
     var serverTiming: Duration?
+    var decoding: Duration?
     let asked = Asked()
 
     final class Asked: @unchecked Sendable {
@@ -129,11 +141,13 @@ struct PacedTransport: SyncTransport {
     private func page(from offset: Int, limit: Int) async -> Transferred<PullResponse> {
         asked.note(limit)
         if let delay { try? await Task.sleep(for: delay) }
+        let received = ContinuousClock.now
+        if let decoding { try? await Task.sleep(for: decoding) }
         let slice = Array(states.dropFirst(offset).prefix(limit))
         let next = offset + limit >= states.count ? "done" : "s\(offset + limit)"
         return Transferred(
             PullResponse(
                 changes: [], purges: [], nextCursor: next, hasMore: true, serverTime: 0, states: slice),
-            bytes: 0, features: StatesTransport.features, serverTiming: serverTiming)
+            bytes: 0, features: StatesTransport.features, serverTiming: serverTiming, received: received)
     }
 }

@@ -77,8 +77,7 @@ extension RecordState {
         case 2:
             var names: [String] = []
             for _ in 0..<(try reader.count()) { names.append(try reader.string()) }
-            reader.names = names
-            reader.devices = names.map(DeviceID.init)
+            reader.use(names: names)
         default:
             throw KakehashiError(.internalFailure, "stored state of \(entity.rawValue) \(id) has an unknown format")
         }
@@ -178,14 +177,20 @@ struct ByteReader {
     /// Where what this reader reads ends: the buffer's end, or a binary page's section's.
     let end: Int
     /// The name table (version 2); nil for version 1, which writes names in full.
-    var names: [String]?
+    private(set) var names: [String]?
     /// The name table's entries as device ids, read once (nil where an entry is an author).
-    var devices: [DeviceID?] = []
+    private(set) var devices: [DeviceID?] = []
 
     init(bytes: [UInt8], offset: Int = 0, end: Int? = nil) {
         self.bytes = bytes
         self.offset = offset
         self.end = end ?? bytes.count
+    }
+
+    /// Reads names as indexes into `names` from here on (a page's or a push's name table).
+    mutating func use(names: [String]) {
+        self.names = names
+        devices = names.map(DeviceID.init)
     }
 
     /// A device id: an index into the name table, or (version 1) the text itself.

@@ -195,8 +195,7 @@ private struct PageParts {
             for _ in 0..<(try reader.count()) { names.append(try reader.string()) }
         case .changes:
             // Names come before the changes that refer to them; without them no index is valid.
-            reader.names = names
-            reader.devices = names.map(DeviceID.init)
+            reader.use(names: names)
             let count = try reader.count()
             changes.reserveCapacity(count)
             for _ in 0..<count { changes.append(try reader.change()) }

@@ -68,8 +68,7 @@ public enum BinaryPush {
             case .names:
                 for _ in 0..<(try reader.count()) { names.append(try reader.string()) }
             case .changes:
-                reader.names = names
-                reader.devices = names.map(DeviceID.init)
+                reader.use(names: names)
                 let count = try reader.count()
                 var read: [Change] = []
                 read.reserveCapacity(count)
@@ -122,8 +121,7 @@ public enum BinaryPush {
             case .names:
                 for _ in 0..<(try reader.count()) { names.append(try reader.string()) }
             case .results:
-                reader.names = names
-                reader.devices = names.map(DeviceID.init)
+                reader.use(names: names)
                 var read: [PushResult] = []
                 for _ in 0..<(try reader.count()) {
                     let id = ChangeID(device: try reader.device(), counter: Int64(bitPattern: try reader.varint()))

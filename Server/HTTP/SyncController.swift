@@ -291,13 +291,14 @@ struct SyncController<Context: RequestContext>: Sendable {
             }
             states = text == "1"
         }
+        let form = PageResponse.form(for: request)
         let page: PullPage
         do {
             page = try await store.pull(
                 PullRequest(
                     device: session.device.id, viewer: session.viewer, cursor: cursor, acknowledged: acknowledged,
                     allowFullReconcile: reconcileGate.allows(session.device.id, after: cursor, at: now()),
-                    states: states, limit: limit))
+                    states: states, json: form == .json, limit: limit))
             if page.fullReconcile {
                 reconcileGate.record(session.device.id, after: cursor, endingAt: page.nextCursor.seq, at: now())
             }
@@ -313,7 +314,6 @@ struct SyncController<Context: RequestContext>: Sendable {
         activity.note(
             session.device.id, at: time, userAgent: request.headers[.userAgent], pulledSeq: page.nextCursor.seq,
             caughtUp: !page.hasMore)
-        let form = PageResponse.form(for: request)
         metrics.recordPage(form.rawValue)
         return try PageResponse.pull(
             page, epoch: epoch, states: cursor.bootstraps(askingStates: states), form: form, request: request,

@@ -20,6 +20,8 @@ struct PullOperation: LogOperation {
     let allowFullReconcile: Bool
     /// Whether the client takes gained records as states (`PullRequest.states`).
     let asksStates: Bool
+    /// Whether the page goes out as JSON (`PullRequest.json`).
+    let json: Bool
     let limit: Int
 
     private let planner: PullPlanner
@@ -45,20 +47,21 @@ struct PullOperation: LogOperation {
 
     init(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
-        allowFullReconcile: Bool, asksStates: Bool = false, limit: Int
+        allowFullReconcile: Bool, asksStates: Bool = false, json: Bool = true, limit: Int
     ) {
         self.viewer = viewer
         self.cursor = cursor
         bookkeeping = PullBookkeeping(device: device, cursor: cursor, acknowledged: acknowledged)
         self.allowFullReconcile = allowFullReconcile
         self.asksStates = asksStates
+        self.json = json
         self.limit = limit
         planner = PullPlanner(viewer: viewer)
     }
 
     mutating func start() throws -> LogStep<PullPage> {
         var reads = bookkeeping.firstReads()
-        reads.rows = LogReads.RowsRead(after: cursor.seq, limit: limit + 1)
+        reads.rows = LogReads.RowsRead(after: cursor.seq, limit: limit + 1, text: json)
         phase = .page
         return .read(reads)
     }
@@ -248,7 +251,8 @@ extension PullOperation {
         }
         return PullOperation(
             device: request.device, viewer: request.viewer, cursor: request.cursor, acknowledged: request.acknowledged,
-            allowFullReconcile: request.allowFullReconcile, asksStates: request.states, limit: request.limit)
+            allowFullReconcile: request.allowFullReconcile, asksStates: request.states, json: request.json,
+            limit: request.limit)
     }
 
     /// The error for a page that needs a full reconciliation that `ReconcileGate` does not allow

@@ -130,11 +130,14 @@ public struct PullRequest: Sendable {
     /// whatever this says); from a stream cursor, the records it gains access to as merged
     /// states with a history cursor each (`PullPage.gained`) rather than their history.
     public let states: Bool
+    /// Whether the page goes out as JSON, which splices each change's stored JSON text; a binary
+    /// page reads only each change's binary coding, and its rows are read without their text.
+    public let json: Bool
     public let limit: Int
 
     public init(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor? = nil,
-        allowFullReconcile: Bool = true, states: Bool = false, limit: Int
+        allowFullReconcile: Bool = true, states: Bool = false, json: Bool = true, limit: Int
     ) {
         self.device = device
         self.viewer = viewer
@@ -142,6 +145,7 @@ public struct PullRequest: Sendable {
         self.acknowledged = acknowledged
         self.allowFullReconcile = allowFullReconcile
         self.states = states
+        self.json = json
         self.limit = limit
     }
 }

@@ -102,8 +102,9 @@ extension PostgresStore {
         if let read = reads.rows {
             facts.rows += try await logRows(
                 """
-                SELECT seq, entity, record, field, case_id, body, moved_from, packed FROM changes
-                WHERE seq > \(read.after) ORDER BY seq LIMIT \(read.limit)
+                SELECT seq, entity, record, field, case_id,
+                    CASE WHEN \(read.text) OR packed IS NULL THEN body ELSE '' END, moved_from, packed
+                FROM changes WHERE seq > \(read.after) ORDER BY seq LIMIT \(read.limit)
                 """, connection, logger)
         }
         if let read = reads.scopedRows {

@@ -98,10 +98,11 @@ extension SQLiteStore {
             let rows = try Row.fetchCursor(
                 try db.cachedStatement(
                     sql: """
-                        SELECT seq, entity, record, field, case_id, body, moved_from, packed FROM changes
-                        WHERE seq > ? ORDER BY seq LIMIT ?
+                        SELECT seq, entity, record, field, case_id,
+                            CASE WHEN ? OR packed IS NULL THEN body ELSE '' END, moved_from, packed
+                        FROM changes WHERE seq > ? ORDER BY seq LIMIT ?
                         """),
-                arguments: [read.after, read.limit])
+                arguments: [read.text, read.after, read.limit])
             facts.rows += try Self.logRows(rows)
         }
         if let read = reads.scopedRows {

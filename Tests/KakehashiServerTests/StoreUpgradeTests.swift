@@ -67,13 +67,28 @@ import Testing
         let device = try #require(try await store.devices().first { $0.status == "active" })
         let advisor = try #require(try await store.record(.advisor, device.advisor))
         let viewer = AccessPolicy.Viewer(advisor: device.advisor, state: advisor)
-        var stored: [StoredChange] = []
-        var cursor = PullCursor.initial
-        while true {
-            let page = try await store.pull(PullRequest(device: device.id, viewer: viewer, cursor: cursor, limit: 100))
-            stored += page.stored
-            cursor = page.nextCursor
-            if !page.hasMore { break }
+        func pullAll(json: Bool) async throws -> [StoredChange] {
+            var stored: [StoredChange] = []
+            var cursor = PullCursor.initial
+            while true {
+                let page = try await store.pull(
+                    PullRequest(device: device.id, viewer: viewer, cursor: cursor, json: json, limit: 100))
+                stored += page.stored
+                cursor = page.nextCursor
+                if !page.hasMore { break }
+            }
+            return stored
+        }
+        let stored = try await pullAll(json: true)
+        // A binary page reads a row's binary coding only: rows that have one come without their
+        // text, the earlier release's rows with it; each reads as the same change either way.
+        let binaryPage = try await pullAll(json: false)
+        #expect(binaryPage.count == stored.count)
+        for (bare, full) in zip(binaryPage, stored) {
+            #expect(bare.binary == full.binary)
+            #expect(bare.text == (full.binary == nil ? full.text : ""))
+            #expect(try StoreCoding.change(bare) == StoreCoding.change(full))
+            #expect(try bare.json == full.json, "a JSON page made from either is the same")
         }
         #expect(stored.contains { $0.binary == nil }, "the earlier release's rows")
         let coded = stored.filter { $0.binary != nil }

@@ -174,22 +174,71 @@ enum ChangeRows {
         _ change: Change, local: Bool, status: String, rejectCode: String? = nil, rejectReason: String? = nil,
         names: inout Names, into table: String = "changes", in db: Database
     ) throws -> Bool {
-        try db.run(
-            """
-            INSERT OR IGNORE INTO \(table) (
-                id, entity, record, field, op, value, hlc_millis, hlc_counter, hlc_device, prev, author, local, status,
-                reject_code, reject_reason
-            )
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                try key(of: change.id, names: &names, in: db), change.entity.rawValue, recordKey(change.record),
-                change.field,
-                change.op.rawValue, valueJSON(change.value), change.hlc.millis, Int64(change.hlc.counter),
-                try names.code(change.hlc.device.rawValue, in: db), try prevBytes(change.prev, names: &names, in: db),
-                try names.code(change.author, in: db), local, status, rejectCode, rejectReason,
-            ])
-        return db.changesCount > 0
+        var writer = try Writer(into: table, names: names, in: db)
+        let new = try writer.write(
+            change, local: local, status: status, rejectCode: rejectCode, rejectReason: rejectReason, in: db)
+        names = writer.names
+        return new
+    }
+
+    /// Writes the rows of a batch of changes (a pulled page) with one statement, its values bound
+    /// one by one (`BoundStatement`); what `write` does for one change.
+    struct Writer {
+        private var statement: BoundStatement
+        /// The store's names, with those the batch added.
+        private(set) var names: Names
+        /// The last record's key: a record's changes come one after the other.
+        private var lastRecord: (id: String, key: DatabaseValue)?
+
+        init(into table: String = "changes", names: Names, in db: Database) throws {
+            statement = try BoundStatement(
+                db,
+                sql: """
+                    INSERT OR IGNORE INTO \(table) (
+                        id, entity, record, field, op, value, hlc_millis, hlc_counter, hlc_device, prev, author, local,
+                        status, reject_code, reject_reason
+                    )
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            self.names = names
+        }
+
+        /// - Returns: whether the row was new.
+        mutating func write(
+            _ change: Change, local: Bool, status: String, rejectCode: String? = nil, rejectReason: String? = nil,
+            in db: Database
+        ) throws -> Bool {
+            // Names first: a new one is inserted, by a statement of its own.
+            let key = try ChangeRows.key(of: change.id, names: &names, in: db)
+            let device = try names.code(change.hlc.device.rawValue, in: db)
+            let prev = try prevBytes(change.prev, names: &names, in: db)
+            let author = try names.code(change.author, in: db)
+            let record: DatabaseValue
+            if let lastRecord, lastRecord.id == change.record {
+                record = lastRecord.key
+            } else {
+                record = recordKey(change.record)
+                lastRecord = (change.record, record)
+            }
+            statement.begin()
+            statement.bind(key)
+            statement.bind(change.entity.rawValue)
+            statement.bind(record)
+            statement.bind(change.field)
+            statement.bind(change.op.rawValue)
+            statement.bind(valueJSON(change.value))
+            statement.bind(change.hlc.millis)
+            statement.bind(Int64(change.hlc.counter))
+            statement.bind(device)
+            statement.bind(blob: prev)
+            statement.bind(author)
+            statement.bind(local)
+            statement.bind(status)
+            statement.bind(rejectCode)
+            statement.bind(rejectReason)
+            try statement.execute()
+            return db.changesCount > 0
+        }
     }
 
     static func change(from row: Row, names: Names) throws -> Change {

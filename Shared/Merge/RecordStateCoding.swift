@@ -23,14 +23,19 @@ extension RecordState {
             writeRegisters(into: &writer)
             return writer.bytes
         }
+        // Inserted one by one: no array is made for each write.
         var names = Set<String>()
         for writes in heads.values {
             for write in writes {
-                names.formUnion([write.change.device.rawValue, write.hlc.device.rawValue, write.author])
-                names.formUnion(write.prev.map(\.device.rawValue))
+                names.insert(write.change.device.rawValue)
+                names.insert(write.hlc.device.rawValue)
+                names.insert(write.author)
+                for stamp in write.prev { names.insert(stamp.device.rawValue) }
             }
         }
-        for stamps in superseded.values { names.formUnion(stamps.map(\.device.rawValue)) }
+        for stamps in superseded.values {
+            for stamp in stamps { names.insert(stamp.device.rawValue) }
+        }
         let table = names.sorted()
         var writer = ByteWriter(names: Dictionary(uniqueKeysWithValues: table.enumerated().map { ($1, $0) }))
         writer.bytes.append(2)

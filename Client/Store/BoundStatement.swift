@@ -108,6 +108,12 @@ struct BoundStatement {
         try statement.execute()
     }
 
+    /// Runs the statement with the values bound since `begin()`, and reads the integer of each
+    /// row it returns (`RETURNING id`).
+    func fetchInt64s() throws -> [Int64] {
+        try Int64.fetchAll(statement)
+    }
+
     /// Runs the query with the values bound since `begin()`, and reads its first row, if any.
     func fetchRow<T>(_ read: (Row) throws -> T) throws -> T? {
         let rows = try Row.fetchCursor(statement)

@@ -25,10 +25,11 @@ enum ChangeApplier {
         var groups: [(ref: RecordRef, changes: [Int])] = []
         var groupOf: [RecordRef: Int] = [:]
         var rows = try ChangeRows.Writer(names: try ChangeRows.Names.load(db), in: db)
-        let status = (local ? ChangeStatus.pending : .synced).rawValue
+        let new = try rows.write(
+            changes, local: { local || $0.id.device == own }, status: (local ? ChangeStatus.pending : .synced).rawValue,
+            in: db)
         for (position, change) in changes.enumerated() {
-            let mine = local || change.id.device == own
-            guard try rows.write(change, local: mine, status: status, in: db) else {
+            guard new[position] else {
                 summary.duplicates += 1
                 continue
             }

@@ -46,6 +46,8 @@ let package = Package(
                 "CMeCab",
                 "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C interface, for the statements of a pulled page (`BoundStatement`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             path: "Client",
             swiftSettings: swiftSettings

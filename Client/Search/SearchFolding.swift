@@ -22,6 +22,7 @@ public enum SearchFolding {
     /// katakana, without Foundation's normalization, the most expensive step of indexing a pulled
     /// page. Nil for any other character.
     static func foldCommon(_ text: String) -> String? {
+        if isFolded(text) { return text }
         var out = String.UnicodeScalarView()
         var previousKatakana = false
         for scalar in text.unicodeScalars {
@@ -42,6 +43,24 @@ public enum SearchFolding {
             }
         }
         return String(out)
+    }
+
+    /// Whether `foldCommon` leaves `text` as it is: no upper-case ASCII letter, no long-vowel mark
+    /// after katakana, only characters NFKC leaves alone. Most text is, and is found so in one
+    /// pass, without building a copy scalar by scalar.
+    static func isFolded(_ text: String) -> Bool {
+        var previousKatakana = false
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x41...0x5A: return false
+            case 0x30FC: if previousKatakana { return false }
+            case 0x30A1...0x30FA: previousKatakana = true
+            default:
+                guard TextNormalization.isStable(scalar) else { return false }
+                previousKatakana = false
+            }
+        }
+        return true
     }
 
     /// `fold` for any text: NFKC, lower case, the long-vowel mark dropped after katakana.

@@ -57,21 +57,47 @@ public enum SearchIndex {
         guard let rowid = try stored ?? Self.rowid(RecordRef(entity: state.entity, record: state.id), in: db) else {
             return
         }
-        if replacing { try db.run("DELETE FROM search WHERE rowid = ?", [rowid]) }
-        guard indexedEntities.contains(state.entity), !state.isDeleted else { return }
-        let (title, content) = texts(of: state)
-        guard !title.isEmpty || !content.isEmpty else { return }
-        // Only the folded text: a hit's title and excerpt are read from the record's state
-        // (`displayTexts`), which holds the text as written already.
-        try db.run(
-            """
-            INSERT INTO search (rowid, entity, record, title, content, folded_title, folded_content)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                rowid, state.entity.rawValue, state.id, nil, nil, SearchFolding.fold(title),
-                SearchFolding.fold(content),
-            ])
+        var indexer = try Indexer(db)
+        try indexer.update(state, rowid: rowid, replacing: replacing)
+    }
+
+    /// The statements that keep records' entries, bound value by value (`BoundStatement`), for the
+    /// records of a pulled page.
+    struct Indexer {
+        private var delete: BoundStatement
+        private var insert: BoundStatement
+
+        init(_ db: Database) throws {
+            delete = try BoundStatement(db, sql: "DELETE FROM search WHERE rowid = ?")
+            // Only the folded text: a hit's title and excerpt are read from the record's state
+            // (`displayTexts`), which holds the text as written already.
+            insert = try BoundStatement(
+                db,
+                sql: """
+                    INSERT INTO search (rowid, entity, record, title, content, folded_title, folded_content)
+                    VALUES (?, ?, ?, NULL, NULL, ?, ?)
+                    """)
+        }
+
+        /// Indexes a record's stored state under its `record_states` rowid.
+        /// - Parameter replacing: the record may have an entry already, which goes first.
+        mutating func update(_ state: RecordState, rowid: Int64, replacing: Bool) throws {
+            if replacing {
+                delete.begin()
+                delete.bind(rowid)
+                try delete.execute()
+            }
+            guard indexedEntities.contains(state.entity), !state.isDeleted else { return }
+            let (title, content) = texts(of: state)
+            guard !title.isEmpty || !content.isEmpty else { return }
+            insert.begin()
+            insert.bind(rowid)
+            insert.bind(state.entity.rawValue)
+            insert.bind(state.id)
+            insert.bind(SearchFolding.fold(title))
+            insert.bind(SearchFolding.fold(content))
+            try insert.execute()
+        }
     }
 
     /// Indexes every record of the store again, in one pass: after a bootstrap (its pages leave
@@ -111,7 +137,7 @@ public enum SearchIndex {
 
     /// The title (the first searchable text field) and the rest of the searchable text.
     static func texts(of state: RecordState) -> (title: String, content: String) {
-        let searchable = state.entity.schema.fields.filter(\.searchable)
+        let searchable = searchableFields[state.entity] ?? []
         var title = ""
         var content: [String] = []
         for field in searchable {
@@ -126,6 +152,10 @@ public enum SearchIndex {
         }
         return (title, content.joined(separator: "\n"))
     }
+
+    /// Each entity's searchable fields, in schema order.
+    private static let searchableFields: [Entity: [FieldSpec]] = Dictionary(
+        uniqueKeysWithValues: Entity.allCases.map { ($0, $0.schema.fields.filter(\.searchable)) })
 
     /// Records containing every whitespace-separated term of `query`, best first.
     ///

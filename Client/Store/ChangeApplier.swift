@@ -19,25 +19,39 @@ enum ChangeApplier {
     static func apply(_ changes: [Change], local: Bool, own: DeviceID? = nil, in db: Database) throws -> Summary {
         if local { try keepBase(of: Set(changes.map { RecordRef(entity: $0.entity, record: $0.record) }), in: db) }
         var summary = Summary()
-        var order: [RecordRef] = []
-        var grouped: [RecordRef: [Change]] = [:]
-        var names = try ChangeRows.Names.load(db)
-        for change in changes {
-            let mine = local || change.id.device == own
-            guard try ChangeRows.insert(change, local: mine, pending: local, names: &names, in: db) else {
+        // The new changes of each record, as indexes into `changes`, records in the order they
+        // first appear. A record's changes usually come one after the other, so the last group
+        // is found without hashing.
+        var groups: [(ref: RecordRef, changes: [Int])] = []
+        var groupOf: [RecordRef: Int] = [:]
+        var rows = try ChangeRows.Writer(names: try ChangeRows.Names.load(db), in: db)
+        let new = try rows.write(
+            changes, local: { local || $0.id.device == own }, status: (local ? ChangeStatus.pending : .synced).rawValue,
+            in: db)
+        for (position, change) in changes.enumerated() {
+            guard new[position] else {
                 summary.duplicates += 1
                 continue
             }
             summary.applied += 1
+            if let last = groups.last, last.ref.record == change.record, last.ref.entity == change.entity {
+                groups[groups.count - 1].changes.append(position)
+                continue
+            }
             let ref = RecordRef(entity: change.entity, record: change.record)
-            if grouped[ref] == nil { order.append(ref) }
-            grouped[ref, default: []].append(change)
+            if let group = groupOf[ref] {
+                groups[group].changes.append(position)
+            } else {
+                groupOf[ref] = groups.count
+                groups.append((ref, [position]))
+            }
         }
-        for ref in order {
-            let stored = try loadState(ref, in: db)
-            var state = stored ?? RecordState(entity: ref.entity, id: ref.record)
-            for change in grouped[ref] ?? [] { state.apply(change) }
-            try save(state, isNew: stored == nil, in: db)
+        var records = try RecordWriter(db)
+        for (ref, positions) in groups {
+            let stored = try records.load(ref)
+            var state = stored?.state ?? RecordState(entity: ref.entity, id: ref.record)
+            for position in positions { state.apply(changes[position]) }
+            try records.save(state, rowid: stored?.rowid, in: db)
             summary.records.insert(ref)
         }
         return summary
@@ -128,16 +142,75 @@ enum ChangeApplier {
     static func save(
         _ state: RecordState, isNew: Bool = false, indexing: Bool = true, encoded: [UInt8]? = nil, in db: Database
     ) throws {
-        try db.run(
+        var records = try RecordWriter(db)
+        try records.save(state, isNew: isNew, indexing: indexing, encoded: encoded, in: db)
+    }
+
+    /// Reads and writes records' states and everything derived from them with statements bound
+    /// value by value (`BoundStatement`), each prepared once for the records of a batch.
+    struct RecordWriter {
+        private var select: BoundStatement
+        private var upsert: BoundStatement
+        private var rows: [Entity: BoundStatement] = [:]
+        private var index: SearchIndex.Indexer?
+
+        init(_ db: Database) throws {
+            select = try BoundStatement(db, sql: "SELECT rowid, state FROM record_states WHERE entity = ? AND id = ?")
+            upsert = try BoundStatement(
+                db,
+                sql: """
+                    INSERT INTO record_states (entity, id, state) VALUES (?, ?, ?)
+                    ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state
+                    """)
+        }
+
+        /// A record's stored state and its rowid, if the store holds it.
+        mutating func load(_ ref: RecordRef) throws -> (rowid: Int64, state: RecordState)? {
+            select.begin()
+            select.bind(ref.entity.rawValue)
+            select.bind(ref.record)
+            guard
+                let (rowid, bytes) = try select.fetchRow({ row -> (Int64, [UInt8]) in
+                    (row[0], try row.withUnsafeData(atIndex: 1) { [UInt8]($0 ?? Data()) })
+                })
+            else { return nil }
+            return (rowid, try RecordState(entity: ref.entity, id: ref.record, binary: bytes))
+        }
+
+        /// `ChangeApplier.save`, for a record whose stored rowid (`load`) the caller knows: nil
+        /// for a record the store does not hold.
+        mutating func save(_ state: RecordState, rowid: Int64?, in db: Database) throws {
+            try save(state, isNew: rowid == nil, rowid: rowid, in: db)
+        }
+
+        /// `ChangeApplier.save`.
+        mutating func save(
+            _ state: RecordState, isNew: Bool, indexing: Bool = true, encoded: [UInt8]? = nil, rowid: Int64? = nil,
+            in db: Database
+        ) throws {
             // An update keeps the row's rowid, under which the search index holds the record.
-            """
-            INSERT INTO record_states (entity, id, state) VALUES (?, ?, ?)
-            ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state
-            """,
-            [state.entity.rawValue, state.id, Data(encoded ?? state.binaryEncoded())])
-        try RecordTable(state.entity).materialize(state, in: db)
-        if indexing { try SearchIndex.update(state, replacing: !isNew, in: db) }
-        if !isNew || (state.mayHaveConflicts && !state.conflicts.isEmpty) { try ConflictStore.refresh(state, in: db) }
+            upsert.begin()
+            upsert.bind(state.entity.rawValue)
+            upsert.bind(state.id)
+            upsert.bind(blob: encoded ?? state.binaryEncoded())
+            try upsert.execute()
+            // A record new to the store was inserted just now.
+            let rowid = rowid ?? (isNew ? db.lastInsertedRowID : nil)
+            let table = RecordTable(state.entity)
+            var row = try rows[state.entity] ?? table.upsertStatement(db)
+            try table.materialize(state, with: &row)
+            rows[state.entity] = row
+            if indexing,
+                let found = try rowid ?? SearchIndex.rowid(RecordRef(entity: state.entity, record: state.id), in: db)
+            {
+                var indexer = try index ?? SearchIndex.Indexer(db)
+                try indexer.update(state, rowid: found, replacing: !isNew)
+                index = indexer
+            }
+            if !isNew || (state.mayHaveConflicts && !state.conflicts.isEmpty) {
+                try ConflictStore.refresh(state, in: db)
+            }
+        }
     }
 
     /// Recomputes a record from its change log without the given changes (used when the server

@@ -174,22 +174,139 @@ enum ChangeRows {
         _ change: Change, local: Bool, status: String, rejectCode: String? = nil, rejectReason: String? = nil,
         names: inout Names, into table: String = "changes", in db: Database
     ) throws -> Bool {
-        try db.run(
-            """
-            INSERT OR IGNORE INTO \(table) (
-                id, entity, record, field, op, value, hlc_millis, hlc_counter, hlc_device, prev, author, local, status,
-                reject_code, reject_reason
-            )
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                try key(of: change.id, names: &names, in: db), change.entity.rawValue, recordKey(change.record),
-                change.field,
-                change.op.rawValue, valueJSON(change.value), change.hlc.millis, Int64(change.hlc.counter),
-                try names.code(change.hlc.device.rawValue, in: db), try prevBytes(change.prev, names: &names, in: db),
-                try names.code(change.author, in: db), local, status, rejectCode, rejectReason,
-            ])
-        return db.changesCount > 0
+        var writer = try Writer(into: table, names: names, in: db)
+        let new = try writer.write(
+            change, local: local, status: status, rejectCode: rejectCode, rejectReason: rejectReason, in: db)
+        names = writer.names
+        return new
+    }
+
+    /// Writes the rows of a batch of changes (a pulled page) with one statement, its values bound
+    /// one by one (`BoundStatement`); what `write` does for one change.
+    struct Writer {
+        private let table: String
+        /// The store's names, with those the batch added.
+        private(set) var names: Names
+        /// The last record's key: a record's changes come one after the other.
+        private var lastRecord: (id: String, key: DatabaseValue)?
+        /// The statements that write 1, or more, rows at once, by their row count.
+        private var statements: [Int: BoundStatement] = [:]
+
+        /// The most rows one statement writes: 15 values a row, under SQLite's oldest limit of
+        /// 999 values a statement.
+        static let rowsPerStatement = 64
+
+        init(into table: String = "changes", names: Names, in db: Database) throws {
+            self.table = table
+            self.names = names
+        }
+
+        /// - Returns: whether the row was new.
+        mutating func write(
+            _ change: Change, local: Bool, status: String, rejectCode: String? = nil, rejectReason: String? = nil,
+            in db: Database
+        ) throws -> Bool {
+            let row = try prepare(change, in: db)
+            var statement = try self.statement(rows: 1, in: db)
+            statement.begin()
+            bind(
+                change, row, local: local, status: status, rejectCode: rejectCode, rejectReason: rejectReason,
+                to: &statement)
+            return try !statement.fetchInt64s().isEmpty
+        }
+
+        /// Writes the rows of a batch of changes, up to `rowsPerStatement` with each statement.
+        /// - Parameter local: whether a change was made on this laptop.
+        /// - Returns: for each change, whether its row was new: its id was neither stored nor
+        ///   earlier in the batch.
+        mutating func write(
+            _ changes: [Change], local: (Change) -> Bool, status: String, in db: Database
+        ) throws -> [Bool] {
+            var new: [Bool] = []
+            new.reserveCapacity(changes.count)
+            var seen = Set<Int64>(minimumCapacity: changes.count)
+            var rows: [Prepared] = []
+            for start in stride(from: changes.startIndex, to: changes.endIndex, by: Self.rowsPerStatement) {
+                let chunk = start..<min(changes.endIndex, start + Self.rowsPerStatement)
+                rows.removeAll(keepingCapacity: true)
+                for position in chunk { rows.append(try prepare(changes[position], in: db)) }
+                var statement = try self.statement(rows: chunk.count, in: db)
+                statement.begin()
+                for (row, position) in zip(rows, chunk) {
+                    bind(changes[position], row, local: local(changes[position]), status: status, to: &statement)
+                }
+                // The ids of the rows inserted (an id already stored, or twice in the statement,
+                // is ignored the second time).
+                let inserted = try Set(statement.fetchInt64s())
+                for row in rows { new.append(inserted.contains(row.key) && seen.insert(row.key).inserted) }
+            }
+            return new
+        }
+
+        /// A change's values that come from the store's names, looked up (or added) before the
+        /// change's statement is bound.
+        private struct Prepared {
+            let key: Int64
+            let device: Int64
+            let prev: Data
+            let author: Int64
+            let record: DatabaseValue
+        }
+
+        private mutating func prepare(_ change: Change, in db: Database) throws -> Prepared {
+            // A new name is inserted, by a statement of its own.
+            let key = try ChangeRows.key(of: change.id, names: &names, in: db)
+            let device = try names.code(change.hlc.device.rawValue, in: db)
+            let prev = try prevBytes(change.prev, names: &names, in: db)
+            let author = try names.code(change.author, in: db)
+            let record: DatabaseValue
+            if let lastRecord, lastRecord.id == change.record {
+                record = lastRecord.key
+            } else {
+                record = recordKey(change.record)
+                lastRecord = (change.record, record)
+            }
+            return Prepared(key: key, device: device, prev: prev, author: author, record: record)
+        }
+
+        private func bind(
+            _ change: Change, _ row: Prepared, local: Bool, status: String, rejectCode: String? = nil,
+            rejectReason: String? = nil, to statement: inout BoundStatement
+        ) {
+            statement.bind(row.key)
+            statement.bind(change.entity.rawValue)
+            statement.bind(row.record)
+            statement.bind(change.field)
+            statement.bind(change.op.rawValue)
+            statement.bind(valueJSON(change.value))
+            statement.bind(change.hlc.millis)
+            statement.bind(Int64(change.hlc.counter))
+            statement.bind(row.device)
+            statement.bind(blob: row.prev)
+            statement.bind(row.author)
+            statement.bind(local)
+            statement.bind(status)
+            statement.bind(rejectCode)
+            statement.bind(rejectReason)
+        }
+
+        /// The statement that writes `rows` rows and returns the ids of those it inserted.
+        private mutating func statement(rows: Int, in db: Database) throws -> BoundStatement {
+            if let statement = statements[rows] { return statement }
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows)
+            let statement = try BoundStatement(
+                db,
+                sql: """
+                    INSERT OR IGNORE INTO \(table) (
+                        id, entity, record, field, op, value, hlc_millis, hlc_counter, hlc_device, prev, author, local,
+                        status, reject_code, reject_reason
+                    )
+                    VALUES \(values.joined(separator: ", "))
+                    RETURNING id
+                    """)
+            statements[rows] = statement
+            return statement
+        }
     }
 
     static func change(from row: Row, names: Names) throws -> Change {

@@ -65,26 +65,31 @@ struct RecordTable: Sendable {
             )
         })
 
-    /// Writes a record's merged state into its row.
-    func materialize(_ state: RecordState, in db: Database) throws {
-        var values: [(any DatabaseValueConvertible)?] = [state.id, state.isDeleted]
-        values.reserveCapacity(2 + schema.fields.count)
-        for field in schema.fields {
-            values.append(Self.columnValue(field, state))
-        }
-        try db.run(Self.upsertSQL[schema.entity] ?? "", StatementArguments(values))
+    /// The statement that writes this entity's rows (`materialize(_:with:)`).
+    func upsertStatement(_ db: Database) throws -> BoundStatement {
+        try BoundStatement(db, sql: Self.upsertSQL[schema.entity] ?? "")
     }
 
-    static func columnValue(_ field: FieldSpec, _ state: RecordState) -> (any DatabaseValueConvertible)? {
-        if field.isSet {
-            return JSONText.array(state.elements(field.name))
+    /// Writes a record's merged state into its row.
+    func materialize(_ state: RecordState, in db: Database) throws {
+        var statement = try upsertStatement(db)
+        try materialize(state, with: &statement)
+    }
+
+    /// Writes a record's merged state into its row with this entity's `upsertStatement`.
+    func materialize(_ state: RecordState, with statement: inout BoundStatement) throws {
+        statement.begin()
+        statement.bind(state.id)
+        statement.bind(state.isDeleted)
+        for field in schema.fields {
+            // Set fields hold a JSON array of their elements; scalars their value (NULL unset).
+            if field.isSet {
+                statement.bind(JSONText.array(state.elements(field.name)))
+            } else {
+                statement.bind(state.value(field.name))
+            }
         }
-        switch state.value(field.name) {
-        case .null: return nil
-        case .string(let text): return text
-        case .integer(let number): return number
-        case .bool(let flag): return flag
-        }
+        try statement.execute()
     }
 
     func delete(_ id: String, in db: Database) throws {

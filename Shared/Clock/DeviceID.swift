@@ -14,7 +14,7 @@ public struct DeviceID: Sendable, Hashable, Comparable, Codable, CustomStringCon
     }
 
     public static func < (lhs: DeviceID, rhs: DeviceID) -> Bool {
-        Array(lhs.rawValue.utf8).lexicographicallyPrecedes(rhs.rawValue.utf8)
+        lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)
     }
 
     public var description: String { rawValue }

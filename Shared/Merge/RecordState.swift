@@ -131,7 +131,7 @@ public struct RecordState: Sendable, Hashable {
         heads.compactMap { key, writes in
             key.field == field && writes.first?.value == .bool(true) ? key.element : nil
         }
-        .sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
+        .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// The newest write to any field or set element (not the tombstone).

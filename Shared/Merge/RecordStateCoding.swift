@@ -23,16 +23,36 @@ extension RecordState {
             writeRegisters(into: &writer)
             return writer.bytes
         }
-        var names = Set<String>()
-        for writes in heads.values {
-            for write in writes {
-                names.formUnion([write.change.device.rawValue, write.hlc.device.rawValue, write.author])
-                names.formUnion(write.prev.map(\.device.rawValue))
+        // A state names a handful of devices and authors, each many times: a short list, searched
+        // in order, finds them faster than hashing each.
+        var table: [String] = []
+        var many: Set<String> = []
+        func note(_ name: String) {
+            if many.isEmpty {
+                guard !table.contains(name) else { return }
+                table.append(name)
+                if table.count > ByteWriter.shortTable { many = Set(table) }
+            } else if many.insert(name).inserted {
+                table.append(name)
             }
         }
-        for stamps in superseded.values { names.formUnion(stamps.map(\.device.rawValue)) }
-        let table = names.sorted()
-        var writer = ByteWriter(names: Dictionary(uniqueKeysWithValues: table.enumerated().map { ($1, $0) }))
+        for writes in heads.values {
+            for write in writes {
+                note(write.change.device.rawValue)
+                note(write.hlc.device.rawValue)
+                note(write.author)
+                for stamp in write.prev { note(stamp.device.rawValue) }
+            }
+        }
+        for stamps in superseded.values {
+            for stamp in stamps { note(stamp.device.rawValue) }
+        }
+        table.sort()
+        var writer =
+            (1...ByteWriter.shortTable).contains(table.count)
+            ? ByteWriter(shortNames: table)
+            : ByteWriter(names: Dictionary(uniqueKeysWithValues: table.enumerated().map { ($1, $0) }))
+        writer.bytes.reserveCapacity(512)
         writer.bytes.append(2)
         writer.varint(UInt64(table.count))
         for name in table { writer.string(name) }
@@ -42,11 +62,11 @@ extension RecordState {
 
     /// Everything after the version byte and the name table.
     private func writeRegisters(into writer: inout ByteWriter) {
-        let keys = heads.keys.sorted()
-        writer.varint(UInt64(keys.count))
-        for key in keys {
+        // Registers sorted with their heads: no second look-up per register.
+        let registers = heads.sorted { $0.key < $1.key }
+        writer.varint(UInt64(registers.count))
+        for (key, writes) in registers {
             writer.key(key)
-            let writes = heads[key] ?? []
             writer.varint(UInt64(writes.count))
             for write in writes {
                 writer.name(write.change.device.rawValue)
@@ -58,11 +78,11 @@ extension RecordState {
                 writer.name(write.author)
             }
         }
-        let supersededKeys = superseded.keys.sorted()
-        writer.varint(UInt64(supersededKeys.count))
-        for key in supersededKeys {
+        let supersededRegisters = superseded.sorted { $0.key < $1.key }
+        writer.varint(UInt64(supersededRegisters.count))
+        for (key, set) in supersededRegisters {
             writer.key(key)
-            let stamps = superseded[key, default: []].sorted()
+            let stamps = set.sorted()
             writer.varint(UInt64(stamps.count))
             for stamp in stamps { writer.hlc(stamp) }
         }
@@ -118,9 +138,26 @@ struct ByteWriter {
     var bytes: [UInt8] = []
     /// The name table's indexes (version 2); nil for version 1, which writes names in full.
     let names: [String: Int]?
+    /// A short name table (at most `shortTable` names), searched in order instead of `names`.
+    private var shortNames: [String] = []
+
+    /// The most names `init(shortNames:)` takes.
+    static let shortTable = 8
+
+    init(names: [String: Int]?) {
+        self.names = names
+    }
+
+    /// A writer whose name table is `shortNames`, an index its place there.
+    init(shortNames: [String]) {
+        precondition(!shortNames.isEmpty && shortNames.count <= Self.shortTable, "not a short name table")
+        self.names = [:]
+        self.shortNames = shortNames
+    }
 
     /// A device id or author: its index in the name table, or (version 1) the text itself.
     mutating func name(_ text: String) {
+        if !shortNames.isEmpty { return varint(UInt64(shortNames.firstIndex(of: text) ?? 0)) }
         guard let names else { return string(text) }
         varint(UInt64(names[text] ?? 0))
     }

@@ -16,11 +16,11 @@ public struct RegisterKey: Sendable, Hashable, Comparable, Codable, CustomString
     public var isTombstone: Bool { self == .tombstone }
 
     public static func < (lhs: RegisterKey, rhs: RegisterKey) -> Bool {
-        if lhs.field != rhs.field { return Array(lhs.field.utf8).lexicographicallyPrecedes(rhs.field.utf8) }
+        if lhs.field != rhs.field { return lhs.field.utf8.lexicographicallyPrecedes(rhs.field.utf8) }
         switch (lhs.element, rhs.element) {
         case (nil, _): return rhs.element != nil
         case (_, nil): return false
-        case (let left?, let right?): return Array(left.utf8).lexicographicallyPrecedes(right.utf8)
+        case (let left?, let right?): return left.utf8.lexicographicallyPrecedes(right.utf8)
         }
     }
 

@@ -58,6 +58,41 @@ import Testing
         }
     }
 
+    /// A pulled page's change rows go 64 to a statement (`ChangeRows.Writer`, `RETURNING id`): a
+    /// change whose id the store holds, or that came earlier in the page (in the same statement or
+    /// an earlier one), is a duplicate: counted, neither written nor merged a second time.
+    @Test func aPageTellsItsDuplicatesAcrossStatements() throws {
+        let queue = try DatabaseQueue()
+        try StoreMigrations.migrator.migrate(queue)
+        let record = Self.records[0]
+        let writes = (1...150).map { counter in
+            Change(
+                id: ChangeID(device: Self.server, counter: Int64(counter)), entity: .case, record: record,
+                field: "title", op: .set, value: .string("版 \(counter)"),
+                hlc: HLC(millis: 1_796_299_594_328 + Int64(counter), counter: 0, device: Self.server), prev: [],
+                author: "admin")
+        }
+        var page = writes
+        // Twice in the first statement of 64 rows; then in the third, again, a change of the first.
+        page.insert(writes[20], at: 30)
+        page.insert(writes[40], at: 140)
+        try queue.write { db in
+            let stored = try ChangeApplier.apply(Array(writes[0..<10]), local: false, in: db)
+            #expect(stored.applied == 10 && stored.duplicates == 0)
+            let summary = try ChangeApplier.apply(page, local: false, in: db)
+            #expect(summary.applied == 140 && summary.duplicates == 12)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM changes") == 150)
+            var expected = RecordState(entity: .case, id: record)
+            for change in writes { expected.apply(change) }
+            #expect(try ChangeApplier.loadState(RecordRef(entity: .case, record: record), in: db) == expected)
+            #expect(
+                try String.fetchOne(db, sql: "SELECT title FROM cases WHERE id = ?", arguments: [record]) == "版 150")
+            // The page again: every change a duplicate.
+            let again = try ChangeApplier.apply(page, local: false, in: db)
+            #expect(again.applied == 0 && again.duplicates == page.count)
+        }
+    }
+
     /// A change row whose value is not text the store wrote is refused as damage, not read as
     /// null: an empty field would be shown, pushed and merged as if someone had cleared it.
     @Test func aDamagedValueIsRefusedNotReadAsNull() throws {

@@ -24,13 +24,20 @@ public enum Secrets {
         String(code.uppercased().filter { $0 != "-" && $0 != " " })
     }
 
-    /// The hex SHA-256 of a secret; the only form the stores keep.
+    /// The hex SHA-256 of a secret (lowercase); the only form the stores keep. Every
+    /// authenticated request hashes its token, so the digits are written as bytes, not as a
+    /// `String` per byte.
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
+        var hex: [UInt8] = []
+        hex.reserveCapacity(2 * SHA256.byteCount)
+        for byte in SHA256.hash(data: Array(secret.utf8)) {
+            hex.append(hexDigits[Int(byte >> 4)])
+            hex.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Compares two strings without an early exit, so timing does not reveal a matching prefix.
     public static func constantTimeEquals(_ left: String, _ right: String) -> Bool {

@@ -259,48 +259,31 @@ struct SyncController<Context: RequestContext>: Sendable {
     }
 
     func pull(_ request: Request, context: Context) async throws -> Response {
-        let session = try await authenticator.authenticate(authorization: request.headers[.authorization])
-        let query = request.uri.queryParameters
-        let cursor: PullCursor
+        // The token is read with the page, in its transaction (`SessionPullOperation`); a header
+        // that cannot carry a token is refused before anything is read.
+        let tokenHash = try Authenticator.tokenHash(authorization: request.headers[.authorization])
+        let query: PullQuery
         do {
-            cursor = try PullCursor(parsing: query["after"].map(String.init) ?? WireProtocol.initialCursor)
+            query = try PullQuery(request.uri.queryParameters)
         } catch {
-            throw APIError.malformed(error.message, field: "after")
-        }
-        // `ack`: the cursor of the last page the client has stored, when it asks for a page ahead.
-        var acknowledged: PullCursor?
-        if let text = query["ack"] {
-            do {
-                acknowledged = try PullCursor(parsing: String(text))
-            } catch {
-                throw APIError.malformed(
-                    "'\(text.prefix(40))' is not a pull cursor; ack is the nextCursor of the last page stored",
-                    field: "ack")
-            }
-            guard let ack = acknowledged, ack.seq <= cursor.seq, ack.generation <= cursor.generation else {
-                throw APIError.malformed("ack must not be ahead of after", field: "ack")
-            }
-        }
-        let limit = try Self.limit(query["limit"])
-        // `states=1`: a device pulling from the start asks for merged states, not every change;
-        // from a stream cursor, it takes the records it gains access to as states (`gained`).
-        var states = false
-        if let text = query["states"] {
-            guard text == "1" || text == "0" else {
-                throw APIError.malformed("states must be 1 (bootstrap from states) or 0", field: "states")
-            }
-            states = text == "1"
+            // An unknown or revoked token is answered 401 before a malformed query's 400.
+            _ = try await authenticator.authenticate(authorization: request.headers[.authorization])
+            throw error
         }
         let form = PageResponse.form(for: request)
-        let page: PullPage
+        let answer: SessionPullPage
+        let asked = now()
         do {
-            page = try await store.pull(
-                PullRequest(
-                    device: session.device.id, viewer: session.viewer, cursor: cursor, acknowledged: acknowledged,
-                    allowFullReconcile: reconcileGate.allows(session.device.id, after: cursor, at: now()),
-                    states: states, json: form == .json, limit: limit))
-            if page.fullReconcile {
-                reconcileGate.record(session.device.id, after: cursor, endingAt: page.nextCursor.seq, at: now())
+            answer = try await store.pull(
+                SessionPullRequest(
+                    tokenHash: tokenHash, cursor: query.cursor, acknowledged: query.acknowledged, states: query.states,
+                    json: form == .json, limit: query.limit,
+                    allowsFullReconcile: { [reconcileGate] device in
+                        reconcileGate.allows(device, after: query.cursor, at: asked)
+                    }))
+            if answer.page.fullReconcile {
+                reconcileGate.record(
+                    answer.session.device.id, after: query.cursor, endingAt: answer.page.nextCursor.seq, at: now())
             }
         } catch let error as KakehashiError where error.field == "reconcile" {
             throw APIError(.tooManyRequests, code: .tooManyRequests, message: error.message)
@@ -308,7 +291,7 @@ struct SyncController<Context: RequestContext>: Sendable {
             // A cursor this log never issued: the laptop synced with a log since replaced.
             throw APIError(.conflict, code: .unknownCursor, message: error.message, field: "after")
         }
-        let epoch = try await store.epoch()
+        let (session, page) = (answer.session, answer.page)
         metrics.recordPull(changes: page.stored.count + page.states.count, purges: page.purges.count)
         let time = now()
         activity.note(
@@ -316,8 +299,53 @@ struct SyncController<Context: RequestContext>: Sendable {
             caughtUp: !page.hasMore)
         metrics.recordPage(form.rawValue)
         return try PageResponse.pull(
-            page, epoch: epoch, states: cursor.bootstraps(askingStates: states), form: form, request: request,
-            serverTime: time)
+            page, epoch: answer.epoch, states: query.cursor.bootstraps(askingStates: query.states), form: form,
+            request: request, serverTime: time)
+    }
+
+    /// What a pull's query asks (`after`, `ack`, `limit`, `states`), checked.
+    struct PullQuery: Sendable {
+        let cursor: PullCursor
+        /// `ack`: the cursor of the last page the client has stored, when it asks for a page ahead.
+        let acknowledged: PullCursor?
+        let limit: Int
+        /// `states=1`: a device pulling from the start asks for merged states, not every change;
+        /// from a stream cursor, it takes the records it gains access to as states (`gained`).
+        let states: Bool
+
+        /// - Throws: `APIError` (400 `malformed`) naming the parameter.
+        init(_ query: Parameters) throws {
+            do {
+                cursor = try PullCursor(parsing: query["after"].map(String.init) ?? WireProtocol.initialCursor)
+            } catch {
+                throw APIError.malformed(error.message, field: "after")
+            }
+            if let text = query["ack"] {
+                let ack: PullCursor
+                do {
+                    ack = try PullCursor(parsing: String(text))
+                } catch {
+                    throw APIError.malformed(
+                        "'\(text.prefix(40))' is not a pull cursor; ack is the nextCursor of the last page stored",
+                        field: "ack")
+                }
+                guard ack.seq <= cursor.seq, ack.generation <= cursor.generation else {
+                    throw APIError.malformed("ack must not be ahead of after", field: "ack")
+                }
+                acknowledged = ack
+            } else {
+                acknowledged = nil
+            }
+            limit = try SyncController.limit(query["limit"])
+            if let text = query["states"] {
+                guard text == "1" || text == "0" else {
+                    throw APIError.malformed("states must be 1 (bootstrap from states) or 0", field: "states")
+                }
+                states = text == "1"
+            } else {
+                states = false
+            }
+        }
     }
 
     func history(_ request: Request, context: Context) async throws -> Response {

@@ -48,7 +48,13 @@ struct BootstrapOperation: LogOperation {
 
     /// A page that reaches the cases hands out their levels, which a fresh device has none of:
     /// it goes straight to a write transaction rather than being computed twice.
-    var triesReadOnlyFirst: Bool { position.entity == .event }
+    var triesReadOnlyFirst: Bool { Self.triesReadOnlyFirst(cursor: cursor) }
+
+    /// `triesReadOnlyFirst` of the operation for `cursor`, known before it is made: whether the
+    /// page starts in the events.
+    static func triesReadOnlyFirst(cursor: PullCursor) -> Bool {
+        (cursor.bootstrap?.entity ?? PullPlanner.bootstrapOrder[0]) == .event
+    }
 
     mutating func start() throws -> LogStep<PullPage> {
         var reads = bookkeeping.firstReads()

@@ -3,6 +3,11 @@ import KakehashiShared
 /// What a log operation asks its store to read, inside the operation's transaction. Each field
 /// that is set is one read, answered in the `LogFacts` field of the same name.
 struct LogReads: Sendable {
+    /// The device whose token hashes to this (revoked or not) and its advisor's directory record
+    /// (`LogFacts.sessionDevice`, `LogFacts.sessionAdvisor`).
+    var session: String?
+    /// The log's epoch (`LogFacts.epoch`).
+    var epoch = false
     /// Whether the log holds no change at all (`LogFacts.logIsEmpty`).
     var logIsEmpty = false
     /// Which of these change ids the log holds (`LogFacts.knownChanges`).
@@ -105,6 +110,12 @@ struct LogReads: Sendable {
 
 /// The answers to `LogReads`, field by field; fields not asked for keep their defaults.
 struct LogFacts: Sendable {
+    /// Nil when no device has the token.
+    var sessionDevice: (device: DeviceRecord, tokenHash: String)?
+    /// Nil when the advisor has no directory record.
+    var sessionAdvisor: RecordState?
+    /// Nil when the store has none (`store_meta`).
+    var epoch: String?
     var logIsEmpty = false
     var knownChanges: Set<ChangeID> = []
     var existingRecords: [RecordRef] = []

@@ -255,6 +255,11 @@ extension PullOperation {
             limit: request.limit)
     }
 
+    /// `triesReadOnlyFirst` of the operation `answering` makes for `cursor`, before it is made.
+    static func triesReadOnlyFirst(cursor: PullCursor, states: Bool) -> Bool {
+        cursor.bootstraps(askingStates: states) ? BootstrapOperation.triesReadOnlyFirst(cursor: cursor) : true
+    }
+
     /// The error for a page that needs a full reconciliation that `ReconcileGate` does not allow
     /// now.
     static let reconcileThrottled = KakehashiError(

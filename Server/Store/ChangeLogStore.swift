@@ -28,6 +28,14 @@ public protocol ChangeLogStore: Sendable {
     ///   the request does not allow.
     func pull(_ request: PullRequest) async throws -> PullPage
 
+    /// A device's pull as `GET /v1/pull` asks it, in one transaction: the device by its token
+    /// and its advisor's current directory record (refused as `Authenticator` refuses them), the
+    /// next page as `pull(_: PullRequest)` makes it for that device and viewer, and the log's
+    /// epoch (`SessionPullOperation`).
+    /// - Throws: `APIError` (401 `unauthorized` or `revoked`) before anything else is read;
+    ///   then as `pull(_: PullRequest)`.
+    func pull(_ request: SessionPullRequest) async throws -> SessionPullPage
+
     /// The next page of the history a bootstrap left out, as `device` may see it now and was
     /// handed it (`HistoryOperation`); read only.
     func history(
@@ -148,6 +156,45 @@ public struct PullRequest: Sendable {
         self.json = json
         self.limit = limit
     }
+}
+
+/// What `GET /v1/pull` asks of `ChangeLogStore.pull(_: SessionPullRequest)`: a `PullRequest`
+/// whose device and viewer are read, from the token, in the page's own transaction.
+public struct SessionPullRequest: Sendable {
+    /// The hash of the request's bearer token (`Authenticator.tokenHash(authorization:)`).
+    public let tokenHash: String
+    public let cursor: PullCursor
+    /// As `PullRequest.acknowledged`.
+    public let acknowledged: PullCursor?
+    /// As `PullRequest.states`.
+    public let states: Bool
+    /// As `PullRequest.json`.
+    public let json: Bool
+    public let limit: Int
+    /// `PullRequest.allowFullReconcile` for the device the token names (`ReconcileGate`), asked
+    /// once that device is known.
+    public let allowsFullReconcile: @Sendable (DeviceID) -> Bool
+
+    public init(
+        tokenHash: String, cursor: PullCursor, acknowledged: PullCursor? = nil, states: Bool = false,
+        json: Bool = true, limit: Int, allowsFullReconcile: @escaping @Sendable (DeviceID) -> Bool = { _ in true }
+    ) {
+        self.tokenHash = tokenHash
+        self.cursor = cursor
+        self.acknowledged = acknowledged
+        self.states = states
+        self.json = json
+        self.limit = limit
+        self.allowsFullReconcile = allowsFullReconcile
+    }
+}
+
+/// A pull page with what the same transaction read before it: the session (device and viewer)
+/// and the log's epoch.
+public struct SessionPullPage: Sendable {
+    public let session: Authenticator.Session
+    public let page: PullPage
+    public let epoch: String
 }
 
 /// An enrolled device as the server keeps it (never with its token).

@@ -26,6 +26,28 @@ extension PostgresStore {
     /// Answers one step's reads.
     static func read(_ reads: LogReads, _ connection: PostgresConnection, _ logger: Logger) async throws -> LogFacts {
         var facts = LogFacts()
+        if let tokenHash = reads.session {
+            // `records.id` compares in "C", as every id does.
+            for try await row in try await connection.query(
+                """
+                SELECT d.id, d.advisor, d.name, d.enrolled_at, d.revoked_at, d.token_hash, r.state
+                FROM devices d LEFT JOIN records r ON r.entity = 'advisor' AND r.id = d.advisor COLLATE "C"
+                WHERE d.token_hash = \(tokenHash)
+                """, logger: logger
+            ).decode((String, String, String?, Int64, Int64?, String, Data?).self) {
+                guard let id = DeviceID(row.0) else { continue }
+                let device = DeviceRecord(id: id, advisor: row.1, name: row.2, enrolledAt: row.3, revokedAt: row.4)
+                facts.sessionDevice = (device, row.5)
+                facts.sessionAdvisor = try row.6.map { try StoreCoding.state($0, entity: .advisor, id: row.1) }
+            }
+        }
+        if reads.epoch {
+            for try await epoch in try await connection.query(
+                "SELECT value FROM store_meta WHERE key = 'epoch'", logger: logger
+            ).decode(String.self) {
+                facts.epoch = epoch
+            }
+        }
         if reads.logIsEmpty {
             for try await exists in try await connection.query(
                 "SELECT EXISTS (SELECT 1 FROM changes)", logger: logger

@@ -220,8 +220,12 @@ public final class PostgresStore: ChangeLogStore {
         try await pull(PullOperation.answering(request))
     }
 
-    private func pull<Operation: LogOperation & Sendable>(_ operation: Operation) async throws -> PullPage
-    where Operation.Result == PullPage {
+    public func pull(_ request: SessionPullRequest) async throws -> SessionPullPage {
+        try await pull(SessionPullOperation(request))
+    }
+
+    private func pull<Operation: LogOperation & Sendable>(_ operation: Operation) async throws -> Operation.Result
+    where Operation.Result: Sendable {
         let logger = logger
         return try await transaction { connection in
             try await Self.holdServeLockShare(connection, logger)

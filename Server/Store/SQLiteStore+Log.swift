@@ -28,6 +28,27 @@ extension SQLiteStore {
     /// Answers one step's reads.
     static func read(_ reads: LogReads, _ db: Database) throws -> LogFacts {
         var facts = LogFacts()
+        if let tokenHash = reads.session {
+            if let row = try Row.fetchOne(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT d.id, d.advisor, d.name, d.enrolled_at, d.revoked_at, d.token_hash, r.state
+                        FROM devices d LEFT JOIN records r ON r.entity = 'advisor' AND r.id = d.advisor
+                        WHERE d.token_hash = ?
+                        """),
+                arguments: [tokenHash]),
+                let device = Self.device(row)
+            {
+                facts.sessionDevice = (device, row[5])
+                facts.sessionAdvisor = try (row[6] as Data?).map {
+                    try StoreCoding.state($0, entity: .advisor, id: device.advisor)
+                }
+            }
+        }
+        if reads.epoch {
+            facts.epoch = try String.fetchOne(
+                try db.cachedStatement(sql: "SELECT value FROM store_meta WHERE key = 'epoch'"))
+        }
         if reads.logIsEmpty {
             facts.logIsEmpty = try
                 !(Bool.fetchOne(

@@ -64,12 +64,16 @@ public final class SQLiteStore: ChangeLogStore {
         try await pull(PullOperation.answering(request))
     }
 
+    public func pull(_ request: SessionPullRequest) async throws -> SessionPullPage {
+        try await pull(SessionPullOperation(request))
+    }
+
     /// Runs a pull operation. Most pulls hand out no new access levels: they run as WAL readers,
     /// concurrently with each other and with the writer. Only when bookkeeping must change is the
     /// page computed again inside a write transaction (at once, for an operation that says it
-    /// usually writes).
-    private func pull<Operation: LogOperation & Sendable>(_ operation: Operation) async throws -> PullPage
-    where Operation.Result == PullPage {
+    /// usually writes), from its first read on.
+    private func pull<Operation: LogOperation & Sendable>(_ operation: Operation) async throws -> Operation.Result
+    where Operation.Result: Sendable {
         if operation.triesReadOnlyFirst,
             let page = try await pool.read({ db in try Self.run(operation, db, writable: false) })
         {
@@ -330,7 +334,8 @@ public final class SQLiteStore: ChangeLogStore {
         }
     }
 
-    private static func device(_ row: Row) -> DeviceRecord? {
+    /// A device from the columns `id, advisor, name, enrolled_at, revoked_at` of `row`.
+    static func device(_ row: Row) -> DeviceRecord? {
         guard let id = DeviceID(row[0]) else { return nil }
         return DeviceRecord(id: id, advisor: row[1], name: row[2], enrolledAt: row[3], revokedAt: row[4])
     }

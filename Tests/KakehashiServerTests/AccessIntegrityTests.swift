@@ -639,4 +639,69 @@ import Testing
             #expect(try await server.store.record(.organization, fresh) != nil)
         }
     }
+
+    // MARK: - 9. A caught-up pull reads its token and its advisor with its page
+
+    /// `GET /v1/pull` reads the device's token, its advisor's record and the page in one
+    /// transaction (`SessionPullOperation`), the read a laptop at the head of the log repeats at
+    /// every sync. Nothing about a device or its advisor may outlive the request: a laptop that
+    /// kept pulling at the head, warm, is refused at its very next pull once it is revoked or its
+    /// advisor leaves, with its real token over real HTTP, and a move to another program purges
+    /// at the next pull; the other devices of the advisor go on until the advisor leaves.
+    @Test(arguments: StoreKind.available)
+    func aWarmCaughtUpPullSeesARevocationAMoveAndADeactivationAtOnce(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run(.live) { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let mover = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            let second = try await server.secondDevice(of: mover, client: client)
+            second.binaryPages = true
+            let made = try await Self.makeCase(by: owner, level: "confidential")
+            for laptop in [mover, second] {
+                try await laptop.sync()
+                #expect(laptop.record(.event, made.event)?.value("body") == .string(Self.secretBody))
+            }
+            // At the head: the same caught-up request, again and again, as a laptop's syncs ask it.
+            for _ in 0..<5 {
+                for laptop in [mover, second] {
+                    let caughtUp = try await client.pull(after: laptop.cursor, token: laptop.token)
+                    #expect(caughtUp.status == .ok)
+                    #expect(try caughtUp.decode(PullResponse.self).changes.isEmpty)
+                }
+            }
+
+            // Moved to another program: the next pull purges the case and its event.
+            try await AccessTests.moveAdvisor(mover.advisor, to: "matching-planner", in: server.store)
+            try await second.sync()
+            #expect(second.purged.contains(RecordRef(entity: .case, record: made.case)))
+            #expect(second.record(.case, made.case)?.value("title") == .null)
+            #expect(second.events(of: made.case).isEmpty)
+
+            // Revoked: its very next pull is refused, whatever it asks; the advisor's other device goes on.
+            try await server.admin.revoke(mover.device.rawValue)
+            for query in ["after=\(mover.cursor)", "after=0", "after=0&states=1", "after=\(mover.cursor)&limit=0"] {
+                let refused = try await client.send(.get, "/v1/pull?\(query)", token: mover.token)
+                #expect(refused.status == .unauthorized && refused.error?.code == "revoked", "\(query)")
+                #expect(!String(decoding: refused.body, as: UTF8.self).contains(Self.secretBody))
+            }
+            // A token one character off is nobody's.
+            let forged = String(mover.token.dropLast()) + (mover.token.hasSuffix("A") ? "B" : "A")
+            let unknown = try await client.pull(after: mover.cursor, token: forged)
+            #expect(unknown.status == .unauthorized && unknown.error?.code == "unauthorized")
+            let caughtUp = try await client.pull(after: second.cursor, token: second.token)
+            #expect(caughtUp.status == .ok)
+            // A malformed query is answered 400 only to a device that may sync.
+            #expect(try await client.pull(after: "garbage", token: second.token).status == .badRequest)
+
+            // The advisor leaves: the device not revoked is refused at its next pull.
+            try await server.admin.deactivateAdvisor(mover.advisor)
+            let left = try await client.pull(after: second.cursor, token: second.token)
+            #expect(left.status == .unauthorized && left.error?.code == "revoked")
+            let leftGarbage = try await client.pull(after: "garbage", token: second.token)
+            #expect(leftGarbage.status == .unauthorized && leftGarbage.error?.code == "revoked")
+
+            // The owner, untouched, still pulls.
+            #expect(try await client.pull(after: owner.cursor, token: owner.token).status == .ok)
+        }
+    }
 }

@@ -109,6 +109,14 @@ import Testing
         }
     }
 
+    /// Tokens and codes are kept as the lowercase hex of their SHA-256: every stored device is
+    /// found by that form, so it must never change (FIPS 180-2's test vectors).
+    @Test func secretsAreKeptAsTheLowercaseHexOfTheirSHA256() {
+        #expect(Secrets.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Secrets.hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(Secrets.hash("鍵") != Secrets.hash("鍵 "))
+    }
+
     @Test(arguments: StoreKind.available)
     func revokedDevicesAreRefusedOnEveryEndpointAndTheirAdvisorsCodesStopWorking(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)

@@ -41,6 +41,7 @@ final class RunningStore: ChangeLogStore, @unchecked Sendable {
     }
 
     func pull(_ request: PullRequest) async throws -> PullPage { try await base.pull(request) }
+    func pull(_ request: SessionPullRequest) async throws -> SessionPullPage { try await base.pull(request) }
 
     func history(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int

@@ -77,6 +77,8 @@ enum ChangeApplier {
                     sql: "SELECT id FROM record_states WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
                     arguments: StatementArguments(ids)))
         }
+        // One set of statements for the page's records, not one made for each record saved.
+        var records = try RecordWriter(db)
         for (received, coding) in zip(batch.states, batch.codings) {
             let ref = RecordRef(entity: received.entity, record: received.id)
             if bases, var base = try loadState(ref, table: "bootstrap_bases", in: db), base.merge(received) {
@@ -84,13 +86,15 @@ enum ChangeApplier {
                     "UPDATE bootstrap_bases SET state = ? WHERE entity = ? AND id = ?",
                     [Data(base.binaryEncoded()), ref.entity.rawValue, ref.record])
             }
-            let stored = held.contains(ref.record) ? try loadState(ref, in: db) : nil
-            var state = stored ?? received
+            let stored = held.contains(ref.record) ? try records.load(ref) : nil
+            var state = stored?.state ?? received
             if stored != nil {
                 guard state.merge(received) else { continue }
             }
             // A new record is stored in the bytes it came in.
-            try save(state, isNew: stored == nil, indexing: indexing, encoded: stored == nil ? coding : nil, in: db)
+            try records.save(
+                state, isNew: stored == nil, indexing: indexing, encoded: stored == nil ? coding : nil,
+                rowid: stored?.rowid, in: db)
             summary.applied += 1
             summary.records.insert(ref)
         }

@@ -132,12 +132,27 @@ struct LogFacts: Sendable {
     var caseChunk: [RecordState] = []
     /// Missing: nothing was handed out (`.none`).
     var recordedLevels: [String: AccessPolicy.Access] = [:]
+    /// The generations of `recordedLevels`' entries, while they are read.
+    private var recordedGenerations: [String: Int64] = [:]
     var histories: [[LoggedChange]] = []
     var entityStates: [Entity: [RecordState]] = [:]
     var caseChangeTimes: [(record: String, hlc: String)] = []
     var stageWrites: [StoredChange] = []
     var changedRecords: [RecordRef] = []
     var statesPage: [RecordState] = []
+}
+
+extension LogFacts {
+    /// Takes in one bookkeeping row read for `LogReads.recordedLevels`: a case's level as of a
+    /// generation, kept when it is the newest read for that case. The stores read the rows in no
+    /// order: ordering them by generation made SQLite walk every row the device has (its
+    /// `(device, generation)` index) instead of seeking each case in the primary key, a cost that
+    /// grew with the cases a device holds.
+    mutating func recordLevel(_ level: AccessPolicy.Access, of caseID: String, generation: Int64) {
+        if let newest = recordedGenerations[caseID], newest >= generation { return }
+        recordedGenerations[caseID] = generation
+        recordedLevels[caseID] = level
+    }
 }
 
 /// One logged change as a history read returns it: its field (nil for a delete) and the change.

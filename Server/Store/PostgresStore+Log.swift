@@ -166,16 +166,17 @@ extension PostgresStore {
             }
         }
         if let read = reads.recordedLevels {
-            // Oldest first, so the newest row of each case is the one kept.
-            for try await (caseID, level) in try await connection.query(
+            // In no order (`LogFacts.recordLevel` keeps each case's newest).
+            for try await (caseID, level, generation) in try await connection.query(
                 """
-                SELECT case_id, level FROM device_access
+                SELECT case_id, level, generation FROM device_access
                 WHERE device = \(read.device.rawValue) AND generation <= \(read.generation)
                     AND case_id = ANY(\(read.cases))
-                ORDER BY generation
                 """, logger: logger
-            ).decode((String, Int32).self) {
-                facts.recordedLevels[caseID] = AccessPolicy.Access(rawValue: Int(level)) ?? AccessPolicy.Access.none
+            ).decode((String, Int32, Int64).self) {
+                facts.recordLevel(
+                    AccessPolicy.Access(rawValue: Int(level)) ?? AccessPolicy.Access.none, of: caseID,
+                    generation: generation)
             }
         }
         facts.histories = try await histories(reads.histories, connection, logger)

@@ -163,19 +163,21 @@ extension SQLiteStore {
         }
         if let read = reads.recordedLevels {
             for chunk in StoreCoding.chunks(read.cases) {
-                // Oldest first, so the newest row of each case is the one kept.
+                // In no order (`LogFacts.recordLevel` keeps each case's newest): each case is
+                // sought in the primary key.
                 for row in try Row.fetchAll(
                     try db.cachedStatement(
                         sql: """
-                            SELECT case_id, level FROM device_access
+                            SELECT case_id, level, generation FROM device_access
                             WHERE device = ? AND generation <= ? AND case_id IN (\(marks(chunk.count)))
-                            ORDER BY generation
                             """),
                     arguments: StatementArguments(
                         [read.device.rawValue, read.generation] as [any DatabaseValueConvertible]
                             + chunk.map { $0 as any DatabaseValueConvertible }))
                 {
-                    facts.recordedLevels[row[0]] = AccessPolicy.Access(rawValue: row[1]) ?? AccessPolicy.Access.none
+                    facts.recordLevel(
+                        AccessPolicy.Access(rawValue: row[1]) ?? AccessPolicy.Access.none, of: row[0],
+                        generation: row[2])
                 }
             }
         }

@@ -86,12 +86,15 @@ extension SQLiteStore {
                 }
             }
         }
+        // `+entity`: without the plus SQLite searches `changes_by_record` by the entity alone,
+        // every event change of the log, instead of the cases' rows in `changes_by_case`
+        // (EXPLAIN QUERY PLAN).
         for chunk in StoreCoding.chunks(reads.referralCases) {
             facts.referralEvents += try String.fetchAll(
                 try db.cachedStatement(
                     sql: """
                         SELECT DISTINCT record FROM changes
-                        WHERE case_id IN (\(marks(chunk.count))) AND entity = 'event' AND field = 'referred_to'
+                        WHERE case_id IN (\(marks(chunk.count))) AND +entity = 'event' AND field = 'referred_to'
                         """),
                 arguments: StatementArguments(Array(chunk)))
         }
@@ -142,12 +145,13 @@ extension SQLiteStore {
                 arguments: [scope.record, read.after, read.upTo, read.limit])
             facts.rows += try Self.logRows(rows)
         }
+        // `+entity` as for `referralCases` above.
         for chunk in StoreCoding.chunks(reads.eventCases) {
             for row in try Row.fetchAll(
                 try db.cachedStatement(
                     sql: """
                         SELECT DISTINCT case_id, record FROM changes
-                        WHERE case_id IN (\(marks(chunk.count))) AND entity = 'event' ORDER BY record
+                        WHERE case_id IN (\(marks(chunk.count))) AND +entity = 'event' ORDER BY record
                         """),
                 arguments: StatementArguments(Array(chunk)))
             {

@@ -20,10 +20,15 @@ protocol LogOperation<Result> {
     /// operation in a read transaction first, and again in a write only when it ends with
     /// writes: true for pulls, which mostly hand out nothing new.
     var triesReadOnlyFirst: Bool { get }
+    /// Whether the operation already knows that it will end with writes. A read-only attempt
+    /// (`triesReadOnlyFirst`) stops as soon as this is true instead of computing a result it
+    /// would throw away; false when not known yet.
+    var willWrite: Bool { get }
 }
 
 extension LogOperation {
     var triesReadOnlyFirst: Bool { true }
+    var willWrite: Bool { false }
 }
 
 /// What a log operation wants next.

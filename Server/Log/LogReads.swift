@@ -31,6 +31,9 @@ struct LogReads: Sendable {
     var scopedRows: ScopedRowsRead?
     /// The events with a change logged under these cases (`LogFacts.caseEvents`).
     var eventCases: [String] = []
+    /// Which of these cases have a change logged under them up to a sequence number
+    /// (`LogFacts.loggedCases`).
+    var loggedCases: LoggedCasesRead?
     /// The next cases, in id order, with their states (`LogFacts.caseChunk`).
     var caseChunk: ChunkRead?
     /// The level last handed to a device for each of these cases (`LogFacts.recordedLevels`).
@@ -86,6 +89,13 @@ struct LogReads: Sendable {
         let limit: Int
     }
 
+    /// The cases of `cases` with a change logged under them (`changes.case_id`: the case's own
+    /// and its events') at a sequence number up to `upTo`.
+    struct LoggedCasesRead: Sendable, Hashable {
+        let cases: [String]
+        let upTo: Int64
+    }
+
     /// The newest level `device` was handed for each of `cases`, in bookkeeping of generation
     /// `generation` or older (newer bookkeeping is about responses the device never stored).
     struct LevelsRead: Sendable, Hashable {
@@ -129,6 +139,7 @@ struct LogFacts: Sendable {
     var rows: [LogRow] = []
     /// Per case asked for, the ids of the events logged under it, in id order.
     var caseEvents: [String: [String]] = [:]
+    var loggedCases: Set<String> = []
     var caseChunk: [RecordState] = []
     /// Missing: nothing was handed out (`.none`).
     var recordedLevels: [String: AccessPolicy.Access] = [:]

@@ -43,7 +43,9 @@ struct PullOperation: LogOperation {
     /// The events of the cases gained with full access, by case.
     private var gainedEvents: [String: [String]] = [:]
 
-    private enum Phase { case page, pageCases, chunk, chunkLevels, histories, gainedRecords, gainedEvents }
+    private enum Phase {
+        case page, pageCases, chunk, chunkLevels, loggedCases, histories, gainedRecords, gainedEvents
+    }
 
     init(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?,
@@ -58,6 +60,10 @@ struct PullOperation: LogOperation {
         self.limit = limit
         planner = PullPlanner(viewer: viewer)
     }
+
+    /// Whether the page hands out levels or forgets bookkeeping: exactly when `writes` is not
+    /// empty. Known once the page's cases are reconciled, before the back-fill is read.
+    var willWrite: Bool { bookkeeping.forget || !plan.updates.isEmpty }
 
     mutating func start() throws -> LogStep<PullPage> {
         var reads = bookkeeping.firstReads()
@@ -100,6 +106,9 @@ struct PullOperation: LogOperation {
         case .chunkLevels:
             plan.absorb(planner.reconcile(cases: Set(chunk.keys), states: chunk, recorded: facts.recordedLevels))
             return nextChunk()
+        case .loggedCases:
+            plan.backfill = plan.backfill.filter { facts.loggedCases.contains($0.key) }
+            return readBackfill()
         case .histories:
             return .finish(bookkeeping.writes(handingOut: plan.updates), page(backfilled: facts.histories))
         case .gainedRecords:
@@ -125,7 +134,7 @@ struct PullOperation: LogOperation {
     ) throws -> LogStep<PullPage> {
         plan = planner.reconcile(page: rows, states: states, recorded: recorded)
         fullReconcile = planner.needsFullReconcile(rows, cursor: cursor)
-        guard fullReconcile else { return readBackfill() }
+        guard fullReconcile else { return checkBackfill() }
         guard allowFullReconcile else { throw Self.reconcileThrottled }
         chunkEnd = ("", true)
         return nextChunk()
@@ -133,10 +142,28 @@ struct PullOperation: LogOperation {
 
     /// Reads the next chunk of a full reconciliation, or goes on to the back-fill after the last.
     private mutating func nextChunk() -> LogStep<PullPage> {
-        guard chunkEnd.more else { return readBackfill() }
+        guard chunkEnd.more else { return checkBackfill() }
         var reads = LogReads()
         reads.caseChunk = LogReads.ChunkRead(after: chunkEnd.after, limit: PullPlanner.reconcileChunk)
         phase = .chunk
+        return .read(reads)
+    }
+
+    /// Keeps in the back-fill only what has history up to the request's cursor: a case first
+    /// logged after it (new since the device's last pull, or every case of a pull from the
+    /// start) arrives whole in the stream, filtered by the level recorded now. Without this, a
+    /// pull from the start handed out every case and event it met as a gained state on top of
+    /// its changes, each with a history cursor to download later.
+    private mutating func checkBackfill() -> LogStep<PullPage> {
+        guard cursor.seq > 0 else {
+            plan.backfill = [:]
+            plan.eventBackfill = []
+            return readBackfill()
+        }
+        guard !plan.backfill.isEmpty else { return readBackfill() }
+        var reads = LogReads()
+        reads.loggedCases = LogReads.LoggedCasesRead(cases: plan.backfill.keys.sorted(), upTo: cursor.seq)
+        phase = .loggedCases
         return .read(reads)
     }
 

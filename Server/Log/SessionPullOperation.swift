@@ -27,6 +27,8 @@ struct SessionPullOperation: LogOperation, Sendable {
         PullOperation.triesReadOnlyFirst(cursor: request.cursor, states: request.states)
     }
 
+    var willWrite: Bool { pull?.willWrite ?? false }
+
     mutating func start() throws -> LogStep<SessionPullPage> {
         var reads = LogReads()
         reads.session = request.tokenHash

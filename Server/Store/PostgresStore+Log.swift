@@ -155,6 +155,16 @@ extension PostgresStore {
                 facts.caseEvents[caseID, default: []].append(record)
             }
         }
+        if let read = reads.loggedCases, !read.cases.isEmpty {
+            for try await caseID in try await connection.query(
+                """
+                SELECT asked FROM unnest(\(read.cases)::text[]) AS asked
+                WHERE EXISTS (SELECT 1 FROM changes WHERE case_id = asked AND seq <= \(read.upTo))
+                """, logger: logger
+            ).decode(String.self) {
+                facts.loggedCases.insert(caseID)
+            }
+        }
         if let read = reads.caseChunk {
             for try await (id, stored) in try await connection.query(
                 """

@@ -7,7 +7,8 @@ import KakehashiShared
 extension SQLiteStore {
     /// Runs `operation` to its end in `db`'s transaction.
     /// - Parameter writable: false in a read transaction: the result is returned only when the
-    ///   operation ends without writes, nil otherwise (the caller runs it again in a write).
+    ///   operation ends without writes, nil otherwise (the caller runs it again in a write), as
+    ///   soon as the operation knows it will write (`LogOperation.willWrite`).
     static func run<Operation: LogOperation>(
         _ operation: Operation, _ db: Database, writable: Bool = true
     ) throws -> Operation.Result? {
@@ -17,6 +18,7 @@ extension SQLiteStore {
             switch step {
             case .read(let reads):
                 step = try operation.resume(with: read(reads, db))
+                if !writable, operation.willWrite { return nil }
             case .finish(let writes, let result):
                 guard writable else { return writes.isEmpty ? result : nil }
                 try write(writes, db)
@@ -157,6 +159,19 @@ extension SQLiteStore {
             {
                 facts.caseEvents[row[0], default: []].append(row[1])
             }
+        }
+        // One search per case that stops at its first row, instead of every row it has.
+        for chunk in StoreCoding.chunks(reads.loggedCases?.cases ?? []) {
+            facts.loggedCases.formUnion(
+                try String.fetchAll(
+                    try db.cachedStatement(
+                        sql: """
+                            WITH asked(id) AS (VALUES \(tuples(chunk.count, of: 1)))
+                            SELECT id FROM asked
+                            WHERE EXISTS (SELECT 1 FROM changes WHERE case_id = asked.id AND seq <= ?)
+                            """),
+                    arguments: StatementArguments(
+                        chunk.map { $0 as any DatabaseValueConvertible } + [reads.loggedCases?.upTo ?? 0])))
         }
         if let read = reads.caseChunk {
             facts.caseChunk = try Row.fetchAll(

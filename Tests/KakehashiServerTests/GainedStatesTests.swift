@@ -97,6 +97,72 @@ import Testing
 
     /// A case that a device may now see as a stub arrives as a stub's state: the stub's fields,
     /// no event, and a history of the stub's fields alone.
+    /// A case first logged after the device's cursor is not a gain: its whole history is in the
+    /// stream from there on. Only a case with history before the cursor arrives as a state (the
+    /// strict case, gained in the same push as a new case and its visit); the new case and its
+    /// visit arrive as changes, with no history to fetch later.
+    @Test(arguments: StoreKind.available)
+    func aCaseNewSinceTheCursorArrivesAsChangesNotAsAGainedState(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let world = try await BootstrapTests.world(server, client)
+            let gainer = try await server.secondDevice(of: world.colleague, client: client)
+            let replay = try await server.secondDevice(of: world.colleague, client: client)
+            gainer.takesGainedStates = true
+            gainer.binaryPages = true
+            for laptop in [gainer, replay] { try await laptop.pullAll() }
+            let owner = world.owner
+            let fresh = owner.create(
+                .case,
+                [
+                    "title": .string("新規の共同研究相談"), "summary": .string("大学の評価設備を使った試作"),
+                    "kind": .string("industry-academia"), "level": .string("confidential"),
+                    "owner": .string(owner.advisor), "program": .string("business-production"),
+                    "stage": .string("intake"),
+                ])
+            let visit = owner.create(
+                .event,
+                [
+                    "case": .string(fresh), "kind": .string("visit"), "date": .string("2026-06-02"),
+                    "body": .string("研究室を訪問し評価設備を確認"), "author": .string(owner.advisor),
+                ])
+            owner.write(.case, world.strict, "participants", .string(world.colleague.advisor), op: .add)
+            #expect(try await owner.sync().allSatisfy { $0.status == .accepted })
+            let statesBefore = gainer.receivedStates.count
+            for laptop in [gainer, replay] { try await laptop.pullAll() }
+            #expect(gainer.gained.map(\.ref) == [RecordRef(entity: .case, record: world.strict)], "\(gainer.gained)")
+            let states = gainer.receivedStates.dropFirst(statesBefore).map(\.id)
+            #expect(!states.contains(fresh) && !states.contains(visit), "\(states)")
+            #expect(states.contains(world.strict))
+            #expect(gainer.received.contains { $0.record == fresh && $0.field == "title" })
+            #expect(gainer.received.contains { $0.record == visit && $0.field == "body" })
+            #expect(Set(gainer.gainedHistories.keys) == [RecordRef(entity: .case, record: world.strict)])
+            #expect(try gainer.canonicalState() == replay.canonicalState(), "\(gainer.differences(from: replay))")
+        }
+    }
+
+    /// A device that reads the log from the start in small pages, asking for gained states
+    /// after its first page, meets every case first in the stream: none is a gain but the one
+    /// whose access fell to a stub after earlier pages had handed it out whole (a stub's state).
+    @Test(arguments: StoreKind.available)
+    func aReplayInSmallPagesGainsOnlyWhatItHadBeforeThePage(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let world = try await BootstrapTests.world(server, client)
+            let gainer = try await server.secondDevice(of: world.colleague, client: client)
+            let replay = try await server.secondDevice(of: world.colleague, client: client)
+            gainer.takesGainedStates = true
+            try await gainer.pullAll(limit: 3)
+            try await replay.pullAll()
+            let raised = RecordRef(entity: .case, record: world.raised)
+            #expect(Set(gainer.gained.map(\.ref)).isSubset(of: [raised]), "\(gainer.gained)")
+            #expect(Set(gainer.receivedStates.map(\.id)).isSubset(of: [world.raised]))
+            #expect(try gainer.canonicalState() == replay.canonicalState(), "\(gainer.differences(from: replay))")
+            try await gainer.downloadHistory()
+            #expect(Set((gainer.history + gainer.received).map(\.id)) == Set(replay.received.map(\.id)))
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func aGainedStubCarriesOnlyAStubsFields(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)

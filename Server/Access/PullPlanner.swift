@@ -79,14 +79,15 @@ struct PullPlanner {
 
     /// Compares current access with the recorded levels.
     /// - Parameters:
-    ///   - states: the current merged state of each case (missing: unknown case).
+    ///   - facts: what decides access to each case, from its current merged state (missing:
+    ///     unknown case).
     ///   - recorded: the level last handed to the device per case (missing: none).
     func reconcile(
-        cases: Set<String>, states: [String: RecordState], recorded: [String: AccessPolicy.Access]
+        cases: Set<String>, facts: [String: AccessPolicy.CaseFacts], recorded: [String: AccessPolicy.Access]
     ) -> Reconciliation {
         var result = Reconciliation()
         for caseID in cases.sorted() {
-            let now = states[caseID].map { AccessPolicy.access(to: AccessPolicy.CaseFacts($0), for: viewer) } ?? .none
+            let now = facts[caseID].map { AccessPolicy.access(to: $0, for: viewer) } ?? .none
             let before = recorded[caseID] ?? .none
             result.current[caseID] = now
             guard now != before else { continue }
@@ -108,9 +109,9 @@ struct PullPlanner {
     /// it when it cannot read the new one; a device that can read the new case but could not
     /// read the old one lacks its history and is back-filled.
     func reconcile(
-        page rows: [LogRow], states: [String: RecordState], recorded: [String: AccessPolicy.Access]
+        page rows: [LogRow], facts: [String: AccessPolicy.CaseFacts], recorded: [String: AccessPolicy.Access]
     ) -> Reconciliation {
-        var plan = reconcile(cases: Self.cases(in: rows), states: states, recorded: recorded)
+        var plan = reconcile(cases: Self.cases(in: rows), facts: facts, recorded: recorded)
         var origins: [String: String] = [:]
         var currentCase: [String: String] = [:]
         for row in rows where row.entity == .event {

@@ -12,8 +12,9 @@ import KakehashiShared
 /// stream after the bootstrap purges and back-fills exactly as it would after a replay.
 ///
 /// Rounds: the device, the head and the first entity's states; for cases, the levels recorded
-/// for them; for events, the states of their cases and the levels recorded for those; then the
-/// next entity while the page has room.
+/// for them; for events, what decides access to their cases and the levels recorded for those
+/// (and the states of the cases that fell to a stub since the case pages); then the next entity
+/// while the page has room.
 struct BootstrapOperation: LogOperation {
     let viewer: AccessPolicy.Viewer
     let cursor: PullCursor
@@ -32,8 +33,12 @@ struct BootstrapOperation: LogOperation {
     private var counted = 0
     private var sent: [RecordState] = []
     private var plan = PullPlanner.Reconciliation()
+    /// Cases of the events just read whose access fell to a stub since the case pages, and the
+    /// access the events go out by, while the cases' states are read for their stubs.
+    private var stubbed: [String] = []
+    private var eventAccess: [String: AccessPolicy.Access] = [:]
 
-    private enum Phase { case states, caseLevels, eventCases }
+    private enum Phase { case states, caseLevels, eventCases, stubbedCases }
 
     init(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: PullCursor, acknowledged: PullCursor?, limit: Int
@@ -83,7 +88,7 @@ struct BootstrapOperation: LogOperation {
             case .event where !read.isEmpty:
                 let cases = Set(read.compactMap { $0.value("case").stringValue })
                 var reads = LogReads()
-                reads.states = Set(cases.map { RecordRef(entity: .case, record: $0) })
+                reads.caseFacts = cases
                 reads.recordedLevels = bookkeeping.levels(of: cases.sorted())
                 phase = .eventCases
                 return .read(reads)
@@ -91,12 +96,28 @@ struct BootstrapOperation: LogOperation {
                 return next(access: [:])
             }
         case .caseLevels:
-            let states = Dictionary(read.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            let judged = planner.reconcile(cases: Set(states.keys), states: states, recorded: facts.recordedLevels)
+            let cases = Dictionary(
+                read.map { ($0.id, AccessPolicy.CaseFacts($0)) }, uniquingKeysWith: { first, _ in first })
+            let judged = planner.reconcile(cases: Set(cases.keys), facts: cases, recorded: facts.recordedLevels)
             plan.absorb(judged)
             return next(access: judged.current)
         case .eventCases:
-            return next(access: settleEventCases(facts))
+            let access = settleEventCases(facts)
+            guard !stubbed.isEmpty else { return next(access: access) }
+            eventAccess = access
+            var reads = LogReads()
+            reads.states = Set(stubbed.map { RecordRef(entity: .case, record: $0) })
+            phase = .stubbedCases
+            return .read(reads)
+        case .stubbedCases:
+            for caseID in stubbed.sorted() {
+                guard let state = facts.states[RecordRef(entity: .case, record: caseID)],
+                    let stub = PullPlanner.visibleState(state, access: .stub)
+                else { continue }
+                sent.append(stub)
+            }
+            stubbed = []
+            return next(access: eventAccess)
         }
     }
 
@@ -107,12 +128,10 @@ struct BootstrapOperation: LogOperation {
     /// lower level recorded), or the change stream would find nothing to purge; a gain is left to
     /// the stream, which back-fills it when it reaches that change.
     private mutating func settleEventCases(_ facts: LogFacts) -> [String: AccessPolicy.Access] {
-        var states: [String: RecordState] = [:]
-        for (ref, state) in facts.states where ref.entity == .case { states[ref.record] = state }
         let cases = Set(read.compactMap { $0.value("case").stringValue })
         // Levels this page handed out for its own cases are not written yet.
         let recorded = facts.recordedLevels.merging(plan.updates) { _, handedNow in handedNow }
-        let judged = planner.reconcile(cases: cases, states: states, recorded: recorded)
+        let judged = planner.reconcile(cases: cases, facts: facts.caseFacts, recorded: recorded)
         var access: [String: AccessPolicy.Access] = [:]
         for caseID in cases {
             let now = judged.current[caseID] ?? .none
@@ -121,9 +140,7 @@ struct BootstrapOperation: LogOperation {
             guard now < handed else { continue }
             plan.purges.append(caseID)
             plan.updates[caseID] = now
-            if let state = states[caseID], let stub = PullPlanner.visibleState(state, access: now) {
-                sent.append(stub)
-            }
+            if now == .stub { stubbed.append(caseID) }
         }
         return access
     }

@@ -52,15 +52,15 @@ struct HistoryOperation: LogOperation {
             let cases = PullPlanner.cases(in: rows)
             guard !cases.isEmpty else { return finish(access: [:]) }
             var reads = LogReads()
-            reads.states = Set(cases.map { RecordRef(entity: .case, record: $0) })
+            reads.caseFacts = cases
             reads.recordedLevels = LogReads.LevelsRead(device: device, cases: cases.sorted(), generation: generation)
             phase = .cases
             return .read(reads)
         case .cases:
             var access: [String: AccessPolicy.Access] = [:]
-            for (ref, state) in facts.states where ref.entity == .case {
-                let now = AccessPolicy.access(to: AccessPolicy.CaseFacts(state), for: viewer)
-                access[ref.record] = min(now, facts.recordedLevels[ref.record] ?? .none)
+            for (caseID, caseFacts) in facts.caseFacts {
+                let now = AccessPolicy.access(to: caseFacts, for: viewer)
+                access[caseID] = min(now, facts.recordedLevels[caseID] ?? .none)
             }
             return finish(access: access)
         }

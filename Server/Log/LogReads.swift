@@ -16,6 +16,9 @@ struct LogReads: Sendable {
     var recordIDs: [String] = []
     /// The merged states of these records; a record never written has none (`LogFacts.states`).
     var states: Set<RecordRef> = []
+    /// What decides access to these cases, read from their states without decoding them whole;
+    /// a case never written has none (`LogFacts.caseFacts`).
+    var caseFacts: Set<String> = []
     /// The events with a `referred_to` write logged under these cases (`LogFacts.referralEvents`).
     var referralCases: [String] = []
     /// A device's pull bookkeeping (`LogFacts.deviceGeneration`, `LogFacts.newerBookkeeping`).
@@ -34,7 +37,7 @@ struct LogReads: Sendable {
     /// Which of these cases have a change logged under them up to a sequence number
     /// (`LogFacts.loggedCases`).
     var loggedCases: LoggedCasesRead?
-    /// The next cases, in id order, with their states (`LogFacts.caseChunk`).
+    /// The next cases, in id order, with what decides access to them (`LogFacts.caseChunk`).
     var caseChunk: ChunkRead?
     /// The level last handed to a device for each of these cases (`LogFacts.recordedLevels`).
     var recordedLevels: LevelsRead?
@@ -130,6 +133,7 @@ struct LogFacts: Sendable {
     var knownChanges: Set<ChangeID> = []
     var existingRecords: [RecordRef] = []
     var states: [RecordRef: RecordState] = [:]
+    var caseFacts: [String: AccessPolicy.CaseFacts] = [:]
     var referralEvents: [String] = []
     /// Nil for a device the store does not know.
     var deviceGeneration: Int64?
@@ -140,7 +144,7 @@ struct LogFacts: Sendable {
     /// Per case asked for, the ids of the events logged under it, in id order.
     var caseEvents: [String: [String]] = [:]
     var loggedCases: Set<String> = []
-    var caseChunk: [RecordState] = []
+    var caseChunk: [(id: String, facts: AccessPolicy.CaseFacts)] = []
     /// Missing: nothing was handed out (`.none`).
     var recordedLevels: [String: AccessPolicy.Access] = [:]
     /// The generations of `recordedLevels`' entries, while they are read.

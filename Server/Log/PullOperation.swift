@@ -33,7 +33,7 @@ struct PullOperation: LogOperation {
     private var plan = PullPlanner.Reconciliation()
     private var fullReconcile = false
     /// The chunk of a full reconciliation whose recorded levels are being read.
-    private var chunk: [String: RecordState] = [:]
+    private var chunk: [String: AccessPolicy.CaseFacts] = [:]
     /// The last case id of the last chunk read, and whether more may follow it.
     private var chunkEnd: (after: String, more: Bool) = ("", false)
     /// The back-fill histories being read, each with whether only a stub's fields go out.
@@ -82,19 +82,17 @@ struct PullOperation: LogOperation {
             pageCases = PullPlanner.cases(in: rows)
             guard pageCases.isEmpty else {
                 var reads = LogReads()
-                reads.states = Set(pageCases.map { RecordRef(entity: .case, record: $0) })
+                reads.caseFacts = pageCases
                 reads.recordedLevels = bookkeeping.levels(of: pageCases.sorted())
                 phase = .pageCases
                 return .read(reads)
             }
-            return try reconcilePage(states: [:], recorded: [:])
+            return try reconcilePage(facts: [:], recorded: [:])
         case .pageCases:
-            var states: [String: RecordState] = [:]
-            for (ref, state) in facts.states where ref.entity == .case { states[ref.record] = state }
-            return try reconcilePage(states: states, recorded: facts.recordedLevels)
+            return try reconcilePage(facts: facts.caseFacts, recorded: facts.recordedLevels)
         case .chunk:
             chunk = [:]
-            for state in facts.caseChunk where !pageCases.contains(state.id) { chunk[state.id] = state }
+            for (id, caseFacts) in facts.caseChunk where !pageCases.contains(id) { chunk[id] = caseFacts }
             chunkEnd = (facts.caseChunk.last?.id ?? chunkEnd.after, facts.caseChunk.count == PullPlanner.reconcileChunk)
             guard chunk.isEmpty else {
                 var reads = LogReads()
@@ -104,7 +102,7 @@ struct PullOperation: LogOperation {
             }
             return nextChunk()
         case .chunkLevels:
-            plan.absorb(planner.reconcile(cases: Set(chunk.keys), states: chunk, recorded: facts.recordedLevels))
+            plan.absorb(planner.reconcile(cases: Set(chunk.keys), facts: chunk, recorded: facts.recordedLevels))
             return nextChunk()
         case .loggedCases:
             plan.backfill = plan.backfill.filter { facts.loggedCases.contains($0.key) }
@@ -130,9 +128,9 @@ struct PullOperation: LogOperation {
 
     /// Reconciles the page's cases, then (when the viewer's directory record changed) every case.
     private mutating func reconcilePage(
-        states: [String: RecordState], recorded: [String: AccessPolicy.Access]
+        facts: [String: AccessPolicy.CaseFacts], recorded: [String: AccessPolicy.Access]
     ) throws -> LogStep<PullPage> {
-        plan = planner.reconcile(page: rows, states: states, recorded: recorded)
+        plan = planner.reconcile(page: rows, facts: facts, recorded: recorded)
         fullReconcile = planner.needsFullReconcile(rows, cursor: cursor)
         guard fullReconcile else { return checkBackfill() }
         guard allowFullReconcile else { throw Self.reconcileThrottled }

@@ -81,6 +81,14 @@ extension PostgresStore {
                     stored, entity: entity, id: id)
             }
         }
+        if !reads.caseFacts.isEmpty {
+            let ids = reads.caseFacts.sorted()
+            for try await (id, stored) in try await connection.query(
+                "SELECT id, state FROM records WHERE entity = 'case' AND id = ANY(\(ids))", logger: logger
+            ).decode((String, Data).self) {
+                facts.caseFacts[id] = try StoreCoding.caseFacts(stored, id: id)
+            }
+        }
         if !reads.referralCases.isEmpty {
             for try await event in try await connection.query(
                 """
@@ -172,7 +180,7 @@ extension PostgresStore {
                 ORDER BY id LIMIT \(read.limit)
                 """, logger: logger
             ).decode((String, Data).self) {
-                facts.caseChunk.append(try StoreCoding.state(stored, entity: .case, id: id))
+                facts.caseChunk.append((id, try StoreCoding.caseFacts(stored, id: id)))
             }
         }
         if let read = reads.recordedLevels {

@@ -88,6 +88,16 @@ extension SQLiteStore {
                 }
             }
         }
+        for chunk in StoreCoding.chunks(reads.caseFacts.sorted()) {
+            let rows = try Row.fetchCursor(
+                try db.cachedStatement(
+                    sql: "SELECT id, state FROM records WHERE entity = 'case' AND id IN (\(marks(chunk.count)))"),
+                arguments: StatementArguments(Array(chunk)))
+            while let row = try rows.next() {
+                let id: String = row[0]
+                facts.caseFacts[id] = try StoreCoding.caseFacts(row[1], id: id)
+            }
+        }
         // `+entity`: without the plus SQLite searches `changes_by_record` by the entity alone,
         // every event change of the log, instead of the cases' rows in `changes_by_case`
         // (EXPLAIN QUERY PLAN).
@@ -178,7 +188,7 @@ extension SQLiteStore {
                 try db.cachedStatement(
                     sql: "SELECT id, state FROM records WHERE entity = 'case' AND id > ? ORDER BY id LIMIT ?"),
                 arguments: [read.after, read.limit]
-            ).map { row in try StoreCoding.state(row[1], entity: .case, id: row[0]) }
+            ).map { row in (row[0], try StoreCoding.caseFacts(row[1], id: row[0])) }
         }
         if let read = reads.recordedLevels {
             for chunk in StoreCoding.chunks(read.cases) {

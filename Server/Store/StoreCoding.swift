@@ -49,6 +49,15 @@ enum StoreCoding {
         return state
     }
 
+    /// What decides access to a case, from its stored state: read from the binary coding without
+    /// decoding the state (`AccessPolicy.CaseFacts(binaryState:id:)`), or from a state decoded
+    /// lately or stored as JSON before schema version 5.
+    static func caseFacts(_ stored: Data, id: String) throws -> AccessPolicy.CaseFacts {
+        if stored.first == UInt8(ascii: "{") { return AccessPolicy.CaseFacts(try state(stored, entity: .case, id: id)) }
+        if let state = caseStates.state(id: id, stored: stored) { return AccessPolicy.CaseFacts(state) }
+        return try AccessPolicy.CaseFacts(binaryState: [UInt8](stored), id: id)
+    }
+
     /// Case states decoded lately: every pull reads the states of its page's cases, the same few
     /// hundred busy cases again and again (decoding them was a sixth of a server's work under load).
     /// 8 MiB of stored states: a few thousand ordinary cases (a decoded state takes a few times

@@ -239,6 +239,32 @@ import Testing
         }
     }
 
+    /// A case the device was handed whole in the case pages and may only see as a stub by the
+    /// time the event pages come (moved to another program): the event page purges it and sends
+    /// its stub, as a pull would, and none of its events.
+    @Test(arguments: StoreKind.available)
+    func anEventPageSendsTheStubOfACaseThatFellToAStubSinceTheCasePages(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let world = try await Self.world(server, client)
+            let (replay, bootstrap) = try await Self.pair(world.colleague, server, client)
+            while !bootstrap.cursor.contains(".event.") { try await bootstrap.pullPage(limit: 2) }
+            #expect(bootstrap.record(.case, world.confidential)?.value("title") != .null)
+            world.owner.write(.case, world.confidential, "program", .string("matching-planner"))
+            #expect(try await world.owner.sync().allSatisfy { $0.status == .accepted })
+            try await bootstrap.pullPage(limit: 5000)  // every event
+            let confidential = RecordRef(entity: .case, record: world.confidential)
+            #expect(bootstrap.purged.contains(confidential))
+            let stub = try #require(bootstrap.record(.case, world.confidential))
+            #expect(stub.heads.keys.allSatisfy { $0.isTombstone || AccessPolicy.caseStubFields.contains($0.field) })
+            #expect(stub.value("program") == .string("matching-planner"))
+            #expect(bootstrap.events(of: world.confidential).isEmpty)
+            try await bootstrap.pullAll()
+            try await replay.pullAll()
+            #expect(try bootstrap.canonicalState() == replay.canonicalState(), "\(bootstrap.differences(from: replay))")
+        }
+    }
+
     /// History never gives a device more of a case than it was handed: a stub's history stays a
     /// stub's while access rises and falls again before the device pulls, or the stream would
     /// have nothing to purge.

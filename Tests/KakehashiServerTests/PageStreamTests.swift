@@ -180,7 +180,8 @@ import Testing
             // The case is strict again; the laptop, restarted, pulls from what it stored.
             try await setLevel("strict")
             try await colleague.pullAll()
-            #expect(colleague.record(.case, made.case)?.value("title") == .null)
+            // Strict: nothing of it, not even a stub.
+            #expect(colleague.record(.case, made.case) == nil)
             #expect(colleague.events(of: made.case).isEmpty)
             let fresh = try await server.secondDevice(of: colleague, client: client)
             try await fresh.pullAll()

@@ -108,6 +108,15 @@ public struct CurlTransport: SyncTransport {
         after cursor: String, acknowledged: String?, states: Bool, limit: Int, pages: Int, token: String,
         receive: @escaping @Sendable (Transferred<PullResponse>) -> Bool
     ) async throws(TransportFailure) {
+        guard asksForBinaryPages else {
+            // Streams carry binary pages only: a transport asking for JSON asks page by page.
+            let reply =
+                cursor == WireProtocol.initialCursor && states
+                ? try await pullStates(limit: limit, token: token)
+                : try await pull(after: cursor, acknowledged: acknowledged, states: states, limit: limit, token: token)
+            _ = receive(reply)
+            return
+        }
         let ack = acknowledged.map { "&ack=" + Self.escaped($0) } ?? ""
         let url =
             baseURL
@@ -126,15 +135,7 @@ public struct CurlTransport: SyncTransport {
             }
             // Pages were handed on: the caller goes on from the last, never from this cursor again.
             if feed.pages > 0 { return }
-            guard failure.isRetryable, attempt < retry.attempts else { throw failure }
-            let pause = retry.delay(beforeRetry: attempt, using: &generator)
-            observer?(.retrying(attempt: attempt + 1, of: retry.attempts, delay: pause, reason: failure.description))
-            do {
-                try await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
-            } catch {
-                throw .cancelled  // the only error `Task.sleep` throws
-            }
-            attempt += 1
+            try await pause(after: failure, attempt: &attempt, using: &generator)
         }
     }
 
@@ -236,16 +237,24 @@ public struct CurlTransport: SyncTransport {
             } catch {
                 failure = error
             }
-            guard failure.isRetryable, attempt < retry.attempts else { throw failure }
-            let pause = retry.delay(beforeRetry: attempt, using: &generator)
-            observer?(.retrying(attempt: attempt + 1, of: retry.attempts, delay: pause, reason: failure.description))
-            do {
-                try await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
-            } catch {
-                throw .cancelled  // the only error `Task.sleep` throws
-            }
-            attempt += 1
+            try await pause(after: failure, attempt: &attempt, using: &generator)
         }
+    }
+
+    /// The pause before attempt `attempt + 1`, told to the observer; throws `failure` when it is
+    /// not worth retrying or the attempts are spent, `.cancelled` when the task is cancelled.
+    private func pause(
+        after failure: TransportFailure, attempt: inout Int, using generator: inout SystemRandomNumberGenerator
+    ) async throws(TransportFailure) {
+        guard failure.isRetryable, attempt < retry.attempts else { throw failure }
+        let pause = retry.delay(beforeRetry: attempt, using: &generator)
+        observer?(.retrying(attempt: attempt + 1, of: retry.attempts, delay: pause, reason: failure.description))
+        do {
+            try await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
+        } catch {
+            throw .cancelled  // the only error `Task.sleep` throws
+        }
+        attempt += 1
     }
 
     /// One attempt: the HTTP exchange, then its status, and its body read by `decode`.

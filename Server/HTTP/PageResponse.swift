@@ -25,12 +25,7 @@ enum PageResponse {
         _ page: PullPage, epoch: String, states: Bool, form: Form, request: Request, serverTime: Int64
     ) throws -> Response {
         let states = states || !page.gained.isEmpty
-        let gained =
-            page.gained.isEmpty
-            ? nil
-            : page.gained.map {
-                GainedHistory(entity: $0.record.entity, record: $0.record.record, history: $0.history.description)
-            }
+        let gained = gainedHistories(page)
         switch form {
         case .binary:
             return respond(
@@ -54,15 +49,19 @@ enum PageResponse {
         }
     }
 
-    /// A pull page's binary form (`BinaryPage`): the body of a binary page, or a page stream's frame.
-    static func binaryPull(_ page: PullPage, epoch: String, states: Bool, serverTime: Int64) throws -> [UInt8] {
-        let states = states || !page.gained.isEmpty
-        let gained =
-            page.gained.isEmpty
+    /// The records a stream page hands out as gained states, with their history cursors; nil for none.
+    private static func gainedHistories(_ page: PullPage) -> [GainedHistory]? {
+        page.gained.isEmpty
             ? nil
             : page.gained.map {
                 GainedHistory(entity: $0.record.entity, record: $0.record.record, history: $0.history.description)
             }
+    }
+
+    /// A pull page's binary form (`BinaryPage`): the body of a binary page, or a page stream's frame.
+    static func binaryPull(_ page: PullPage, epoch: String, states: Bool, serverTime: Int64) throws -> [UInt8] {
+        let states = states || !page.gained.isEmpty
+        let gained = gainedHistories(page)
         return BinaryPage.encode(
             PullResponse(
                 changes: try changes(page.stored), purges: page.purges, nextCursor: page.nextCursor.description,

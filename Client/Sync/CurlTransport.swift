@@ -104,6 +104,80 @@ public struct CurlTransport: SyncTransport {
             accept: pageTypes, decode: Self.either(BinaryPage.mediaType, BinaryPage.pullResponse))
     }
 
+    public func pullPages(
+        after cursor: String, acknowledged: String?, states: Bool, limit: Int, pages: Int, token: String,
+        receive: @escaping @Sendable (Transferred<PullResponse>) -> Bool
+    ) async throws(TransportFailure) {
+        guard asksForBinaryPages else {
+            // Streams carry binary pages only: a transport asking for JSON asks page by page.
+            let reply =
+                cursor == WireProtocol.initialCursor && states
+                ? try await pullStates(limit: limit, token: token)
+                : try await pull(after: cursor, acknowledged: acknowledged, states: states, limit: limit, token: token)
+            _ = receive(reply)
+            return
+        }
+        let ack = acknowledged.map { "&ack=" + Self.escaped($0) } ?? ""
+        let url =
+            baseURL
+            + "/v1/pull?after=\(Self.escaped(cursor))\(ack)\(states ? "&states=1" : "")&limit=\(limit)&pages=\(pages)"
+        var generator = SystemRandomNumberGenerator()
+        var attempt = 1
+        while true {
+            if Task.isCancelled { throw .cancelled }
+            let feed = StreamFeed(receive: receive)
+            let failure: TransportFailure
+            do throws(TransportFailure) {
+                try await stream(url, token: token, into: feed)
+                return
+            } catch {
+                failure = error
+            }
+            // Pages were handed on: the caller goes on from the last, never from this cursor again.
+            if feed.pages > 0 { return }
+            try await pause(after: failure, attempt: &attempt, using: &generator)
+        }
+    }
+
+    /// One attempt at a page stream: each page goes to `feed` as its frame arrives.
+    /// - Throws: what ends the stream before its end frame, which `pullPages` judges by how many
+    ///   pages were handed on; a non-retryable error frame whatever came before.
+    private func stream(_ url: String, token: String, into feed: StreamFeed) async throws(TransportFailure) {
+        let reply: Reply
+        do throws(TransportFailure) {
+            reply = try await perform(
+                "GET", url, body: nil, encoding: nil, contentType: "application/json", token: token,
+                accept: "\(PageStream.mediaType), \(BinaryPage.mediaType);q=0.9, application/json;q=0.5", feed: feed)
+        } catch {
+            if feed.abandoned { throw .cancelled }
+            if let damage = feed.failure { throw damage }
+            throw error
+        }
+        guard (200..<300).contains(reply.status) else { throw Self.failure(of: reply) }
+        guard feed.streamed else {
+            // Answered with one page (the server did not stream it): that page alone.
+            let page = try Self.either(BinaryPage.mediaType, BinaryPage.pullResponse)(reply)
+            _ = feed.receive(
+                Transferred(
+                    page, bytes: reply.bytes, features: reply.features, serverTiming: reply.serverTiming,
+                    received: reply.received))
+            feed.pages += 1
+            return
+        }
+        switch feed.ending {
+        case .end?, .page?:
+            return
+        case .error(let status, let body)?:
+            let error = try? JSONDecoder().decode(ErrorResponse.self, from: Data(body))
+            let failure = TransportFailure.status(status, error)
+            // A retryable refusal ends the stream like a cut: the next request meets it with retries.
+            if failure.isRetryable, feed.pages > 0 { return }
+            throw failure
+        case nil:
+            throw .unreachable("\(url): the page stream ended before its last frame")
+        }
+    }
+
     public func history(
         after cursor: String, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<HistoryResponse> {
@@ -163,16 +237,24 @@ public struct CurlTransport: SyncTransport {
             } catch {
                 failure = error
             }
-            guard failure.isRetryable, attempt < retry.attempts else { throw failure }
-            let pause = retry.delay(beforeRetry: attempt, using: &generator)
-            observer?(.retrying(attempt: attempt + 1, of: retry.attempts, delay: pause, reason: failure.description))
-            do {
-                try await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
-            } catch {
-                throw .cancelled  // the only error `Task.sleep` throws
-            }
-            attempt += 1
+            try await pause(after: failure, attempt: &attempt, using: &generator)
         }
+    }
+
+    /// The pause before attempt `attempt + 1`, told to the observer; throws `failure` when it is
+    /// not worth retrying or the attempts are spent, `.cancelled` when the task is cancelled.
+    private func pause(
+        after failure: TransportFailure, attempt: inout Int, using generator: inout SystemRandomNumberGenerator
+    ) async throws(TransportFailure) {
+        guard failure.isRetryable, attempt < retry.attempts else { throw failure }
+        let pause = retry.delay(beforeRetry: attempt, using: &generator)
+        observer?(.retrying(attempt: attempt + 1, of: retry.attempts, delay: pause, reason: failure.description))
+        do {
+            try await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
+        } catch {
+            throw .cancelled  // the only error `Task.sleep` throws
+        }
+        attempt += 1
     }
 
     /// One attempt: the HTTP exchange, then its status, and its body read by `decode`.
@@ -182,16 +264,19 @@ public struct CurlTransport: SyncTransport {
     ) async throws(TransportFailure) -> Transferred<Response> {
         let reply = try await perform(
             method, url, body: body, encoding: encoding, contentType: contentType, token: token, accept: accept)
-        guard (200..<300).contains(reply.status) else {
-            let error = try? JSONDecoder().decode(ErrorResponse.self, from: reply.body)
-            if reply.status == 426 || error?.error.kind == .upgradeRequired {
-                throw .upgradeRequired(minimum: reply.minClientVersion.flatMap(AppVersion.init).map(\.description))
-            }
-            throw .status(reply.status, error)
-        }
+        guard (200..<300).contains(reply.status) else { throw Self.failure(of: reply) }
         return Transferred(
             try decode(reply), bytes: reply.bytes, features: reply.features, serverTiming: reply.serverTiming,
             received: reply.received)
+    }
+
+    /// What an error answer (not 2xx) says.
+    private static func failure(of reply: Reply) -> TransportFailure {
+        let error = try? JSONDecoder().decode(ErrorResponse.self, from: reply.body)
+        if reply.status == 426 || error?.error.kind == .upgradeRequired {
+            return .upgradeRequired(minimum: reply.minClientVersion.flatMap(AppVersion.init).map(\.description))
+        }
+        return .status(reply.status, error)
     }
 
     /// A JSON body.
@@ -247,16 +332,20 @@ public struct CurlTransport: SyncTransport {
     /// awaits it through a continuation without holding a thread. Cancelling the task raises the
     /// transfer's flag, and libcurl's progress callback, called at least once a second even
     /// while nothing moves, answers by aborting the transfer (`.cancelled`).
+    ///
+    /// With a `feed`, a page stream's frames go to it as they arrive instead of into the reply's
+    /// body, and the request has no overall time limit (a stream that keeps delivering is alive;
+    /// one that stalls is still abandoned).
     private func perform(
         _ method: String, _ url: String, body: Data?, encoding: String?, contentType: String, token: String?,
-        accept: String
+        accept: String, feed: StreamFeed? = nil
     ) async throws(TransportFailure) -> Reply {
         let cancellation = CancellationFlag()
         let outcome = await withTaskCancellationHandler {
             await session.run { handle throws(TransportFailure) in
                 try perform(
                     method, url, body: body, encoding: encoding, contentType: contentType, token: token,
-                    accept: accept, on: handle, cancellation: cancellation)
+                    accept: accept, on: handle, cancellation: cancellation, feed: feed)
             }
         } onCancel: {
             cancellation.raise()
@@ -267,11 +356,13 @@ public struct CurlTransport: SyncTransport {
     /// The transfer itself, on the session's queue.
     private func perform(
         _ method: String, _ url: String, body: Data?, encoding: String?, contentType: String, token: String?,
-        accept: String, on handle: UnsafeMutableRawPointer, cancellation: CancellationFlag
+        accept: String, on handle: UnsafeMutableRawPointer, cancellation: CancellationFlag, feed: StreamFeed?
     ) throws(TransportFailure) -> Reply {
         // Cancelled while an earlier request held the queue: not started at all.
         guard !cancellation.isRaised else { throw .cancelled }
         let sink = ResponseSink()
+        sink.feed = feed
+        sink.handle = handle
         let context = Unmanaged.passRetained(sink)
         defer { context.release() }
 
@@ -287,7 +378,7 @@ public struct CurlTransport: SyncTransport {
         _ = kh_curl_setopt_string(handle, CURLOPT_URL, url)
         _ = kh_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = kh_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeoutSeconds)
-        _ = kh_curl_setopt_long(handle, CURLOPT_TIMEOUT, requestTimeoutSeconds)
+        _ = kh_curl_setopt_long(handle, CURLOPT_TIMEOUT, feed == nil ? requestTimeoutSeconds : 0)
         _ = kh_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
         _ = kh_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, stallSeconds)
         _ = kh_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "gzip")
@@ -444,6 +535,10 @@ private final class TransferWatch {
 /// Collects a response body from libcurl's write callback, and the headers the client reads.
 final class ResponseSink {
     var body = Data()
+    /// Where a page stream's bytes go (`CurlTransport.pullPages`), when the answer is one.
+    var feed: StreamFeed?
+    /// The transfer's handle, for the byte counts of a stream's pages.
+    var handle: UnsafeMutableRawPointer?
     var minClientVersion: String?
     var features: Set<String> = []
     var contentType: String?
@@ -497,7 +592,81 @@ final class ResponseSink {
         guard let data, let context else { return 0 }
         let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
         let length = size * count
+        if let feed = sink.feed, sink.contentType?.lowercased().hasPrefix(PageStream.mediaType) == true {
+            let taken = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+                feed.take(UnsafeBufferPointer(start: $0, count: length), sink: sink)
+            }
+            return taken ? length : 0
+        }
         data.withMemoryRebound(to: UInt8.self, capacity: length) { sink.body.append($0, count: length) }
         return length
+    }
+}
+
+/// A page stream's frames as libcurl hands them over (`CurlTransport.pullPages`): each page is
+/// read as soon as its frame is whole and handed to `receive`, which may block the transfer's
+/// thread while the laptop applies the pages before it (so the stream waits in the server and
+/// the socket, not in memory). Used on the transfer's thread; read by the waiting task after
+/// the transfer ended.
+final class StreamFeed: @unchecked Sendable {
+    let receive: @Sendable (Transferred<PullResponse>) -> Bool
+    private var reader = PageStream.Reader()
+    /// Whether the answer was a page stream (its `Content-Type`).
+    private(set) var streamed = false
+    /// Pages handed to `receive`.
+    var pages = 0
+    /// How the stream ended, once its end or error frame was read.
+    private(set) var ending: PageStream.Frame?
+    /// Bytes that are not a page stream, or a page that is not a page.
+    private(set) var failure: TransportFailure?
+    private let abandonment = CancellationFlag()
+    /// Bytes downloaded (as libcurl counts them, before decompression) already counted for pages.
+    private var counted: curl_off_t = 0
+
+    init(receive: @escaping @Sendable (Transferred<PullResponse>) -> Bool) {
+        self.receive = receive
+    }
+
+    /// Whether `receive` refused a page or the waiting task was cancelled.
+    var abandoned: Bool { abandonment.isRaised }
+
+    func abandon() {
+        abandonment.raise()
+    }
+
+    /// Takes bytes of the body; false ends the transfer (damage, or the stream was abandoned).
+    func take(_ bytes: UnsafeBufferPointer<UInt8>, sink: ResponseSink) -> Bool {
+        streamed = true
+        guard !abandoned else { return false }
+        reader.append(bytes)
+        do throws(KakehashiError) {
+            while let frame = try reader.next() {
+                guard case .page(let bytes, let micros) = frame else {
+                    ending = frame
+                    continue
+                }
+                let page = try BinaryPage.pullResponse(from: bytes)
+                var downloaded: curl_off_t = 0
+                var headerBytes = 0
+                if let handle = sink.handle {
+                    _ = kh_curl_getinfo_off_t(handle, CURLINFO_SIZE_DOWNLOAD_T, &downloaded)
+                    if pages == 0 { _ = kh_curl_getinfo_long(handle, CURLINFO_HEADER_SIZE, &headerBytes) }
+                }
+                let wire = Int(max(0, downloaded - counted)) + headerBytes
+                counted = max(counted, downloaded)
+                pages += 1
+                let reply = Transferred(
+                    page, bytes: wire, features: sink.features,
+                    serverTiming: .microseconds(Int64(clamping: micros)), received: .now)
+                guard receive(reply) else {
+                    abandon()
+                    return false
+                }
+            }
+            return true
+        } catch {
+            failure = .undecodable(error.message)
+            return false
+        }
     }
 }

@@ -100,6 +100,9 @@ public struct SyncEngine: Sendable {
     /// `WireProtocol.maxPullLimit`) while the network leaves the laptop waiting for the page it
     /// asked ahead (`PullPacing`).
     public var pullPageSize = WireProtocol.defaultPullLimit
+    /// Pages per page stream (`pages`), once the server listed `page-streams`: the link stays busy
+    /// for this many pages between two requests' round trips.
+    public var pullStreamPages = 16
     /// Changes per history page, and how many pages one sync downloads at most: the history of a
     /// bootstrap from states arrives over the next syncs without making any of them long.
     public var historyPageSize = WireProtocol.maxPullLimit
@@ -373,7 +376,12 @@ public struct SyncEngine: Sendable {
     /// before storing either page (protocol.md, "Asking ahead").
     private func pull(_ summary: inout Summary, progress: @Sendable (Progress) -> Void) async throws -> Bool {
         var ahead: Task<AskedAhead, any Error>?
-        defer { ahead?.cancel() }
+        // Page streams, once the server listed them (`PageFeed`): pages arrive back to back.
+        var feed: PageFeed?
+        defer {
+            ahead?.cancel()
+            feed?.cancel()
+        }
         // Sized by what the laptop measures: see `PullPacing`.
         var limit = pullPageSize
         while true {
@@ -382,7 +390,29 @@ public struct SyncEngine: Sendable {
             let reply: Transferred<PullResponse>
             let sent: Int64
             do {
-                if let asked = ahead {
+                if feed == nil, ahead == nil, Self.streamsPages(identity.features) {
+                    feed = PageFeed(
+                        transport: transport, token: identity.token, after: identity.cursor, acknowledged: nil,
+                        // From `0`, states only for a bootstrap (a recovery awaiting its own
+                        // changes replays them); from a stream cursor, gained records as states.
+                        states: identity.cursor == WireProtocol.initialCursor
+                            ? try bootstrapsFromStates(identity) : Self.takesGainedStates(identity),
+                        streamStates: Self.takesGainedStates(identity), limit: limit, pages: pullStreamPages,
+                        clock: client.wallClock)
+                }
+                if let current = feed {
+                    let applied = ContinuousClock.now
+                    guard let next = try await current.next() else {
+                        // Only after a last page, which ends this loop: ask afresh from what is stored.
+                        feed = nil
+                        continue
+                    }
+                    (reply, sent) = (next.reply, next.sent)
+                    summary.pageLimits.append(next.limit)
+                    limit = PullPacing.next(
+                        after: next.limit, idle: PullPacing.idle(streamed: reply, since: applied))
+                    current.pace(limit)
+                } else if let asked = ahead {
                     ahead = nil
                     // The page asked ahead runs in a task of its own, which a cancelled sync
                     // cancels too instead of waiting for it.
@@ -415,7 +445,14 @@ public struct SyncEngine: Sendable {
                 return false
             }
             let page = reply.value
-            if page.hasMore, reply.features.contains("ack") {
+            if feed == nil, page.hasMore, Self.streamsPages(reply.features) {
+                // From here on in page streams, the first asked ahead of this page, as below.
+                feed = PageFeed(
+                    transport: transport, token: identity.token, after: page.nextCursor,
+                    acknowledged: identity.cursor, states: reply.features.contains(WireProtocol.gainedStatesFeature),
+                    streamStates: reply.features.contains(WireProtocol.gainedStatesFeature), limit: limit,
+                    pages: pullStreamPages, clock: client.wallClock)
+            } else if feed == nil, page.hasMore, reply.features.contains("ack") {
                 let (transport, size, token, clock) = (transport, limit, identity.token, client.wallClock)
                 let (next, stored) = (page.nextCursor, identity.cursor)
                 let states = reply.features.contains(WireProtocol.gainedStatesFeature)
@@ -463,6 +500,7 @@ public struct SyncEngine: Sendable {
                 summary.pulled += applied.applied
                 summary.purged += page.purges.count
             }
+            feed?.stored(page.nextCursor)
             summary.bytes += reply.bytes
             summary.pages += 1
             progress(
@@ -512,6 +550,11 @@ public struct SyncEngine: Sendable {
         guard identity.cursor == WireProtocol.initialCursor, identity.features.contains(WireProtocol.statesFeature)
         else { return false }
         return try !client.store.read(ReplicaReset.awaitsOwnChanges)
+    }
+
+    /// Whether the server listed page streams, and `ack`, which the streams after the first need.
+    private static func streamsPages(_ features: some Collection<String>) -> Bool {
+        features.contains(WireProtocol.pageStreamsFeature) && features.contains("ack")
     }
 
     /// Whether a pull of the change stream asks for the records it gains as states: only of a
@@ -645,6 +688,19 @@ public enum PullPacing {
     /// Idle time on the network below this (less than a round trip on any wide-area link) is
     /// the laptop's own receiving and scheduling, not a link worth fewer, larger pages.
     public static let noticeableIdle = Duration.milliseconds(20)
+
+    /// How long the laptop, done with the page before at `applied`, waited on the network for a
+    /// page of a page stream: the wait for its frame less the server's time to make it (the
+    /// frame says), which an instant network would have left too.
+    public static func idle(
+        streamed page: Transferred<some Sendable>, since applied: ContinuousClock.Instant
+    )
+        -> Duration
+    {
+        let waited = page.received - applied
+        guard waited > .zero else { return .zero }
+        return max(.zero, waited - (page.serverTiming ?? .zero))
+    }
 
     /// The `limit` of the next page after a page asked with `limit` left the laptop `idle`.
     public static func next(after limit: Int, idle: Duration) -> Int {

@@ -31,6 +31,22 @@ public protocol SyncTransport: Sendable {
     /// The first page of a bootstrap from states (`GET /v1/pull?after=0&states=1`); the later
     /// pages are pulls with the cursors it hands out.
     func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse>
+    /// A page stream (feature `page-streams`, `PageStream`): up to `pages` consecutive pages
+    /// from `cursor` in one response, each handed to `receive` as soon as its frame is in (on the
+    /// transfer's thread; `receive` may block it while the pages before are applied, and returns
+    /// false to abandon the stream). `states` asks states as `pullStates` (from `0`) or `pull`
+    /// (from a stream cursor) would.
+    ///
+    /// Returns when the stream ended, or was cut after at least one page (the caller goes on
+    /// from the last page received, as after any page). An error frame the caller cannot retry
+    /// (a revoked device, an unknown cursor, …) is thrown as the status a request for that page
+    /// alone would have failed with; a retryable one (5xx, 429) ends the stream as a cut does,
+    /// so the next request meets it with the usual retries.
+    func pullPages(
+        after cursor: String, acknowledged: String?, states: Bool, limit: Int, pages: Int, token: String,
+        receive: @escaping @Sendable (Transferred<PullResponse>) -> Bool
+    ) async throws(TransportFailure)
+
     /// The next page of the history a bootstrap left out (`GET /v1/history`).
     func history(
         after cursor: String, limit: Int, token: String
@@ -71,6 +87,18 @@ extension SyncTransport {
 
     public func pullStates(limit: Int, token: String) async throws(TransportFailure) -> Transferred<PullResponse> {
         try await pull(after: WireProtocol.initialCursor, limit: limit, token: token)
+    }
+
+    /// Transports without page streams (test and benchmark doubles) answer one page per request.
+    public func pullPages(
+        after cursor: String, acknowledged: String?, states: Bool, limit: Int, pages: Int, token: String,
+        receive: @escaping @Sendable (Transferred<PullResponse>) -> Bool
+    ) async throws(TransportFailure) {
+        let reply =
+            cursor == WireProtocol.initialCursor && states
+            ? try await pullStates(limit: limit, token: token)
+            : try await pull(after: cursor, acknowledged: acknowledged, states: states, limit: limit, token: token)
+        _ = receive(reply)
     }
 
     /// Transports without states never hand out a history cursor, so nothing asks for history.

@@ -25,19 +25,12 @@ enum PageResponse {
         _ page: PullPage, epoch: String, states: Bool, form: Form, request: Request, serverTime: Int64
     ) throws -> Response {
         let states = states || !page.gained.isEmpty
-        let gained =
-            page.gained.isEmpty
-            ? nil
-            : page.gained.map {
-                GainedHistory(entity: $0.record.entity, record: $0.record.record, history: $0.history.description)
-            }
+        let gained = gainedHistories(page)
         switch form {
         case .binary:
-            let response = PullResponse(
-                changes: try changes(page.stored), purges: page.purges, nextCursor: page.nextCursor.description,
-                hasMore: page.hasMore, serverTime: serverTime, epoch: epoch,
-                stateBatch: states ? StateBatch(page.states) : nil, history: page.history?.description, gained: gained)
-            return respond(Data(BinaryPage.encode(response)), form: form, request: request, serverTime: serverTime)
+            return respond(
+                Data(try binaryPull(page, epoch: epoch, states: states, serverTime: serverTime)), form: form,
+                request: request, serverTime: serverTime)
         case .json:
             var body = "{\"changes\":[" + (try page.changes).joined(separator: ",") + "]"
             body += ",\"epoch\":" + (try quoted(epoch))
@@ -54,6 +47,26 @@ enum PageResponse {
             body += "}"
             return respond(Data(body.utf8), form: form, request: request, serverTime: serverTime)
         }
+    }
+
+    /// The records a stream page hands out as gained states, with their history cursors; nil for none.
+    private static func gainedHistories(_ page: PullPage) -> [GainedHistory]? {
+        page.gained.isEmpty
+            ? nil
+            : page.gained.map {
+                GainedHistory(entity: $0.record.entity, record: $0.record.record, history: $0.history.description)
+            }
+    }
+
+    /// A pull page's binary form (`BinaryPage`): the body of a binary page, or a page stream's frame.
+    static func binaryPull(_ page: PullPage, epoch: String, states: Bool, serverTime: Int64) throws -> [UInt8] {
+        let states = states || !page.gained.isEmpty
+        let gained = gainedHistories(page)
+        return BinaryPage.encode(
+            PullResponse(
+                changes: try changes(page.stored), purges: page.purges, nextCursor: page.nextCursor.description,
+                hasMore: page.hasMore, serverTime: serverTime, epoch: epoch,
+                stateBatch: states ? StateBatch(page.states) : nil, history: page.history?.description, gained: gained))
     }
 
     /// A history page.

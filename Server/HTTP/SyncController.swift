@@ -271,36 +271,58 @@ struct SyncController<Context: RequestContext>: Sendable {
             throw error
         }
         let form = PageResponse.form(for: request)
-        let answer: SessionPullPage
+        if let pages = query.pages, JSONResponse.accepts(PageStream.mediaType, request) {
+            return try await PageStreamResponse(controller: self, tokenHash: tokenHash, query: query, pages: pages)
+                .respond(to: request, context: context)
+        }
+        let answer = try await makePage(
+            tokenHash: tokenHash, query: query, cursor: query.cursor, acknowledged: query.acknowledged,
+            json: form == .json)
+        let (session, page) = (answer.session, answer.page)
+        let time = now()
+        noteServed(page, session: session, request: request, at: time)
+        metrics.recordPage(form.rawValue)
+        return try PageResponse.pull(
+            page, epoch: answer.epoch, states: query.cursor.bootstraps(askingStates: query.states), form: form,
+            request: request, serverTime: time)
+    }
+
+    /// One pull page as `query` asks it, from `cursor` with `acknowledged` stored, made in one
+    /// transaction that reads the token first (`SessionPullOperation`): a page alone, or one of a
+    /// page stream (`PageStreamResponse`), which asks each of its pages here exactly as a
+    /// request of its own would.
+    /// - Throws: `APIError` as the page would be answered alone (401, 409, 429, …).
+    func makePage(
+        tokenHash: String, query: PullQuery, cursor: PullCursor, acknowledged: PullCursor?, json: Bool
+    ) async throws -> SessionPullPage {
         let asked = now()
         do {
-            answer = try await store.pull(
+            let answer = try await store.pull(
                 SessionPullRequest(
-                    tokenHash: tokenHash, cursor: query.cursor, acknowledged: query.acknowledged, states: query.states,
-                    json: form == .json, limit: query.limit,
+                    tokenHash: tokenHash, cursor: cursor, acknowledged: acknowledged, states: query.states,
+                    json: json, limit: query.limit,
                     allowsFullReconcile: { [reconcileGate] device in
-                        reconcileGate.allows(device, after: query.cursor, at: asked)
+                        reconcileGate.allows(device, after: cursor, at: asked)
                     }))
             if answer.page.fullReconcile {
                 reconcileGate.record(
-                    answer.session.device.id, after: query.cursor, endingAt: answer.page.nextCursor.seq, at: now())
+                    answer.session.device.id, after: cursor, endingAt: answer.page.nextCursor.seq, at: now())
             }
+            return answer
         } catch let error as KakehashiError where error.field == "reconcile" {
             throw APIError(.tooManyRequests, code: .tooManyRequests, message: error.message)
         } catch let error as KakehashiError where error.field == "after" {
             // A cursor this log never issued: the laptop synced with a log since replaced.
             throw APIError(.conflict, code: .unknownCursor, message: error.message, field: "after")
         }
-        let (session, page) = (answer.session, answer.page)
+    }
+
+    /// Counts a page handed out, and notes the device's position for `devices` and the metrics.
+    func noteServed(_ page: PullPage, session: Authenticator.Session, request: Request, at time: Int64) {
         metrics.recordPull(changes: page.stored.count + page.states.count, purges: page.purges.count)
-        let time = now()
         activity.note(
             session.device.id, at: time, userAgent: request.headers[.userAgent], pulledSeq: page.nextCursor.seq,
             caughtUp: !page.hasMore)
-        metrics.recordPage(form.rawValue)
-        return try PageResponse.pull(
-            page, epoch: answer.epoch, states: query.cursor.bootstraps(askingStates: query.states), form: form,
-            request: request, serverTime: time)
     }
 
     /// What a pull's query asks (`after`, `ack`, `limit`, `states`), checked.
@@ -312,6 +334,9 @@ struct SyncController<Context: RequestContext>: Sendable {
         /// `states=1`: a device pulling from the start asks for merged states, not every change;
         /// from a stream cursor, it takes the records it gains access to as states (`gained`).
         let states: Bool
+        /// `pages`: how many consecutive pages one response may carry (`PageStream`, feature
+        /// `page-streams`); used only when `Accept` lists `PageStream.mediaType`.
+        let pages: Int?
 
         /// - Throws: `APIError` (400 `malformed`) naming the parameter.
         init(_ query: Parameters) throws {
@@ -344,6 +369,15 @@ struct SyncController<Context: RequestContext>: Sendable {
                 states = text == "1"
             } else {
                 states = false
+            }
+            if let text = query["pages"] {
+                guard let value = Int(text), (1...WireProtocol.maxStreamPages).contains(value) else {
+                    throw APIError.malformed(
+                        "pages must be an integer from 1 to \(WireProtocol.maxStreamPages)", field: "pages")
+                }
+                pages = value
+            } else {
+                pages = nil
             }
         }
     }

@@ -26,11 +26,20 @@ public enum WireProtocol {
     /// to a client whose `Accept` lists it; a JSON push is read and answered as before),
     /// `gained-states` (`GET /v1/pull?after=CURSOR&states=1` from a stream cursor hands out the
     /// records the device gains access to as merged states, each named in `PullResponse.gained`
-    /// with a history cursor scoped to it, instead of their history as changes).
+    /// with a history cursor scoped to it, instead of their history as changes), `page-streams`
+    /// (`GET /v1/pull?…&pages=N` with `PageStream.mediaType` in `Accept` answers up to N
+    /// consecutive pages in one body, each made as if asked alone).
     public static let features = [
         "ack", binaryPagesFeature, binaryPushFeature, "epoch", gainedStatesFeature, gzipRequestsFeature,
-        statesFeature,
+        pageStreamsFeature, statesFeature,
     ]
+    /// The feature name of several pull pages in one response (`PageStream`).
+    public static let pageStreamsFeature = "page-streams"
+    /// The most pages one page stream may carry (`pages`, 1 to this).
+    public static let maxStreamPages = 64
+    /// The server ends a page stream after the page that brings it to this many bytes (before
+    /// compression), whatever `pages` asked: a stream is bounded in time on a slow link too.
+    public static let streamByteBudget = 32 * 1024 * 1024
     /// The feature name of binary push bodies and answers.
     public static let binaryPushFeature = "binary-push"
     /// The feature name of receiving gained records as states.

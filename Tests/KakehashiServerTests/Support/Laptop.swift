@@ -117,6 +117,58 @@ final class Laptop: @unchecked Sendable {
         rawPages.append(response.body)
         let page =
             try binaryPages ? BinaryPage.pullResponse(from: binaryBody(response)) : response.decode(PullResponse.self)
+        try apply(page)
+        return page.hasMore
+    }
+
+    /// What one page stream (`GET /v1/pull?…&pages=N`, `PageStream`) carried: its pages, applied
+    /// one by one as the laptop applies pages alone, and how it ended.
+    struct Streamed {
+        var pages: [PullResponse] = []
+        /// The end frame, or the error frame the stream ended with.
+        var ending: PageStream.Frame?
+    }
+
+    /// Asks one page stream of at most `pages` pages from the stored cursor (with `ack`, when
+    /// given) and applies its first `applying` pages (fewer: a laptop that crashes before storing
+    /// the rest).
+    @discardableResult
+    func pullStream(
+        pages: Int, limit: Int? = nil, ack: String? = nil, applying: Int = .max
+    ) async throws -> Streamed {
+        let states = cursor == WireProtocol.initialCursor ? bootstraps : takesGainedStates
+        let query =
+            "after=\(cursor)" + (ack.map { "&ack=\($0)" } ?? "") + (limit.map { "&limit=\($0)" } ?? "")
+            + (states ? "&states=1" : "") + "&pages=\(pages)"
+        let response = try await client.send(
+            .get, "/v1/pull?\(query)", token: token,
+            headers: [.accept: "\(PageStream.mediaType), \(BinaryPage.mediaType);q=0.9, application/json;q=0.5"])
+        try #require(response.status == .ok, "pull: \(String(decoding: response.body, as: UTF8.self))")
+        try #require(response.headers[.contentType] == PageStream.mediaType, "a page stream was asked for")
+        rawPages.append(response.body)
+        var reader = PageStream.Reader()
+        reader.append([UInt8](response.body))
+        var streamed = Streamed()
+        while let frame = try reader.next() {
+            guard case .page(let bytes, _) = frame else {
+                streamed.ending = frame
+                continue
+            }
+            let page = try BinaryPage.pullResponse(from: bytes)
+            streamed.pages.append(page)
+            if streamed.pages.count <= applying { try self.apply(page) }
+        }
+        #expect(!reader.holdsPartialFrame, "the stream ends with whole frames")
+        return streamed
+    }
+
+    /// Pulls in page streams until caught up.
+    func pullAllInStreams(pages: Int, limit: Int? = nil) async throws {
+        while try await pullStream(pages: pages, limit: limit).pages.last?.hasMore == true {}
+    }
+
+    /// Applies one page as Docs/protocol.md says, and stores its cursor.
+    func apply(_ page: PullResponse) throws {
         for ref in page.purges {
             purged.append(ref)
             // A purged case takes its events with it.
@@ -135,7 +187,6 @@ final class Laptop: @unchecked Sendable {
         gained += page.gained ?? []
         lastPage = page
         cursor = page.nextCursor
-        return page.hasMore
     }
 
     /// Downloads the history states left out, page by page: the bootstrap's, then each gained

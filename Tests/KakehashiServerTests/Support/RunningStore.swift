@@ -1,3 +1,4 @@
+import Foundation
 import KakehashiServer
 import KakehashiShared
 import Logging
@@ -41,7 +42,14 @@ final class RunningStore: ChangeLogStore, @unchecked Sendable {
     }
 
     func pull(_ request: PullRequest) async throws -> PullPage { try await base.pull(request) }
-    func pull(_ request: SessionPullRequest) async throws -> SessionPullPage { try await base.pull(request) }
+    func pull(_ request: SessionPullRequest) async throws -> SessionPullPage {
+        try await sessionPulls.before()
+        return try await base.pull(request)
+    }
+
+    /// Runs actions before chosen pages of `GET /v1/pull` (each page of a page stream is one):
+    /// tests put a revocation or a program move between two pages of one response.
+    let sessionPulls = SessionPullHook()
 
     func history(
         device: DeviceID, viewer: AccessPolicy.Viewer, cursor: HistoryCursor, limit: Int
@@ -83,4 +91,36 @@ final class RunningStore: ChangeLogStore, @unchecked Sendable {
     func recordActivity(_ activity: [DeviceActivityRecord]) async throws { try await base.recordActivity(activity) }
     func deviceHealth() async throws -> DeviceHealthReport { try await base.deviceHealth() }
     func backup(to path: String) async throws { try await base.backup(to: path) }
+}
+
+/// Actions to run before the Nth page a store makes for `GET /v1/pull` (counted from `reset`).
+final class SessionPullHook: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    private var actions: [Int: @Sendable () async throws -> Void] = [:]
+
+    /// Counts pages from zero again and forgets the actions not yet run.
+    func reset() {
+        lock.withLock {
+            count = 0
+            actions = [:]
+        }
+    }
+
+    /// Runs `action` before the `page`th page (1 is the next one after `reset`), before its
+    /// transaction begins.
+    func before(page: Int, _ action: @escaping @Sendable () async throws -> Void) {
+        lock.withLock { actions[page] = action }
+    }
+
+    /// Pages made since `reset`.
+    var pages: Int { lock.withLock { count } }
+
+    func before() async throws {
+        let action = lock.withLock {
+            count += 1
+            return actions.removeValue(forKey: count)
+        }
+        try await action?()
+    }
 }

@@ -393,10 +393,7 @@ public struct SyncEngine: Sendable {
                 if feed == nil, ahead == nil, Self.streamsPages(identity.features) {
                     feed = PageFeed(
                         transport: transport, token: identity.token, after: identity.cursor, acknowledged: nil,
-                        // From `0`, states only for a bootstrap (a recovery awaiting its own
-                        // changes replays them); from a stream cursor, gained records as states.
-                        states: identity.cursor == WireProtocol.initialCursor
-                            ? try bootstrapsFromStates(identity) : Self.takesGainedStates(identity),
+                        states: try asksStates(identity),
                         streamStates: Self.takesGainedStates(identity), limit: limit, pages: pullStreamPages,
                         clock: client.wallClock)
                 }
@@ -433,7 +430,7 @@ public struct SyncEngine: Sendable {
                     sent = client.wallClock()
                     summary.pageLimits.append(limit)
                     reply = try await transport.pull(
-                        after: identity.cursor, acknowledged: nil, states: Self.takesGainedStates(identity),
+                        after: identity.cursor, acknowledged: nil, states: try asksStates(identity),
                         limit: limit, token: identity.token)
                 }
             } catch {
@@ -546,6 +543,14 @@ public struct SyncEngine: Sendable {
     /// Whether the next pull starts a bootstrap from states: the laptop has pulled nothing, the
     /// server listed the feature, and no recovery waits for its own changes to come back (they
     /// come back as changes only in a replay from history).
+    /// Whether a pull from the stored cursor asks for states: from `0`, only for a bootstrap (a
+    /// recovery awaiting its own changes replays them, and `states` from `0` asks the server for
+    /// a bootstrap); from a stream cursor, gained records as states.
+    private func asksStates(_ identity: DeviceIdentity) throws -> Bool {
+        identity.cursor == WireProtocol.initialCursor
+            ? try bootstrapsFromStates(identity) : Self.takesGainedStates(identity)
+    }
+
     private func bootstrapsFromStates(_ identity: DeviceIdentity) throws -> Bool {
         guard identity.cursor == WireProtocol.initialCursor, identity.features.contains(WireProtocol.statesFeature)
         else { return false }

@@ -44,9 +44,11 @@ public final class PostgresStore: ChangeLogStore {
     /// migrates the schema with `migrations` (this release's; in a test, an earlier release's).
     /// - Throws: `KakehashiError` (`.usage`) for a malformed URL, (`.unavailable`) when the
     ///   database cannot be reached or a newer release wrote it.
-    public init(
-        url: String, logger: Logger, migrations: [StoreSchema.Migration] = StoreSchema.migrations
-    ) async throws {
+    public convenience init(url: String, logger: Logger) async throws {
+        try await self.init(url: url, logger: logger, migrations: StoreSchema.migrations)
+    }
+
+    init(url: String, logger: Logger, migrations: [StoreSchema.Migration]) async throws {
         let configuration = try Self.configuration(url)
         // The schema is migrated on one connection of its own: an unreachable database fails at
         // once (the pool would retry it for ever in the background), and a migration that takes

@@ -62,9 +62,14 @@ extension SQLiteStore {
                 if let id = ChangeID(text) { facts.knownChanges.insert(id) }
             }
         }
+        // Every entity named: the primary key `(entity, id)` finds each id (there is no index on
+        // `id` alone since schema version 7).
         for chunk in StoreCoding.chunks(reads.recordIDs) {
             for row in try Row.fetchAll(
-                try db.cachedStatement(sql: "SELECT entity, id FROM records WHERE id IN (\(marks(chunk.count)))"),
+                try db.cachedStatement(
+                    sql:
+                        "SELECT entity, id FROM records WHERE entity IN (\(allEntities)) AND id IN (\(marks(chunk.count)))"
+                ),
                 arguments: StatementArguments(Array(chunk)))
             {
                 if let entity = Entity(rawValue: row[0]) {
@@ -114,9 +119,7 @@ extension SQLiteStore {
                     try db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM changes")) ?? 0
         }
         if reads.latest {
-            facts.latest = try String.fetchOne(
-                try db.cachedStatement(sql: "SELECT max(hlc) FROM changes")
-            ).flatMap(HLC.init)
+            facts.latest = try latestHLC(db)
         }
         if let read = reads.rows {
             let rows = try Row.fetchCursor(
@@ -253,6 +256,15 @@ extension SQLiteStore {
             }
             try insert.execute(arguments: StatementArguments(values))
         }
+        // The text sorts like the timestamp (`HLC.description`), as `max(hlc)` compared it.
+        if let newest = writes.changes.lazy.map(\.change.hlc.description).max() {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO store_meta (key, value) VALUES ('latest_hlc', ?)
+                    ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)
+                    """
+            ).execute(arguments: [newest])
+        }
         if !writes.eventCases.isEmpty {
             let move = try db.cachedStatement(
                 sql: "UPDATE changes SET case_id = ? WHERE entity = 'event' AND record = ?")
@@ -289,6 +301,18 @@ extension SQLiteStore {
                 sql: "UPDATE devices SET generation = ? WHERE id = ?", arguments: [generation, device.rawValue])
         }
     }
+
+    /// The newest timestamp in the log: kept in `store_meta` as changes are appended (schema
+    /// version 7), since only one process writes an SQLite store and nothing else needs an index
+    /// on `hlc`. `check` compares it with the rows.
+    static func latestHLC(_ db: Database) throws -> HLC? {
+        try String.fetchOne(
+            try db.cachedStatement(sql: "SELECT value FROM store_meta WHERE key = 'latest_hlc'")
+        ).flatMap(HLC.init)
+    }
+
+    /// Every entity, as the SQL list `'advisor','case',…`.
+    private static let allEntities = Entity.allCases.map { "'\($0.rawValue)'" }.joined(separator: ",")
 
     /// Every state of `entity`, in id order.
     static func states(of entity: Entity, _ db: Database) throws -> [RecordState] {

@@ -17,7 +17,11 @@ public final class SQLiteStore: ChangeLogStore {
     /// it with `migrations` (this release's; in a test, an earlier release's).
     /// - Throws: `KakehashiError` (`.unavailable`) when the file cannot be created or opened, a
     ///   newer release wrote it, or it needs migrating while another process serves it.
-    public init(path: String, migrations: [StoreSchema.Migration] = StoreSchema.migrations) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, migrations: StoreSchema.migrations)
+    }
+
+    init(path: String, migrations: [StoreSchema.Migration]) throws {
         try SQLiteStoreFiles.prepare(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
@@ -141,7 +145,7 @@ public final class SQLiteStore: ChangeLogStore {
     }
 
     public func highestHLC() async throws -> HLC? {
-        try await pool.read { db in try String.fetchOne(db, sql: "SELECT max(hlc) FROM changes").flatMap(HLC.init) }
+        try await pool.read { db in try Self.latestHLC(db) }
     }
 
     public func epoch() async throws -> String {
@@ -204,6 +208,9 @@ public final class SQLiteStore: ChangeLogStore {
                 Entity(rawValue: row[0]).map { RecordRef(entity: $0, record: row[1]) }
             }.filter { !seen.contains($0) }
             check.orphanStates(orphans)
+            check.newestTimestamp(
+                kept: try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'latest_hlc'"),
+                logged: try String.fetchOne(db, sql: "SELECT max(hlc) FROM changes"))
             return check.finished()
         }
     }

@@ -134,7 +134,7 @@ public final class SQLiteServeLock: Sendable {
     }
 
     deinit {
-        held.withLock { _ = $0.remove(databasePath) }
+        Self.held.withLock { _ = $0.remove(databasePath) }
         close(descriptor)
     }
 }

@@ -161,10 +161,19 @@ public enum StoreSchema {
         Migration(
             version: 7,
             purpose:
-                "the log's format (LogFormat, store_meta 'log_format'): an SQLite store, which one process serves, logs each new change in its binary coding only; PostgreSQL keeps writing the JSON beside it",
+                "the log's format (LogFormat, store_meta 'log_format'): an SQLite store, which one process serves, logs each new change in its binary coding only and keeps its newest timestamp in store_meta instead of an index; PostgreSQL keeps writing the JSON beside it",
             // From here on a release before this one refuses the store at start (exit 69), so no
-            // process that splices `body` into JSON pages reads what the SQLite store writes.
-            sqlite: ["INSERT INTO store_meta (key, value) VALUES ('log_format', 'binary')"],
+            // process that splices `body` into JSON pages reads what the SQLite store writes, and
+            // none that reads `max(hlc)` or appends without keeping `latest_hlc` runs on it.
+            // `changes_by_hlc` served only `max(hlc)`; `records_by_id` only the lookup of a
+            // batch's ids, which the primary key serves with every entity named
+            // (`SQLiteStore.read`). Each was a B-tree insert per change or per new record.
+            sqlite: [
+                "INSERT INTO store_meta (key, value) VALUES ('log_format', 'binary')",
+                "INSERT INTO store_meta (key, value) SELECT 'latest_hlc', hlc FROM changes ORDER BY hlc DESC LIMIT 1",
+                "DROP INDEX changes_by_hlc",
+                "DROP INDEX records_by_id",
+            ],
             postgres: ["INSERT INTO store_meta (key, value) VALUES ('log_format', 'json')"]),
     ]
 

@@ -300,4 +300,30 @@ import Testing
         #expect(rows > 0 && withJSON == 0)
         await store.close()
     }
+
+    /// An SQLite store keeps the log's newest timestamp beside the rows (schema version 7, no
+    /// index on `hlc`): what admin writes start their clock from and exports date themselves by is
+    /// the newest change's, and `check` notices when the two part.
+    @Test func anSQLiteStoreKeepsItsNewestTimestampWithoutAnIndex() async throws {
+        guard case .sqlite(let path) = try await StoreKind.sqlite.freshLocation() else { return }
+        let store = try SQLiteStore(path: path)
+        #expect(try await store.highestHLC() == nil)
+        let changes = ExportStreamingTests.Log().changes
+        let results = try await store.append(
+            changes, viewer: nil, wallMillis: ExportStreamingTests.today, onlyIfEmpty: false)
+        let newest = zip(changes, results).filter { $0.1.status == .accepted }.map(\.0.hlc).max()
+        #expect(newest != nil)
+        #expect(try await store.highestHLC() == newest)
+        #expect(try await store.snapshot(entities: [.case], since: nil).latest == newest)
+        #expect(try await store.check().healthy)
+        await store.close()
+
+        try await Self.tool([
+            "sqlite3", path, "UPDATE store_meta SET value = '0000000000000001-000000-x' WHERE key = 'latest_hlc'",
+        ])
+        let damaged = try SQLiteStore(path: path)
+        let report = try await damaged.check()
+        #expect(report.problems.contains { $0.hasPrefix("the log's newest timestamp is kept as 0000000000000001") })
+        await damaged.close()
+    }
 }

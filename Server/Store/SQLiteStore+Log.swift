@@ -240,6 +240,9 @@ extension SQLiteStore {
     /// Makes one operation's writes, in `LogWrites`' order: the changes and the states in
     /// multi-row statements (`rowsPerInsert` rows each, well within SQLite's variable limit).
     static func write(_ writes: LogWrites, _ db: Database) throws {
+        // The newest timestamp appended, as text: it sorts like the timestamp (`HLC.description`),
+        // as `max(hlc)` compared it.
+        var newest: String?
         for chunk in StoreCoding.chunks(writes.changes, size: rowsPerInsert) {
             let insert = try db.cachedStatement(
                 sql:
@@ -249,15 +252,16 @@ extension SQLiteStore {
             values.reserveCapacity(chunk.count * 9)
             for row in chunk {
                 let change = row.change
+                let hlc = change.hlc.description
+                if newest.map({ hlc > $0 }) ?? true { newest = hlc }
                 values += [
                     change.id.description, change.entity.rawValue, change.record, change.field, row.caseID,
-                    change.hlc.description, row.stored.text, row.movedFrom, row.stored.binary.map { Data($0) },
+                    hlc, row.stored.text, row.movedFrom, row.stored.binary.map { Data($0) },
                 ]
             }
             try insert.execute(arguments: StatementArguments(values))
         }
-        // The text sorts like the timestamp (`HLC.description`), as `max(hlc)` compared it.
-        if let newest = writes.changes.lazy.map(\.change.hlc.description).max() {
+        if let newest {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO store_meta (key, value) VALUES ('latest_hlc', ?)

@@ -248,15 +248,19 @@ extension SQLiteStore {
                 sql:
                     "INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body, moved_from, packed) VALUES "
                     + tuples(chunk.count, of: 9))
-            var values: [(any DatabaseValueConvertible)?] = []
+            // `DatabaseValue`s rather than optional existentials, which GRDB would cast one by one
+            // (making and binding the rows' arguments was about 7 % of the server's work on a push).
+            var values: [DatabaseValue] = []
             values.reserveCapacity(chunk.count * 9)
             for row in chunk {
                 let change = row.change
                 let hlc = change.hlc.description
                 if newest.map({ hlc > $0 }) ?? true { newest = hlc }
                 values += [
-                    change.id.description, change.entity.rawValue, change.record, change.field, row.caseID,
-                    hlc, row.stored.text, row.movedFrom, row.stored.binary.map { Data($0) },
+                    change.id.description.databaseValue, change.entity.rawValue.databaseValue,
+                    change.record.databaseValue, change.field?.databaseValue ?? .null,
+                    row.caseID?.databaseValue ?? .null, hlc.databaseValue, row.stored.text.databaseValue,
+                    row.movedFrom?.databaseValue ?? .null, row.stored.binary.map { Data($0).databaseValue } ?? .null,
                 ]
             }
             try insert.execute(arguments: StatementArguments(values))
@@ -278,9 +282,14 @@ extension SQLiteStore {
             let upsert = try db.cachedStatement(
                 sql: "INSERT INTO records (entity, id, state) VALUES " + tuples(chunk.count, of: 3)
                     + " ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state")
-            var values: [(any DatabaseValueConvertible)?] = []
+            var values: [DatabaseValue] = []
             values.reserveCapacity(chunk.count * 3)
-            for state in chunk { values += [state.ref.entity.rawValue, state.ref.record, state.packed] }
+            for state in chunk {
+                values += [
+                    state.ref.entity.rawValue.databaseValue, state.ref.record.databaseValue,
+                    state.packed.databaseValue,
+                ]
+            }
             try upsert.execute(arguments: StatementArguments(values))
         }
         if let forget = writes.forgetBookkeeping {

@@ -261,7 +261,7 @@ import Testing
         // The earlier release's `serve`: another process holding the store's lock.
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        server.arguments = ["--exclusive", "--no-fork", path + ".lock", "--command", "echo held; exec sleep 600"]
+        server.arguments = ["--exclusive", path + ".lock", "--command", "echo held; exec sleep 600"]
         let output = Pipe()
         server.standardOutput = output
         try server.run()

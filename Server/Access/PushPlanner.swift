@@ -39,6 +39,10 @@ struct PushPlanner {
     private var createdInBatch: Set<RecordRef> = []
     /// Estimated state sizes of the records the batch writes (`RecordLimits.maxStateBytes`).
     private var sizes: [RecordRef: Int] = [:]
+    /// The access facts of each case the batch has asked about, as its state stands: read from
+    /// the state once rather than for every decision (an event's change asks two or three
+    /// times), and dropped when a change to the case is accepted.
+    private var caseFacts: [String: AccessPolicy.CaseFacts] = [:]
 
     init(
         states: [RecordRef: RecordState], known: Set<ChangeID>, viewer: AccessPolicy.Viewer?, wallMillis: Int64,
@@ -116,6 +120,7 @@ struct PushPlanner {
                 }
             }
             states[ref, default: RecordState(entity: change.entity, id: change.record)].apply(change)
+            if change.entity == .case { caseFacts[change.record] = nil }
             sizes[ref] = states[ref]?.estimatedBytes
             known.insert(change.id)
             outcome.accepted.append(change)
@@ -172,7 +177,7 @@ struct PushPlanner {
 
     // MARK: - Access
 
-    private func accessRefusal(_ change: Change) -> Refusal? {
+    private mutating func accessRefusal(_ change: Change) -> Refusal? {
         guard let viewer else { return nil }  // the administrators' own writes
         guard viewer.active else { return .forbidden("advisor \(viewer.advisor) is deactivated") }
         if let owner = owners[change.record], owner != change.entity {
@@ -198,7 +203,7 @@ struct PushPlanner {
 
     /// Whether the record exists for `viewer` at all: directory-like records for everyone, a case
     /// from its stub up, an event with full access to its case.
-    private func isVisible(_ ref: RecordRef, to viewer: AccessPolicy.Viewer) -> Bool {
+    private mutating func isVisible(_ ref: RecordRef, to viewer: AccessPolicy.Viewer) -> Bool {
         switch ref.entity {
         case .case:
             return access(toCase: ref.record, viewer) > .none
@@ -210,25 +215,34 @@ struct PushPlanner {
         }
     }
 
-    private func access(toCase caseID: String, _ viewer: AccessPolicy.Viewer) -> AccessPolicy.Access {
+    private mutating func access(toCase caseID: String, _ viewer: AccessPolicy.Viewer) -> AccessPolicy.Access {
         let ref = RecordRef(entity: .case, record: caseID)
         if createdInBatch.contains(ref) { return .full }
-        guard let state = states[ref] else { return .none }
-        return AccessPolicy.access(to: AccessPolicy.CaseFacts(state), for: viewer)
+        guard let facts = facts(ofCase: ref) else { return .none }
+        return AccessPolicy.access(to: facts, for: viewer)
+    }
+
+    /// The access facts of the case `ref` as its state stands (`caseFacts`); nil when the log
+    /// holds no such case.
+    private mutating func facts(ofCase ref: RecordRef) -> AccessPolicy.CaseFacts? {
+        if let facts = caseFacts[ref.record] { return facts }
+        guard let state = states[ref] else { return nil }
+        let facts = AccessPolicy.CaseFacts(state)
+        caseFacts[ref.record] = facts
+        return facts
     }
 
     /// Why `viewer` may not do what needs `right` on the case; the case must be one they see.
-    private func refusal(
+    private mutating func refusal(
         _ right: AccessPolicy.WriteRight, onCase caseID: String, _ viewer: AccessPolicy.Viewer
     ) -> Refusal? {
         let ref = RecordRef(entity: .case, record: caseID)
         if createdInBatch.contains(ref) { return nil }
-        guard let state = states[ref] else { return .notVisible(caseID) }
-        return AccessPolicy.refusal(right, on: caseID, facts: AccessPolicy.CaseFacts(state), for: viewer)
-            .map(Refusal.forbidden)
+        guard let facts = facts(ofCase: ref) else { return .notVisible(caseID) }
+        return AccessPolicy.refusal(right, on: caseID, facts: facts, for: viewer).map(Refusal.forbidden)
     }
 
-    private func caseRefusal(_ change: Change, _ viewer: AccessPolicy.Viewer) -> Refusal? {
+    private mutating func caseRefusal(_ change: Change, _ viewer: AccessPolicy.Viewer) -> Refusal? {
         let ref = RecordRef(entity: .case, record: change.record)
         if states[ref] == nil {
             // A case the log does not hold comes into being only by a first change that names its
@@ -275,7 +289,7 @@ struct PushPlanner {
         }
     }
 
-    private func eventRefusal(_ change: Change, _ viewer: AccessPolicy.Viewer) -> Refusal? {
+    private mutating func eventRefusal(_ change: Change, _ viewer: AccessPolicy.Viewer) -> Refusal? {
         let ref = RecordRef(entity: .event, record: change.record)
         let state = states[ref]
         let current = state?.value("case").stringValue

@@ -14,6 +14,8 @@ struct AppendOperation: LogOperation {
     let wallMillis: Int64
     /// Store nothing unless the log is empty (`ChangeLogStore.append`).
     let onlyIfEmpty: Bool
+    /// What the store's log keeps of each change.
+    let format: LogFormat
 
     private var phase = Phase.identities
     private var known = Set<ChangeID>()
@@ -26,11 +28,14 @@ struct AppendOperation: LogOperation {
         case identities, records, eventCases, referralEvents, referrals
     }
 
-    init(_ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool) {
+    init(
+        _ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool, format: LogFormat
+    ) {
         self.changes = changes
         self.viewer = viewer
         self.wallMillis = wallMillis
         self.onlyIfEmpty = onlyIfEmpty
+        self.format = format
     }
 
     mutating func start() throws -> LogStep<[PushResult]> {
@@ -97,7 +102,7 @@ struct AppendOperation: LogOperation {
             writes.changes.append(
                 LogWrites.Insert(
                     change: change, caseID: planner.caseID(of: change), movedFrom: outcome.movedFrom[change.id],
-                    stored: try StoreCoding.stored(change)))
+                    stored: try StoreCoding.stored(change, format: format)))
         }
         // The rows this request appends carry each event's case after the request already: only
         // events logged before it (their states were loaded) have older rows to move.

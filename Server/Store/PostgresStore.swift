@@ -32,16 +32,23 @@ public final class PostgresStore: ChangeLogStore {
     }
     /// The URL the store was opened with (for `pg_dump`).
     let url: String
+    /// What the log keeps of each change it appends: `LogFormat.json` on PostgreSQL, whose
+    /// processes may be of two releases during a rolling restart.
+    let logFormat: LogFormat
 
     /// The advisory lock key of the log writer ("kakehashi" in ASCII, truncated).
     static let writerLock: Int64 = 0x6B61_6B65_6861_7368
     static let migrationLock: Int64 = 0x6B61_6B65_6D69_6772
 
     /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=require]`) and
-    /// migrates the schema.
+    /// migrates the schema with `migrations` (this release's; in a test, an earlier release's).
     /// - Throws: `KakehashiError` (`.usage`) for a malformed URL, (`.unavailable`) when the
-    ///   database cannot be reached.
-    public init(url: String, logger: Logger) async throws {
+    ///   database cannot be reached or a newer release wrote it.
+    public convenience init(url: String, logger: Logger) async throws {
+        try await self.init(url: url, logger: logger, migrations: StoreSchema.migrations)
+    }
+
+    init(url: String, logger: Logger, migrations: [StoreSchema.Migration]) async throws {
         let configuration = try Self.configuration(url)
         // The schema is migrated on one connection of its own: an unreachable database fails at
         // once (the pool would retry it for ever in the background), and a migration that takes
@@ -55,8 +62,11 @@ public final class PostgresStore: ChangeLogStore {
                 cause: UnderlyingError(description: Self.connectionFailure(error)))
         }
         do {
-            try await Self.migrate(connection, logger: logger)
+            logFormat = try await Self.migrate(connection, migrations: migrations, logger: logger)
             try await connection.close()
+        } catch let error as KakehashiError {
+            try? await connection.close()
+            throw error
         } catch {
             try? await connection.close()
             throw KakehashiError(
@@ -173,9 +183,12 @@ public final class PostgresStore: ChangeLogStore {
         }
     }
 
-    /// Applies `StoreSchema`'s migrations not yet recorded in `schema_migrations`, under an advisory
-    /// lock so servers starting together migrate once; refuses a store a newer release wrote.
-    private static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+    /// Applies the `migrations` not yet recorded in `schema_migrations`, under an advisory lock so
+    /// servers starting together migrate once; refuses a store a newer release wrote. Returns the
+    /// log's format (`store_meta`).
+    private static func migrate(
+        _ connection: PostgresConnection, migrations: [StoreSchema.Migration], logger: Logger
+    ) async throws -> LogFormat {
         try await unwrapped {
             try await connection.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
@@ -188,11 +201,11 @@ public final class PostgresStore: ChangeLogStore {
                 ).decode(Int64.self) {
                     applied.insert(version)
                 }
-                if let newest = applied.max(), newest > StoreSchema.latest {
-                    throw StoreSchema.newer(Int(newest), store: "the PostgreSQL store")
+                if let newest = applied.max(), newest > migrations.count {
+                    throw StoreSchema.newer(Int(newest), store: "the PostgreSQL store", known: migrations)
                 }
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
-                for migration in StoreSchema.migrations where !applied.contains(Int64(migration.version)) {
+                for migration in migrations where !applied.contains(Int64(migration.version)) {
                     for statement in migration.postgres {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
@@ -200,6 +213,13 @@ public final class PostgresStore: ChangeLogStore {
                         "INSERT INTO schema_migrations (version, applied_at) VALUES (\(Int64(migration.version)), \(now))",
                         logger: logger)
                 }
+                var format: String?
+                for try await value in try await connection.query(
+                    "SELECT value FROM store_meta WHERE key = 'log_format'", logger: logger
+                ).decode(String.self) {
+                    format = value
+                }
+                return LogFormat(storeMeta: format)
             }
         }
     }
@@ -208,7 +228,8 @@ public final class PostgresStore: ChangeLogStore {
         _ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool
     ) async throws -> [PushResult] {
         let logger = logger
-        let operation = AppendOperation(changes, viewer: viewer, wallMillis: wallMillis, onlyIfEmpty: onlyIfEmpty)
+        let operation = AppendOperation(
+            changes, viewer: viewer, wallMillis: wallMillis, onlyIfEmpty: onlyIfEmpty, format: logFormat)
         return try await transaction { connection in
             try await Self.holdServeLockShare(connection, logger)
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writerLock))", logger: logger)

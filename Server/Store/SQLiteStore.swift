@@ -10,10 +10,18 @@ import ServiceLifecycle
 /// Pulls write too (access bookkeeping), so they take the writer briefly.
 public final class SQLiteStore: ChangeLogStore {
     let pool: DatabasePool
+    /// What the log keeps of each change it appends (schema version 7: the binary coding only).
+    let logFormat: LogFormat
 
-    /// Opens (creating if needed, privately: `SQLiteStoreFiles`) the database at `path` and migrates it.
-    /// - Throws: `KakehashiError` (`.unavailable`) when the file cannot be created or opened.
-    public init(path: String) throws {
+    /// Opens (creating if needed, privately: `SQLiteStoreFiles`) the database at `path` and migrates
+    /// it with `migrations` (this release's; in a test, an earlier release's).
+    /// - Throws: `KakehashiError` (`.unavailable`) when the file cannot be created or opened, a
+    ///   newer release wrote it, or it needs migrating while another process serves it.
+    public convenience init(path: String) throws {
+        try self.init(path: path, migrations: StoreSchema.migrations)
+    }
+
+    init(path: String, migrations: [StoreSchema.Migration]) throws {
         try SQLiteStoreFiles.prepare(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
@@ -24,7 +32,11 @@ public final class SQLiteStore: ChangeLogStore {
             // never send again. FULL syncs the WAL at every commit (about 0.2 ms here). Only the
             // writer commits, so only its connection needs it.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            try Self.migrate(pool, path: path)
+            try Self.migrate(pool, path: path, migrations: migrations)
+            logFormat = LogFormat(
+                storeMeta: try pool.read { db in
+                    try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'log_format'")
+                })
         } catch let error as KakehashiError {
             throw error
         } catch {
@@ -34,9 +46,11 @@ public final class SQLiteStore: ChangeLogStore {
     }
 
     /// `StoreSchema`'s migrations as GRDB migrations `v1`, `v2`, ….
-    static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator { migrator(StoreSchema.migrations) }
+
+    static func migrator(_ migrations: [StoreSchema.Migration]) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        for migration in StoreSchema.migrations {
+        for migration in migrations {
             migrator.registerMigration("v\(migration.version)") { db in
                 for statement in migration.sqlite { try db.execute(sql: statement) }
             }
@@ -44,19 +58,39 @@ public final class SQLiteStore: ChangeLogStore {
         return migrator
     }
 
-    /// Migrates the store at `pool` to `StoreSchema.latest`, refusing a store a newer release wrote.
-    static func migrate(_ pool: DatabasePool, path: String) throws {
-        let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
-        if let newest = applied.compactMap({ Int($0.dropFirst()) }).max(), newest > StoreSchema.latest {
-            throw StoreSchema.newer(newest, store: "sqlite:\(path)")
+    /// Migrates the store at `pool` to the last of `migrations` (a release's list: this one's,
+    /// or in a test an earlier release's), refusing a store a newer release wrote.
+    ///
+    /// A store already in use is migrated only while no other process serves it: this process
+    /// holds the store's `SQLiteServeLock` (`serve`), or takes it for the migration. A server of
+    /// an earlier release keeps running on the schema it started with (it checks the version at
+    /// start only), so an admin command of this release must not upgrade the store under it —
+    /// after version 7 the log would hold rows without the JSON that server splices into its
+    /// pages (`LogFormat`).
+    static func migrate(
+        _ pool: DatabasePool, path: String, migrations: [StoreSchema.Migration] = StoreSchema.migrations
+    ) throws {
+        let migrator = migrator(migrations)
+        let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }.compactMap { Int($0.dropFirst()) }
+        if let newest = applied.max(), newest > migrations.count {
+            throw StoreSchema.newer(newest, store: "sqlite:\(path)", known: migrations)
         }
+        guard applied.count < migrations.count else { return }
+        var lock: SQLiteServeLock?
+        if !applied.isEmpty && !SQLiteServeLock.isHeld(databasePath: path) {
+            lock = try SQLiteServeLock.acquire(databasePath: path) { process in
+                "the store sqlite:\(path) has schema version \(applied.max() ?? 0) and is being served by a kakehashi-server of an earlier release\(process); restart that server with this release (serve upgrades the store to version \(migrations.count)), then run this command again"
+            }
+        }
+        defer { withExtendedLifetime(lock) {} }
         try migrator.migrate(pool)
     }
 
     public func append(
         _ changes: [Change], viewer: AccessPolicy.Viewer?, wallMillis: Int64, onlyIfEmpty: Bool
     ) async throws -> [PushResult] {
-        let operation = AppendOperation(changes, viewer: viewer, wallMillis: wallMillis, onlyIfEmpty: onlyIfEmpty)
+        let operation = AppendOperation(
+            changes, viewer: viewer, wallMillis: wallMillis, onlyIfEmpty: onlyIfEmpty, format: logFormat)
         return try await pool.write { db in try Self.run(operation, db) ?? [] }
     }
 
@@ -111,7 +145,7 @@ public final class SQLiteStore: ChangeLogStore {
     }
 
     public func highestHLC() async throws -> HLC? {
-        try await pool.read { db in try String.fetchOne(db, sql: "SELECT max(hlc) FROM changes").flatMap(HLC.init) }
+        try await pool.read { db in try Self.latestHLC(db) }
     }
 
     public func epoch() async throws -> String {
@@ -174,6 +208,9 @@ public final class SQLiteStore: ChangeLogStore {
                 Entity(rawValue: row[0]).map { RecordRef(entity: $0, record: row[1]) }
             }.filter { !seen.contains($0) }
             check.orphanStates(orphans)
+            check.newestTimestamp(
+                kept: try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'latest_hlc'"),
+                logged: try String.fetchOne(db, sql: "SELECT max(hlc) FROM changes"))
             return check.finished()
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import KakehashiShared
+import Synchronization
 
 /// The embedded store's files on disk: private to the server's user, and held by one `serve`.
 ///
@@ -77,21 +78,36 @@ public enum SQLiteStoreFiles {
 /// `serve` on the same SQLite store refuses to start instead of running beside the first.
 ///
 /// Admin commands do not take it: they are safe beside a running server (SQLite serializes the
-/// writers). The kernel drops the lock when the process ends, even on `kill -9`.
+/// writers) — except to migrate a store, which they do only while no server holds it
+/// (`SQLiteStore.migrate`). The kernel drops the lock when the process ends, even on `kill -9`.
 public final class SQLiteServeLock: Sendable {
     private let descriptor: Int32
     /// The lock file, `<database>.lock`.
     public let path: String
+    private let databasePath: String
 
-    private init(descriptor: Int32, path: String) {
+    /// The stores whose lock this process holds: a second `flock` of the same file by the same
+    /// process would fail as if another one held it.
+    private static let held = Mutex<Set<String>>([])
+
+    private init(descriptor: Int32, path: String, databasePath: String) {
         self.descriptor = descriptor
         self.path = path
+        self.databasePath = databasePath
+    }
+
+    /// Whether this process holds the lock of the store at `databasePath`.
+    static func isHeld(databasePath: String) -> Bool {
+        held.withLock { $0.contains(databasePath) }
     }
 
     /// Takes the lock for the store at `databasePath` (whose directory must exist) and writes this
     /// process's id into the lock file.
+    /// - Parameter busy: the sentence when another process holds it, given ` (process N)` or "".
     /// - Throws: `KakehashiError` (`.unavailable`, field `db`) when another process holds it.
-    public static func acquire(databasePath: String) throws(KakehashiError) -> SQLiteServeLock {
+    public static func acquire(
+        databasePath: String, busy: ((String) -> String)? = nil
+    ) throws(KakehashiError) -> SQLiteServeLock {
         let path = databasePath + ".lock"
         let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
@@ -106,14 +122,19 @@ public final class SQLiteServeLock: Sendable {
             let process = Int(holder).map { " (process \($0))" } ?? ""
             throw KakehashiError(
                 .unavailable,
-                "the store sqlite:\(databasePath) is already being served by another kakehashi-server\(process); "
+                busy?(process)
+                    ?? "the store sqlite:\(databasePath) is already being served by another kakehashi-server\(process); "
                     + "stop that server first, or give this one another --db")
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)
         _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
-        return SQLiteServeLock(descriptor: descriptor, path: path)
+        held.withLock { _ = $0.insert(databasePath) }
+        return SQLiteServeLock(descriptor: descriptor, path: path, databasePath: databasePath)
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        Self.held.withLock { _ = $0.remove(databasePath) }
+        close(descriptor)
+    }
 }

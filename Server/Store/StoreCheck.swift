@@ -6,7 +6,8 @@ import KakehashiShared
 /// - the schema version is the one this release writes;
 /// - the log's sequence numbers run 1, 2, 3, … without a gap or a repeat;
 /// - every record's stored merged state is exactly what replaying its changes gives, and no state
-///   is stored for a record without changes.
+///   is stored for a record without changes;
+/// - the newest timestamp a store keeps beside the log (SQLite) is the newest of its changes.
 public struct StoreCheck: Sendable {
     public struct Report: Sendable, Encodable {
         public var schemaVersion = 0
@@ -62,6 +63,16 @@ public struct StoreCheck: Sendable {
     /// Stored states of records that have no change in the log.
     public mutating func orphanStates(_ refs: [RecordRef]) {
         for ref in refs { problem("\(ref.entity.rawValue) \(ref.record) has a stored state but no changes") }
+    }
+
+    /// The log's newest timestamp as a store keeps it beside the rows (SQLite's `latest_hlc`, which
+    /// exports and admin writes read), against the newest of the rows themselves.
+    public mutating func newestTimestamp(kept: String?, logged: String?) {
+        if kept != logged {
+            problem(
+                "the log's newest timestamp is kept as \(kept ?? "none"), but its newest change has \(logged ?? "none")"
+            )
+        }
     }
 
     /// A row the store could not read (an unknown entity, a body that is not a change).

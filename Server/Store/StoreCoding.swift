@@ -9,15 +9,11 @@ enum StoreCoding {
         String(decoding: try encoder.encode(change), as: UTF8.self)
     }
 
-    /// A change as the log keeps it (`StoredChange`): its binary coding and its JSON.
-    ///
-    /// This release reads rows whose JSON is empty (`StoredChange.json` makes it from the
-    /// coding) but still writes it, so that a process of the previous release, which splices the
-    /// stored JSON into JSON pages, keeps answering older laptops during a rolling restart. A
-    /// later release may stop writing it (a seventh of a push's server work, `Docs/benchmarks.md`)
-    /// once every process reads such rows: first read both, then write one.
-    static func stored(_ change: Change) throws -> StoredChange {
-        StoredChange(json: try encode(change), binary: BinaryPage.encode(change: change))
+    /// A change as a log of `format` keeps it (`StoredChange`): its binary coding, and its JSON
+    /// unless the format is `.binary` (a seventh of a push's server work, `Docs/benchmarks.md`).
+    static func stored(_ change: Change, format: LogFormat) throws -> StoredChange {
+        StoredChange(
+            json: format == .json ? try encode(change) : "", binary: BinaryPage.encode(change: change))
     }
 
     /// Reads a logged change: its binary coding when the row has one, else its JSON.
@@ -89,10 +85,8 @@ enum StoreCoding {
 /// splice in as it is, and its binary coding (`packed`, `BinaryPage.encode(change:)`), which
 /// binary pages and snapshots read without a JSON parser — parsing the JSON was a fifth of a
 /// server's work under load. A row whose `body` is empty has its JSON made from the binary
-/// coding (`json`, the same text with sorted keys): this release writes both, and reads rows
-/// without JSON so that a later one may stop writing it (encoding every pushed change as JSON is
-/// a seventh of a push's work). Rows logged before schema version 6 have no binary coding; they
-/// are read from their JSON.
+/// coding (`json`, the same text with sorted keys): what a log of `LogFormat.binary` writes.
+/// Rows logged before schema version 6 have no binary coding; they are read from their JSON.
 public struct StoredChange: Sendable, Hashable {
     /// The `body` column: the change's JSON, or empty when the row keeps only `binary`.
     public let text: String

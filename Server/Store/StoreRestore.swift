@@ -42,7 +42,10 @@ public enum StoreRestore {
 
         // The backup is copied, migrated, checked and renewed beside the store, then renamed over it.
         let staged = path + ".restoring"
-        func removeStaged() { for suffix in ["", "-wal", "-shm"] { try? files.removeItem(atPath: staged + suffix) } }
+        func removeStaged() {
+            // `.lock`: taken while the copy of an earlier release's store is migrated.
+            for suffix in ["", "-wal", "-shm", ".lock"] { try? files.removeItem(atPath: staged + suffix) }
+        }
         removeStaged()
         defer { removeStaged() }
         do {

@@ -158,6 +158,23 @@ public enum StoreSchema {
                 "each change's binary coding beside its JSON (StoredChange), so binary pages parse no JSON; rows logged before are read from their JSON",
             sqlite: ["ALTER TABLE changes ADD COLUMN packed BLOB"],
             postgres: ["ALTER TABLE changes ADD COLUMN IF NOT EXISTS packed BYTEA"]),
+        Migration(
+            version: 7,
+            purpose:
+                "the log's format (LogFormat, store_meta 'log_format'): an SQLite store, which one process serves, logs each new change in its binary coding only and keeps its newest timestamp in store_meta instead of an index; PostgreSQL keeps writing the JSON beside it",
+            // From here on a release before this one refuses the store at start (exit 69), so no
+            // process that splices `body` into JSON pages reads what the SQLite store writes, and
+            // none that reads `max(hlc)` or appends without keeping `latest_hlc` runs on it.
+            // `changes_by_hlc` served only `max(hlc)`; `records_by_id` only the lookup of a
+            // batch's ids, which the primary key serves with every entity named
+            // (`SQLiteStore.read`). Each was a B-tree insert per change or per new record.
+            sqlite: [
+                "INSERT INTO store_meta (key, value) VALUES ('log_format', 'binary')",
+                "INSERT INTO store_meta (key, value) SELECT 'latest_hlc', hlc FROM changes ORDER BY hlc DESC LIMIT 1",
+                "DROP INDEX changes_by_hlc",
+                "DROP INDEX records_by_id",
+            ],
+            postgres: ["INSERT INTO store_meta (key, value) VALUES ('log_format', 'json')"]),
     ]
 
     /// The statement that gives a store a new epoch (a restore does it), in both dialects.
@@ -166,11 +183,33 @@ public enum StoreSchema {
         postgres: "UPDATE store_meta SET value = md5(random()::text || clock_timestamp()::text) WHERE key = 'epoch'"
     )
 
-    /// The error for a store written by a newer release than this one.
-    static func newer(_ version: Int, store: String) -> KakehashiError {
+    /// The error for a store written by a newer release than this one, whose migrations are
+    /// `known`.
+    static func newer(_ version: Int, store: String, known: [Migration] = migrations) -> KakehashiError {
         KakehashiError(
             .unavailable, field: "db",
-            "\(store) has schema version \(version), written by a newer kakehashi-server; this release knows versions up to \(latest) — run the newer release"
+            "\(store) has schema version \(version), written by a newer kakehashi-server; this release knows versions up to \(known.count) — run the newer release"
         )
+    }
+}
+
+/// How the log keeps each change it appends: the `store_meta` row `log_format` (schema version
+/// 7). The one rule for what a store writes; every release since schema version 6 reads both.
+///
+/// A process of a release before schema version 7 splices a row's `body` into the JSON pages it
+/// sends older laptops, so `body` may be left empty only where no such process can read the
+/// store: on SQLite, which one `serve` holds (`SQLiteServeLock`) and whose migrations run only
+/// where no other process serves it (`SQLiteStore.migrate`), and which every release before
+/// version 7 refuses at start. PostgreSQL, where several processes of two releases run side by
+/// side during a rolling restart, keeps writing the JSON.
+public enum LogFormat: String, Sendable {
+    /// Each change's JSON text (`body`) and its binary coding (`packed`).
+    case json
+    /// The binary coding only, `body` empty: a JSON page makes the JSON from it (`StoredChange.json`).
+    case binary
+
+    /// The format a store's `store_meta` names; a store without the row writes both forms.
+    init(storeMeta value: String?) {
+        self = value.flatMap(LogFormat.init(rawValue:)) ?? .json
     }
 }

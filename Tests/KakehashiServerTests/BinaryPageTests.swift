@@ -31,9 +31,11 @@ import Testing
         #expect(try binary.canonicalState() == json.canonicalState(), "merged records, \(what)")
     }
 
-    @Test(arguments: StoreKind.available)
-    func binaryPagesCarryWhatJSONPagesCarryForEveryAdvisor(kind: StoreKind) async throws {
-        let server = try await TestServer.make(kind)
+    /// On a log whose rows keep their JSON and on one whose rows keep only their binary coding
+    /// (`LogFormat`), whose JSON pages are made from that coding.
+    @Test(arguments: StoreKind.available, [LogFormat.json, .binary])
+    func binaryPagesCarryWhatJSONPagesCarryForEveryAdvisor(kind: StoreKind, format: LogFormat) async throws {
+        let server = try await TestServer.make(kind, format: format)
         try await server.run { client in
             let world = try await BootstrapTests.world(server, client)
             for bootstraps in [false, true] {

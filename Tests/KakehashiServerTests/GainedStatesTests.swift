@@ -225,10 +225,12 @@ import Testing
     }
 
     /// A client of the previous protocol (no `states` on stream pulls) is back-filled with the
-    /// gained case's history as changes, exactly as before: no `gained`, no `states`.
-    @Test(arguments: StoreKind.available)
-    func aClientThatDoesNotAskForGainedStatesIsBackFilledWithChanges(kind: StoreKind) async throws {
-        let server = try await TestServer.make(kind)
+    /// gained case's history as changes, exactly as before: no `gained`, no `states` — from a log
+    /// whose rows keep their JSON and from one whose rows keep only their binary coding
+    /// (`LogFormat`): each change in the same JSON text.
+    @Test(arguments: StoreKind.available, [LogFormat.json, .binary])
+    func aClientThatDoesNotAskForGainedStatesIsBackFilledWithChanges(kind: StoreKind, format: LogFormat) async throws {
+        let server = try await TestServer.make(kind, format: format)
         try await server.run { client in try await Self.checkOlderClient(server, client) }
     }
 
@@ -242,6 +244,13 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: response.body) as? [String: Any])
         #expect(object["gained"] == nil && object["states"] == nil && object["history"] == nil)
         let page = try response.decode(PullResponse.self)
+        // Each change is the text a row keeping its JSON holds (sorted keys), spliced as it is.
+        let text = String(decoding: response.body, as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for change in page.changes {
+            #expect(text.contains(String(decoding: try encoder.encode(change), as: UTF8.self)), "\(change.id)")
+        }
         #expect(page.changes.contains { $0.record == world.strict && $0.field == "title" })
         #expect(page.changes.contains { $0.entity == .event && $0.value == .string(BootstrapTests.hiddenBody) })
         let features = response.headers[HTTPField.Name(WireProtocol.featuresHeader)!] ?? ""

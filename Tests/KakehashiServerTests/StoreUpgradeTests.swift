@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import KakehashiShared
 import PostgresNIO
 import Testing
@@ -61,9 +62,10 @@ import Testing
 
     /// Pulls the whole log as the fixture's active device: the rows the earlier release logged
     /// have no binary coding and are read from their JSON, the row this release appended
-    /// (`retitleReadsBothStateForms`) has one beside its JSON, and the JSON made from that coding
-    /// (what a row without JSON is read as, `StoredChange.json`) is the JSON stored.
-    static func pullReadsBothChangeForms(_ store: any ChangeLogStore) async throws {
+    /// (`retitleReadsBothStateForms`) has one — beside its JSON in a log of `format` `.json`,
+    /// alone in one of `.binary` — and a JSON page carries the JSON made from that coding
+    /// (`StoredChange.json`), the text a row keeping its JSON holds.
+    static func pullReadsBothChangeForms(_ store: any ChangeLogStore, format: LogFormat) async throws {
         let device = try #require(try await store.devices().first { $0.status == "active" })
         let advisor = try #require(try await store.record(.advisor, device.advisor))
         let viewer = AccessPolicy.Viewer(advisor: device.advisor, state: advisor)
@@ -96,12 +98,15 @@ import Testing
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for change in coded {
-            #expect(!change.text.isEmpty, "this release still writes the JSON for the previous one")
-            let json = try JSONDecoder().decode(Change.self, from: Data(change.text.utf8))
-            #expect(try BinaryPage.change(from: change.binary ?? []) == json)
+            #expect(change.text.isEmpty == (format == .binary), "the log's format decides what is written")
+            let decoded = try BinaryPage.change(from: change.binary ?? [])
             let made = try StoredChange(json: "", binary: change.binary).json
-            #expect(made == change.text, "the JSON made from the coding is the JSON stored")
-            #expect(made == String(decoding: try encoder.encode(json), as: UTF8.self))
+            #expect(made == String(decoding: try encoder.encode(decoded), as: UTF8.self))
+            #expect(try change.json == made, "a JSON page carries the same text either way")
+            if format == .json {
+                #expect(made == change.text, "the JSON made from the coding is the JSON stored")
+                #expect(try JSONDecoder().decode(Change.self, from: Data(change.text.utf8)) == decoded)
+            }
         }
         for change in stored where change.binary == nil {
             #expect(try change.json == change.text, "an earlier release's row is spliced as it was stored")
@@ -127,9 +132,10 @@ import Testing
         let changes = ExportStreamingTests.Log().changes
         #expect(Set(changes.map(\.op)).count == 3, "set, add and delete")
         for change in changes {
-            let stored = try StoreCoding.stored(change)
+            let stored = try StoreCoding.stored(change, format: .json)
             #expect(!stored.text.isEmpty && stored.binary != nil)
-            let withoutJSON = StoredChange(json: "", binary: stored.binary)
+            let withoutJSON = try StoreCoding.stored(change, format: .binary)
+            #expect(withoutJSON.text.isEmpty && withoutJSON.binary == stored.binary)
             #expect(try withoutJSON.json == stored.text, "\(change.id)")
             #expect(try StoreCoding.change(withoutJSON) == change)
         }
@@ -157,7 +163,7 @@ import Testing
         let device = try await store.device(tokenHash: Secrets.hash(facts.sqlite.token))
         #expect(device?.device.status == "active")
         try await Self.retitleReadsBothStateForms(store, case: facts.sqlite.case)
-        try await Self.pullReadsBothChangeForms(store)
+        try await Self.pullReadsBothChangeForms(store, format: .binary)
         await store.close()
 
         // Opening again migrates nothing more and keeps the epoch.
@@ -184,7 +190,7 @@ import Testing
         #expect(Self.title(try await store.record(.case, facts.postgres.case)) == facts.caseTitle)
         #expect(try await store.devices().count == 3)
         try await Self.retitleReadsBothStateForms(store, case: facts.postgres.case)
-        try await Self.pullReadsBothChangeForms(store)
+        try await Self.pullReadsBothChangeForms(store, format: .json)
         await store.close()
     }
 
@@ -211,5 +217,115 @@ import Testing
             #expect(error.description.contains("schema version \(newer)"), "\(error)")
             #expect(error.description.contains("newer kakehashi-server"), "\(error)")
         }
+    }
+
+    /// The releases before schema version 7 splice a row's `body` into JSON pages; a store of
+    /// this release (whose SQLite log keeps no JSON) is refused by them at start, with the
+    /// sentence and exit code (69) of any store a newer release wrote, and is left as it was.
+    @Test(arguments: StoreKind.available)
+    func theReleaseBeforeRefusesAStoreOfThisRelease(kind: StoreKind) async throws {
+        let location = try await kind.freshLocation()
+        await (try await RunningStore.open(location, logger: StoreKind.logger)).close()
+        let before = Array(StoreSchema.migrations.prefix { $0.version < 7 })
+        #expect(before.count == 6 && StoreSchema.latest == 7)
+        do {
+            switch location {
+            case .sqlite(let path): await (try SQLiteStore(path: path, migrations: before)).close()
+            case .postgres(let url):
+                let store = try await PostgresStore(url: url, logger: StoreKind.logger, migrations: before)
+                await store.close()
+            }
+            Issue.record("the release before opened a store of schema version 7")
+        } catch let error as KakehashiError {
+            #expect(error.code.exitCode == 69)
+            let store = if case .sqlite(let path) = location { "sqlite:\(path)" } else { "the PostgreSQL store" }
+            #expect(
+                error.message
+                    == "\(store) has schema version 7, written by a newer kakehashi-server; this release knows versions up to 6 — run the newer release"
+            )
+        }
+        let reopened = try await RunningStore.open(location, logger: StoreKind.logger)
+        #expect(try await reopened.check().schemaVersion == 7)
+        await reopened.close()
+    }
+
+    /// A server of the release before runs on the schema it started with. An admin command of
+    /// this release (any command opening the store) must not upgrade an SQLite store under it —
+    /// the log would then hold rows without the JSON that server splices into its pages — and
+    /// says so; once that server stops (a restart with this release), the store is upgraded and
+    /// logs changes without their JSON.
+    @Test func anSQLiteStoreAnEarlierServerServesIsNotUpgradedUnderIt() async throws {
+        guard case .sqlite(let path) = try await StoreKind.sqlite.freshLocation() else { return }
+        let before = Array(StoreSchema.migrations.prefix { $0.version < 7 })
+        await (try SQLiteStore(path: path, migrations: before)).close()
+        // The earlier release's `serve`: the store's lock held on a descriptor of its own, with
+        // that server's process id in the file, as `serve` holds it. A `flock` belongs to the
+        // open file description, so the store's own `open` and `flock` of the file fail exactly
+        // as they would against another process; closing the descriptor is that server stopping.
+        let server = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        try #require(server >= 0)
+        var serving = true
+        defer { if serving { close(server) } }
+        try #require(flock(server, LOCK_EX | LOCK_NB) == 0)
+        let pid = Array("4242\n".utf8)
+        #expect(pid.withUnsafeBytes { pwrite(server, $0.baseAddress, $0.count, 0) } == pid.count)
+        do {
+            await (try SQLiteStore(path: path)).close()
+            Issue.record("a store an earlier server serves was upgraded")
+        } catch let error as KakehashiError {
+            #expect(error.code.exitCode == 69)
+            #expect(
+                error.message.contains(
+                    "has schema version 6 and is being served by a kakehashi-server of an earlier release (process 4242)"
+                ))
+            #expect(error.message.contains("restart that server with this release"))
+        }
+        // Still the earlier release's store.
+        let earlier = try SQLiteStore(path: path, migrations: before)
+        #expect(try await earlier.check().schemaVersion == 6)
+        await earlier.close()
+        close(server)
+        serving = false
+
+        let store = try SQLiteStore(path: path)
+        #expect(store.logFormat == .binary)
+        try await AdminService(store: store).seedProgramsIfEmpty()
+        let programs = try await store.records(.program)
+        #expect(!programs.isEmpty)
+        #expect(try await store.check().schemaVersion == 7)
+        let (rows, withJSON) = try await store.pool.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM changes") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM changes WHERE body <> ''") ?? 0
+            )
+        }
+        #expect(rows > 0 && withJSON == 0)
+        await store.close()
+    }
+
+    /// An SQLite store keeps the log's newest timestamp beside the rows (schema version 7, no
+    /// index on `hlc`): what admin writes start their clock from and exports date themselves by is
+    /// the newest change's, and `check` notices when the two part.
+    @Test func anSQLiteStoreKeepsItsNewestTimestampWithoutAnIndex() async throws {
+        guard case .sqlite(let path) = try await StoreKind.sqlite.freshLocation() else { return }
+        let store = try SQLiteStore(path: path)
+        #expect(try await store.highestHLC() == nil)
+        let changes = ExportStreamingTests.Log().changes
+        let results = try await store.append(
+            changes, viewer: nil, wallMillis: ExportStreamingTests.today, onlyIfEmpty: false)
+        let newest = zip(changes, results).filter { $0.1.status == .accepted }.map(\.0.hlc).max()
+        #expect(newest != nil)
+        #expect(try await store.highestHLC() == newest)
+        #expect(try await store.snapshot(entities: [.case], since: nil).latest == newest)
+        #expect(try await store.check().healthy)
+        await store.close()
+
+        try await Self.tool([
+            "sqlite3", path, "UPDATE store_meta SET value = '0000000000000001-000000-x' WHERE key = 'latest_hlc'",
+        ])
+        let damaged = try SQLiteStore(path: path)
+        let report = try await damaged.check()
+        #expect(report.problems.contains { $0.hasPrefix("the log's newest timestamp is kept as 0000000000000001") })
+        await damaged.close()
     }
 }

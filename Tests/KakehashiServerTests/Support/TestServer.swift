@@ -13,8 +13,10 @@ struct TestServer {
     let admin: AdminService
     let kind: StoreKind
 
-    static func make(_ kind: StoreKind) async throws -> TestServer {
-        let store = try await kind.makeStore()
+    /// - Parameter format: the log's format (`TestStore.freshLocation(format:)`); nil: this
+    ///   release's for a new store of `kind`.
+    static func make(_ kind: StoreKind, format: LogFormat? = nil) async throws -> TestServer {
+        let store = try await kind.makeStore(format: format)
         return TestServer(store: store, admin: AdminService(store: store), kind: kind)
     }
 

@@ -60,9 +60,31 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
-    /// Opens a new store with the initial programs seeded.
-    func makeStore() async throws -> any ChangeLogStore {
-        let store = try await RunningStore.open(freshLocation(), logger: Self.logger)
+    /// A new store whose log is of `format` (`store_meta`'s `log_format`): this release writes
+    /// SQLite logs without JSON and keeps it on PostgreSQL, and every reader of both stores must
+    /// read both kinds of rows alike.
+    func freshLocation(format: LogFormat) async throws -> StoreLocation {
+        let location = try await freshLocation()
+        await (try await RunningStore.open(location, logger: Self.logger)).close()
+        let update = "UPDATE store_meta SET value = '\(format.rawValue)' WHERE key = 'log_format'"
+        switch location {
+        case .sqlite(let path): try await StoreUpgradeTests.tool(["sqlite3", path, update])
+        case .postgres(let url):
+            try await StoreUpgradeTests.tool(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", update])
+        }
+        return location
+    }
+
+    /// Opens a new store with the initial programs seeded; its log of `format`, or of the one
+    /// this release gives a new store of this kind.
+    func makeStore(format: LogFormat? = nil) async throws -> any ChangeLogStore {
+        let location: StoreLocation
+        if let format {
+            location = try await freshLocation(format: format)
+        } else {
+            location = try await freshLocation()
+        }
+        let store = try await RunningStore.open(location, logger: Self.logger)
         try await AdminService(store: store).seedProgramsIfEmpty()
         return store
     }

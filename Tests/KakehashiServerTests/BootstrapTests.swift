@@ -89,6 +89,17 @@ import Testing
             confidential: confidential, strict: strict, secret: secret, raised: raised)
     }
 
+    /// The world, and the colleague's devices: one that will replay the log, and one whose
+    /// bootstrap has handed out every case and stops before the first event page.
+    static func atTheEventPages(
+        _ server: TestServer, _ client: APIClient
+    ) async throws -> (World, replay: Laptop, bootstrap: Laptop) {
+        let world = try await Self.world(server, client)
+        let (replay, bootstrap) = try await Self.pair(world.colleague, server, client)
+        while !bootstrap.cursor.contains(".event.") { try await bootstrap.pullPage(limit: 2) }
+        return (world, replay, bootstrap)
+    }
+
     /// Two more devices of `laptop`'s advisor: one that replays the log, one that bootstraps.
     static func pair(_ laptop: Laptop, _ server: TestServer, _ client: APIClient) async throws -> (Laptop, Laptop) {
         let replay = try await server.secondDevice(of: laptop, client: client)
@@ -221,9 +232,7 @@ import Testing
     func eventPagesFollowAccessThatMovedSinceTheCasePages(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)
         try await server.run { client in
-            let world = try await Self.world(server, client)
-            let (replay, bootstrap) = try await Self.pair(world.colleague, server, client)
-            while !bootstrap.cursor.contains(".event.") { try await bootstrap.pullPage(limit: 2) }
+            let (world, replay, bootstrap) = try await Self.atTheEventPages(server, client)
             world.owner.write(.case, world.strict, "participants", .string(world.colleague.advisor), op: .add)
             world.owner.write(.case, world.confidential, "level", .string("strict"))
             try await world.owner.sync()
@@ -246,9 +255,7 @@ import Testing
     func anEventPageSendsTheStubOfACaseThatFellToAStubSinceTheCasePages(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)
         try await server.run { client in
-            let world = try await Self.world(server, client)
-            let (replay, bootstrap) = try await Self.pair(world.colleague, server, client)
-            while !bootstrap.cursor.contains(".event.") { try await bootstrap.pullPage(limit: 2) }
+            let (world, replay, bootstrap) = try await Self.atTheEventPages(server, client)
             #expect(bootstrap.record(.case, world.confidential)?.value("title") != .null)
             world.owner.write(.case, world.confidential, "program", .string("matching-planner"))
             #expect(try await world.owner.sync().allSatisfy { $0.status == .accepted })

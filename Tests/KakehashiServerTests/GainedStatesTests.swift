@@ -47,6 +47,18 @@ import Testing
         return Gain(world: world, gainers: [json, binary], replay: replay, movedEvent: movedEvent)
     }
 
+    /// The world of `BootstrapTests`, and two new devices of the colleague: one that takes gained
+    /// records as states, one of the previous protocol.
+    static func colleagueDevices(
+        _ server: TestServer, _ client: APIClient
+    ) async throws -> (BootstrapTests.World, gainer: Laptop, replay: Laptop) {
+        let world = try await BootstrapTests.world(server, client)
+        let gainer = try await server.secondDevice(of: world.colleague, client: client)
+        let replay = try await server.secondDevice(of: world.colleague, client: client)
+        gainer.takesGainedStates = true
+        return (world, gainer, replay)
+    }
+
     @Test(arguments: StoreKind.available)
     func aDeviceThatGainsACaseReceivesItsStateNotItsHistory(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)
@@ -105,10 +117,7 @@ import Testing
     func aCaseNewSinceTheCursorArrivesAsChangesNotAsAGainedState(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)
         try await server.run { client in
-            let world = try await BootstrapTests.world(server, client)
-            let gainer = try await server.secondDevice(of: world.colleague, client: client)
-            let replay = try await server.secondDevice(of: world.colleague, client: client)
-            gainer.takesGainedStates = true
+            let (world, gainer, replay) = try await Self.colleagueDevices(server, client)
             gainer.binaryPages = true
             for laptop in [gainer, replay] { try await laptop.pullAll() }
             let owner = world.owner
@@ -148,10 +157,7 @@ import Testing
     func aReplayInSmallPagesGainsOnlyWhatItHadBeforeThePage(kind: StoreKind) async throws {
         let server = try await TestServer.make(kind)
         try await server.run { client in
-            let world = try await BootstrapTests.world(server, client)
-            let gainer = try await server.secondDevice(of: world.colleague, client: client)
-            let replay = try await server.secondDevice(of: world.colleague, client: client)
-            gainer.takesGainedStates = true
+            let (world, gainer, replay) = try await Self.colleagueDevices(server, client)
             try await gainer.pullAll(limit: 3)
             try await replay.pullAll()
             let raised = RecordRef(entity: .case, record: world.raised)

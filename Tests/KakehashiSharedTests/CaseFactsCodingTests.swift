@@ -56,17 +56,17 @@ import Testing
         #expect(conflicts > 0, "the states include concurrent heads")
     }
 
-    /// Heads stored oldest first (not as the coding writes them) are put in order, as the full
-    /// decoder does: the newest head's value wins, not the first one read.
-    @Test func headsOutOfOrderAreDecidedByTheNewest() throws {
+    /// A version-1 state of one `level` register whose heads are `heads` (device, level, time),
+    /// in that order.
+    static func levelState(_ heads: [(device: String, level: String, millis: UInt8)]) -> [UInt8] {
         var bytes: [UInt8] = [1, 1]  // version 1, one register
         func string(_ text: String) {
             bytes.append(UInt8(text.utf8.count))
             bytes += Array(text.utf8)
         }
         string("level")
-        bytes += [0, 2]  // no element, two heads
-        for (device, level, millis) in [("a", "open", 1), ("b", "secret", 2)] as [(String, String, UInt8)] {
+        bytes += [0, UInt8(heads.count)]  // no element, the heads
+        for (device, level, millis) in heads {
             string(device)
             bytes.append(1)  // counter
             bytes.append(4)  // a string value
@@ -74,9 +74,24 @@ import Testing
             bytes += [millis, 0]
             string(device)
             bytes.append(0)  // no prev
-            string(Self.advisors[0])
+            string(advisors[0])
         }
         bytes.append(0)  // nothing superseded
+        return bytes
+    }
+
+    /// Heads stored oldest first (not as the coding writes them) are put in order, as the full
+    /// decoder does: the newest head's value wins, not the first one read. Heads that tie in
+    /// time and counter (two devices' concurrent writes an insider forged to the same timestamp)
+    /// are ordered by device, as the merge orders them, in whichever order they are stored.
+    @Test(
+        arguments: [
+            [("a", "open", 1), ("b", "secret", 2)],
+            [("b", "secret", 1), ("a", "open", 1)],
+            [("a", "open", 1), ("b", "secret", 1)],
+        ] as [[(device: String, level: String, millis: UInt8)]])
+    func headsOutOfOrderOrTiedAreDecidedByTheNewest(heads: [(device: String, level: String, millis: UInt8)]) throws {
+        let bytes = Self.levelState(heads)
         let decoded = try RecordState(entity: .case, id: MergeTests.caseID, binary: bytes)
         #expect(decoded.value("level") == .string("secret"))
         let facts = try AccessPolicy.CaseFacts(binaryState: bytes, id: MergeTests.caseID)

@@ -13,12 +13,16 @@ import Logging
 /// not the server kept up, so a slow server shows as latency, not as fewer requests. They use the
 /// laptop's own transport (libcurl, one kept-alive connection each, gzip pushes, binary pages) but
 /// keep nothing: the server's work is what is measured, and the load generator shares its cores.
+/// Each device's first sync, in which the server hands it the cases being visited, runs before the
+/// measured period and is reported apart.
 enum LoadBenchmark {
     static let goalP99Millis = 100.0
     static let interval = Duration.seconds(5)
     /// The directory's shape: one advisor per device, spread over the six programs; cases at
     /// every level, owned round-robin, each with a participant from another program.
     static let levels = ["open", "confidential", "confidential", "confidential", "strict", "secret"]
+
+    static let timelinePath = ProcessInfo.processInfo.environment["KAKEHASHI_BENCH_TIMELINE"]
 
     struct Figures {
         var logChanges = 0
@@ -29,8 +33,15 @@ enum LoadBenchmark {
         var pulledChanges = 0
         var failures: [String] = []
         var late = 0
-        /// The first sync of each device, not in the figures above.
+        /// The first sync of each device, not in the figures above: all at once before the
+        /// measured period, which took `firstSyncSeconds`.
         var warmUp: [Double] = []
+        var firstSyncSeconds = 0.0
+        /// Every request as a line `unix seconds at its start,push|pull,milliseconds,changes
+        /// pulled`, a first sync's with `,first`; kept only when `KAKEHASHI_BENCH_TIMELINE` names
+        /// a file to write them to, to see when slow requests come next to what else the machine
+        /// did then.
+        var timeline: [String] = []
 
         mutating func add(_ other: Figures) {
             syncs += other.syncs
@@ -41,6 +52,11 @@ enum LoadBenchmark {
             failures += other.failures
             late += other.late
             warmUp += other.warmUp
+            timeline += other.timeline
+        }
+        mutating func note(_ kind: String, at start: Double, millis: Double, changes: Int = 0) {
+            guard LoadBenchmark.timelinePath != nil else { return }
+            timeline.append(String(format: "%.3f,%@,%.1f,%d", start, kind, millis, changes))
         }
         var serverCPU = 0.0
         var generatorCPU = 0.0
@@ -50,11 +66,10 @@ enum LoadBenchmark {
     }
 
     static func run(workspace: String, database: String?, devices: Int, seconds: Int) async throws {
-        // Each device's first sync is counted apart: a round needs a second tick to measure.
-        let least = 2 * Int(interval.components.seconds)
+        // Every device syncs at least once in the measured period.
+        let least = Int(interval.components.seconds)
         guard seconds >= least, devices > 0 else {
-            throw BenchmarkSkipped(
-                reason: "load needs --seconds \(least) or more (first syncs are counted apart) and --devices 1 or more")
+            throw BenchmarkSkipped(reason: "load needs --seconds \(least) or more and --devices 1 or more")
         }
         let directory = workspace + "/load"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -84,10 +99,10 @@ enum LoadBenchmark {
             print(
                 String(
                     format:
-                        "  (%.0f changes a pull; load generator %.0f %% of a core; first syncs, not counted: p50 %.0f / p99 %.0f ms)",
+                        "  (%.0f changes a pull; load generator %.0f %% of a core; first syncs, all at once before, not counted: p50 %.0f / p99 %.0f ms, %.1f s in all)",
                     Double(figures.pulledChanges) / Double(max(1, figures.pull.count)),
                     figures.generatorCPU / Double(seconds) * 100, percentile(figures.warmUp, 0.5),
-                    percentile(figures.warmUp, 0.99)))
+                    percentile(figures.warmUp, 0.99), figures.firstSyncSeconds))
             print(
                 String(
                     format: "  (measured inside the server: %.1f %% of pushes and %.1f %% of pulls took under 100 ms)",
@@ -97,6 +112,10 @@ enum LoadBenchmark {
                 print("  (\(figures.late) syncs started late: the previous sync of the same device was still running)")
             }
             for failure in Set(figures.failures).sorted() { print("  FAILED: \(failure)") }
+            if let path = timelinePath {
+                let lines = figures.timeline.sorted().joined(separator: "\n") + "\n"
+                try Data(lines.utf8).write(to: URL(fileURLWithPath: "\(path).\(target)"))
+            }
         }
         guard let last = rounds.last, let first = rounds.first else { return }
         let p99 = max(percentile(last.push, 0.99), percentile(last.pull, 0.99))
@@ -133,6 +152,49 @@ enum LoadBenchmark {
             laptops.append(
                 (try await LoadDevice.enroll(url: server.url, code: advisor.code, cursor: head), advisor.caseID))
         }
+        // First syncs. A device enrolled here starts at the head of the log with nothing handed
+        // out, so its first pull meets the cases being visited for the first time: the server
+        // back-fills each one it may see (its history) and records it in its access bookkeeping,
+        // a write. A laptop that bootstrapped has all of them already. These first syncs run all
+        // at once (a mass enrolment), to the end, before the measured period, and are reported
+        // apart: with first syncs spread over the first interval, a device met the cases whose
+        // visits started after its own first sync in its later syncs, and those back-fills
+        // queued in the writer for seconds were counted as the steady state's tail. Then each
+        // device pulls what the others pushed meanwhile, so the measured period starts with every
+        // device at the head of the log, as laptops that synced a moment ago.
+        let firstStart = ContinuousClock.now
+        let firstSyncs = await withTaskGroup(of: LoadBenchmark.Figures.self) { group in
+            for laptop in laptops {
+                group.addTask {
+                    var generator = SystemRandomNumberGenerator()
+                    var first = LoadBenchmark.Figures()
+                    let started = ContinuousClock.now
+                    await laptop.device.sync(caseID: laptop.caseID, generator: &generator, into: &first)
+                    first.warmUp = [millis(ContinuousClock.now - started)]
+                    first.timeline = first.timeline.map { $0 + ",first" }
+                    return first
+                }
+            }
+            var total = LoadBenchmark.Figures()
+            for await figures in group {
+                total.warmUp += figures.warmUp
+                total.timeline += figures.timeline
+                total.failures += figures.failures
+            }
+            return total
+        }
+        let firstSeconds = millis(ContinuousClock.now - firstStart) / 1000
+        let caughtUp = await withTaskGroup(of: [String].self) { group in
+            for laptop in laptops {
+                group.addTask {
+                    var pulls = LoadBenchmark.Figures()
+                    await laptop.device.pullUntilCaughtUp(into: &pulls)
+                    return pulls.failures
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        let histogramBefore = ServerHistogram(metrics: try server.metrics())
         let cpuBefore = server.cpuSeconds
         let generatorBefore = processCPUSeconds()
         let start = ContinuousClock.now
@@ -146,12 +208,14 @@ enum LoadBenchmark {
                         interval, from: start + offset, until: start + .seconds(seconds), caseID: laptop.caseID)
                 }
             }
-            var total = Figures()
+            var total = firstSyncs
+            total.failures += caughtUp
             for try await figures in group { total.add(figures) }
             return total
         }
         var figures = results
-        figures.serverWithin100ms = ServerHistogram(metrics: try server.metrics())
+        figures.firstSyncSeconds = firstSeconds
+        figures.serverWithin100ms = ServerHistogram(metrics: try server.metrics()).since(histogramBefore)
         figures.logChanges = log.changes
         figures.serverCPU = server.cpuSeconds - cpuBefore
         figures.generatorCPU = processCPUSeconds() - generatorBefore
@@ -194,13 +258,11 @@ final class LoadDevice: @unchecked Sendable {
             try? await Task.sleep(until: tick, clock: .continuous)
             if ContinuousClock.now - tick > .milliseconds(500) { figures.late += 1 }
             let started = ContinuousClock.now
-            // The first sync records the cases the device sees, as a laptop's first sync after
-            // enrolment does: counted apart, since the steady state is what the goal is about.
             var counted = LoadBenchmark.Figures()
             await sync(caseID: caseID, generator: &generator, into: &counted)
             counted.sync.append(millis(ContinuousClock.now - started))
             counted.syncs = 1
-            if tick == first { figures.warmUp += counted.sync } else { figures.add(counted) }
+            figures.add(counted)
             tick += interval
         }
         return figures
@@ -220,7 +282,8 @@ final class LoadDevice: @unchecked Sendable {
             maker.make(
                 .set, entity: .event, record: event, field: field, value: .string(value), state: nil, wallMillis: wall)
         }
-        var started = ContinuousClock.now
+        let started = ContinuousClock.now
+        let startedAt = Date().timeIntervalSince1970
         do {
             let answer = try await transport.push(PushRequest(changes: changes), token: token, gzip: true).value
             if let refused = answer.results.first(where: { $0.status != .accepted }) {
@@ -230,13 +293,21 @@ final class LoadDevice: @unchecked Sendable {
             figures.failures.append("push: \(error)")
         }
         figures.push.append(millis(ContinuousClock.now - started))
+        figures.note("push", at: startedAt, millis: figures.push.last ?? 0)
+        await pullUntilCaughtUp(into: &figures)
+    }
+
+    /// Pulls pages until the last one (`hasMore` false).
+    func pullUntilCaughtUp(into figures: inout LoadBenchmark.Figures) async {
         while true {
-            started = ContinuousClock.now
+            let started = ContinuousClock.now
+            let startedAt = Date().timeIntervalSince1970
             do {
                 let page = try await transport.pull(
                     after: cursor, acknowledged: cursor, limit: WireProtocol.defaultPullLimit, token: token
                 ).value
                 figures.pull.append(millis(ContinuousClock.now - started))
+                figures.note("pull", at: startedAt, millis: figures.pull.last ?? 0, changes: page.changes.count)
                 figures.pulledChanges += page.changes.count
                 cursor = page.nextCursor
                 if !page.hasMore { return }
@@ -267,6 +338,14 @@ struct ServerHistogram {
     }
 
     func share(path: String) -> Double { (within[path] ?? 0) / max(1, total[path] ?? 0) }
+
+    /// The requests counted since `earlier` (the same server's histogram read before).
+    func since(_ earlier: ServerHistogram) -> ServerHistogram {
+        var difference = self
+        for (path, count) in earlier.within { difference.within[path, default: 0] -= count }
+        for (path, count) in earlier.total { difference.total[path, default: 0] -= count }
+        return difference
+    }
 }
 
 /// The CPU seconds this process has used (user and system).

@@ -27,7 +27,8 @@ import KakehashiShared
 // 8. export: peak RSS of `kakehashi-server export` on logs of 100k and 1M changes, and their ratio.
 // 9. load: `--devices` devices each syncing every 5 s against a real server on a log of 100k and
 //    then 1M changes, for `--seconds` each: request p50/p99 next to the goal (100 ms), server CPU,
-//    and peak RSS at both sizes (goal flat).
+//    and peak RSS at both sizes (goal flat). Each device's first sync runs before, apart.
+//    `KAKEHASHI_BENCH_TIMELINE=PATH` writes every request to PATH.100000 and PATH.1000000.
 struct Arguments {
     var changes = 100_000
     var events = 100_000

@@ -14,7 +14,8 @@ struct LogWrites: Sendable {
     /// Forget the levels a device was handed in generations after this one: responses it never
     /// stored.
     var forgetBookkeeping: LogReads.DeviceRead?
-    /// Levels handed out by this response.
+    /// Levels handed out by this response: one device's, at most one per case
+    /// (`PullBookkeeping.writes(handingOut:)`).
     var levels: [Level] = []
     /// The device's new generation, when this response handed out levels.
     var deviceGeneration: (device: DeviceID, generation: Int64)?

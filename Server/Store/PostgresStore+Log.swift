@@ -369,23 +369,45 @@ extension PostgresStore {
                 "DELETE FROM device_access WHERE device = \(forget.device.rawValue) AND generation > \(forget.generation)",
                 logger: logger)
         }
-        for level in writes.levels {
-            let device = level.device.rawValue
-            try await connection.query(
-                """
-                DELETE FROM device_access WHERE device = \(device) AND case_id = \(level.caseID) AND generation < (
-                    SELECT coalesce(max(generation), 0) FROM device_access
-                    WHERE device = \(device) AND case_id = \(level.caseID) AND generation <= \(level.kept))
-                """, logger: logger)
-            try await connection.query(
-                """
-                INSERT INTO device_access (device, case_id, generation, level)
-                VALUES (\(device), \(level.caseID), \(level.generation), \(Int32(level.level.rawValue)))
-                """, logger: logger)
-        }
+        try await writeLevels(writes.levels, connection, logger)
         if let (device, generation) = writes.deviceGeneration {
             try await connection.query(
                 "UPDATE devices SET generation = \(generation) WHERE id = \(device.rawValue)", logger: logger)
         }
+    }
+
+    /// The levels an operation hands out, and the older bookkeeping rows they replace: one
+    /// `DELETE` and one `INSERT` over arrays for the whole operation (a bootstrap's case page
+    /// hands out a thousand levels: two round trips instead of two thousand). Each level's
+    /// `DELETE` reads and removes only its own device's and case's rows, so running all of them
+    /// before all the inserts is the same as running them level by level, as long as no device
+    /// and case come twice; an operation that repeats one (none does today) is written level by
+    /// level.
+    static func writeLevels(
+        _ levels: [LogWrites.Level], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        guard !levels.isEmpty else { return }
+        let pairs = Set(levels.map { [$0.device.rawValue, $0.caseID] })
+        guard pairs.count == levels.count else {
+            for level in levels { try await writeLevels([level], connection, logger) }
+            return
+        }
+        let devices = levels.map(\.device.rawValue)
+        let cases = levels.map(\.caseID)
+        let kept = levels.map(\.kept)
+        try await connection.query(
+            """
+            DELETE FROM device_access USING unnest(\(devices)::TEXT[], \(cases)::TEXT[], \(kept)::BIGINT[]) AS t(d, k, g)
+            WHERE device_access.device = t.d AND device_access.case_id = t.k AND device_access.generation < (
+                SELECT coalesce(max(generation), 0) FROM device_access m
+                WHERE m.device = t.d AND m.case_id = t.k AND m.generation <= t.g)
+            """, logger: logger)
+        let generations = levels.map(\.generation)
+        let values = levels.map { Int32($0.level.rawValue) }
+        try await connection.query(
+            """
+            INSERT INTO device_access (device, case_id, generation, level)
+            SELECT * FROM unnest(\(devices)::TEXT[], \(cases)::TEXT[], \(generations)::BIGINT[], \(values)::INTEGER[])
+            """, logger: logger)
     }
 }

@@ -318,25 +318,26 @@ extension SQLiteStore {
             try upsert.execute(arguments: StatementArguments(values))
         }
         if let forget = writes.forgetBookkeeping {
-            try db.execute(
-                sql: "DELETE FROM device_access WHERE device = ? AND generation > ?",
-                arguments: [forget.device.rawValue, forget.generation])
+            try db.cachedStatement(sql: "DELETE FROM device_access WHERE device = ? AND generation > ?")
+                .execute(arguments: [forget.device.rawValue, forget.generation])
         }
+        // Cached: a page that hands out a thousand levels (a bootstrap's case page) ran these two
+        // statements a thousand times each, compiled and authorized every time.
         for level in writes.levels {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     DELETE FROM device_access WHERE device = ? AND case_id = ? AND generation < (
                         SELECT coalesce(max(generation), 0) FROM device_access
                         WHERE device = ? AND case_id = ? AND generation <= ?)
-                    """,
-                arguments: [level.device.rawValue, level.caseID, level.device.rawValue, level.caseID, level.kept])
-            try db.execute(
-                sql: "INSERT INTO device_access (device, case_id, generation, level) VALUES (?, ?, ?, ?)",
-                arguments: [level.device.rawValue, level.caseID, level.generation, level.level.rawValue])
+                    """
+            ).execute(arguments: [level.device.rawValue, level.caseID, level.device.rawValue, level.caseID, level.kept])
+            try db.cachedStatement(
+                sql: "INSERT INTO device_access (device, case_id, generation, level) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [level.device.rawValue, level.caseID, level.generation, level.level.rawValue])
         }
         if let (device, generation) = writes.deviceGeneration {
-            try db.execute(
-                sql: "UPDATE devices SET generation = ? WHERE id = ?", arguments: [generation, device.rawValue])
+            try db.cachedStatement(sql: "UPDATE devices SET generation = ? WHERE id = ?")
+                .execute(arguments: [generation, device.rawValue])
         }
     }
 

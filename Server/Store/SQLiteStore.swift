@@ -306,13 +306,14 @@ public final class SQLiteStore: ChangeLogStore {
     public func recordActivity(_ activity: [DeviceActivityRecord]) async throws {
         guard !activity.isEmpty else { return }
         try await pool.write { db in
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, 0), ?),
+                        app_version = coalesce(?, app_version), pulled_seq = coalesce(?, pulled_seq)
+                    WHERE id = ?
+                    """)
             for record in activity {
-                try db.execute(
-                    sql: """
-                        UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, 0), ?),
-                            app_version = coalesce(?, app_version), pulled_seq = coalesce(?, pulled_seq)
-                        WHERE id = ?
-                        """,
+                try update.execute(
                     arguments: [record.lastSeenAt, record.appVersion, record.pulledSeq, record.device.rawValue])
             }
         }

@@ -56,7 +56,7 @@ public enum BinaryPage {
             }
         }
         page.changes(response.changes)
-        if let batch = response.stateBatch { page.section(.states) { $0.bytes.append(contentsOf: batch.bytes) } }
+        if let batch = response.stateBatch { page.section(.states, bytes: batch.bytes) }
         if let gained = response.gained {
             page.section(.gained) { writer in
                 writer.varint(UInt64(gained.count))
@@ -226,11 +226,18 @@ private struct PageWriter {
     ) {
         var writer = ByteWriter(names: names)
         write(&writer)
+        self.section(section, bytes: writer.bytes)
+    }
+
+    /// A section whose bytes are already made (a batch of states: most of a bootstrap page),
+    /// appended once.
+    mutating func section(_ section: BinaryPage.Section, bytes body: [UInt8]) {
         var header = ByteWriter(names: nil)
         header.varint(section.rawValue)
-        header.varint(UInt64(writer.bytes.count))
+        header.varint(UInt64(body.count))
+        bytes.reserveCapacity(bytes.count + header.bytes.count + body.count + 1)
         bytes += header.bytes
-        bytes += writer.bytes
+        bytes += body
     }
 
     /// The names section and the changes section, which refers to it.

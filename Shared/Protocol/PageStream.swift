@@ -34,6 +34,7 @@ public enum PageStream {
     /// A page frame: the page's binary form, and the server's time to make it.
     public static func pageFrame(_ page: [UInt8], serverMicroseconds: UInt64) -> [UInt8] {
         var frame: [UInt8] = [Kind.page.rawValue]
+        frame.reserveCapacity(page.count + 21)
         appendVarint(serverMicroseconds, to: &frame)
         appendVarint(UInt64(page.count), to: &frame)
         frame += page

@@ -334,6 +334,9 @@ public struct StateBatch: Sendable, Hashable {
     /// Per state: entity, id, and the length and bytes of its coding.
     public var bytes: [UInt8] {
         var writer = ByteWriter(names: nil)
+        // Each state's entity, id and length take well under 64 bytes: one allocation for the
+        // batch instead of a page's worth of growing copies.
+        writer.bytes.reserveCapacity(codings.reduce(0) { $0 + $1.count } + 64 * codings.count)
         for (state, coding) in zip(states, codings) {
             writer.string(state.entity.rawValue)
             writer.string(state.id)

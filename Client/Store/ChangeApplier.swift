@@ -11,7 +11,6 @@ enum ChangeApplier {
     struct Summary: Sendable {
         var applied = 0
         var duplicates = 0
-        var records: Set<RecordRef> = []
     }
 
     /// - Parameter own: this laptop's device: pulled changes it made itself (back after a recovery
@@ -52,7 +51,6 @@ enum ChangeApplier {
             var state = stored?.state ?? RecordState(entity: ref.entity, id: ref.record)
             for position in positions { state.apply(changes[position]) }
             try records.save(state, rowid: stored?.rowid, in: db)
-            summary.records.insert(ref)
         }
         return summary
     }
@@ -96,7 +94,6 @@ enum ChangeApplier {
                 state, isNew: stored == nil, indexing: indexing, encoded: stored == nil ? coding : nil,
                 rowid: stored?.rowid, in: db)
             summary.applied += 1
-            summary.records.insert(ref)
         }
         return summary
     }

@@ -370,4 +370,52 @@ import Testing
             #expect(retried.changes.map(\.id) == lost.changes.map(\.id))
         }
     }
+    /// An insider's device is handed six cases in one page (its bookkeeping written for the whole
+    /// page at once: one statement pair on PostgreSQL). When the owner lowers three of them, the
+    /// next page purges exactly those three, its retry repeats exactly that, raising one again
+    /// back-fills that one alone, and the three never lowered are still held (a new change to them
+    /// travels alone): each case's level is kept apart though all were written together.
+    @Test(arguments: StoreKind.available)
+    func levelsHandedOutInOnePageArePurgedAndBackFilledCaseByCase(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let owner = try await server.advisor("山田太郎", program: "business-production", client: client)
+            let colleague = try await server.advisor("佐藤花子", program: "business-production", client: client)
+            var cases: [String] = []
+            for _ in 0..<6 { cases.append(try await Self.makeCase(by: owner).case) }
+            let first = try await client.pull(after: "0", token: colleague.token).decode(PullResponse.self)
+            #expect(!first.hasMore)
+            #expect(Set(first.changes.filter { $0.entity == .case }.map(\.record)) == Set(cases))
+
+            let lowered = [cases[0], cases[2], cases[4]]
+            for caseID in lowered { owner.write(.case, caseID, "level", .string("strict")) }
+            try await owner.sync()
+            let purging = try await client.pull(after: first.nextCursor, token: colleague.token)
+                .decode(PullResponse.self)
+            #expect(Set(purging.purges) == Set(lowered.map { RecordRef(entity: .case, record: $0) }))
+            #expect(purging.changes.allSatisfy { !lowered.contains($0.record) })
+            // The answer is lost: the same request again purges the same cases, no more, no fewer.
+            let retried = try await client.pull(after: first.nextCursor, token: colleague.token)
+                .decode(PullResponse.self)
+            #expect(Set(retried.purges) == Set(purging.purges))
+
+            owner.write(.case, cases[2], "level", .string("confidential"))
+            try await owner.sync()
+            let back = try await client.pull(after: retried.nextCursor, token: colleague.token)
+                .decode(PullResponse.self)
+            #expect(back.purges.isEmpty)
+            #expect(Set(back.changes.filter { $0.entity == .case }.map(\.record)) == [cases[2]])
+            #expect(back.changes.contains { $0.entity == .case && $0.field == "title" })
+
+            // The cases never lowered are still recorded as held: a new change to two of them
+            // travels alone, with no back-fill of what the device already holds.
+            for caseID in [cases[1], cases[3]] { owner.write(.case, caseID, "stage", .string("prototyping")) }
+            try await owner.sync()
+            let next = try await client.pull(after: back.nextCursor, token: colleague.token)
+                .decode(PullResponse.self)
+            #expect(next.purges.isEmpty)
+            #expect(next.changes.map(\.field) == ["stage", "stage"])
+            #expect(Set(next.changes.map(\.record)) == [cases[1], cases[3]])
+        }
+    }
 }

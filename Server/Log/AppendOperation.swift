@@ -115,7 +115,7 @@ struct AppendOperation: LogOperation {
         let written = Set(outcome.accepted.map { RecordRef(entity: $0.entity, record: $0.record) })
         for ref in written.sorted(by: { ($0.entity.rawValue, $0.record) < ($1.entity.rawValue, $1.record) }) {
             guard let state = planner.states[ref] else { continue }
-            writes.states.append(LogWrites.State(ref: ref, packed: StoreCoding.pack(state)))
+            writes.states.append(LogWrites.State(ref: ref, packed: StoreCoding.pack(state, format: format)))
         }
         return (writes, outcome.results)
     }

@@ -22,12 +22,14 @@ enum StoreCoding {
         return try change(stored.text)
     }
 
-    /// A record's merged state as the stores keep it (schema version 5): `RecordState`'s binary
-    /// coding, several times cheaper to read and write than JSON — in version 1 of the coding,
-    /// which every server release since schema version 5 reads: during a rolling restart an
-    /// older process reads what a newer one wrote. (Version 2, a third smaller, is read too; a
-    /// release that can assume every process reads it may write it.)
-    static func pack(_ state: RecordState) -> Data { Data(state.binaryEncoded(version: 1)) }
+    /// A record's merged state as a store of `format` keeps it (schema version 5): `RecordState`'s
+    /// binary coding, several times cheaper to read and write than JSON, in the version the
+    /// format names (`LogFormat.stateCodingVersion`): version 1 on PostgreSQL, which every server
+    /// release since schema version 5 reads (during a rolling restart an older process reads what
+    /// a newer one wrote); version 2 on SQLite, which no earlier release opens.
+    static func pack(_ state: RecordState, format: LogFormat) -> Data {
+        Data(state.binaryEncoded(version: format.stateCodingVersion))
+    }
 
     static func change(_ text: String) throws -> Change {
         try JSONDecoder().decode(Change.self, from: Data(text.utf8))

@@ -193,8 +193,10 @@ public enum StoreSchema {
     }
 }
 
-/// How the log keeps each change it appends: the `store_meta` row `log_format` (schema version
-/// 7). The one rule for what a store writes; every release since schema version 6 reads both.
+/// How the log keeps each change it appends, and the coding of the merged states beside it: the
+/// `store_meta` row `log_format` (schema version 7). The one rule for what a store writes; every
+/// release since schema version 6 reads both forms of a change, since version 7 both codings of a
+/// state.
 ///
 /// A process of a release before schema version 7 splices a row's `body` into the JSON pages it
 /// sends older laptops, so `body` may be left empty only where no such process can read the
@@ -212,4 +214,10 @@ public enum LogFormat: String, Sendable {
     init(storeMeta value: String?) {
         self = value.flatMap(LogFormat.init(rawValue:)) ?? .json
     }
+
+    /// The version of `RecordState`'s binary coding the store writes merged states in
+    /// (`StoreCoding.pack`): version 2, a third smaller and quicker to read, where no process of
+    /// a release before schema version 7 can read the store (the reason for `.binary`, above);
+    /// version 1, which every release since schema version 5 reads, where one may.
+    var stateCodingVersion: UInt8 { self == .binary ? 2 : 1 }
 }

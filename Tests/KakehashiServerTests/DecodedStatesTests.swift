@@ -19,11 +19,12 @@ import Testing
         return state
     }
 
-    @Test func aCaseWrittenAgainIsReadAsWrittenNotAsCached() throws {
+    @Test(arguments: [LogFormat.json, .binary])
+    func aCaseWrittenAgainIsReadAsWrittenNotAsCached(format: LogFormat) throws {
         var generator = SystemRandomNumberGenerator()
         let id = RecordID.uuidV7(unixMillis: serverWallMillis(), using: &generator)
-        let open = StoreCoding.pack(Self.caseState(id: id, title: "試作マッチング", level: "open"))
-        let secret = StoreCoding.pack(Self.caseState(id: id, title: "試作マッチング", level: "secret"))
+        let open = StoreCoding.pack(Self.caseState(id: id, title: "試作マッチング", level: "open"), format: format)
+        let secret = StoreCoding.pack(Self.caseState(id: id, title: "試作マッチング", level: "secret"), format: format)
         #expect(try StoreCoding.state(open, entity: .case, id: id).value("level") == .string("open"))
         #expect(try StoreCoding.state(open, entity: .case, id: id).value("level") == .string("open"))
         // The same case, raised to 機密 by another process on the same database.
@@ -33,7 +34,7 @@ import Testing
 
     @Test func aFullCacheStartsOverAndStillAnswers() {
         let states = (0..<40).map { Self.caseState(id: "case-\($0)", title: "案件\($0)", level: "open") }
-        let stored = states.map(StoreCoding.pack)
+        let stored = states.map { StoreCoding.pack($0, format: .json) }
         // Room for sixteen states of the largest size: forty do not fit.
         let cache = DecodedStates(byteLimit: 16 * (stored.map(\.count).max() ?? 0))
         for (state, bytes) in zip(states, stored) { cache.keep(state, stored: bytes) }
@@ -44,7 +45,7 @@ import Testing
 
     @Test func aStateTooLargeForTheCacheIsNotKept() {
         let state = Self.caseState(id: "case-large", title: String(repeating: "大", count: 4_000), level: "open")
-        let stored = StoreCoding.pack(state)
+        let stored = StoreCoding.pack(state, format: .json)
         let cache = DecodedStates(byteLimit: stored.count * 8)
         cache.keep(state, stored: stored)
         #expect(cache.state(id: "case-large", stored: stored) == nil)

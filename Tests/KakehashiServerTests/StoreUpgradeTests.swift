@@ -300,7 +300,29 @@ import Testing
             )
         }
         #expect(rows > 0 && withJSON == 0)
+        // The states written since are in version 2 of the coding, which no earlier release reads.
+        let versions = try await store.pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT state FROM records WHERE entity = 'program'").map { $0.first }
+        }
+        #expect(!versions.isEmpty && versions.allSatisfy { $0 == 2 })
         await store.close()
+    }
+
+    /// A store's merged states are in the coding every process that may share the store reads
+    /// (`LogFormat.stateCodingVersion`): version 1 in a log that keeps its JSON (PostgreSQL, where
+    /// a process of an earlier release may run beside this one), version 2 in a log without it;
+    /// both read back as the state written, through the cache of decoded case states and without.
+    @Test(arguments: [LogFormat.json, .binary])
+    func aStoreWritesStatesInTheCodingItsProcessesRead(format: LogFormat) throws {
+        var generator = SystemRandomNumberGenerator()
+        let id = RecordID.uuidV7(unixMillis: serverWallMillis(), using: &generator)
+        let state = DecodedStatesTests.caseState(id: id, title: "試作マッチング", level: "secret")
+        let packed = StoreCoding.pack(state, format: format)
+        #expect(packed.first == (format == .json ? 1 : 2))
+        #expect(try StoreCoding.state(packed, entity: .case, id: id) == state)
+        #expect(try StoreCoding.state(packed, entity: .case, id: id) == state)
+        #expect(try StoreCoding.caseFacts(packed, id: id) == AccessPolicy.CaseFacts(state))
+        #expect(packed.count < StoreCoding.pack(state, format: .json).count || format == .json)
     }
 
     /// An SQLite store keeps the log's newest timestamp beside the rows (schema version 7, no

@@ -216,7 +216,7 @@ public enum LogFormat: String, Sendable {
     }
 
     /// The version of `RecordState`'s binary coding the store writes merged states in
-    /// (`StoreCoding.pack`): version 2, a third smaller and quicker to read, where no process of
+    /// (`StoreCoding.pack`): version 2, a third smaller, where no process of
     /// a release before schema version 7 can read the store (the reason for `.binary`, above);
     /// version 1, which every release since schema version 5 reads, where one may.
     var stateCodingVersion: UInt8 { self == .binary ? 2 : 1 }

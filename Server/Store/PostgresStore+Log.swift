@@ -380,18 +380,13 @@ extension PostgresStore {
     /// `DELETE` and one `INSERT` over arrays for the whole operation (a bootstrap's case page
     /// hands out a thousand levels: two round trips instead of two thousand). Each level's
     /// `DELETE` reads and removes only its own device's and case's rows, so running all of them
-    /// before all the inserts is the same as running them level by level, as long as no device
-    /// and case come twice; an operation that repeats one (none does today) is written level by
-    /// level.
+    /// before all the inserts is the same as running them level by level: an operation hands out
+    /// at most one level per device and case (`LogWrites.levels`).
     static func writeLevels(
         _ levels: [LogWrites.Level], _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
         guard !levels.isEmpty else { return }
-        let pairs = Set(levels.map { [$0.device.rawValue, $0.caseID] })
-        guard pairs.count == levels.count else {
-            for level in levels { try await writeLevels([level], connection, logger) }
-            return
-        }
+        assert(Set(levels.map { [$0.device.rawValue, $0.caseID] }).count == levels.count, "one level a case")
         let devices = levels.map(\.device.rawValue)
         let cases = levels.map(\.caseID)
         let kept = levels.map(\.kept)

@@ -323,17 +323,21 @@ extension SQLiteStore {
         }
         // Cached: a page that hands out a thousand levels (a bootstrap's case page) ran these two
         // statements a thousand times each, compiled and authorized every time.
-        for level in writes.levels {
-            try db.cachedStatement(
+        if !writes.levels.isEmpty {
+            let replace = try db.cachedStatement(
                 sql: """
                     DELETE FROM device_access WHERE device = ? AND case_id = ? AND generation < (
                         SELECT coalesce(max(generation), 0) FROM device_access
                         WHERE device = ? AND case_id = ? AND generation <= ?)
-                    """
-            ).execute(arguments: [level.device.rawValue, level.caseID, level.device.rawValue, level.caseID, level.kept])
-            try db.cachedStatement(
-                sql: "INSERT INTO device_access (device, case_id, generation, level) VALUES (?, ?, ?, ?)"
-            ).execute(arguments: [level.device.rawValue, level.caseID, level.generation, level.level.rawValue])
+                    """)
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO device_access (device, case_id, generation, level) VALUES (?, ?, ?, ?)")
+            for level in writes.levels {
+                try replace.execute(
+                    arguments: [level.device.rawValue, level.caseID, level.device.rawValue, level.caseID, level.kept])
+                try insert.execute(
+                    arguments: [level.device.rawValue, level.caseID, level.generation, level.level.rawValue])
+            }
         }
         if let (device, generation) = writes.deviceGeneration {
             try db.cachedStatement(sql: "UPDATE devices SET generation = ? WHERE id = ?")

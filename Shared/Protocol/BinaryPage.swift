@@ -235,7 +235,6 @@ private struct PageWriter {
         var header = ByteWriter(names: nil)
         header.varint(section.rawValue)
         header.varint(UInt64(body.count))
-        bytes.reserveCapacity(bytes.count + header.bytes.count + body.count + 1)
         bytes += header.bytes
         bytes += body
     }

@@ -1,6 +1,6 @@
 # Kakehashi — the two commands a newcomer types are `make demo` and `make test`.
 SWIFT ?= swift
-SOURCES := Package.swift Shared Client Server Sources Tests fuzz
+SOURCES := Package.swift Shared SQLite Client Server Sources Tests fuzz
 
 .PHONY: all deps test-deps bench-deps build test lint format soak bench fuzz clean help demo
 

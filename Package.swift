@@ -38,16 +38,27 @@ let package = Package(
             path: "Shared",
             swiftSettings: swiftSettings
         ),
+        // What both sides' SQLite stores share: a statement bound value by value through SQLite's
+        // C interface (`BoundStatement`), for the rows a pulled page or a push writes.
+        .target(
+            name: "KakehashiSQLite",
+            dependencies: [
+                "KakehashiShared",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            path: "SQLite",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "KakehashiClient",
             dependencies: [
                 "KakehashiShared",
+                "KakehashiSQLite",
                 "CCurl",
                 "CMeCab",
                 "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                // SQLite's C interface, for the statements of a pulled page (`BoundStatement`).
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             path: "Client",
             swiftSettings: swiftSettings
@@ -56,6 +67,7 @@ let package = Package(
             name: "KakehashiServer",
             dependencies: [
                 "KakehashiShared",
+                "KakehashiSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KakehashiSQLite
 import KakehashiShared
 
 /// The offline full-text index (SQLite FTS5, `trigram` tokenizer) over every searchable field of

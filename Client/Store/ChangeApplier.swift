@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KakehashiSQLite
 import KakehashiShared
 
 /// Merges changes into the store inside the caller's transaction: the change log, the merged

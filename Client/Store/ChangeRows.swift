@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KakehashiSQLite
 import KakehashiShared
 
 /// Reading and writing `Change` values as rows of the `changes` table.

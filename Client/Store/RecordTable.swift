@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KakehashiSQLite
 import KakehashiShared
 
 /// The current-state table of one entity: one row per record, one column per schema field,

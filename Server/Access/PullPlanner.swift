@@ -136,23 +136,37 @@ struct PullPlanner {
     /// events (which are judged by their case).
     static let bootstrapOrder: [Entity] = [.advisor, .program, .organization, .seed, .need, .case, .event]
 
-    /// A record's merged state as the viewer may receive it, given current access to its case
-    /// (for a case, its own; for an event, the case it is in): whole with full access, a case's
-    /// stub registers (and its tombstone) with stub access, nothing otherwise. The same rule as
-    /// `visible` for each change, applied register by register, so a state received is the
-    /// merge of exactly the changes the device would have received.
+    /// How much of a record's merged state the viewer may receive, given current access to its
+    /// case (for a case, its own; for an event, the case it is in): whole with full access, a
+    /// case's stub registers (and its tombstone) with stub access, nothing otherwise. The same
+    /// rule as `visible` for each change, applied register by register, so a state received is
+    /// the merge of exactly the changes the device would have received.
+    enum StateVisibility: Equatable {
+        case whole
+        /// Only the registers `AccessPolicy.mayReceive` lets through at this level.
+        case restricted(AccessPolicy.Access)
+        case hidden
+    }
+
+    static func stateVisibility(of entity: Entity, access: AccessPolicy.Access?) -> StateVisibility {
+        if sharedEntities.contains(entity) { return .whole }
+        guard let level = access, level != .none else { return .hidden }
+        switch entity {
+        case .case: return level == .full ? .whole : .restricted(level)
+        case .event: return level == .full ? .whole : .hidden
+        default: return .hidden
+        }
+    }
+
+    /// A record's merged state as the viewer may receive it (`stateVisibility`); nil for none.
     static func visibleState(_ state: RecordState, access: AccessPolicy.Access?) -> RecordState? {
-        if sharedEntities.contains(state.entity) { return state }
-        guard let level = access, level != .none else { return nil }
-        switch state.entity {
-        case .case:
-            return level == .full
-                ? state
-                : state.restricted {
-                    AccessPolicy.mayReceive(caseField: $0.isTombstone ? nil : $0.field, with: level)
-                }
-        case .event: return level == .full ? state : nil
-        default: return nil
+        switch stateVisibility(of: state.entity, access: access) {
+        case .whole:
+            return state
+        case .restricted(let level):
+            return state.restricted { AccessPolicy.mayReceive(caseField: $0.isTombstone ? nil : $0.field, with: level) }
+        case .hidden:
+            return nil
         }
     }
 

@@ -43,7 +43,7 @@ enum PageResponse {
             body += ",\"purges\":" + String(decoding: try encoder.encode(page.purges), as: UTF8.self)
             body += ",\"serverTime\":\(serverTime)"
             // Base64 needs no escaping.
-            if states { body += ",\"states\":\"" + StateBatch(page.states).base64 + "\"" }
+            if states { body += ",\"states\":\"" + Data(stateBatch(page.states)).base64EncodedString() + "\"" }
             body += "}"
             return respond(Data(body.utf8), form: form, request: request, serverTime: serverTime)
         }
@@ -66,7 +66,15 @@ enum PageResponse {
             PullResponse(
                 changes: try changes(page.stored), purges: page.purges, nextCursor: page.nextCursor.description,
                 hasMore: page.hasMore, serverTime: serverTime, epoch: epoch,
-                stateBatch: states ? StateBatch(page.states) : nil, history: page.history?.description, gained: gained))
+                stateBatch: nil, history: page.history?.description, gained: gained),
+            states: states ? stateBatch(page.states) : nil)
+    }
+
+    /// A page's states as a `StateBatch`'s bytes, from their codings as they are.
+    static func stateBatch(_ states: [SentState]) -> [UInt8] {
+        var writer = StateBatch.Writer(capacity: states.reduce(0) { $0 + $1.coding.count } + 64 * states.count)
+        for state in states { writer.append(entity: state.entity, id: state.id, coding: state.coding) }
+        return writer.bytes
     }
 
     /// A history page.

@@ -26,12 +26,14 @@ struct BootstrapOperation: LogOperation {
     private var begun = false
     private var head: Int64 = 0
     private var position: PullCursor.BootstrapPosition
-    /// The entity's states just read, before they are judged.
-    private var read: [RecordState] = []
+    /// The entity's states just read, before they are judged: as stored, most sent as they are.
+    private var read: [StoredState] = []
+    /// When the states just read are events: the case each is in.
+    private var eventCases: [String: String] = [:]
     private var entityHasMore = false
     /// How many records this page has read, visible or not.
     private var counted = 0
-    private var sent: [RecordState] = []
+    private var sent: [SentState] = []
     private var plan = PullPlanner.Reconciliation()
     /// Cases of the events just read whose access fell to a stub since the case pages, and the
     /// access the events go out by, while the cases' states are read for their stubs.
@@ -79,6 +81,12 @@ struct BootstrapOperation: LogOperation {
             entityHasMore = read.count > limit - counted
             if entityHasMore { read.removeLast() }
             counted += read.count
+            eventCases = [:]
+            if position.entity == .event {
+                for event in read {
+                    if let caseID = try event.value("case").stringValue { eventCases[event.id] = caseID }
+                }
+            }
             switch position.entity {
             case .case where !read.isEmpty:
                 var reads = LogReads()
@@ -86,24 +94,24 @@ struct BootstrapOperation: LogOperation {
                 phase = .caseLevels
                 return .read(reads)
             case .event where !read.isEmpty:
-                let cases = Set(read.compactMap { $0.value("case").stringValue })
+                let cases = Set(eventCases.values)
                 var reads = LogReads()
                 reads.caseFacts = cases
                 reads.recordedLevels = bookkeeping.levels(of: cases.sorted())
                 phase = .eventCases
                 return .read(reads)
             default:
-                return next(access: [:])
+                return try next(access: [:])
             }
         case .caseLevels:
             let cases = Dictionary(
-                read.map { ($0.id, AccessPolicy.CaseFacts($0)) }, uniquingKeysWith: { first, _ in first })
+                try read.map { ($0.id, try $0.caseFacts()) }, uniquingKeysWith: { first, _ in first })
             let judged = planner.reconcile(cases: Set(cases.keys), facts: cases, recorded: facts.recordedLevels)
             plan.absorb(judged)
-            return next(access: judged.current)
+            return try next(access: judged.current)
         case .eventCases:
             let access = settleEventCases(facts)
-            guard !stubbed.isEmpty else { return next(access: access) }
+            guard !stubbed.isEmpty else { return try next(access: access) }
             eventAccess = access
             var reads = LogReads()
             reads.states = Set(stubbed.map { RecordRef(entity: .case, record: $0) })
@@ -114,10 +122,10 @@ struct BootstrapOperation: LogOperation {
                 guard let state = facts.states[RecordRef(entity: .case, record: caseID)],
                     let stub = PullPlanner.visibleState(state, access: .stub)
                 else { continue }
-                sent.append(stub)
+                sent.append(SentState(stub))
             }
             stubbed = []
-            return next(access: eventAccess)
+            return try next(access: eventAccess)
         }
     }
 
@@ -128,7 +136,7 @@ struct BootstrapOperation: LogOperation {
     /// lower level recorded), or the change stream would find nothing to purge; a gain is left to
     /// the stream, which back-fills it when it reaches that change.
     private mutating func settleEventCases(_ facts: LogFacts) -> [String: AccessPolicy.Access] {
-        let cases = Set(read.compactMap { $0.value("case").stringValue })
+        let cases = Set(eventCases.values)
         // Levels this page handed out for its own cases are not written yet.
         let recorded = facts.recordedLevels.merging(plan.updates) { _, handedNow in handedNow }
         let judged = planner.reconcile(cases: cases, facts: facts.caseFacts, recorded: recorded)
@@ -155,11 +163,19 @@ struct BootstrapOperation: LogOperation {
     /// while the page has room) or ends the page.
     /// - Parameter access: current access to the cases involved: the cases read, or the cases of
     ///   the events read.
-    private mutating func next(access: [String: AccessPolicy.Access]) -> LogStep<PullPage> {
-        for state in read {
-            let caseID = state.entity == .event ? state.value("case").stringValue : state.id
-            if let visible = PullPlanner.visibleState(state, access: caseID.flatMap { access[$0] }) {
-                sent.append(visible)
+    private mutating func next(access: [String: AccessPolicy.Access]) throws -> LogStep<PullPage> {
+        for stored in read {
+            let caseID = stored.entity == .event ? eventCases[stored.id] : stored.id
+            switch PullPlanner.stateVisibility(of: stored.entity, access: caseID.flatMap { access[$0] }) {
+            case .whole:
+                // As stored: no state is decoded and encoded again to be sent whole.
+                sent.append(SentState(entity: stored.entity, id: stored.id, coding: try stored.wireCoding()))
+            case .restricted(let level):
+                if let visible = PullPlanner.visibleState(try stored.state(), access: level) {
+                    sent.append(SentState(visible))
+                }
+            case .hidden:
+                break
             }
         }
         if let last = read.last { position = PullCursor.BootstrapPosition(entity: position.entity, after: last.id) }

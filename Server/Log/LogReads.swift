@@ -154,7 +154,7 @@ struct LogFacts: Sendable {
     var caseChangeTimes: [(record: String, hlc: String)] = []
     var stageWrites: [StoredChange] = []
     var changedRecords: [RecordRef] = []
-    var statesPage: [RecordState] = []
+    var statesPage: [StoredState] = []
 }
 
 extension LogFacts {

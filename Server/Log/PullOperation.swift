@@ -241,7 +241,7 @@ struct PullOperation: LogOperation {
                 seq: rows.last?.seq ?? cursor.seq, generation: bookkeeping.nextGeneration(handingOut: plan.updates)),
             hasMore: hasMore,
             fullReconcile: fullReconcile)
-        page.states = states + events
+        page.states = (states + events).map(SentState.init)
         page.gained = gained
         return page
     }

@@ -54,7 +54,7 @@ struct StreamedSnapshotOperation: LogOperation {
             }
             return try hand(SnapshotPage(entity: entity, states: page, changedSince: histories))
         }
-        let page = facts.statesPage
+        let page = try facts.statesPage.map { try $0.state() }
         guard let since else { return try hand(SnapshotPage(entity: entity, states: page, changedSince: nil)) }
         let ids = page.map(\.id).filter(changed.contains)
         guard !ids.isEmpty else { return try hand(SnapshotPage(entity: entity, states: page, changedSince: [:])) }

@@ -234,13 +234,35 @@ public struct PullPage: Sendable, Hashable {
     /// The page compared every case the device may see again (`PullPlanner.needsFullReconcile`).
     public var fullReconcile = false
     /// A bootstrap page's merged states, as the device may see them (`BootstrapOperation`).
-    public var states: [RecordState] = []
+    public var states: [SentState] = []
     /// On a bootstrap's first page: the history it leaves out, for `GET /v1/history`.
     public var history: HistoryCursor?
     /// On a stream page pulled with states (`PullRequest.states`): the records the device gained
     /// access to, which `states` holds instead of their history, each with the history cursor
     /// scoped to it. A page that names any carries `states`, even when empty.
     public var gained: [GainedRecord] = []
+}
+
+/// A merged state a page sends: its record, and its bytes in the coding the wire carries
+/// (`RecordState.binaryEncoded()`, `StateBatch`), which a bootstrap page takes from the store as
+/// they are.
+public struct SentState: Sendable, Hashable {
+    public let entity: Entity
+    public let id: String
+    public let coding: [UInt8]
+
+    init(entity: Entity, id: String, coding: [UInt8]) {
+        self.entity = entity
+        self.id = id
+        self.coding = coding
+    }
+
+    init(_ state: RecordState) {
+        self.init(entity: state.entity, id: state.id, coding: state.binaryEncoded())
+    }
+
+    /// The state itself.
+    public func state() throws -> RecordState { try RecordState(entity: entity, id: id, binary: coding) }
 }
 
 /// A record a stream page handed out as its merged state because the device gained access to it

@@ -233,7 +233,7 @@ extension PostgresStore {
                 ORDER BY id LIMIT \(read.limit)
                 """, logger: logger
             ).decode((String, Data).self) {
-                facts.statesPage.append(try StoreCoding.state(stored, entity: read.entity, id: id))
+                facts.statesPage.append(StoredState(entity: read.entity, id: id, stored: stored))
             }
         }
         return facts

@@ -2,6 +2,37 @@ import Foundation
 import KakehashiShared
 import Synchronization
 
+/// A record's merged state as a store returned it, decoded only where an operation needs what it
+/// holds: a bootstrap page sends most states as they are stored (`wireCoding`), and reads a
+/// case's access facts (`caseFacts`) and an event's case (`eventCase`) straight from the bytes.
+struct StoredState: Sendable {
+    let entity: Entity
+    let id: String
+    /// The `state` column (`StoreCoding.pack`).
+    let stored: Data
+
+    func state() throws -> RecordState { try StoreCoding.state(stored, entity: entity, id: id) }
+
+    /// `AccessPolicy.CaseFacts` of a case's state.
+    func caseFacts() throws -> AccessPolicy.CaseFacts { try StoreCoding.caseFacts(stored, id: id) }
+
+    /// The current value of the scalar `field` (`RecordState.value`), read from the binary
+    /// coding without decoding the state.
+    func value(_ field: String) throws -> FieldValue {
+        if stored.first == UInt8(ascii: "{") { return try state().value(field) }
+        return try RecordState.value(field, binaryState: [UInt8](stored), entity: entity, id: id)
+    }
+
+    /// The state in the coding the wire carries (`StateBatch`: `RecordState.binaryEncoded()`):
+    /// the stored bytes when the store keeps that version (an SQLite store since schema version
+    /// 7), else the state decoded and encoded again. The coding is deterministic (equal states,
+    /// equal bytes), so both give the same bytes.
+    func wireCoding() throws -> [UInt8] {
+        if stored.first == RecordState.codingVersion { return [UInt8](stored) }
+        return try state().binaryEncoded()
+    }
+}
+
 /// The forms the stores keep changes and record states in: changes as JSON with sorted keys, so
 /// equal values are equal bytes in both databases; states in `RecordState`'s binary coding.
 enum StoreCoding {

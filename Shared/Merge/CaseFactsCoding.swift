@@ -3,8 +3,7 @@
 /// without decoding the state. A pull decides the device's access to every case its page
 /// touches, and a full reconciliation to every case of the store; decoding each whole state for
 /// four of its registers was a sixth of a replay's server work. Only the access registers'
-/// newest values are read; every other register's key, value, name and timestamp is skipped
-/// over by its length, without making a `String` of it.
+/// newest values are read (`RecordState.newestValues`).
 extension AccessPolicy.CaseFacts {
     /// The facts of the case whose state is `bytes`; the same as
     /// `init(RecordState(entity: .case, id: id, binary: bytes))`. Where an access register's
@@ -12,6 +11,66 @@ extension AccessPolicy.CaseFacts {
     /// ours), the state is decoded whole instead, as that initializer puts them in order.
     /// - Throws: `KakehashiError` (`.internalFailure`) for damaged or unknown data.
     public init(binaryState bytes: [UInt8], id: String) throws(KakehashiError) {
+        guard
+            let found = try RecordState.newestValues(
+                in: bytes, fields: AccessField.names, keepingElementsOf: AccessField.participants.name,
+                record: "case \(id)")
+        else {
+            self.init(try RecordState(entity: .case, id: id, binary: bytes))
+            return
+        }
+        var level: String?
+        var owner: String?
+        var program: String?
+        var participants: Set<String> = []
+        for register in found {
+            switch AccessField.allCases[register.field] {
+            case .level where !register.isElement: level = register.value.stringValue
+            case .owner where !register.isElement: owner = register.value.stringValue
+            case .program where !register.isElement: program = register.value.stringValue
+            case .participants:
+                if let element = register.element, register.value == .bool(true) { participants.insert(element) }
+            default: break
+            }
+        }
+        self.init(level: level ?? Self.unsetLevel, owner: owner, participants: participants, program: program)
+    }
+}
+
+extension RecordState {
+    /// The current value of the scalar field `field` (`value(_:)`) read straight from a state's
+    /// binary coding, without decoding the state: an event's case, which a bootstrap page reads
+    /// for every event it sends. Decodes the state whole where the heads are not newest first.
+    /// - Throws: `KakehashiError` (`.internalFailure`) for damaged or unknown data.
+    public static func value(
+        _ field: String, binaryState bytes: [UInt8], entity: Entity, id: String
+    ) throws(KakehashiError) -> FieldValue {
+        guard
+            let found = try newestValues(
+                in: bytes, fields: [Array(field.utf8)], keepingElementsOf: nil, record: "\(entity.rawValue) \(id)")
+        else {
+            return try RecordState(entity: entity, id: id, binary: bytes).value(field)
+        }
+        return found.first { !$0.isElement }?.value ?? .null
+    }
+
+    /// One register `newestValues` found: which of its fields, whether its key names a set
+    /// element and that element (when kept), and the value of its newest head.
+    struct NewestValue {
+        let field: Int
+        let isElement: Bool
+        let element: String?
+        let value: FieldValue
+    }
+
+    /// The newest head's value of every register whose field is one of `fields` (names in
+    /// UTF-8), read from a state's binary coding. Every other register's key, value, name and
+    /// timestamp is skipped over by its length, without making a `String` of it; a key's element
+    /// is read only for the field `keepingElementsOf`. Nil where a wanted register's heads are
+    /// not newest first (the caller decodes the state whole, which puts them in order).
+    static func newestValues(
+        in bytes: [UInt8], fields: [[UInt8]], keepingElementsOf kept: [UInt8]?, record: String
+    ) throws(KakehashiError) -> [NewestValue]? {
         var reader = ByteReader(bytes: bytes)
         let named: Bool
         switch try reader.byte() {
@@ -20,15 +79,14 @@ extension AccessPolicy.CaseFacts {
             named = true
             for _ in 0..<(try reader.count()) { try reader.skipString() }
         default:
-            throw KakehashiError(.internalFailure, "stored state of case \(id) has an unknown format")
+            throw KakehashiError(.internalFailure, "stored state of \(record) has an unknown format")
         }
-        var level: String?
-        var owner: String?
-        var program: String?
-        var participants: Set<String> = []
+        var found: [NewestValue] = []
         for _ in 0..<(try reader.count()) {
-            let field = try reader.accessField()
-            let element = try reader.byte() == 1 ? try reader.keyElement(keeping: field == .participants) : nil
+            let field = try reader.keyField(among: fields)
+            let keeping = field.map { fields[$0] == kept } ?? false
+            let isElement = try reader.byte() == 1
+            let element = isElement ? try reader.keyElement(keeping: keeping) : nil
             let heads = try reader.count()
             var newest: (value: FieldValue, millis: Int64, counter: UInt64)?
             for _ in 0..<heads {
@@ -45,21 +103,13 @@ extension AccessPolicy.CaseFacts {
                     continue
                 }
                 // Not newest first: let the full decoder put the heads in order.
-                guard (millis, counter) < (first.millis, first.counter) else {
-                    self.init(try RecordState(entity: .case, id: id, binary: bytes))
-                    return
-                }
+                guard (millis, counter) < (first.millis, first.counter) else { return nil }
             }
-            guard let value = newest?.value else { continue }
-            switch field {
-            case .level where element == nil: level = value.stringValue
-            case .owner where element == nil: owner = value.stringValue
-            case .program where element == nil: program = value.stringValue
-            case .participants: if let element, value == .bool(true) { participants.insert(element) }
-            default: break
+            if let field, let value = newest?.value {
+                found.append(NewestValue(field: field, isElement: isElement, element: element, value: value))
             }
         }
-        self.init(level: level ?? Self.unsetLevel, owner: owner, participants: participants, program: program)
+        return found
     }
 }
 
@@ -77,16 +127,18 @@ enum AccessField: CaseIterable {
         }
     }
 
-    static let names = allCases.map { ($0, $0.name) }
+    /// Every case's names, in `allCases` order.
+    static let names = allCases.map(\.name)
 }
 
 extension ByteReader {
-    /// A register key's field when it is one of `AccessField`, nil for any other (skipped).
-    mutating func accessField() throws(KakehashiError) -> AccessField? {
+    /// A register key's field as its index in `fields` (names in UTF-8), nil for any other
+    /// (skipped).
+    mutating func keyField(among fields: [[UInt8]]) throws(KakehashiError) -> Int? {
         let length = try count()
         defer { offset += length }
         let field = bytes[offset..<offset + length]
-        return AccessField.names.first { $0.1.elementsEqual(field) }?.0
+        return fields.firstIndex { $0.elementsEqual(field) }
     }
 
     /// A register key's element, as text when `keeping`, else skipped (nil).

@@ -38,6 +38,12 @@ public enum BinaryPage {
 
     /// A pull page's bytes.
     public static func encode(_ response: PullResponse) -> [UInt8] {
+        encode(response, states: response.stateBatch?.bytes)
+    }
+
+    /// A pull page's bytes with `states` as its states section (`StateBatch.bytes`, or the same
+    /// bytes from `StateBatch.Writer`) in place of `response.stateBatch`.
+    public static func encode(_ response: PullResponse, states: [UInt8]?) -> [UInt8] {
         var page = PageWriter()
         page.section(.page) { writer in
             writer.varint(UInt64(bitPattern: response.serverTime))
@@ -56,7 +62,7 @@ public enum BinaryPage {
             }
         }
         page.changes(response.changes)
-        if let batch = response.stateBatch { page.section(.states, bytes: batch.bytes) }
+        if let states { page.section(.states, bytes: states) }
         if let gained = response.gained {
             page.section(.gained) { writer in
                 writer.varint(UInt64(gained.count))

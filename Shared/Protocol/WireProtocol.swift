@@ -333,17 +333,34 @@ public struct StateBatch: Sendable, Hashable {
 
     /// Per state: entity, id, and the length and bytes of its coding.
     public var bytes: [UInt8] {
-        var writer = ByteWriter(names: nil)
         // Each state's entity, id and length take well under 64 bytes: one allocation for the
         // batch instead of a page's worth of growing copies.
-        writer.bytes.reserveCapacity(codings.reduce(0) { $0 + $1.count } + 64 * codings.count)
+        var writer = Writer(capacity: codings.reduce(0) { $0 + $1.count } + 64 * codings.count)
         for (state, coding) in zip(states, codings) {
-            writer.string(state.entity.rawValue)
-            writer.string(state.id)
+            writer.append(entity: state.entity, id: state.id, coding: coding)
+        }
+        return writer.bytes
+    }
+
+    /// A batch's bytes made from states already in their binary coding, without decoding them
+    /// (a server sends the states it stores in that coding as they are): the same bytes as
+    /// `bytes` of a batch of the same states.
+    public struct Writer: Sendable {
+        private var writer = ByteWriter(names: nil)
+
+        public init(capacity: Int = 0) {
+            writer.bytes.reserveCapacity(capacity)
+        }
+
+        /// Appends one record's state: `coding` is its `RecordState.binaryEncoded()`.
+        public mutating func append(entity: Entity, id: String, coding: [UInt8]) {
+            writer.string(entity.rawValue)
+            writer.string(id)
             writer.varint(UInt64(coding.count))
             writer.bytes.append(contentsOf: coding)
         }
-        return writer.bytes
+
+        public var bytes: [UInt8] { writer.bytes }
     }
 
     public var base64: String { Data(bytes).base64EncodedString() }

@@ -4,7 +4,9 @@ import Testing
 
 /// `AccessPolicy.CaseFacts(binaryState:id:)`, which servers use for every access decision of a
 /// pull, reads a case's access from its stored bytes without decoding the state: it must decide
-/// exactly as the facts of the decoded state, in both versions of the coding.
+/// exactly as the facts of the decoded state, in both versions of the coding. A bootstrap page
+/// reads each event's case the same way (`RecordState.value(_:binaryState:entity:id:)`): the
+/// value must be the decoded state's.
 @Suite struct CaseFactsCodingTests {
     static let advisors = (1...4).map { "0192f1c4-0000-7000-8000-0000000000a\($0)" }
     static let levels = ["open", "confidential", "strict", "secret"]
@@ -56,6 +58,24 @@ import Testing
         #expect(conflicts > 0, "the states include concurrent heads")
     }
 
+    @Test(arguments: [1, 2, 20_261_204] as [UInt64])
+    func aValueReadFromTheBytesIsTheDecodedStatesValue(seed: UInt64) throws {
+        // Scalars that conflict, set fields (no scalar value), a field never written.
+        let fields = ["level", "owner", "program", "title", "amount_yen", "participants", "tags", "case"]
+        var read = 0
+        for state in try Self.states(seed: seed) {
+            for version in [1, 2] as [UInt8] {
+                let bytes = state.binaryEncoded(version: version)
+                for field in fields {
+                    let value = try RecordState.value(field, binaryState: bytes, entity: .case, id: MergeTests.caseID)
+                    #expect(value == state.value(field), "\(field), version \(version)")
+                    if value != .null { read += 1 }
+                }
+            }
+        }
+        #expect(read > 100, "most scalar fields hold values")
+    }
+
     /// A version-1 state of one `level` register whose heads are `heads` (device, level, time),
     /// in that order.
     static func levelState(_ heads: [(device: String, level: String, millis: UInt8)]) -> [UInt8] {
@@ -97,6 +117,9 @@ import Testing
         let facts = try AccessPolicy.CaseFacts(binaryState: bytes, id: MergeTests.caseID)
         #expect(facts.level == "secret")
         #expect(facts == AccessPolicy.CaseFacts(decoded))
+        #expect(
+            try RecordState.value("level", binaryState: bytes, entity: .case, id: MergeTests.caseID)
+                == .string("secret"))
     }
 
     @Test func damagedBytesAreRefused() throws {
@@ -108,6 +131,10 @@ import Testing
             }
             #expect(throws: KakehashiError.self) {
                 try AccessPolicy.CaseFacts(binaryState: [9] + bytes.dropFirst(), id: MergeTests.caseID)
+            }
+            #expect(throws: KakehashiError.self) {
+                try RecordState.value(
+                    "title", binaryState: Array(bytes.prefix(bytes.count / 2)), entity: .case, id: MergeTests.caseID)
             }
         }
     }

@@ -4,45 +4,46 @@ import GRDBSQLite
 import KakehashiShared
 
 /// A cached statement whose values are bound one by one through SQLite's C interface, for the
-/// statements a pulled page runs for every change and every record. GRDB's `StatementArguments`
+/// statements run for every change and every record: a pulled page's on the laptop, a push's
+/// log rows and states on the server's SQLite store. GRDB's `StatementArguments`
 /// boxes each value and binds it through a nested closure: for a change row that cost more than
 /// SQLite's own work (a profile of pull-apply, 2026-12-03).
 ///
 /// Each run binds every parameter, in order, after `begin()`, then runs with `execute()` or
 /// `fetchRow(_:)`. GRDB still runs the statement (`Statement.execute()`), so its transaction
 /// bookkeeping sees it like any other.
-struct BoundStatement {
-    let statement: Statement
+public struct BoundStatement {
+    public let statement: Statement
     private var index: CInt = 0
 
-    init(_ db: Database, sql: String) throws {
+    public init(_ db: Database, sql: String) throws {
         statement = try db.cachedStatement(sql: sql)
     }
 
     /// Starts a run: resets the statement and clears its values. No values stay from the last
     /// run, nor from any other use of the cached statement.
-    mutating func begin() {
+    public mutating func begin() {
         // Marks the arguments as bound, so `execute()` runs with the values bound below instead
         // of binding again the last arguments GRDB was given.
         statement.setUncheckedArguments(StatementArguments())
         index = 0
     }
 
-    mutating func bind(_ value: Int64) {
+    public mutating func bind(_ value: Int64) {
         index += 1
         sqlite3_bind_int64(statement.sqliteStatement, index, value)
     }
 
-    mutating func bind(_ value: Bool) {
+    public mutating func bind(_ value: Bool) {
         bind(value ? 1 as Int64 : 0)
     }
 
-    mutating func bindNull() {
+    public mutating func bindNull() {
         index += 1
         sqlite3_bind_null(statement.sqliteStatement, index)
     }
 
-    mutating func bind(_ text: String) {
+    public mutating func bind(_ text: String) {
         index += 1
         guard !text.isEmpty else {
             // Not a null pointer, which SQLite binds as NULL.
@@ -58,15 +59,15 @@ struct BoundStatement {
         }
     }
 
-    mutating func bind(_ text: String?) {
+    public mutating func bind(_ text: String?) {
         if let text { bind(text) } else { bindNull() }
     }
 
-    mutating func bind(blob bytes: [UInt8]) {
+    public mutating func bind(blob bytes: [UInt8]) {
         bytes.withUnsafeBytes { bind(blob: $0) }
     }
 
-    mutating func bind(blob data: Data) {
+    public mutating func bind(blob data: Data) {
         data.withUnsafeBytes { bind(blob: $0) }
     }
 
@@ -81,7 +82,7 @@ struct BoundStatement {
     }
 
     /// A value as GRDB would bind it (`DatabaseValueConvertible`).
-    mutating func bind(_ value: DatabaseValue) {
+    public mutating func bind(_ value: DatabaseValue) {
         switch value.storage {
         case .null: bindNull()
         case .int64(let number): bind(number)
@@ -94,7 +95,7 @@ struct BoundStatement {
     }
 
     /// A field's value as an entity column holds it (`RecordTable.columnValue`).
-    mutating func bind(_ value: FieldValue) {
+    public mutating func bind(_ value: FieldValue) {
         switch value {
         case .null: bindNull()
         case .string(let text): bind(text)
@@ -104,18 +105,18 @@ struct BoundStatement {
     }
 
     /// Runs the statement with the values bound since `begin()`.
-    func execute() throws {
+    public func execute() throws {
         try statement.execute()
     }
 
     /// Runs the statement with the values bound since `begin()`, and reads the integer of each
     /// row it returns (`RETURNING id`).
-    func fetchInt64s() throws -> [Int64] {
+    public func fetchInt64s() throws -> [Int64] {
         try Int64.fetchAll(statement)
     }
 
     /// Runs the query with the values bound since `begin()`, and reads its first row, if any.
-    func fetchRow<T>(_ read: (Row) throws -> T) throws -> T? {
+    public func fetchRow<T>(_ read: (Row) throws -> T) throws -> T? {
         let rows = try Row.fetchCursor(statement)
         guard let row = try rows.next() else { return nil }
         return try read(row)

@@ -101,7 +101,8 @@ struct AppendOperation: LogOperation {
         for change in outcome.accepted {
             writes.changes.append(
                 LogWrites.Insert(
-                    change: change, caseID: planner.caseID(of: change), movedFrom: outcome.movedFrom[change.id],
+                    change: change, caseID: planner.caseID(of: change),
+                    movedFrom: outcome.movedFrom.isEmpty ? nil : outcome.movedFrom[change.id],
                     stored: try StoreCoding.stored(change, format: format)))
         }
         // The rows this request appends carry each event's case after the request already: only

@@ -29,12 +29,16 @@ enum BootstrapBenchmark {
         // From states: until search answers, the history left for later syncs.
         let laptop = try await server.laptop("佐藤花子", directory: directory + "/states")
         let transport = CurlTransport(baseURL: server.url)
+        // CPU seconds, which this shared machine's other load moves less than the wall clock.
+        let (serverBefore, laptopBefore) = (server.cpuSeconds, processCPUSeconds())
         let (bootstrapped, summary, bootstrapSeconds) = try await bootstrap(laptop, over: transport, records: records)
+        let (serverCPU, laptopCPU) = (server.cpuSeconds - serverBefore, processCPUSeconds() - laptopBefore)
         let limitSeconds = try loadFinalRows(of: laptop, into: directory + "/limit.sqlite")
         print(
             String(
                 format: "  kakehashi bootstrap    %8.1f s until search answers (%d states, %.1f MB on the wire)",
                 bootstrapSeconds, summary.states, Double(summary.bytes) / 1e6))
+        print(String(format: "  its CPU                server %.2f s, laptop %.2f s", serverCPU, laptopCPU))
         print("  page sizes asked       \(RuralBenchmark.pageSizes(summary.pageLimits))")
         print(
             String(

@@ -260,9 +260,6 @@ public struct SentState: Sendable, Hashable {
     init(_ state: RecordState) {
         self.init(entity: state.entity, id: state.id, coding: state.binaryEncoded())
     }
-
-    /// The state itself.
-    public func state() throws -> RecordState { try RecordState(entity: entity, id: id, binary: coding) }
 }
 
 /// A record a stream page handed out as its merged state because the device gained access to it

@@ -4,7 +4,7 @@ import Synchronization
 
 /// A record's merged state as a store returned it, decoded only where an operation needs what it
 /// holds: a bootstrap page sends most states as they are stored (`wireCoding`), and reads a
-/// case's access facts (`caseFacts`) and an event's case (`eventCase`) straight from the bytes.
+/// case's access facts (`caseFacts`) and an event's case (`value`) straight from the bytes.
 struct StoredState: Sendable {
     let entity: Entity
     let id: String

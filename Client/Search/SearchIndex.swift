@@ -105,14 +105,15 @@ public enum SearchIndex {
     /// the index to this pass, `DeviceIdentity.indexPending`) and when the index's form changes.
     static func rebuild(in db: Database) throws {
         try db.execute(sql: "DELETE FROM search")
+        // One set of statements for the pass, and columns read by position: a bootstrap's pass
+        // indexes every record of the store with the server idle.
+        var indexer = try Indexer(db)
         let rows = try Row.fetchCursor(db, sql: "SELECT rowid, entity, id, state FROM record_states ORDER BY rowid")
         while let row = try rows.next() {
-            guard let entity = Entity(rawValue: row["entity"]), indexedEntities.contains(entity) else { continue }
-            let data: Data = row["state"]
-            try update(
-                RecordState(entity: entity, id: row["id"], binary: [UInt8](data)), rowid: row["rowid"],
-                replacing: false,
-                in: db)
+            guard let entity = Entity(rawValue: row[1]), indexedEntities.contains(entity) else { continue }
+            let data: Data = row[3]
+            try indexer.update(
+                RecordState(entity: entity, id: row[2], binary: [UInt8](data)), rowid: row[0], replacing: false)
         }
     }
 

@@ -27,17 +27,38 @@ import Testing
         }
     }
 
-    /// Starts `kakehashi sync`, kills it with SIGKILL after a random pause, a few times over.
-    func interruptedSyncs(_ laptop: Laptop, rounds: Int, using random: inout SplitMix64) throws -> Int {
+    /// Starts `kakehashi sync`, kills it with SIGKILL a few times over. Without `stored`, each kill
+    /// comes after a random pause. With it (what the laptop's store holds, counted), each kill
+    /// comes a random moment after that count first moves — inside the transfer however fast this
+    /// machine runs it: a bootstrap from states is over in a fraction of the pauses. A sync that
+    /// ends first is not counted.
+    func interruptedSyncs(
+        _ laptop: Laptop, rounds: Int, using random: inout SplitMix64, stored: ((Database) throws -> Int)? = nil
+    ) throws -> Int {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        let probe = try stored.map { _ in
+            try DatabaseQueue(path: laptop.home.path + "/" + LocalStore.fileName, configuration: configuration)
+        }
         var killed = 0
         for _ in 0..<rounds {
+            let before = try stored.flatMap { count in try probe?.read(count) }
             let process = Process()
             process.executableURL = try TestBinaries.url("kakehashi")
             process.arguments = ["sync", "--home", laptop.home.path]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(UInt32.random(in: 100_000...1_500_000, using: &random))
+            if let stored, let probe {
+                let deadline = Date().addingTimeInterval(30)
+                while process.isRunning, Date() < deadline, try probe.read(stored) == before {
+                    usleep(2_000)
+                }
+                usleep(UInt32.random(in: 0...30_000, using: &random))
+            } else {
+                usleep(UInt32.random(in: 100_000...1_500_000, using: &random))
+            }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killed += 1
@@ -74,7 +95,12 @@ import Testing
         let written = try caseChanges(in: writer.home.path)
         #expect(written.count >= 20_000)
 
-        let killedPushes = try interruptedSyncs(writer, rounds: 4, using: &random)
+        // The writer's changes still waiting to be pushed.
+        let killedPushes = try interruptedSyncs(writer, rounds: 4, using: &random) { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM changes WHERE status = ?", arguments: [ChangeStatus.pending.rawValue])
+                ?? 0
+        }
         #expect(killedPushes > 0, "seed \(seed): no push was interrupted; the test proved nothing")
         try writer.check(["sync"])
         let status = try #require(try writer.json(["status"]) as? [String: Any])
@@ -84,7 +110,11 @@ import Testing
             rejected.isEmpty, "seed \(seed): \(rejected.count) rejected, first: \(rejected.first.map { "\($0)" } ?? "")"
         )
 
-        let killedPulls = try interruptedSyncs(reader, rounds: 4, using: &random)
+        // The states the reader holds, and the changes of the history that follows them.
+        let killedPulls = try interruptedSyncs(reader, rounds: 4, using: &random) { db in
+            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM record_states) + (SELECT count(*) FROM changes)")
+                ?? 0
+        }
         #expect(killedPulls > 0, "seed \(seed): no pull was interrupted; the test proved nothing")
         try reader.check(["sync"])
         let received = try caseChanges(in: reader.home.path)

@@ -115,12 +115,13 @@ struct PushPlanner {
             let result = decide(change, state: index.map { states.values[$0] })
             outcome.results.append(result)
             guard result.status == .accepted else { continue }
+            let movesEvent = change.entity == .event && change.field == "case"
+            if movesEvent { outcome.movedEvents.insert(change.record) }
             if let index {
-                if change.entity == .event && change.field == "case" {
-                    outcome.movedEvents.insert(change.record)
-                    if let from = states.values[index].value("case").stringValue, from != change.value.stringValue {
-                        outcome.movedFrom[change.id] = from
-                    }
+                if movesEvent, let from = states.values[index].value("case").stringValue,
+                    from != change.value.stringValue
+                {
+                    outcome.movedFrom[change.id] = from
                 }
                 states.values[index].apply(change)
                 sizes[ref] = states.values[index].estimatedBytes
@@ -129,7 +130,6 @@ struct PushPlanner {
                 // every record of the batch's ids that existed).
                 createdInBatch.insert(ref)
                 owners[change.record] = change.entity
-                if change.entity == .event && change.field == "case" { outcome.movedEvents.insert(change.record) }
                 var state = RecordState(entity: change.entity, id: change.record)
                 state.apply(change)
                 sizes[ref] = state.estimatedBytes

@@ -72,7 +72,7 @@ enum PageResponse {
 
     /// A page's states as a `StateBatch`'s bytes, from their codings as they are.
     static func stateBatch(_ states: [SentState]) -> [UInt8] {
-        var writer = StateBatch.Writer(capacity: states.reduce(0) { $0 + $1.coding.count } + 64 * states.count)
+        var writer = StateBatch.Writer(states: states.count, codingBytes: states.reduce(0) { $0 + $1.coding.count })
         for state in states { writer.append(entity: state.entity, id: state.id, coding: state.coding) }
         return writer.bytes
     }

@@ -19,8 +19,7 @@ struct StoredState: Sendable {
     /// The current value of the scalar `field` (`RecordState.value`), read from the binary
     /// coding without decoding the state.
     func value(_ field: String) throws -> FieldValue {
-        if stored.first == UInt8(ascii: "{") { return try state().value(field) }
-        return try RecordState.value(field, binaryState: [UInt8](stored), entity: entity, id: id)
+        try StoreCoding.value(field, of: stored, entity: entity, id: id)
     }
 
     /// The state in the coding the wire carries (`StateBatch`: `RecordState.binaryEncoded()`):
@@ -85,6 +84,14 @@ enum StoreCoding {
         if stored.first == UInt8(ascii: "{") { return AccessPolicy.CaseFacts(try state(stored, entity: .case, id: id)) }
         if let state = caseStates.state(id: id, stored: stored) { return AccessPolicy.CaseFacts(state) }
         return try AccessPolicy.CaseFacts(binaryState: [UInt8](stored), id: id)
+    }
+
+    /// The current value of the scalar `field` of a stored state: read from the binary coding
+    /// without decoding the state (`RecordState.value(_:binaryState:entity:id:)`), or from a state
+    /// stored as JSON before schema version 5.
+    static func value(_ field: String, of stored: Data, entity: Entity, id: String) throws -> FieldValue {
+        if stored.first == UInt8(ascii: "{") { return try state(stored, entity: entity, id: id).value(field) }
+        return try RecordState.value(field, binaryState: [UInt8](stored), entity: entity, id: id)
     }
 
     /// Case states decoded lately: every pull reads the states of its page's cases, the same few

@@ -333,9 +333,7 @@ public struct StateBatch: Sendable, Hashable {
 
     /// Per state: entity, id, and the length and bytes of its coding.
     public var bytes: [UInt8] {
-        // Each state's entity, id and length take well under 64 bytes: one allocation for the
-        // batch instead of a page's worth of growing copies.
-        var writer = Writer(capacity: codings.reduce(0) { $0 + $1.count } + 64 * codings.count)
+        var writer = Writer(states: codings.count, codingBytes: codings.reduce(0) { $0 + $1.count })
         for (state, coding) in zip(states, codings) {
             writer.append(entity: state.entity, id: state.id, coding: coding)
         }
@@ -348,8 +346,11 @@ public struct StateBatch: Sendable, Hashable {
     public struct Writer: Sendable {
         private var writer = ByteWriter(names: nil)
 
-        public init(capacity: Int = 0) {
-            writer.bytes.reserveCapacity(capacity)
+        /// A writer for `states` states whose codings take `codingBytes` in all. Each state's
+        /// entity, id and length take well under 64 bytes: one allocation for the batch instead of
+        /// a page's worth of growing copies.
+        public init(states: Int, codingBytes: Int) {
+            writer.bytes.reserveCapacity(codingBytes + 64 * states)
         }
 
         /// Appends one record's state: `coding` is its `RecordState.binaryEncoded()`.

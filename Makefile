@@ -31,14 +31,17 @@ build: deps
 # Three runs, one after the other: the in-process tests; the end-to-end tests, which wait on real
 # processes and would hold every thread of the test runner's small pool (2 cores) from the
 # in-process tests beside them for minutes; and the attacks on the HTTP edge (1,500 slow
-# connections), which would starve the tests beside them and be starved in turn.
+# connections), which would starve the tests beside them and be starved in turn. The tests'
+# temporary files (stores, logs, workbooks) go into one directory that is removed afterwards.
 test: test-deps lint
 	$(SWIFT) build --build-tests
 	@mkdir -p .build
 	scripts/test-postgres.sh start > .build/test-postgres.env
-	. ./.build/test-postgres.env && $(SWIFT) test --skip-build --skip HTTPEdgeTests --skip '^EndToEndTests\.' \
+	scratch=$$(mktemp -d /tmp/kakehashi-tests.XXXXXX) && . ./.build/test-postgres.env && export TMPDIR=$$scratch \
+		&& $(SWIFT) test --skip-build --skip HTTPEdgeTests --skip '^EndToEndTests\.' \
 		&& $(SWIFT) test --skip-build --filter '^EndToEndTests\.' \
-		&& $(SWIFT) test --skip-build --filter HTTPEdgeTests; status=$$?; scripts/test-postgres.sh stop; exit $$status
+		&& $(SWIFT) test --skip-build --filter HTTPEdgeTests; status=$$?; scripts/test-postgres.sh stop; \
+		rm -rf "$$scratch"; exit $$status
 	Tests/API/schemathesis.sh
 
 lint:

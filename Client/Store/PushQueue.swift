@@ -20,6 +20,20 @@ enum PushQueue {
         ).map { $0.change }
     }
 
+    /// The oldest `limit` pending changes written after `change` (a batch still in flight ends
+    /// with it).
+    static func oldest(_ limit: Int, after change: Change, in db: Database) throws -> [Change] {
+        guard change.id.counter < 1 << ChangeRows.counterBits else { return [] }
+        return try ChangeRows.fetch(
+            db, sql: "SELECT * FROM changes WHERE status = ? AND id > \(key) ORDER BY id LIMIT ?",
+            arguments: [ChangeStatus.pending.rawValue, change.id.device.rawValue, change.id.counter, limit]
+        ).map { $0.change }
+    }
+
+    /// A change's row key (`ChangeRows.key(of:)`) computed in the statement, from the change's
+    /// device and counter as two arguments.
+    private static let key = "(SELECT code FROM change_names WHERE name = ?) << \(ChangeRows.counterBits) | ?"
+
     /// Sets a change's status and, when given, the server's code and reason. The change's row key
     /// (`ChangeRows.key(of:)`) is computed in the statement, one per change of a push's answer.
     private static func mark(
@@ -27,7 +41,6 @@ enum PushQueue {
     ) throws {
         // A counter this large was never stored (`ChangeRows.key(of:)` refuses it).
         guard change.id.counter < 1 << ChangeRows.counterBits else { return }
-        let key = "(SELECT code FROM change_names WHERE name = ?) << \(ChangeRows.counterBits) | ?"
         let id: [any DatabaseValueConvertible] = [change.id.device.rawValue, change.id.counter]
         if let code {
             try db.run(

@@ -180,16 +180,30 @@ public struct SyncEngine: Sendable {
         // an older server.
         var gzip = false
         var binary = false
+        // The batch after the one in flight, read and encoded while the server works on that one.
+        var ahead: PreparedPush?
         while true {
             try Task.checkCancellation()
-            let (token, pending) = try client.store.read { db in
-                (try DeviceIdentity.load(db).token, try PushQueue.oldest(limit, in: db))
+            let token = try client.store.read { db in try DeviceIdentity.load(db).token }
+            let prepared: PreparedPush
+            if let ahead, ahead.isIn(gzip: gzip, binary: binary) {
+                prepared = ahead
+            } else {
+                guard let next = try prepare(after: nil, limit: limit, gzip: gzip, binary: binary) else { return }
+                prepared = next
             }
-            guard !pending.isEmpty else { return }
-            let batch = Self.boundedBySize(pending, maxBytes: pushBatchBytes)
+            ahead = nil
+            let batch = prepared.request.changes
             let sent = client.wallClock()
+            let form = (limit: limit, gzip: gzip, binary: binary)
+            async let following = prepare(after: batch.last, limit: form.limit, gzip: form.gzip, binary: form.binary)
+            let outcome = await pushOnce(prepared, token: token)
+            let received = client.wallClock()
+            // Read by a task beside the push: a failure to read is met again, and reported, by
+            // the next read in this loop.
+            let next = try? await following
             let reply: Transferred<PushResponse>
-            switch await pushOnce(batch, token: token, gzip: gzip, binary: binary) {
+            switch outcome {
             case .success(let answer):
                 reply = answer
             case .failure(let failure):
@@ -213,27 +227,44 @@ public struct SyncEngine: Sendable {
             }
             gzip = reply.features.contains(WireProtocol.gzipRequestsFeature)
             binary = reply.features.contains(WireProtocol.binaryPushFeature)
-            limit = binary ? binaryPushBatchSize : pushBatchSize
+            let nextLimit = binary ? binaryPushBatchSize : pushBatchSize
             summary.bytes += reply.bytes
             summary.pushed += batch.count
-            learnOffset(serverTime: reply.value.serverTime, sent: sent, into: &summary)
-            try client.store.write { db in
-                try record(reply.value, for: batch, reissued: &reissued, summary: &summary, in: db)
-                _ = try notice(epoch: reply.value.epoch, summary: &summary, in: db)
+            learnOffset(serverTime: reply.value.serverTime, sent: sent, received: received, into: &summary)
+            let queueAsRead = try client.store.write { db in
+                let marked = try record(reply.value, for: batch, reissued: &reissued, summary: &summary, in: db)
+                return try notice(epoch: reply.value.epoch, summary: &summary, in: db) && marked
             }
+            // The batch read ahead stands only if this answer left the queue as it was read:
+            // nothing rejected, re-stamped or put back, and batches of the same size.
+            if queueAsRead, nextLimit == limit, let next { ahead = next }
+            limit = nextLimit
             progress(
                 Progress(phase: .push, changes: summary.pushed, total: max(total, summary.pushed), bytes: summary.bytes)
             )
         }
     }
 
+    /// The next batch of the queue, oldest first (after `last`, the end of a batch in flight,
+    /// when given), prepared to send; nil when no change waits.
+    private func prepare(after last: Change?, limit: Int, gzip: Bool, binary: Bool) throws -> PreparedPush? {
+        let pending = try client.store.read { db in
+            try last.map { try PushQueue.oldest(limit, after: $0, in: db) } ?? PushQueue.oldest(limit, in: db)
+        }
+        guard !pending.isEmpty else { return nil }
+        return transport.prepare(
+            PushRequest(changes: Self.boundedBySize(pending, maxBytes: pushBatchBytes)), gzip: gzip, binary: binary)
+    }
+
     /// Marks each pushed change with the server's verdict; a rejected change's record goes back
     /// to what the server holds. Changes refused only because the laptop's clock ran ahead are
     /// re-stamped: marked `restamped`, and written again (once) with the corrected clock.
+    /// - Returns: whether the server took every change (accepted, or held it already), so the
+    ///   rest of the queue is as it was.
     private func record(
         _ response: PushResponse, for batch: [Change], reissued: inout Set<String>, summary: inout Summary,
         in db: Database
-    ) throws {
+    ) throws -> Bool {
         guard response.results.count == batch.count, zip(batch, response.results).allSatisfy({ $0.id == $1.id }) else {
             throw KakehashiError(.unavailable, "the server's push results do not match the \(batch.count) changes sent")
         }
@@ -270,7 +301,7 @@ public struct SyncEngine: Sendable {
             }
         }
         try rebuild(affected, in: db)
-        guard !restamp.isEmpty else { return }
+        guard !restamp.isEmpty else { return affected.isEmpty }
         // The refused timestamps exist nowhere else, so the clock may go back to the newest
         // timestamp that does, and continue from the corrected wall clock.
         var identity = try DeviceIdentity.load(db)
@@ -286,6 +317,7 @@ public struct SyncEngine: Sendable {
         }
         try session.commit()
         reissued.formUnion(session.changes.map(\.id.description))
+        return false
     }
 
     private enum PushRecovery {
@@ -295,11 +327,10 @@ public struct SyncEngine: Sendable {
     }
 
     private func pushOnce(
-        _ batch: [Change], token: String, gzip: Bool, binary: Bool
+        _ prepared: PreparedPush, token: String
     ) async -> Result<Transferred<PushResponse>, TransportFailure> {
         do {
-            return .success(
-                try await transport.push(PushRequest(changes: batch), token: token, gzip: gzip, binary: binary))
+            return .success(try await transport.push(prepared, token: token))
         } catch {
             return .failure(error)
         }
@@ -359,10 +390,11 @@ public struct SyncEngine: Sendable {
 
     /// Remembers how far the laptop's clock is from the server's (`ClockOffset`), unless the
     /// request took too long to tell.
-    private func learnOffset(serverTime: Int64, sent: Int64, into summary: inout Summary) {
-        let now = client.wallClock()
-        guard ClockOffset.isTelling(sent: sent, received: now) else { return }
-        summary.clockOffset = ClockOffset.estimate(serverTime: serverTime, sent: sent, received: now)
+    /// - Parameter received: when the answer arrived, by default now.
+    private func learnOffset(serverTime: Int64, sent: Int64, received: Int64? = nil, into summary: inout Summary) {
+        let received = received ?? client.wallClock()
+        guard ClockOffset.isTelling(sent: sent, received: received) else { return }
+        summary.clockOffset = ClockOffset.estimate(serverTime: serverTime, sent: sent, received: received)
     }
 
     // MARK: - Pull

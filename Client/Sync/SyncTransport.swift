@@ -15,6 +15,11 @@ public protocol SyncTransport: Sendable {
     func push(
         _ request: PushRequest, token: String, gzip: Bool, binary: Bool
     ) async throws(TransportFailure) -> Transferred<PushResponse>
+    /// A push made ready to send (its body encoded, for a transport that sends bytes), so the
+    /// next batch is prepared while the one before is in flight.
+    func prepare(_ request: PushRequest, gzip: Bool, binary: Bool) -> PreparedPush
+    /// Sends a push `prepare` made.
+    func push(_ prepared: PreparedPush, token: String) async throws(TransportFailure) -> Transferred<PushResponse>
     func pull(
         after cursor: String, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<PullResponse>
@@ -68,6 +73,17 @@ extension SyncTransport {
         _ request: PushRequest, token: String, gzip: Bool, binary: Bool
     ) async throws(TransportFailure) -> Transferred<PushResponse> {
         try await push(request, token: token, gzip: gzip)
+    }
+
+    /// Transports that take the request itself (test and benchmark doubles) prepare nothing.
+    public func prepare(_ request: PushRequest, gzip: Bool, binary: Bool) -> PreparedPush {
+        PreparedPush(request, gzip: gzip, binary: binary)
+    }
+
+    public func push(
+        _ prepared: PreparedPush, token: String
+    ) async throws(TransportFailure) -> Transferred<PushResponse> {
+        try await push(prepared.request, token: token, gzip: prepared.gzip, binary: prepared.binary)
     }
 
     /// Transports without access bookkeeping (test and benchmark doubles) ignore the acknowledgement.

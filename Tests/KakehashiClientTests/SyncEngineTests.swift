@@ -188,6 +188,61 @@ import Testing
             })
     }
 
+    /// The batch after the one in flight is read and encoded ahead; it is sent as read only when
+    /// the server took every change of the batch before it. Here a refused change in the first
+    /// batch: every other change still arrives once, none is sent twice.
+    @Test func aBatchReadAheadIsReadAgainAfterAPartlyRefusedBatch() async throws {
+        let server = InProcessServer()
+        let laptop = try await TestLaptop.enroll(server, name: "田中誠")
+        let first = try makeCase(laptop, title: "先頭の案件")
+        try laptop.client.update(.case, id: first, RecordInput(values: ["amount_yen": "5,000,000"]))
+        for index in 0..<8 { _ = try makeCase(laptop, title: "案件\(index)") }
+        let pending = try laptop.client.status().pending
+        await server.setForbidden(["amount_yen"])
+        let enrolled = await server.log.count  // the directory's records
+        var engine = SyncEngine(client: laptop.client, transport: laptop.transport)
+        engine.pushBatchSize = 20
+        let summary = try await engine.run()
+        #expect(summary.rejected.map(\.field) == ["amount_yen"])
+        #expect(try laptop.client.status().pending == 0)
+        let sizes = await server.pushSizes
+        #expect(sizes.count >= 3 && sizes.allSatisfy { $0 <= 20 })
+        #expect(sizes.reduce(0, +) == pending)
+        let log = await server.log.dropFirst(enrolled)
+        #expect(log.count == pending - 1)
+        #expect(Set(log.map(\.id)).count == log.count)
+    }
+
+    /// A laptop clock hours ahead, with more changes than one batch: the first answer re-stamps
+    /// every pending change, so the batch read ahead with the old stamps is never sent; each
+    /// change arrives once, re-stamped.
+    @Test func aBatchReadAheadIsNeverSentAfterTheQueueWasRestamped() async throws {
+        let server = InProcessServer()
+        let skewed = try await TestLaptop.enroll(
+            server, name: "伊藤健", clock: { FieldClient.systemClock() + 3 * 3_600_000 })
+        try skewed.client.store.write { db in
+            var identity = try DeviceIdentity.load(db)
+            identity.clockOffset = 0
+            try identity.save(db)
+        }
+        var cases: [String] = []
+        for index in 0..<8 { cases.append(try makeCase(skewed, title: "案件\(index)")) }
+        let written = try skewed.client.status().pending
+        let enrolled = await server.log.count  // the directory's records
+        var engine = SyncEngine(client: skewed.client, transport: skewed.transport)
+        engine.pushBatchSize = 20
+        let summary = try await engine.run()
+        #expect(summary.rejected.isEmpty)
+        #expect(try skewed.client.status().pending == 0)
+        let log = await server.log.dropFirst(enrolled)
+        let limit = HLC(millis: FieldClient.systemClock() + 60_000, counter: 0, device: DeviceID("z")!)
+        #expect(log.count == written)
+        #expect(log.allSatisfy { $0.hlc < limit })
+        // Every record's writes arrived once: as many as the laptop wrote, per record.
+        #expect(Set(cases).isSubset(of: Set(log.map(\.record))))
+        #expect(Set(log.map { "\($0.record)/\($0.field ?? "")/\($0.op)/\($0.value)" }).count == written)
+    }
+
     /// A sync cancelled while its transport pauses before trying a failed request again stops
     /// there with `CancellationError`: no further attempt, and every pending change still pending.
     @Test func aSyncCancelledDuringARetryPauseStopsWithoutAnotherAttempt() async throws {

@@ -61,17 +61,34 @@ public struct CurlTransport: SyncTransport {
     public func push(
         _ request: PushRequest, token: String, gzip: Bool, binary: Bool
     ) async throws(TransportFailure) -> Transferred<PushResponse> {
-        var body = binary ? Data(BinaryPush.encode(request)) : encode(request)
-        var encoding: String?
-        if gzip, let compressed = Gzip.compress(body) {
-            body = compressed
-            encoding = "gzip"
+        try await push(prepare(request, gzip: gzip, binary: binary), token: token)
+    }
+
+    /// The body encoded (in `BinaryPush`'s form or JSON) and, with `gzip`, compressed (sent plain
+    /// if zlib fails).
+    public func prepare(_ request: PushRequest, gzip: Bool, binary: Bool) -> PreparedPush {
+        PreparedPush(request, gzip: gzip, binary: binary, body: body(of: request, gzip: gzip, binary: binary))
+    }
+
+    public func push(
+        _ prepared: PreparedPush, token: String
+    ) async throws(TransportFailure) -> Transferred<PushResponse> {
+        let (body, encoding) =
+            prepared.body ?? self.body(of: prepared.request, gzip: prepared.gzip, binary: prepared.binary)
+        guard prepared.binary else {
+            return try await send("POST", "/v1/push", body: body, encoding: encoding, token: token)
         }
-        guard binary else { return try await send("POST", "/v1/push", body: body, encoding: encoding, token: token) }
         return try await send(
             "POST", "/v1/push", body: body, encoding: encoding, contentType: BinaryPush.mediaType, token: token,
             accept: "\(BinaryPush.resultsMediaType), application/json;q=0.5",
             decode: Self.either(BinaryPush.resultsMediaType, BinaryPush.pushResponse))
+    }
+
+    /// A push's bytes on the wire and their `Content-Encoding`.
+    private func body(of request: PushRequest, gzip: Bool, binary: Bool) -> (data: Data, encoding: String?) {
+        let body = binary ? Data(BinaryPush.encode(request)) : encode(request)
+        guard gzip, let compressed = Gzip.compress(body) else { return (body, nil) }
+        return (compressed, "gzip")
     }
 
     public func pull(

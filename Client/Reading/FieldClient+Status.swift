@@ -31,8 +31,7 @@ extension FieldClient {
         try store.read { db in
             let identity = try DeviceIdentity.load(db)
             let rejected = try ChangeRows.fetch(
-                db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY id",
-                arguments: [ChangeStatus.rejected.rawValue]
+                db, sql: "SELECT * FROM changes WHERE \(ChangeStatus.rejected.condition) ORDER BY id"
             ).map { change, row in
                 SyncEngine.Rejection(
                     change: change.id.description, record: change.record, field: change.field,
@@ -42,10 +41,7 @@ extension FieldClient {
                 server: identity.server, device: identity.device.rawValue, advisor: identity.advisor,
                 advisorName: try String.fetchOne(
                     db, sql: "SELECT name FROM advisors WHERE id = ?", arguments: [identity.advisor]),
-                pending: try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM changes WHERE status = ?", arguments: [ChangeStatus.pending.rawValue]
-                )
-                    ?? 0,
+                pending: try PushQueue.count(in: db),
                 rejected: rejected, conflicts: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts") ?? 0,
                 refused: try RefusedStore.count(in: db),
                 lastSync: identity.lastSync, lastSyncAt: identity.lastSync.map { JapanTime.iso(millis: $0) },

@@ -11,6 +11,12 @@ public enum ChangeStatus: String, Sendable, CaseIterable {
     /// replaces it.
     case restamped
 
+    /// `status = 'VALUE'`, the condition a statement selects these changes with. The status is
+    /// written into the statement, not bound: only then does SQLite see that the partial index of
+    /// pending or rejected changes (`changes_pending`, `changes_rejected`) holds every row asked
+    /// for; with a bound value it reads every change of the store instead.
+    var condition: String { "status = '\(rawValue)'" }
+
     /// How `kakehashi log` names it.
     public var label: String {
         switch self {

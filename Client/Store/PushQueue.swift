@@ -7,17 +7,13 @@ import KakehashiShared
 enum PushQueue {
     /// How many changes wait to be pushed.
     static func count(in db: Database) throws -> Int {
-        try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM changes WHERE status = ?", arguments: [ChangeStatus.pending.rawValue]) ?? 0
+        try Int.fetchOne(db, sql: countSQL) ?? 0
     }
 
     /// The pending changes in the order they were written: the oldest `limit` of them, or all.
     static func oldest(_ limit: Int? = nil, in db: Database) throws -> [Change] {
         // Own changes only: ordered by their key, they are ordered by their counter.
-        try ChangeRows.fetch(
-            db, sql: "SELECT * FROM changes WHERE status = ? ORDER BY id LIMIT ?",
-            arguments: [ChangeStatus.pending.rawValue, limit ?? -1]
-        ).map { $0.change }
+        try ChangeRows.fetch(db, sql: oldestSQL, arguments: [limit ?? -1]).map { $0.change }
     }
 
     /// The oldest `limit` pending changes written after `change` (a batch still in flight ends
@@ -25,10 +21,15 @@ enum PushQueue {
     static func oldest(_ limit: Int, after change: Change, in db: Database) throws -> [Change] {
         guard change.id.counter < 1 << ChangeRows.counterBits else { return [] }
         return try ChangeRows.fetch(
-            db, sql: "SELECT * FROM changes WHERE status = ? AND id > \(key) ORDER BY id LIMIT ?",
-            arguments: [ChangeStatus.pending.rawValue, change.id.device.rawValue, change.id.counter, limit]
+            db, sql: oldestAfterSQL, arguments: [change.id.device.rawValue, change.id.counter, limit]
         ).map { $0.change }
     }
+
+    /// The queue's statements, each reading only the pending changes' index (`ChangeStatus.condition`).
+    static let countSQL = "SELECT COUNT(*) FROM changes WHERE \(ChangeStatus.pending.condition)"
+    static let oldestSQL = "SELECT * FROM changes WHERE \(ChangeStatus.pending.condition) ORDER BY id LIMIT ?"
+    static let oldestAfterSQL =
+        "SELECT * FROM changes WHERE \(ChangeStatus.pending.condition) AND id > \(key) ORDER BY id LIMIT ?"
 
     /// A change's row key (`ChangeRows.key(of:)`) computed in the statement, from the change's
     /// device and counter as two arguments.

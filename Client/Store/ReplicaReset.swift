@@ -12,11 +12,7 @@ enum ReplicaReset {
     /// - Returns: false (and changes nothing) while changes are still pending: they must reach
     ///   the server first, or their effect would vanish from the replica until they do.
     static func run(in db: Database) throws -> Bool {
-        guard
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM changes WHERE status = ?", arguments: [ChangeStatus.pending.rawValue])
-                == 0
-        else {
+        guard try PushQueue.count(in: db) == 0 else {
             return false
         }
         for row in try Row.fetchAll(db, sql: "SELECT entity, id FROM record_states") {

@@ -182,23 +182,34 @@ public struct SyncEngine: Sendable {
         var binary = false
         // The batch after the one in flight, read and encoded while the server works on that one.
         var ahead: PreparedPush?
+        // A batch the server took whole, marked synced while the next one is in flight.
+        var taken: [Change] = []
         while true {
-            try Task.checkCancellation()
-            let token = try client.store.read { db in try DeviceIdentity.load(db).token }
+            if Task.isCancelled {
+                try markSynced(taken)
+                throw CancellationError()
+            }
+            let identity = try client.identity()
             let prepared: PreparedPush
             if let ahead, ahead.isIn(gzip: gzip, binary: binary) {
                 prepared = ahead
             } else {
+                // Read from its start, the queue must hold what the server's answers left.
+                try markSynced(taken)
+                taken = []
                 guard let next = try prepare(after: nil, limit: limit, gzip: gzip, binary: binary) else { return }
                 prepared = next
             }
             ahead = nil
             let batch = prepared.request.changes
             let sent = client.wallClock()
-            let form = (limit: limit, gzip: gzip, binary: binary)
+            let form = (limit: limit, gzip: gzip, binary: binary, taken: taken)
             async let following = prepare(after: batch.last, limit: form.limit, gzip: form.gzip, binary: form.binary)
-            let outcome = await pushOnce(prepared, token: token)
+            async let marked: Void = markSynced(form.taken)
+            let outcome = await pushOnce(prepared, token: identity.token)
             let received = client.wallClock()
+            try await marked
+            taken = []
             // Read by a task beside the push: a failure to read is met again, and reported, by
             // the next read in this loop.
             let next = try? await following
@@ -231,17 +242,56 @@ public struct SyncEngine: Sendable {
             summary.bytes += reply.bytes
             summary.pushed += batch.count
             learnOffset(serverTime: reply.value.serverTime, sent: sent, received: received, into: &summary)
-            let queueAsRead = try client.store.write { db in
-                let marked = try record(reply.value, for: batch, reissued: &reissued, summary: &summary, in: db)
-                return try notice(epoch: reply.value.epoch, summary: &summary, in: db) && marked
+            if nextLimit == limit, summary.recovery == nil, let counts = Self.takenWhole(reply.value, batch, identity) {
+                // Nothing for the queue but marks: they are written while the next batch is in
+                // flight, and the batch read ahead goes as read (none: the queue is read again).
+                summary.accepted += counts.accepted
+                summary.duplicates += counts.duplicates
+                taken = batch
+                ahead = next
+            } else {
+                let queueAsRead = try client.store.write { db in
+                    let marked = try record(reply.value, for: batch, reissued: &reissued, summary: &summary, in: db)
+                    return try notice(epoch: reply.value.epoch, summary: &summary, in: db) && marked
+                }
+                // The batch read ahead stands only if this answer left the queue as it was read:
+                // nothing rejected, re-stamped or put back, and batches of the same size.
+                if queueAsRead, nextLimit == limit, let next { ahead = next }
             }
-            // The batch read ahead stands only if this answer left the queue as it was read:
-            // nothing rejected, re-stamped or put back, and batches of the same size.
-            if queueAsRead, nextLimit == limit, let next { ahead = next }
             limit = nextLimit
             progress(
                 Progress(phase: .push, changes: summary.pushed, total: max(total, summary.pushed), bytes: summary.bytes)
             )
+        }
+    }
+
+    /// How many of `batch` the server accepted and already held, when its answer took every
+    /// change and leaves nothing else for the laptop to do: the results match the batch, none is
+    /// rejected, the log is the one this replica mirrors (its epoch known and unchanged), and no
+    /// recovery is under way. Nil otherwise (`record` and `notice` then handle the answer).
+    private static func takenWhole(
+        _ response: PushResponse, _ batch: [Change], _ identity: DeviceIdentity
+    ) -> (accepted: Int, duplicates: Int)? {
+        guard !identity.recovering, let known = identity.epoch, response.epoch == nil || response.epoch == known,
+            response.results.count == batch.count
+        else { return nil }
+        var counts = (accepted: 0, duplicates: 0)
+        for (change, result) in zip(batch, response.results) {
+            guard result.id == change.id else { return nil }
+            switch result.status {
+            case .accepted: counts.accepted += 1
+            case .duplicate: counts.duplicates += 1
+            case .rejected: return nil
+            }
+        }
+        return counts
+    }
+
+    /// Marks changes the server took whole as synced.
+    private func markSynced(_ changes: [Change]) throws {
+        guard !changes.isEmpty else { return }
+        try client.store.write { db in
+            for change in changes { try PushQueue.markSynced(change, in: db) }
         }
     }
 

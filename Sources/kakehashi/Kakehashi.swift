@@ -9,13 +9,16 @@ struct Kakehashi: AsyncParsableCommand {
         commandName: "kakehashi",
         abstract: "架け橋 Kakehashi — the offline-first field client for bridging and commercialization support staff.",
         discussion: """
-            Works fully offline on this laptop: cases (案件), activity records (活動記録), organizations,
-            seeds (シーズ) and needs (ニーズ) are stored locally and exchanged with the Cabinet Office
-            server by `kakehashi sync` when a network is available.
+            Works fully offline on this laptop: cases (案件), activity records
+            (活動記録), organizations, seeds (シーズ) and needs (ニーズ) are stored
+            locally and exchanged with the Cabinet Office server by `kakehashi sync`
+            when a network is available.
 
-            Data directory: --home DIR, else $KAKEHASHI_HOME, else $XDG_DATA_HOME/kakehashi.
-            Exit codes: 0 success, 64 usage, 65 invalid data, 69 server unreachable, 70 internal failure,
-            76 upgrade required (the server needs a newer kakehashi; nothing local changed), 77 not authorized.
+            Data directory: --home DIR, else $KAKEHASHI_HOME, else
+            $XDG_DATA_HOME/kakehashi.
+            Exit codes: 0 success, 64 usage, 65 invalid data, 69 server unreachable,
+            70 internal failure, 76 upgrade required (the server needs a newer
+            kakehashi; nothing local changed), 77 not authorized.
             """,
         version: KakehashiVersion.current,
         subcommands: [

@@ -14,6 +14,29 @@ import Testing
         try laptop.client.store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM changes") ?? 0 }
     }
 
+    /// The push queue's statements and `status` read only the partial index of pending or
+    /// rejected changes: a laptop holding a large log (a bootstrap's history) does not read every
+    /// change it holds for each push batch or each `kakehashi status`. (A status bound as a value
+    /// hides the index from SQLite's planner: each of these was a scan of the whole table.)
+    @Test func thePushQueueReadsOnlyThePendingChangesIndex() async throws {
+        let laptop = try await laptop()
+        let statements = [
+            PushQueue.countSQL: "changes_pending", PushQueue.oldestSQL: "changes_pending",
+            PushQueue.oldestAfterSQL: "changes_pending",
+            "SELECT * FROM changes WHERE \(ChangeStatus.rejected.condition) ORDER BY id": "changes_rejected",
+        ]
+        for (sql, index) in statements {
+            let plan = try laptop.client.store.read { db in
+                try Row.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN \(sql)",
+                    arguments: StatementArguments(Array(repeating: DatabaseValue.null, count: sql.count { $0 == "?" }))
+                ).map { $0["detail"] as String }
+            }
+            #expect(plan.contains { $0.contains(index) }, "\(sql): \(plan)")
+            #expect(!plan.contains { $0.hasPrefix("SCAN changes") }, "\(sql): \(plan)")
+        }
+    }
+
     @Test func theStoreIsReadableByItsOwnerOnly() async throws {
         let laptop = try await laptop()
         let attributes = try FileManager.default.attributesOfItem(atPath: laptop.client.store.path)

@@ -162,37 +162,8 @@ enum PushBenchmark {
     static func storeLogInsert(_ log: [Change], into path: String) async throws -> Double {
         let store = try await StoreLocation.sqlite(path: path).open(logger: Logger(label: "kakehashi-bench"))
         await store.close()
-        return try storeRowsInsert(log, into: path)
-    }
-
-    private static func storeRowsInsert(_ log: [Change], into path: String) throws -> Double {
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        var caseOf: [String: String] = [:]
-        var rows: [[(any DatabaseValueConvertible)?]] = []
-        for change in log {
-            if change.entity == .event, change.field == "case", let target = change.value.stringValue {
-                caseOf[change.record] = target
-            }
-            let caseID = change.entity == .case ? change.record : caseOf[change.record]
-            rows.append([
-                change.id.description, change.entity.rawValue, change.record, change.field, caseID,
-                change.hlc.description, "", Data(BinaryPage.encode(change: change)),
-            ])
-        }
-        let start = DispatchTime.now().uptimeNanoseconds
-        try pool.writeWithoutTransaction { db in
-            try db.inTransaction {
-                let statement = try db.makeStatement(
-                    sql:
-                        "INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body, packed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                )
-                for row in rows { try statement.execute(arguments: StatementArguments(row)) }
-                return .commit
-            }
-        }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return try timedInsert(
+            rows(of: log) { ["", Data(BinaryPage.encode(change: $0))] }, columns: "body, packed", into: path)
     }
 
     /// The limit before session 16: `log` as rows of the server's log columns with each change's
@@ -200,38 +171,57 @@ enum PushBenchmark {
     /// transaction with one prepared statement, WAL mode, synchronous=NORMAL. The rows are made
     /// before the clock starts. Returns the seconds the insert took.
     static func bareLogInsert(_ log: [Change], into path: String) throws -> Double {
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try pool.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE changes (
-                        seq INTEGER PRIMARY KEY, change_id TEXT NOT NULL UNIQUE, entity TEXT NOT NULL,
-                        record TEXT NOT NULL, field TEXT, case_id TEXT, hlc TEXT NOT NULL, body TEXT NOT NULL)
-                    """)
-        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try timedInsert(
+            try rows(of: log) { [String(decoding: try encoder.encode($0), as: UTF8.self)] }, columns: "body",
+            into: path,
+            creating: """
+                CREATE TABLE changes (
+                    seq INTEGER PRIMARY KEY, change_id TEXT NOT NULL UNIQUE, entity TEXT NOT NULL,
+                    record TEXT NOT NULL, field TEXT, case_id TEXT, hlc TEXT NOT NULL, body TEXT NOT NULL)
+                """)
+    }
+
+    typealias LogRow = [(any DatabaseValueConvertible)?]
+
+    /// Each change as a log row: change id, entity, record, field, its case (an event's from its
+    /// `case` write before it), HLC, then `coding`'s values.
+    static func rows(of log: [Change], coding: (Change) throws -> LogRow) rethrows -> [LogRow] {
         var caseOf: [String: String] = [:]
-        var rows: [[(any DatabaseValueConvertible)?]] = []
+        var rows: [LogRow] = []
         for change in log {
             if change.entity == .event, change.field == "case", let target = change.value.stringValue {
                 caseOf[change.record] = target
             }
             let caseID = change.entity == .case ? change.record : caseOf[change.record]
-            rows.append([
-                change.id.description, change.entity.rawValue, change.record, change.field, caseID,
-                change.hlc.description, String(decoding: try encoder.encode(change), as: UTF8.self),
-            ])
+            rows.append(
+                [
+                    change.id.description, change.entity.rawValue, change.record, change.field, caseID,
+                    change.hlc.description,
+                ] + (try coding(change)))
         }
+        return rows
+    }
+
+    /// Inserts `rows` into the `changes` table of the file at `path` (made by `creating` first,
+    /// when given) in one transaction with one prepared statement, WAL mode,
+    /// synchronous=NORMAL; returns the seconds the insert took.
+    static func timedInsert(
+        _ rows: [LogRow], columns: String, into path: String, creating table: String? = nil
+    ) throws
+        -> Double
+    {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        if let table { try pool.write { db in try db.execute(sql: table) } }
+        let names = "change_id, entity, record, field, case_id, hlc, " + columns
+        let marks = Array(repeating: "?", count: names.split(separator: ",").count).joined(separator: ", ")
         let start = DispatchTime.now().uptimeNanoseconds
         try pool.writeWithoutTransaction { db in
             try db.inTransaction {
-                let statement = try db.makeStatement(
-                    sql:
-                        "INSERT INTO changes (change_id, entity, record, field, case_id, hlc, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                )
+                let statement = try db.makeStatement(sql: "INSERT INTO changes (\(names)) VALUES (\(marks))")
                 for row in rows { try statement.execute(arguments: StatementArguments(row)) }
                 return .commit
             }

@@ -37,6 +37,9 @@ enum LoadBenchmark {
         /// measured period, which took `firstSyncSeconds`.
         var warmUp: [Double] = []
         var firstSyncSeconds = 0.0
+        /// The server's peak RSS when the first syncs had ended (`VmHWM`, which only rises): what
+        /// the measured period added is `peakMiB` minus this.
+        var firstSyncsPeakMiB = 0.0
         /// Every request as a line `unix seconds at its start,push|pull,milliseconds,changes
         /// pulled`, a first sync's with `,first`; kept only when `KAKEHASHI_BENCH_TIMELINE` names
         /// a file to write them to, to see when slow requests come next to what else the machine
@@ -99,10 +102,10 @@ enum LoadBenchmark {
             print(
                 String(
                     format:
-                        "  (%.0f changes a pull; load generator %.0f %% of a core; first syncs, all at once before, not counted: p50 %.0f / p99 %.0f ms, %.1f s in all)",
+                        "  (%.0f changes a pull; load generator %.0f %% of a core; first syncs, all at once before, not counted: p50 %.0f / p99 %.0f ms, %.1f s in all, server peak RSS %.0f MiB when they ended)",
                     Double(figures.pulledChanges) / Double(max(1, figures.pull.count)),
                     figures.generatorCPU / Double(seconds) * 100, percentile(figures.warmUp, 0.5),
-                    percentile(figures.warmUp, 0.99), figures.firstSyncSeconds))
+                    percentile(figures.warmUp, 0.99), figures.firstSyncSeconds, figures.firstSyncsPeakMiB))
             print(
                 String(
                     format: "  (measured inside the server: %.1f %% of pushes and %.1f %% of pulls took under 100 ms)",
@@ -184,6 +187,7 @@ enum LoadBenchmark {
             return total
         }
         let firstSeconds = millis(ContinuousClock.now - firstStart) / 1000
+        let firstSyncsPeak = server.peakMemoryMiB
         let caughtUp = await withTaskGroup(of: [String].self) { group in
             for laptop in laptops {
                 group.addTask {
@@ -215,6 +219,7 @@ enum LoadBenchmark {
         }
         var figures = results
         figures.firstSyncSeconds = firstSeconds
+        figures.firstSyncsPeakMiB = firstSyncsPeak
         figures.serverWithin100ms = ServerHistogram(metrics: try server.metrics()).since(histogramBefore)
         figures.logChanges = log.changes
         figures.serverCPU = server.cpuSeconds - cpuBefore

@@ -289,6 +289,8 @@ do {
     }
 } catch let skipped as BenchmarkSkipped {
     StandardStreams.error("kakehashi-bench: \(skipped.reason)\n")
+    // `exit` skips the `defer` above: the workspace (stores of up to a million changes) goes now.
+    try? FileManager.default.removeItem(atPath: workspace)
     exit(1)
 }
 

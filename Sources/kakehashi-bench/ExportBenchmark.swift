@@ -192,12 +192,4 @@ enum ExportBenchmark {
         }
         return Double(peakKiB) / 1024
     }
-
-    /// `VmHWM` of a running process in KiB; 0 once it is gone.
-    private static func highWaterKiB(of pid: pid_t) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return 0 }
-        return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? 0
-    }
 }

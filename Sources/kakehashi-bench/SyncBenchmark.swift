@@ -71,11 +71,7 @@ final class BenchServer {
     }
 
     /// The server's peak resident memory so far (VmHWM), in MiB.
-    var peakMemoryMiB: Double {
-        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
-        return Double(line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) / 1024
-    }
+    var peakMemoryMiB: Double { Double(highWaterKiB(of: process.processIdentifier)) / 1024 }
 
     /// The CPU time the server has used so far (user and system), in seconds: what a change to
     /// the server saves shows here even when other work on the machine stretches the wall clock.

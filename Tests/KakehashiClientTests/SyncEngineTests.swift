@@ -279,6 +279,31 @@ import Testing
         #expect(!LocalStore.exists(in: laptop.home.path))
     }
 
+    /// The insider's case: the device is revoked while its push is under way, with the next
+    /// batch read ahead and the batch before it still being marked. The server takes nothing
+    /// more from it, and the laptop is wiped: no file left in its directory holds a byte of
+    /// the cases it wrote (read raw, WAL included).
+    @Test func aDeviceRevokedBetweenTwoBatchesSendsNoMoreAndKeepsNothing() async throws {
+        let server = InProcessServer()
+        let laptop = try await TestLaptop.enroll(server, name: "小林修")
+        for index in 0..<8 { _ = try makeCase(laptop, title: "厳秘の試作案件その\(index)") }
+        let enrolled = await server.log.count
+        let transport = RevokingAfterFirstPush(inner: laptop.transport, server: server, advisor: laptop.advisor)
+        var engine = SyncEngine(client: laptop.client, transport: transport)
+        engine.pushBatchSize = 20
+        let error = await #expect(throws: KakehashiError.self) { try await engine.run() }
+        #expect(error?.code == .notAuthorized)
+        #expect(transport.pushes.next() == 3)  // two pushes: the second met the revoked device
+        #expect(await server.pushSizes == [20])
+        #expect(await server.log.count - enrolled == 20)
+        #expect(!LocalStore.exists(in: laptop.home.path))
+        let files = FileManager.default.enumerator(atPath: laptop.home.path)?.compactMap { $0 as? String } ?? []
+        for file in files {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: laptop.home.path + "/" + file))) ?? Data()
+            #expect(bytes.range(of: Data("厳秘の試作案件".utf8)) == nil, "\(file)")
+        }
+    }
+
     @Test func aPurgeRemovesTheCaseAndItsEvents() async throws {
         let server = InProcessServer()
         let laptop = try await TestLaptop.enroll(server, name: "加藤恵")
@@ -325,5 +350,31 @@ struct FailingAfter: SyncTransport {
     ) async throws(TransportFailure) -> Transferred<PullResponse> {
         guard counter.next() <= pages else { throw .unreachable("connection reset by peer") }
         return try await inner.pull(after: cursor, limit: limit, token: token)
+    }
+}
+
+/// Passes pushes to the in-process server and revokes the advisor's devices once the first push
+/// is answered: the next push, already prepared, meets a revoked device.
+struct RevokingAfterFirstPush: SyncTransport {
+    let inner: InProcessTransport
+    let server: InProcessServer
+    let advisor: String
+    let pushes = FailingAfter.Counter()
+
+    func enroll(_ request: EnrollRequest) async throws(TransportFailure) -> Transferred<EnrollResponse> {
+        try await inner.enroll(request)
+    }
+
+    func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse> {
+        let number = pushes.next()
+        let answer = try await inner.push(request, token: token)
+        if number == 1 { await server.revoke(advisor: advisor) }
+        return answer
+    }
+
+    func pull(
+        after cursor: String, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<PullResponse> {
+        try await inner.pull(after: cursor, limit: limit, token: token)
     }
 }

@@ -5,8 +5,8 @@ import KakehashiShared
 import Logging
 
 /// Many laptops against one server: `devices` devices, each syncing every five seconds (a visit
-/// record of four changes pushed, then pulls until caught up), against a real server process on a
-/// log of 100,000 and then of 1,000,000 changes. Prints each request's p50 and p99, the server's
+/// record of four changes pushed, then pulls until caught up, then the history of records gained
+/// as states), against a real server process on a log of 100,000 and then of 1,000,000 changes. Prints each request's p50 and p99, the server's
 /// CPU and peak memory at each size, next to the goals (p99 under 100 ms; memory flat).
 ///
 /// The devices are open-loop, as laptops are: each syncs on its own five-second tick whether or
@@ -29,8 +29,14 @@ enum LoadBenchmark {
         var syncs = 0
         var push: [Double] = []
         var pull: [Double] = []
+        /// History downloads (`GET /v1/history`) of the records gained as states.
+        var history: [Double] = []
         var sync: [Double] = []
         var pulledChanges = 0
+        /// States received in pulls (records gained, by devices that ask states).
+        var pulledStates = 0
+        /// Changes received in history downloads.
+        var historyChanges = 0
         var failures: [String] = []
         var late = 0
         /// The first sync of each device, not in the figures above: all at once before the
@@ -40,8 +46,10 @@ enum LoadBenchmark {
         /// The server's peak RSS when the first syncs had ended (`VmHWM`, which only rises): what
         /// the measured period added is `peakMiB` minus this.
         var firstSyncsPeakMiB = 0.0
-        /// Every request as a line `unix seconds at its start,push|pull,milliseconds,changes
-        /// pulled`, a first sync's with `,first`; kept only when `KAKEHASHI_BENCH_TIMELINE` names
+        /// What the first syncs received in all: changes pulled, states pulled, history changes.
+        var firstReceived = (changes: 0, states: 0, history: 0)
+        /// Every request as a line `unix seconds at its start,push|pull|history,milliseconds,
+        /// changes received`, a first sync's with `,first`; kept only when `KAKEHASHI_BENCH_TIMELINE` names
         /// a file to write them to, to see when slow requests come next to what else the machine
         /// did then.
         var timeline: [String] = []
@@ -50,11 +58,17 @@ enum LoadBenchmark {
             syncs += other.syncs
             push += other.push
             pull += other.pull
+            history += other.history
             sync += other.sync
             pulledChanges += other.pulledChanges
+            pulledStates += other.pulledStates
+            historyChanges += other.historyChanges
             failures += other.failures
             late += other.late
             warmUp += other.warmUp
+            firstReceived.changes += other.firstReceived.changes
+            firstReceived.states += other.firstReceived.states
+            firstReceived.history += other.firstReceived.history
             timeline += other.timeline
         }
         mutating func note(_ kind: String, at start: Double, millis: Double, changes: Int = 0) {
@@ -80,7 +94,7 @@ enum LoadBenchmark {
         let location = try StoreLocation.resolve(
             option: database ?? "sqlite:" + directory + "/server.sqlite", environment: [:])
         print(
-            "\nServer load: \(devices) devices, each syncing every \(interval.components.seconds) s (a visit record of 4 changes pushed, then pulls until caught up), \(seconds) s per log size"
+            "\nServer load: \(devices) devices, each syncing every \(interval.components.seconds) s (a visit record of 4 changes pushed, then pulls until caught up and the gained records' histories; one device in ten a client older than states), \(seconds) s per log size"
         )
         print("  log          syncs   push p50 / p99      pull p50 / p99      sync p99    server CPU   peak RSS")
         var log = LoadLog()
@@ -99,13 +113,24 @@ enum LoadBenchmark {
                     figures.logChanges, figures.syncs, percentile(push, 0.5), percentile(push, 0.99),
                     percentile(pull, 0.5), percentile(pull, 0.99), percentile(sync, 0.99),
                     figures.serverCPU / Double(seconds) * 100, figures.peakMiB))
+            let histories =
+                figures.history.isEmpty
+                ? "no history downloads (nothing gained)"
+                : String(
+                    format: "%d history downloads, p50 %.1f / p99 %.1f ms", figures.history.count,
+                    percentile(figures.history, 0.5), percentile(figures.history, 0.99))
+            print(
+                String(
+                    format: "  (%.0f changes a pull; %@; load generator %.0f %% of a core)",
+                    Double(figures.pulledChanges) / Double(max(1, figures.pull.count)), histories,
+                    figures.generatorCPU / Double(seconds) * 100))
             print(
                 String(
                     format:
-                        "  (%.0f changes a pull; load generator %.0f %% of a core; first syncs, all at once before, not counted: p50 %.0f / p99 %.0f ms, %.1f s in all, server peak RSS %.0f MiB when they ended)",
-                    Double(figures.pulledChanges) / Double(max(1, figures.pull.count)),
-                    figures.generatorCPU / Double(seconds) * 100, percentile(figures.warmUp, 0.5),
-                    percentile(figures.warmUp, 0.99), figures.firstSyncSeconds, figures.firstSyncsPeakMiB))
+                        "  (first syncs, all at once before, not counted: p50 %.0f / p99 %.0f ms, %.1f s in all; received %d changes, %d states, %d history changes; server peak RSS %.0f MiB when they ended)",
+                    percentile(figures.warmUp, 0.5), percentile(figures.warmUp, 0.99), figures.firstSyncSeconds,
+                    figures.firstReceived.changes, figures.firstReceived.states, figures.firstReceived.history,
+                    figures.firstSyncsPeakMiB))
             print(
                 String(
                     format: "  (measured inside the server: %.1f %% of pushes and %.1f %% of pulls took under 100 ms)",
@@ -121,7 +146,7 @@ enum LoadBenchmark {
             }
         }
         guard let last = rounds.last, let first = rounds.first else { return }
-        let p99 = max(percentile(last.push, 0.99), percentile(last.pull, 0.99))
+        let p99 = max(percentile(last.push, 0.99), percentile(last.pull, 0.99), percentile(last.history, 0.99))
         print(
             String(
                 format: "  request p99 at %d changes: %.1f ms (goal < %.0f ms) — %@", last.logChanges, p99,
@@ -151,9 +176,10 @@ enum LoadBenchmark {
         // Every device starts at the head of the log, as a laptop that synced a moment ago.
         let head = PullCursor(seq: Int64(log.changes), generation: 0).description
         var laptops: [(device: LoadDevice, caseID: String)] = []
-        for advisor in advisors {
-            laptops.append(
-                (try await LoadDevice.enroll(url: server.url, code: advisor.code, cursor: head), advisor.caseID))
+        for (index, advisor) in advisors.enumerated() {
+            let device = try await LoadDevice.enroll(
+                url: server.url, code: advisor.code, cursor: head, asksStates: !LoadDevice.isOlderClient(index))
+            laptops.append((device, advisor.caseID))
         }
         // First syncs. A device enrolled here starts at the head of the log with nothing handed
         // out, so its first pull meets the cases being visited for the first time: the server
@@ -183,6 +209,9 @@ enum LoadBenchmark {
                 total.warmUp += figures.warmUp
                 total.timeline += figures.timeline
                 total.failures += figures.failures
+                total.firstReceived.changes += figures.pulledChanges
+                total.firstReceived.states += figures.pulledStates
+                total.firstReceived.history += figures.historyChanges
             }
             return total
         }
@@ -230,25 +259,36 @@ enum LoadBenchmark {
 }
 
 /// One simulated laptop: the real transport, a cursor, and the clock of its own changes.
+///
+/// A device that `asksStates` pulls as today's laptops do (`states=1`): records it gains access to
+/// arrive as their current states, and it then downloads their history (`GET /v1/history`, pages
+/// of `WireProtocol.maxPullLimit`) in the same sync, as `SyncEngine` does after its pulls. One
+/// device in ten pulls as a client older than states, which receives gained records' histories as
+/// changes in the pull itself.
 final class LoadDevice: @unchecked Sendable {
     let transport: CurlTransport
     let token: String
+    let asksStates: Bool
     var cursor: String
     var maker: ChangeMaker
 
-    init(transport: CurlTransport, enrolled: EnrollResponse, cursor: String) {
+    init(transport: CurlTransport, enrolled: EnrollResponse, cursor: String, asksStates: Bool) {
         self.transport = transport
         token = enrolled.token
         self.cursor = cursor
+        self.asksStates = asksStates
         maker = ChangeMaker(clock: HybridClock(device: enrolled.device), author: enrolled.advisor)
     }
 
-    static func enroll(url: String, code: String, cursor: String) async throws -> LoadDevice {
+    /// Whether the `index`th device pulls as a client older than states (one in ten).
+    static func isOlderClient(_ index: Int) -> Bool { index % 10 == 9 }
+
+    static func enroll(url: String, code: String, cursor: String, asksStates: Bool) async throws -> LoadDevice {
         var transport = CurlTransport(baseURL: url)
         // A failed request is counted, not retried: a retry would hide the latency it measures.
         transport.retry = RetryPolicy(attempts: 1)
         let enrolled = try await transport.enroll(EnrollRequest(code: code, deviceName: "load")).value
-        return LoadDevice(transport: transport, enrolled: enrolled, cursor: cursor)
+        return LoadDevice(transport: transport, enrolled: enrolled, cursor: cursor, asksStates: asksStates)
     }
 
     /// Syncs on every tick from `first` until `end`; a sync that starts after its tick (the
@@ -302,22 +342,49 @@ final class LoadDevice: @unchecked Sendable {
         await pullUntilCaughtUp(into: &figures)
     }
 
-    /// Pulls pages until the last one (`hasMore` false).
+    /// Pulls pages until the last one (`hasMore` false), then downloads the history of every
+    /// record gained as a state.
     func pullUntilCaughtUp(into figures: inout LoadBenchmark.Figures) async {
+        var histories: [String] = []
         while true {
             let started = ContinuousClock.now
             let startedAt = Date().timeIntervalSince1970
             do {
                 let page = try await transport.pull(
-                    after: cursor, acknowledged: cursor, limit: WireProtocol.defaultPullLimit, token: token
+                    after: cursor, acknowledged: cursor, states: asksStates, limit: WireProtocol.defaultPullLimit,
+                    token: token
                 ).value
                 figures.pull.append(millis(ContinuousClock.now - started))
                 figures.note("pull", at: startedAt, millis: figures.pull.last ?? 0, changes: page.changes.count)
                 figures.pulledChanges += page.changes.count
+                figures.pulledStates += page.states?.count ?? 0
+                histories += (page.gained ?? []).map(\.history)
+                cursor = page.nextCursor
+                if !page.hasMore { break }
+            } catch {
+                figures.failures.append("pull: \(error)")
+                return
+            }
+        }
+        for history in histories { await download(history: history, into: &figures) }
+    }
+
+    /// Downloads one gained record's history, page by page.
+    func download(history: String, into figures: inout LoadBenchmark.Figures) async {
+        var cursor = history
+        while true {
+            let started = ContinuousClock.now
+            let startedAt = Date().timeIntervalSince1970
+            do {
+                let page = try await transport.history(after: cursor, limit: WireProtocol.maxPullLimit, token: token)
+                    .value
+                figures.history.append(millis(ContinuousClock.now - started))
+                figures.note("history", at: startedAt, millis: figures.history.last ?? 0, changes: page.changes.count)
+                figures.historyChanges += page.changes.count
                 cursor = page.nextCursor
                 if !page.hasMore { return }
             } catch {
-                figures.failures.append("pull: \(error)")
+                figures.failures.append("history: \(error)")
                 return
             }
         }
@@ -453,7 +520,12 @@ struct LoadLog {
                 try await add(.event, event, "body", "川崎市産業振興財団の紹介で訪問。試作条件を確認した（\(step)）。")
             }
             try await add(.case, caseID, "stage", "prototyping")
-            if advisors[ownerIndex].caseID.isEmpty { advisors[ownerIndex].caseID = caseID }
+            // Each size's devices visit the newest case their advisor owns, one this growth made:
+            // the cases visited at every size have histories of the same shape. Visiting the same
+            // cases again, a device's first sync at 1M back-filled the 100k round's visits too
+            // (2.4 times the changes a first pull), which measured the benchmark's own history
+            // growing, not the log.
+            advisors[ownerIndex].caseID = caseID
         }
         if !batch.isEmpty { try await append(batch, to: store) }
         changes = try await store.changeCount()

@@ -214,7 +214,10 @@ func rawInsert(_ log: [Change], into path: String) throws -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
+/// The `fraction` percentile of `values` (nearest rank below); 0 for none, which the figures
+/// printed beside it make plain (a count of 0).
 func percentile(_ values: [Double], _ fraction: Double) -> Double {
+    guard !values.isEmpty else { return 0 }
     let sorted = values.sorted()
     return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * fraction))]
 }

@@ -306,7 +306,9 @@ struct SyncController<Context: RequestContext>: Sendable {
                     }))
             if answer.page.fullReconcile {
                 reconcileGate.record(
-                    answer.session.device.id, after: cursor, endingAt: answer.page.nextCursor.seq, at: now())
+                    answer.session.device.id, after: cursor,
+                    endingAt: answer.page.reconciledThrough ?? answer.page.nextCursor.seq,
+                    continuation: answer.page.reconciledThrough == nil ? nil : answer.page.nextCursor, at: now())
             }
             return answer
         } catch let error as KakehashiError where error.field == "reconcile" {

@@ -9,26 +9,15 @@ import KakehashiShared
 /// a cursor at or before the end of the device's last one draw on a small allowance per device
 /// (`burst`, refilled one per `interval`): a laptop that pulls from the start again (a reset
 /// cursor, a recovery after a restore) passes; a device that keeps replaying is answered 429 and
-/// retried later. Moving forward (the next pages of a sync) is never held back, and neither is the
-/// next page of a reconciliation whose page carried only part of an older client's back-fill
-/// (`PullPage.reconciledThrough`): asked from exactly the cursor that page handed out, it goes on
-/// with the same reconciliation, which ends after the back-fill's pages. Per process: with
+/// retried later. Moving forward (the next pages of a sync) is never held back. Per process: with
 /// several PostgreSQL-backed processes each keeps its own.
 final class ReconcileGate: @unchecked Sendable {
     let interval: Int64
     let burst: Double
     private let lock = NSLock()
-    /// Per device: where its last full reconciliation's page ended, the allowance left, when the
-    /// allowance was last counted, and the cursor that goes on with that reconciliation when its
-    /// page carried part of a back-fill.
-    private struct Allowance {
-        var seq: Int64
-        var tokens: Double
-        var at: Int64
-        var continuation: PullCursor?
-    }
-
-    private var devices: [DeviceID: Allowance] = [:]
+    /// Per device: where its last full reconciliation's page ended, the allowance left, and when
+    /// the allowance was last counted.
+    private var devices: [DeviceID: (seq: Int64, tokens: Double, at: Int64)] = [:]
 
     /// - Parameters:
     ///   - interval: milliseconds to earn back one repeated full reconciliation.
@@ -41,33 +30,23 @@ final class ReconcileGate: @unchecked Sendable {
     /// Whether a page after `cursor` may do a full reconciliation for `device` at `now` (Unix ms).
     func allows(_ device: DeviceID, after cursor: PullCursor, at now: Int64) -> Bool {
         lock.withLock {
-            guard let state = devices[device], Self.repeats(cursor, state) else { return true }
+            guard let state = devices[device], cursor.seq < state.seq else { return true }
             return tokens(state, at: now) >= 1
         }
     }
 
-    /// Notes a full reconciliation of `device` whose page ended at `seq`, after `cursor`;
-    /// `continuation` is the cursor the page handed out when it carried only part of a back-fill.
-    func record(
-        _ device: DeviceID, after cursor: PullCursor, endingAt seq: Int64, continuation: PullCursor?, at now: Int64
-    ) {
+    /// Notes a full reconciliation of `device` whose page ended at `seq`, after `cursor`.
+    func record(_ device: DeviceID, after cursor: PullCursor, endingAt seq: Int64, at now: Int64) {
         lock.withLock {
             var left = devices[device].map { tokens($0, at: now) } ?? burst
-            if let state = devices[device], Self.repeats(cursor, state) { left -= 1 }
-            devices[device] = Allowance(
-                seq: max(seq, devices[device]?.seq ?? 0), tokens: max(0, left), at: now, continuation: continuation)
+            if let state = devices[device], cursor.seq < state.seq { left -= 1 }
+            devices[device] = (max(seq, devices[device]?.seq ?? 0), max(0, left), now)
             // Forget devices whose allowance is whole again, so the table stays as small as the burst.
             if devices.count > 10_000 { devices = devices.filter { tokens($0.value, at: now) < burst } }
         }
     }
 
-    /// Whether a full reconciliation after `cursor` repeats one the device had: its cursor is at
-    /// or before where that one ended, and does not go on with it.
-    private static func repeats(_ cursor: PullCursor, _ state: Allowance) -> Bool {
-        cursor.seq < state.seq && cursor != state.continuation
-    }
-
-    private func tokens(_ state: Allowance, at now: Int64) -> Double {
+    private func tokens(_ state: (seq: Int64, tokens: Double, at: Int64), at now: Int64) -> Double {
         min(burst, state.tokens + Double(max(0, now - state.at)) / Double(interval))
     }
 }

@@ -306,9 +306,7 @@ struct SyncController<Context: RequestContext>: Sendable {
                     }))
             if answer.page.fullReconcile {
                 reconcileGate.record(
-                    answer.session.device.id, after: cursor,
-                    endingAt: answer.page.reconciledThrough ?? answer.page.nextCursor.seq,
-                    continuation: answer.page.reconciledThrough == nil ? nil : answer.page.nextCursor, at: now())
+                    answer.session.device.id, after: cursor, endingAt: answer.page.nextCursor.seq, at: now())
             }
             return answer
         } catch let error as KakehashiError where error.field == "reconcile" {

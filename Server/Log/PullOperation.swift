@@ -8,11 +8,15 @@ import KakehashiShared
 /// comes after arrives in the stream). A client that asked for states (`PullRequest.states`)
 /// receives each as its current merged state, as it may see it now (`PullPlanner.visibleState`,
 /// as a bootstrap), with a history cursor scoped to it (`PullPage.gained`) for the history the
-/// state stands for; an older client receives the history itself, as changes — at most about a
-/// page's `limit` of them a page (`backfillPage`): when the histories go over it, the page
-/// carries the histories read so far and none of its rows, records only the levels of the cases
-/// it back-filled, and hands out its own cursor's position again (`hasMore`), so the next page
-/// meets the same rows and back-fills the cases still owed.
+/// state stands for; an older client receives the history itself, as changes — cut into pages
+/// (`backfillPage`) when the gained cases' histories go over `backfillBudget`: such a page carries
+/// the histories read so far and none of its rows, records only the levels of the cases it
+/// back-filled, and hands out its own cursor's position again (`hasMore`), so the next page meets
+/// the same rows and back-fills the cases still owed. Only cases are cut over pages, and only in a
+/// page that compares its own cases: a full reconciliation's back-fill goes whole (each page of
+/// a cut one would compare every case again, and be a repeat for `ReconcileGate`), and so do moved
+/// events' histories (nothing records that one was sent: a page that owed only those would hand
+/// out the same cursor again).
 ///
 /// Rounds: the device, the log head and the page's rows; the states and recorded levels of the
 /// page's cases; when the viewer's own directory record changed, every case in chunks (states,
@@ -116,7 +120,7 @@ struct PullOperation: LogOperation {
             return readBackfill()
         case .histories:
             for history in facts.histories {
-                guard backfilled.isEmpty || backfilledCount < limit else { break }
+                guard !mayCut || backfilled.isEmpty || backfilledCount < backfillBudget else { break }
                 backfilled.append(history)
                 backfilledCount += history.count
             }
@@ -197,13 +201,13 @@ struct PullOperation: LogOperation {
     }
 
     /// Reads the next `backfillReadsPerRound` histories of the back-fill while those kept hold
-    /// fewer changes than the page's `limit` (the first is always kept; a round's histories past
-    /// the limit are left for the next page); then finishes the page: whole when every history
+    /// fewer changes than `backfillBudget` (the first is always kept; a round's histories past
+    /// the budget are left for the next page); then finishes the page: whole when every history
     /// was kept, else a back-fill page (`backfillPage`).
     private mutating func nextBackfillRound() -> LogStep<PullPage> {
         let read = backfilled.count
         guard read < backfill.count else { return .finish(bookkeeping.writes(handingOut: plan.updates), page()) }
-        guard read == 0 || backfilledCount < limit else {
+        guard !mayCut || read == 0 || backfilledCount < backfillBudget else {
             return .finish(bookkeeping.writes(handingOut: sentUpdates), backfillPage())
         }
         var reads = LogReads()
@@ -211,6 +215,19 @@ struct PullOperation: LogOperation {
         phase = .histories
         return .read(reads)
     }
+
+    /// Whether the back-fill may be cut before the next history to read: the page compares only
+    /// its own cases, and that history is a case's (cases come first; a case cut off is owed
+    /// and recorded later, which is what makes the next page go on).
+    private var mayCut: Bool {
+        !fullReconcile && backfilled.count < backfill.count
+            && Self.caseID(of: backfill[backfilled.count].read.scope) != nil
+    }
+
+    /// The changes a page's back-fill holds before it is cut: the page's `limit`, and at least
+    /// `WireProtocol.defaultPullLimit` (a page of a few changes would read its rows again for each
+    /// case it owes).
+    private var backfillBudget: Int { max(limit, WireProtocol.defaultPullLimit) }
 
     /// The levels a back-fill page records: every update but those of the cases whose history it
     /// does not carry, which the next page meets again as gained (a purge goes out at once, in
@@ -311,16 +328,10 @@ struct PullOperation: LogOperation {
     /// rows; its cursor stays at the request's position, under the generation of the levels it
     /// records (`sentUpdates`), and more follows.
     private func backfillPage() -> PullPage {
-        var page = PullPage(
+        PullPage(
             stored: backfilledChanges, purges: plan.purgedRecords,
             nextCursor: PullCursor(seq: cursor.seq, generation: bookkeeping.nextGeneration(handingOut: sentUpdates)),
-            hasMore: true,
-            fullReconcile: fullReconcile)
-        // The page stands for the rows it did not send: `ReconcileGate` counts its
-        // reconciliation as ending after them, so only this page's own cursor goes on with it
-        // without drawing on the device's allowance; any other cursor before them is a repeat.
-        page.reconciledThrough = rows.last?.seq
-        return page
+            hasMore: true)
     }
 }
 
@@ -345,7 +356,7 @@ extension PullOperation {
     }
 
     /// How many back-fill histories one round reads (`nextBackfillRound`): a few gained cases
-    /// are read in one round, many in rounds until the page's `limit` of changes is reached.
+    /// are read in one round, many in rounds until the page's budget of changes is reached.
     static let backfillReadsPerRound = 64
 
     /// The error for a page that needs a full reconciliation that `ReconcileGate` does not allow

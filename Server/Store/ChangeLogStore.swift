@@ -233,11 +233,6 @@ public struct PullPage: Sendable, Hashable {
     public let hasMore: Bool
     /// The page compared every case the device may see again (`PullPlanner.needsFullReconcile`).
     public var fullReconcile = false
-    /// Where the rows the page compared end, when not at `nextCursor`: a page that carries part
-    /// of an older client's back-fill and none of its rows (`PullOperation`). `ReconcileGate`
-    /// counts a full reconciliation as ending here, so the next page's, at the same position,
-    /// is a repeat that draws on the device's allowance.
-    public var reconciledThrough: Int64?
     /// A bootstrap page's merged states, as the device may see them (`BootstrapOperation`).
     public var states: [SentState] = []
     /// On a bootstrap's first page: the history it leaves out, for `GET /v1/history`.

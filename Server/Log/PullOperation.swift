@@ -8,15 +8,7 @@ import KakehashiShared
 /// comes after arrives in the stream). A client that asked for states (`PullRequest.states`)
 /// receives each as its current merged state, as it may see it now (`PullPlanner.visibleState`,
 /// as a bootstrap), with a history cursor scoped to it (`PullPage.gained`) for the history the
-/// state stands for; an older client receives the history itself, as changes — cut into pages
-/// (`backfillPage`) when the gained cases' histories go over `backfillBudget`: such a page carries
-/// the histories read so far and none of its rows, records only the levels of the cases it
-/// back-filled, and hands out its own cursor's position again (`hasMore`), so the next page meets
-/// the same rows and back-fills the cases still owed. Only cases are cut over pages, and only in a
-/// page that compares its own cases: a full reconciliation's back-fill goes whole (each page of
-/// a cut one would compare every case again, and be a repeat for `ReconcileGate`), and so do moved
-/// events' histories (nothing records that one was sent: a page that owed only those would hand
-/// out the same cursor again).
+/// state stands for; an older client receives the history itself, as changes.
 ///
 /// Rounds: the device, the log head and the page's rows; the states and recorded levels of the
 /// page's cases; when the viewer's own directory record changed, every case in chunks (states,
@@ -44,11 +36,8 @@ struct PullOperation: LogOperation {
     private var chunk: [String: AccessPolicy.CaseFacts] = [:]
     /// The last case id of the last chunk read, and whether more may follow it.
     private var chunkEnd: (after: String, more: Bool) = ("", false)
-    /// The back-fill histories to read, each with whether only a stub's fields go out.
+    /// The back-fill histories being read, each with whether only a stub's fields go out.
     private var backfill: [(read: LogReads.HistoryRead, stubOnly: Bool)] = []
-    /// The back-fill histories kept so far, in `backfill`'s order, and how many changes they hold.
-    private var backfilled: [[LoggedChange]] = []
-    private var backfilledCount = 0
     /// The gained records' states read so far (cases, then events).
     private var gainedStates: [RecordRef: RecordState] = [:]
     /// The events of the cases gained with full access, by case.
@@ -119,12 +108,7 @@ struct PullOperation: LogOperation {
             plan.backfill = plan.backfill.filter { facts.loggedCases.contains($0.key) }
             return readBackfill()
         case .histories:
-            for history in facts.histories {
-                guard !mayCut || backfilled.isEmpty || backfilledCount < backfillBudget else { break }
-                backfilled.append(history)
-                backfilledCount += history.count
-            }
-            return nextBackfillRound()
+            return .finish(bookkeeping.writes(handingOut: plan.updates), page(backfilled: facts.histories))
         case .gainedRecords:
             gainedStates = facts.states
             gainedEvents = facts.caseEvents
@@ -182,8 +166,7 @@ struct PullOperation: LogOperation {
     }
 
     /// Reads the history of every case and event the device is back-filled with, up to the
-    /// request's cursor (what comes after arrives in the stream, filtered by the current level),
-    /// in rounds (`nextBackfillRound`).
+    /// request's cursor (what comes after arrives in the stream, filtered by the current level).
     private mutating func readBackfill() -> LogStep<PullPage> {
         if asksStates, !plan.backfill.isEmpty || !plan.eventBackfill.isEmpty { return readGained() }
         backfill = plan.backfill.sorted(by: { $0.key < $1.key }).map { caseID, level in
@@ -197,52 +180,13 @@ struct PullOperation: LogOperation {
         backfill += plan.eventBackfill.map {
             (LogReads.HistoryRead(scope: .record(RecordRef(entity: .event, record: $0)), upTo: cursor.seq), false)
         }
-        return nextBackfillRound()
-    }
-
-    /// Reads the next `backfillReadsPerRound` histories of the back-fill while those kept hold
-    /// fewer changes than `backfillBudget` (the first is always kept; a round's histories past
-    /// the budget are left for the next page); then finishes the page: whole when every history
-    /// was kept, else a back-fill page (`backfillPage`).
-    private mutating func nextBackfillRound() -> LogStep<PullPage> {
-        let read = backfilled.count
-        guard read < backfill.count else { return .finish(bookkeeping.writes(handingOut: plan.updates), page()) }
-        guard !mayCut || read == 0 || backfilledCount < backfillBudget else {
-            return .finish(bookkeeping.writes(handingOut: sentUpdates), backfillPage())
+        guard backfill.isEmpty else {
+            var reads = LogReads()
+            reads.histories = backfill.map(\.read)
+            phase = .histories
+            return .read(reads)
         }
-        var reads = LogReads()
-        reads.histories = backfill[read..<min(backfill.count, read + Self.backfillReadsPerRound)].map(\.read)
-        phase = .histories
-        return .read(reads)
-    }
-
-    /// Whether the back-fill may be cut before the next history to read: the page compares only
-    /// its own cases, and that history is a case's (cases come first; a case cut off is owed
-    /// and recorded later, which is what makes the next page go on).
-    private var mayCut: Bool {
-        !fullReconcile && backfilled.count < backfill.count
-            && Self.caseID(of: backfill[backfilled.count].read.scope) != nil
-    }
-
-    /// The changes a page's back-fill holds before it is cut: the page's `limit`, and at least
-    /// `WireProtocol.defaultPullLimit` (a page of a few changes would read its rows again for each
-    /// case it owes).
-    private var backfillBudget: Int { max(limit, WireProtocol.defaultPullLimit) }
-
-    /// The levels a back-fill page records: every update but those of the cases whose history it
-    /// does not carry, which the next page meets again as gained (a purge goes out at once, in
-    /// every page, until its case's level is recorded).
-    private var sentUpdates: [String: AccessPolicy.Access] {
-        let owed = Set(backfill[backfilled.count...].compactMap { Self.caseID(of: $0.read.scope) })
-        return plan.updates.filter { !owed.contains($0.key) }
-    }
-
-    /// The case a back-fill history is read for, or nil for a moved event's.
-    private static func caseID(of scope: LogReads.HistoryRead.Scope) -> String? {
-        switch scope {
-        case .caseWithEvents(let caseID): caseID
-        case .record(let ref): ref.entity == .case ? ref.record : nil
-        }
+        return .finish(bookkeeping.writes(handingOut: plan.updates), page(backfilled: []))
     }
 
     /// Reads the current states of the records gained (`plan.backfill`, `plan.eventBackfill`),
@@ -302,36 +246,22 @@ struct PullOperation: LogOperation {
         return page
     }
 
-    /// The back-fill read (a stub's only with the fields a stub receives).
-    private var backfilledChanges: [StoredChange] {
+    /// The page: the back-fill (a stub's only with the fields a stub receives), then the page's
+    /// rows the device may receive now.
+    private func page(backfilled histories: [[LoggedChange]]) -> PullPage {
         var changes: [StoredChange] = []
-        for ((_, stubOnly), history) in zip(backfill, backfilled) {
+        for ((_, stubOnly), history) in zip(backfill, histories) {
             for logged in history where !stubOnly || AccessPolicy.mayReceive(caseField: logged.field, with: .stub) {
                 changes.append(logged.change)
             }
         }
-        return changes
-    }
-
-    /// The page: the back-fill, then the page's rows the device may receive now.
-    private func page() -> PullPage {
-        PullPage(
-            stored: backfilledChanges + rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change),
-            purges: plan.purgedRecords,
+        changes += rows.filter { PullPlanner.visible($0, access: plan.current) }.map(\.change)
+        return PullPage(
+            stored: changes, purges: plan.purgedRecords,
             nextCursor: PullCursor(
                 seq: rows.last?.seq ?? cursor.seq, generation: bookkeeping.nextGeneration(handingOut: plan.updates)),
             hasMore: hasMore,
             fullReconcile: fullReconcile)
-    }
-
-    /// A page that carries part of the back-fill: the histories read, the purges, none of the
-    /// rows; its cursor stays at the request's position, under the generation of the levels it
-    /// records (`sentUpdates`), and more follows.
-    private func backfillPage() -> PullPage {
-        PullPage(
-            stored: backfilledChanges, purges: plan.purgedRecords,
-            nextCursor: PullCursor(seq: cursor.seq, generation: bookkeeping.nextGeneration(handingOut: sentUpdates)),
-            hasMore: true)
     }
 }
 
@@ -354,10 +284,6 @@ extension PullOperation {
     static func triesReadOnlyFirst(cursor: PullCursor, states: Bool) -> Bool {
         cursor.bootstraps(askingStates: states) ? BootstrapOperation.triesReadOnlyFirst(cursor: cursor) : true
     }
-
-    /// How many back-fill histories one round reads (`nextBackfillRound`): a few gained cases
-    /// are read in one round, many in rounds until the page's budget of changes is reached.
-    static let backfillReadsPerRound = 64
 
     /// The error for a page that needs a full reconciliation that `ReconcileGate` does not allow
     /// now.

@@ -263,6 +263,49 @@ import Testing
         #expect(features.contains(WireProtocol.gainedStatesFeature))
     }
 
+    /// Two ways a page's decisions could drop history that an attacker's review of a withdrawn
+    /// change (back-fill cut into pages, session 17) found, checked on the one-page back-fill: an
+    /// event moved out of a case that the device gains in the same rows, into a case it already
+    /// reads (the event's history is filed under its new case, so the gained case's back-fill no
+    /// longer holds it); and a case lowered to a stub and purged, then raised again before the
+    /// next pull. Each device — one taking states, one of the previous protocol — ends with the
+    /// replica of a device of the same advisor that replays the log from the start.
+    @Test(arguments: StoreKind.available)
+    func anEventMovedOutOfAGainedCaseAndACaseLostAndRegainedKeepTheirHistory(kind: StoreKind) async throws {
+        let server = try await TestServer.make(kind)
+        try await server.run { client in
+            let (world, gainer, older) = try await Self.colleagueDevices(server, client)
+            for laptop in [gainer, older] { try await laptop.pullAll() }
+            // In one push: the colleague joins the strict case, and its own visit moves out into
+            // the confidential case the colleague reads already.
+            let event = try #require(
+                world.owner.events(of: world.strict).first { $0.value("body") == .string(BootstrapTests.hiddenBody) })
+            world.owner.write(.case, world.strict, "participants", .string(world.colleague.advisor), op: .add)
+            world.owner.write(.event, event.id, "case", .string(world.confidential))
+            #expect(try await world.owner.sync().allSatisfy { $0.status == .accepted })
+            for laptop in [gainer, older] { try await laptop.pullAll() }
+            #expect(older.record(.event, event.id)?.value("body") == .string(BootstrapTests.hiddenBody))
+            // The confidential case to the other program (a stub for the colleague), pulled, and
+            // back to the colleague's program.
+            world.owner.write(.case, world.confidential, "program", .string("matching-planner"))
+            #expect(try await world.owner.sync().allSatisfy { $0.status == .accepted })
+            for laptop in [gainer, older] { try await laptop.pullAll() }
+            #expect(older.events(of: world.confidential).isEmpty && gainer.events(of: world.confidential).isEmpty)
+            world.owner.write(.case, world.confidential, "program", .string("business-production"))
+            #expect(try await world.owner.sync().allSatisfy { $0.status == .accepted })
+            for laptop in [gainer, older] { try await laptop.pullAll() }
+
+            let fresh = try await server.secondDevice(of: world.colleague, client: client)
+            try await fresh.pullAll()
+            #expect(fresh.record(.event, event.id)?.value("case") == .string(world.confidential))
+            #expect(try older.canonicalState() == fresh.canonicalState(), "\(older.differences(from: fresh))")
+            #expect(try gainer.canonicalState() == fresh.canonicalState(), "\(gainer.differences(from: fresh))")
+            try await gainer.downloadHistory(limit: 5)
+            #expect(Set(older.received.map(\.id)).isSuperset(of: fresh.received.map(\.id)))
+            #expect(Set((gainer.history + gainer.received).map(\.id)).isSuperset(of: fresh.received.map(\.id)))
+        }
+    }
+
     /// Scoped history cursors an insider forges or replays: another device's, another case's,
     /// one beyond the head, one kept after access was lost. History is filtered by what the
     /// device may see at the time of the request, and never goes past the cursor's `upTo`. A

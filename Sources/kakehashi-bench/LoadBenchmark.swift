@@ -6,8 +6,9 @@ import Logging
 
 /// Many laptops against one server: `devices` devices, each syncing every five seconds (a visit
 /// record of four changes pushed, then pulls until caught up, then the history of records gained
-/// as states), against a real server process on a log of 100,000 and then of 1,000,000 changes. Prints each request's p50 and p99, the server's
-/// CPU and peak memory at each size, next to the goals (p99 under 100 ms; memory flat).
+/// as states), against a real server process on a log of 100,000 and then of 1,000,000 changes.
+/// Prints each request's p50 and p99, the server's CPU and peak memory at each size, next to the
+/// goals (p99 under 100 ms; memory flat).
 ///
 /// The devices are open-loop, as laptops are: each syncs on its own five-second tick whether or
 /// not the server kept up, so a slow server shows as latency, not as fewer requests. They use the
@@ -49,9 +50,9 @@ enum LoadBenchmark {
         /// What the first syncs received in all: changes pulled, states pulled, history changes.
         var firstReceived = (changes: 0, states: 0, history: 0)
         /// Every request as a line `unix seconds at its start,push|pull|history,milliseconds,
-        /// changes received`, a first sync's with `,first`; kept only when `KAKEHASHI_BENCH_TIMELINE` names
-        /// a file to write them to, to see when slow requests come next to what else the machine
-        /// did then.
+        /// changes received`, a first sync's with `,first`; kept only when
+        /// `KAKEHASHI_BENCH_TIMELINE` names a file to write them to, to see when slow requests come
+        /// next to what else the machine did then.
         var timeline: [String] = []
 
         mutating func add(_ other: Figures) {
@@ -183,8 +184,8 @@ enum LoadBenchmark {
         }
         // First syncs. A device enrolled here starts at the head of the log with nothing handed
         // out, so its first pull meets the cases being visited for the first time: the server
-        // back-fills each one it may see (its history) and records it in its access bookkeeping,
-        // a write. A laptop that bootstrapped has all of them already. These first syncs run all
+        // hands it each one it may see (as a state and then its history, or to an older client as
+        // its history) and records it in its access bookkeeping, a write. A laptop that bootstrapped has all of them already. These first syncs run all
         // at once (a mass enrolment), to the end, before the measured period, and are reported
         // apart: with first syncs spread over the first interval, a device met the cases whose
         // visits started after its own first sync in its later syncs, and those back-fills
@@ -262,9 +263,10 @@ enum LoadBenchmark {
 ///
 /// A device that `asksStates` pulls as today's laptops do (`states=1`): records it gains access to
 /// arrive as their current states, and it then downloads their history (`GET /v1/history`, pages
-/// of `WireProtocol.maxPullLimit`) in the same sync, as `SyncEngine` does after its pulls. One
-/// device in ten pulls as a client older than states, which receives gained records' histories as
-/// changes in the pull itself.
+/// of `WireProtocol.maxPullLimit`) in the same sync, as `SyncEngine` does after its pulls (all of
+/// it; a laptop stops at 40 pages a sync and goes on in the next). One device in ten pulls as a
+/// client older than states, which receives gained records' histories as changes in the pull
+/// itself.
 final class LoadDevice: @unchecked Sendable {
     let transport: CurlTransport
     let token: String

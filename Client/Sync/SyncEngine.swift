@@ -61,7 +61,8 @@ public struct SyncEngine: Sendable {
         public var keptFromPurges = 0
         public var bytes = 0
         public var conflicts = 0
-        /// Server time minus laptop time (ms) as seen during this sync.
+        /// Server time minus laptop time (ms): as learned from this sync's quick requests, else
+        /// as the laptop held it before (`DeviceIdentity.clockOffset`).
         public var clockOffset: Int64 = 0
         /// Set when this sync found the server's log restored or replaced and recovered from it.
         public var recovery: Recovery?
@@ -120,6 +121,11 @@ public struct SyncEngine: Sendable {
 
     public func run(progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
         var summary = Summary()
+        // A sync whose every request is slow (`ClockOffset.isTelling`) learns nothing of the
+        // clocks: the offset stored stays, not 0 — a laptop whose clock is hours off would stamp
+        // its next writes that far off (refused and re-stamped when ahead, silently losing to
+        // older writes when behind).
+        summary.clockOffset = try client.identity().clockOffset
         let before = try client.store.read(SeenRecords.read)
         do {
             // A recovery that begins during the pull sends own changes and starts the pull again;

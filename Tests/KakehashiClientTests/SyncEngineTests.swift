@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import KakehashiShared
 import KakehashiTestSupport
+import Synchronization
 import Testing
 
 @testable import KakehashiClient
@@ -186,6 +187,35 @@ import Testing
             history.allSatisfy {
                 $0.hlc < HLC(millis: FieldClient.systemClock() + 60_000, counter: 0, device: DeviceID("z")!).description
             })
+    }
+
+    /// A laptop clock three hours ahead, corrected at enrollment, then a sync in which no request
+    /// is quick enough to tell the clocks apart (a slow link: each takes 5 s by the laptop's
+    /// clock). The sync learns nothing, so the correction stays: the next writes carry the
+    /// server's time, nothing is refused or re-stamped. (The offset was reset to 0 by such a
+    /// sync, and a chaos run found the re-stamped changes it caused.)
+    @Test func aSyncThatLearnsNothingOfTheClocksKeepsTheCorrection() async throws {
+        let clock = SteppedClock(start: FieldClient.systemClock() + 3 * 3_600_000)
+        let server = InProcessServer()
+        let skewed = try await TestLaptop.enroll(server, name: "伊藤健", clock: clock.reading)
+        let corrected = try skewed.client.identity().clockOffset
+        #expect(abs(corrected + 3 * 3_600_000) < 60_000)
+        _ = try makeCase(skewed, title: "遅い回線の案件")
+        let slow = SlowTransport(base: skewed.transport, clock: clock)
+        let summary = try await SyncEngine(client: skewed.client, transport: slow).run()
+        #expect(try skewed.client.identity().clockOffset == corrected)
+        #expect(summary.clockOffset == corrected)
+        let enrolled = await server.log.count
+        _ = try makeCase(skewed, title: "次の案件")
+        let next = try await SyncEngine(client: skewed.client, transport: slow).run()
+        #expect(next.rejected.isEmpty)
+        let restamped = try skewed.client.store.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes WHERE status = 'restamped'") ?? 0
+        }
+        #expect(restamped == 0)
+        let limit = HLC(millis: FieldClient.systemClock() + 60_000, counter: 0, device: DeviceID("z")!)
+        let log = await server.log.dropFirst(enrolled)
+        #expect(!log.isEmpty && log.allSatisfy { $0.hlc < limit })
     }
 
     /// The batch after the one in flight is read and encoded ahead; it is sent as read only when
@@ -376,5 +406,40 @@ struct RevokingAfterFirstPush: SyncTransport {
         after cursor: String, limit: Int, token: String
     ) async throws(TransportFailure) -> Transferred<PullResponse> {
         try await inner.pull(after: cursor, limit: limit, token: token)
+    }
+}
+
+/// A laptop clock that stands still but for `advance`: a test decides how long each request
+/// takes by the laptop's clock.
+final class SteppedClock: Sendable {
+    private let now: Mutex<Int64>
+
+    init(start: Int64) { now = Mutex(start) }
+
+    var reading: @Sendable () -> Int64 { { [self] in now.withLock { $0 } } }
+
+    func advance(by millis: Int64) { now.withLock { $0 += millis } }
+}
+
+/// A transport whose every push and pull takes 5 s by the laptop's `SteppedClock`: too slow for
+/// the midpoint of a request to say anything about the clocks (`ClockOffset.isTelling`).
+struct SlowTransport: SyncTransport {
+    let base: any SyncTransport
+    let clock: SteppedClock
+
+    func enroll(_ request: EnrollRequest) async throws(TransportFailure) -> Transferred<EnrollResponse> {
+        try await base.enroll(request)
+    }
+
+    func push(_ request: PushRequest, token: String) async throws(TransportFailure) -> Transferred<PushResponse> {
+        defer { clock.advance(by: 5_000) }
+        return try await base.push(request, token: token)
+    }
+
+    func pull(
+        after cursor: String, limit: Int, token: String
+    ) async throws(TransportFailure) -> Transferred<PullResponse> {
+        defer { clock.advance(by: 5_000) }
+        return try await base.pull(after: cursor, limit: limit, token: token)
     }
 }
